@@ -1,0 +1,190 @@
+package adminstate
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// MaxTTL is gdnsd's largest admin_state TTL (2^28-1).
+const MaxTTL = 268435455
+
+// Entry is one `KEY => STATE[/TTL]` line.
+type Entry struct {
+	Pattern string `json:"pattern"`
+	Down    bool   `json:"down"`
+	TTL     uint32 `json:"ttl,omitempty"` // meaningful only when HasTTL
+	HasTTL  bool   `json:"has_ttl"`
+	Line    int    `json:"line"`
+}
+
+// StateString renders the value as written in the file, e.g. "DOWN/120".
+func (e Entry) StateString() string {
+	s := "UP"
+	if e.Down {
+		s = "DOWN"
+	}
+	if e.HasTTL {
+		s += "/" + strconv.FormatUint(uint64(e.TTL), 10)
+	}
+	return s
+}
+
+// State is an immutable parsed admin_state file. The zero value and nil both
+// mean "nothing forced".
+type State struct {
+	File    string  `json:"file"`
+	Entries []Entry `json:"entries"`
+	Digest  string  `json:"digest"` // sha256 of the file bytes; "" when absent
+}
+
+// Empty is the state of a missing file.
+func Empty(file string) *State { return &State{File: file} }
+
+// Lookup returns the entry that forces key, if any. The last matching line
+// wins, as in gdnsd.
+func (s *State) Lookup(key string) (Entry, bool) {
+	if s == nil {
+		return Entry{}, false
+	}
+	for i := len(s.Entries) - 1; i >= 0; i-- {
+		if Match(s.Entries[i].Pattern, key) {
+			return s.Entries[i], true
+		}
+	}
+	return Entry{}, false
+}
+
+// Len is the number of entries.
+func (s *State) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.Entries)
+}
+
+// Load reads and parses path. A missing file is an empty state, as in gdnsd.
+func Load(path string) (*State, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Empty(path), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("admin_state: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses the bytes of an admin_state file named file. Any error rejects
+// the whole file; every bad line is reported as `file:line: reason`.
+func Parse(file string, data []byte) (*State, error) {
+	st := &State{File: file}
+	if len(data) > 0 {
+		sum := sha256.Sum256(data)
+		st.Digest = hex.EncodeToString(sum[:])
+	}
+	var errs []error
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		e, ok, err := parseLine(sc.Text())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: %w", file, n, err))
+			continue
+		}
+		if ok {
+			e.Line = n
+			st.Entries = append(st.Entries, e)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", file, err))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return st, nil
+}
+
+func parseLine(line string) (Entry, bool, error) {
+	line = strings.TrimSpace(stripComment(line))
+	if line == "" {
+		return Entry{}, false, nil
+	}
+	key, val, ok := strings.Cut(line, "=>")
+	if !ok {
+		key, val, ok = strings.Cut(line, "=")
+	}
+	if !ok {
+		return Entry{}, false, fmt.Errorf("expected `KEY => UP|DOWN[/TTL]`, got %q", line)
+	}
+	key, err := unquote(strings.TrimSpace(key))
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("key: %w", err)
+	}
+	if key == "" {
+		return Entry{}, false, errors.New("empty key")
+	}
+	if err := validGlob(key); err != nil {
+		return Entry{}, false, fmt.Errorf("key %q: %w", key, err)
+	}
+	val, err = unquote(strings.TrimSpace(val))
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("value: %w", err)
+	}
+	e := Entry{Pattern: key}
+	state, ttl, hasTTL := strings.Cut(val, "/")
+	switch strings.ToUpper(strings.TrimSpace(state)) {
+	case "UP":
+	case "DOWN":
+		e.Down = true
+	default:
+		return Entry{}, false, fmt.Errorf("key %q: state %q is not UP or DOWN", key, state)
+	}
+	if hasTTL {
+		n, err := strconv.ParseUint(strings.TrimSpace(ttl), 10, 32)
+		if err != nil || n > MaxTTL {
+			return Entry{}, false, fmt.Errorf("key %q: TTL %q is not a number from 0 to %d", key, ttl, MaxTTL)
+		}
+		e.TTL, e.HasTTL = uint32(n), true
+	}
+	return e, true, nil
+}
+
+// stripComment cuts a `#` or `;` comment that is not inside double quotes.
+func stripComment(s string) string {
+	inQuote := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			inQuote = !inQuote
+		case '#', ';':
+			if !inQuote {
+				return s[:i]
+			}
+		}
+	}
+	return s
+}
+
+func unquote(s string) (string, error) {
+	if !strings.HasPrefix(s, `"`) {
+		if strings.ContainsAny(s, "\" \t") {
+			return "", fmt.Errorf("%q: quote values that contain spaces or quotes", s)
+		}
+		return s, nil
+	}
+	u, err := strconv.Unquote(s)
+	if err != nil {
+		return "", fmt.Errorf("bad quoted string %s", s)
+	}
+	return u, nil
+}

@@ -1,0 +1,208 @@
+package adminstate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Source is what consumers of admin_state need: the state now in force.
+type Source interface {
+	Current() *State
+}
+
+// Static is a Source that never changes; for tests and one-shot tools.
+type Static struct{ S *State }
+
+// Current returns the fixed state.
+func (s Static) Current() *State { return s.S }
+
+// Watcher keeps the last good parse of one admin_state file. It watches the
+// file's directory, because editors and tools replace files by rename and a
+// watch on the file itself would die with the old inode.
+type Watcher struct {
+	path     string
+	log      *slog.Logger
+	debounce time.Duration
+	poll     time.Duration
+	onChange func(old, new *State)
+	onError  func(error)
+	cur      atomic.Pointer[State]
+}
+
+// WatcherOption configures a Watcher.
+type WatcherOption func(*Watcher)
+
+// WithDebounce sets how long the watcher waits for a burst of events to end
+// (default 20 ms: one save emits several events, and we want one reload).
+func WithDebounce(d time.Duration) WatcherOption { return func(w *Watcher) { w.debounce = d } }
+
+// WithPoll sets the safety-net re-read interval for filesystems without
+// inotify (NFS, FUSE); default 5 s, 0 disables.
+func WithPoll(d time.Duration) WatcherOption { return func(w *Watcher) { w.poll = d } }
+
+// OnChange is called after a new state is swapped in (old may be empty).
+func OnChange(f func(old, new *State)) WatcherOption { return func(w *Watcher) { w.onChange = f } }
+
+// OnError is called when a changed file is rejected; the old state stays.
+func OnError(f func(error)) WatcherOption { return func(w *Watcher) { w.onError = f } }
+
+// NewWatcher loads path once and returns a watcher holding that state. A
+// bad file at start is an error: the caller decides whether to refuse to
+// start (authdns does, as gdnsd checkconf would).
+func NewWatcher(path string, log *slog.Logger, opts ...WatcherOption) (*Watcher, error) {
+	w := &Watcher{path: path, log: log, debounce: 20 * time.Millisecond, poll: 5 * time.Second}
+	for _, o := range opts {
+		o(w)
+	}
+	st, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	w.cur.Store(st)
+	return w, nil
+}
+
+// Current returns the state in force; never nil.
+func (w *Watcher) Current() *State { return w.cur.Load() }
+
+// Path is the watched file.
+func (w *Watcher) Path() string { return w.path }
+
+// Reload re-reads the file now. On error the current state is kept.
+func (w *Watcher) Reload() error {
+	st, err := Load(w.path)
+	if err != nil {
+		w.log.Error("admin_state: file had errors; all contents were ignored and current forced states are unaffected",
+			"file", w.path, "err", err)
+		if w.onError != nil {
+			w.onError(err)
+		}
+		return err
+	}
+	old := w.cur.Load()
+	if old != nil && old.Digest == st.Digest {
+		return nil
+	}
+	w.cur.Store(st)
+	changes := Diff(old, st)
+	for _, c := range changes {
+		w.log.Info("admin_state: "+c, "file", w.path)
+	}
+	w.log.Info("admin_state: load complete", "file", w.path, "entries", st.Len(), "changes", len(changes))
+	if w.onChange != nil {
+		w.onChange(old, st)
+	}
+	return nil
+}
+
+// Run watches until ctx ends.
+func (w *Watcher) Run(ctx context.Context) error {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("admin_state: %w", err)
+	}
+	defer fw.Close()
+	dir := filepath.Dir(w.path)
+	if err := fw.Add(dir); err != nil {
+		return fmt.Errorf("admin_state: watch %s: %w", dir, err)
+	}
+	base := filepath.Base(w.path)
+	var fire <-chan time.Time
+	var timer *time.Timer
+	var tick <-chan time.Time
+	if w.poll > 0 {
+		t := time.NewTicker(w.poll)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-fw.Events:
+			if !ok {
+				return nil
+			}
+			if filepath.Base(ev.Name) != base || ev.Op == fsnotify.Chmod {
+				continue
+			}
+			if timer == nil {
+				timer = time.NewTimer(w.debounce)
+			} else {
+				timer.Reset(w.debounce)
+			}
+			fire = timer.C
+		case err, ok := <-fw.Errors:
+			if !ok {
+				return nil
+			}
+			w.log.Warn("admin_state: watch error", "file", w.path, "err", err)
+		case <-fire:
+			fire = nil
+			_ = w.Reload()
+		case <-tick:
+			if changedOnDisk(w.path, w.cur.Load()) {
+				_ = w.Reload()
+			}
+		}
+	}
+}
+
+func changedOnDisk(path string, cur *State) bool {
+	st, err := Load(path)
+	if err != nil {
+		return true // let Reload report it (once per poll)
+	}
+	return cur == nil || st.Digest != cur.Digest
+}
+
+// Diff describes how the forced entries changed, one line per pattern, in
+// gdnsd's words, for the log.
+func Diff(old, new *State) []string {
+	last := func(s *State) map[string]Entry {
+		m := map[string]Entry{}
+		if s != nil {
+			for _, e := range s.Entries {
+				m[e.Pattern] = e
+			}
+		}
+		return m
+	}
+	o, n := last(old), last(new)
+	var out []string
+	if new != nil {
+		seen := map[string]bool{}
+		for _, e := range new.Entries {
+			if seen[e.Pattern] {
+				continue
+			}
+			seen[e.Pattern] = true
+			ne := n[e.Pattern]
+			oe, had := o[e.Pattern]
+			switch {
+			case !had:
+				out = append(out, fmt.Sprintf("state of '%s' forced to %s", e.Pattern, ne.StateString()))
+			case oe.StateString() != ne.StateString():
+				out = append(out, fmt.Sprintf("state of '%s' re-forced from %s to %s", e.Pattern, oe.StateString(), ne.StateString()))
+			}
+		}
+	}
+	if old != nil {
+		seen := map[string]bool{}
+		for _, e := range old.Entries {
+			if _, still := n[e.Pattern]; still || seen[e.Pattern] {
+				continue
+			}
+			seen[e.Pattern] = true
+			out = append(out, fmt.Sprintf("state of '%s' no longer forced (was forced to %s)", e.Pattern, o[e.Pattern].StateString()))
+		}
+	}
+	return out
+}
