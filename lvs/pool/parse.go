@@ -1,0 +1,153 @@
+// Package pool reads the list of real servers of an LVS service from its
+// source (file://, http://, https://; etcd:// is recognised but not yet
+// supported), in PyBal's legacy line format or JSON, polls it for changes,
+// and resolves host names to addresses of the service's family.
+package pool
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+
+	"github.com/geotraffic/geotraffic/lvs/pylit"
+)
+
+// Server is one host's pool entry.
+type Server struct {
+	Enabled bool   `json:"enabled"`
+	Weight  uint32 `json:"weight"`
+}
+
+// Pool maps host name to its entry.
+type Pool map[string]Server
+
+// Equal reports whether two pools are identical.
+func (p Pool) Equal(o Pool) bool { return maps.Equal(p, o) }
+
+// Hosts lists the host names sorted.
+func (p Pool) Hosts() []string {
+	out := make([]string, 0, len(p))
+	for h := range p {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MaxWeight is the largest weight ipvsadm accepts.
+const MaxWeight = 65535
+
+// LineError is a bad line of a legacy pool file.
+type LineError struct {
+	Line int
+	Text string
+	Err  error
+}
+
+func (e LineError) Error() string {
+	return fmt.Sprintf("line %d: bad configuration line %q: %v", e.Line, e.Text, e.Err)
+}
+
+// ParseLegacy parses PyBal's line format, one dict literal per host, e.g.
+// { 'host': 'mw1020.eqiad.wmnet', 'weight': 10, 'enabled': True }.
+// Blank and '#' lines are skipped; a bad line (unparsable, missing host,
+// weight or enabled, or of the wrong type — True is not an int, 10.0 and
+// "10" are not ints, "False" is not a bool) is returned in bad and skipped.
+// Unlike PyBal, a key of the wrong type rejects the line instead of silently
+// falling back to a default (which could pool a host meant to be disabled).
+func ParseLegacy(data []byte) (p Pool, bad []LineError) {
+	p = Pool{}
+	for i, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		host, srv, err := parseLine(t)
+		if err != nil {
+			bad = append(bad, LineError{Line: i + 1, Text: t, Err: err})
+			continue
+		}
+		p[host] = srv
+	}
+	return p, bad
+}
+
+func parseLine(t string) (string, Server, error) {
+	v, err := pylit.Parse(t)
+	if err != nil {
+		return "", Server{}, err
+	}
+	d, ok := v.(*pylit.Dict)
+	if !ok {
+		return "", Server{}, fmt.Errorf("not a dict but %s", pylit.TypeName(v))
+	}
+	hv, ok := d.Get("host")
+	host, isStr := hv.(string)
+	if !ok || !isStr || strings.TrimSpace(host) == "" {
+		return "", Server{}, fmt.Errorf("'host' must be a non-empty str")
+	}
+	wv, ok := d.Get("weight")
+	if !ok {
+		return "", Server{}, fmt.Errorf("'weight' missing")
+	}
+	w, isInt := wv.(int64)
+	if !isInt {
+		return "", Server{}, fmt.Errorf("'weight' must be an int, not %s", pylit.TypeName(wv))
+	}
+	if w < 0 || w > MaxWeight {
+		return "", Server{}, fmt.Errorf("'weight' %d out of range 0-%d", w, MaxWeight)
+	}
+	ev, ok := d.Get("enabled")
+	if !ok {
+		return "", Server{}, fmt.Errorf("'enabled' missing")
+	}
+	e, isBool := ev.(bool)
+	if !isBool {
+		return "", Server{}, fmt.Errorf("'enabled' must be a bool, not %s", pylit.TypeName(ev))
+	}
+	return host, Server{Enabled: e, Weight: uint32(w)}, nil
+}
+
+// ParseJSON parses {"host": {"enabled": bool, "weight": int}}. Missing
+// keys take PyBal's defaults (enabled, weight 10); anything malformed
+// rejects the whole document.
+func ParseJSON(data []byte) (Pool, error) {
+	var raw map[string]map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("bad JSON pool: %w", err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("bad JSON pool: not an object")
+	}
+	p := Pool{}
+	for host, fields := range raw {
+		if strings.TrimSpace(host) == "" {
+			return nil, fmt.Errorf("bad JSON pool: empty host name")
+		}
+		s := Server{Enabled: true, Weight: 10}
+		for k, v := range fields {
+			switch k {
+			case "enabled":
+				if err := json.Unmarshal(v, &s.Enabled); err != nil || string(v) == "null" {
+					return nil, fmt.Errorf("bad JSON pool: host %s: \"enabled\" must be true or false, not %s", host, v)
+				}
+			case "weight":
+				var n json.Number
+				d := json.NewDecoder(bytes.NewReader(v))
+				d.UseNumber()
+				err := d.Decode(&n)
+				w, err2 := n.Int64()
+				if err != nil || err2 != nil || strings.ContainsAny(string(v), ".eE\"") || w < 0 || w > MaxWeight {
+					return nil, fmt.Errorf("bad JSON pool: host %s: \"weight\" must be an integer 0-%d, not %s", host, MaxWeight, v)
+				}
+				s.Weight = uint32(w)
+			}
+		}
+		p[host] = s
+	}
+	return p, nil
+}

@@ -1,0 +1,215 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestParseLegacy(t *testing.T) {
+	data := `# comment
+{ 'host': 'mw1020.eqiad.wmnet', 'weight': 10, 'enabled': True }
+
+{'host': "mw1021", 'weight': 0, 'enabled': False, 'extra': 'ignored'}
+{ 'host': 'str-enabled', 'weight': 10, 'enabled': 'False' }
+{ 'host': 'float-weight', 'weight': 10.0, 'enabled': True }
+{ 'host': 'bool-weight', 'weight': True, 'enabled': True }
+{ 'host': 'no-weight', 'enabled': True }
+{ 'host': 'no-enabled', 'weight': 1 }
+{ 'host': 'neg', 'weight': -1, 'enabled': True }
+{ 'host': 'eval', 'weight': __import__('os'), 'enabled': True }
+not a dict at all
+    # indented comment
+`
+	p, bad := ParseLegacy([]byte(data))
+	want := Pool{"mw1020.eqiad.wmnet": {Enabled: true, Weight: 10}, "mw1021": {Enabled: false, Weight: 0}}
+	if !p.Equal(want) {
+		t.Errorf("pool = %v, want %v", p, want)
+	}
+	var lines []int
+	for _, b := range bad {
+		lines = append(lines, b.Line)
+	}
+	if got := strings.Trim(strings.Join(strings.Fields(strings.Trim(fmtInts(lines), "[]")), ","), ","); got != "5,6,7,8,9,10,11,12" {
+		t.Errorf("bad lines = %v", lines)
+	}
+	if !strings.Contains(bad[0].Error(), "line 5: bad configuration line") || !strings.Contains(bad[0].Error(), "'enabled' must be a bool, not str") {
+		t.Errorf("error text: %v", bad[0])
+	}
+}
+
+func TestParseJSON(t *testing.T) {
+	p, err := ParseJSON([]byte(`{"a": {"enabled": true, "weight": 10}, "b": {"enabled": false, "weight": 0}, "c": {}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Equal(Pool{"a": {true, 10}, "b": {false, 0}, "c": {true, 10}}) {
+		t.Errorf("pool = %v", p)
+	}
+	for _, bad := range []string{`{`, `[]`, `null`, `{"a": {"weight": 1.5}}`, `{"a": {"weight": 10.0}}`, `{"a": {"weight": "10"}}`,
+		`{"a": {"enabled": "false"}}`, `{"a": {"enabled": null}}`, `{"a": {"weight": -1}}`, `{"a": 1}`} {
+		if _, err := ParseJSON([]byte(bad)); err == nil {
+			t.Errorf("ParseJSON(%s) accepted", bad)
+		}
+	}
+}
+
+func TestNewSource(t *testing.T) {
+	_, err := NewSource("etcd://conf1001/conftool/v1/pools/eqiad/appserver/apache2/", time.Second)
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "not yet supported") {
+		t.Errorf("etcd: %v", err)
+	}
+	if IsJSON("file:///x/pool") || !IsJSON("http://h/pool.json?x=1") || !IsJSON("file:///p.json") {
+		t.Error("IsJSON")
+	}
+}
+
+type collector struct {
+	mu    sync.Mutex
+	pools []Pool
+}
+
+func (c *collector) add(p Pool) { c.mu.Lock(); c.pools = append(c.pools, p); c.mu.Unlock() }
+func (c *collector) get() []Pool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Pool(nil), c.pools...)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestWatchFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pool")
+	write := func(s string) {
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("{'host': 'a', 'weight': 1, 'enabled': True}\n")
+	src, _ := NewSource("file://"+path, time.Second)
+	var c collector
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, src, false, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
+		close(done)
+	}()
+	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	// Same content rewritten: no notification.
+	write("{'host': 'a', 'weight': 1, 'enabled': True}\n\n")
+	time.Sleep(100 * time.Millisecond)
+	if n := len(c.get()); n != 1 {
+		t.Errorf("unchanged content notified: %d", n)
+	}
+	write("{'host': 'a', 'weight': 1, 'enabled': True}\n#{'host': 'b', 'weight': 1, 'enabled': True}\n{'host': 'c', 'weight': 0, 'enabled': False}\n")
+	waitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
+	if got := c.get()[1]; !got.Equal(Pool{"a": {true, 1}, "c": {false, 0}}) {
+		t.Errorf("second pool %v", got)
+	}
+	os.Remove(path)
+	waitFor(t, "error logged", func() bool { return strings.Contains(logBuf.String(), "keeping the last good pool (2 servers)") })
+	write("{'host': 'a', 'weight': 1, 'enabled': True}\n")
+	waitFor(t, "third pool", func() bool { return len(c.get()) == 3 })
+	cancel()
+	<-done
+}
+
+func TestWatchHTTP(t *testing.T) {
+	var mu sync.Mutex
+	body, status := `{"a": {"enabled": true, "weight": 10}}`, 200
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
+	src, _ := NewSource(srv.URL+"/pools/text.json", time.Second)
+	var c collector
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Watch(ctx, src, true, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
+	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	set(`{"a": {"enabled": tru`, 200)
+	waitFor(t, "bad JSON logged", func() bool { return strings.Contains(logBuf.String(), "bad JSON pool") })
+	set(`{}`, 500)
+	waitFor(t, "recovery", func() bool { set(`{"a": {"enabled": false, "weight": 10}}`, 200); return len(c.get()) == 2 })
+	if got := c.get()[1]; !got.Equal(Pool{"a": {false, 10}}) {
+		t.Errorf("pool after recovery: %v", got)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("2001:db8::1")
+	lookup := func(_ context.Context, network, host string) ([]netip.Addr, error) {
+		if host == "gone" {
+			return nil, errors.New("no such host")
+		}
+		if network == "ip4" {
+			return []netip.Addr{netip.MustParseAddr("10.1.0.9"), netip.MustParseAddr("10.1.0.3")}, nil
+		}
+		return []netip.Addr{netip.MustParseAddr("2001:db8::9")}, nil
+	}
+	ctx := context.Background()
+	tests := []struct {
+		host    string
+		vip     netip.Addr
+		current string
+		want    string
+	}{
+		{"mw1", v4, "", "10.1.0.3"},
+		{"mw1", v4, "10.1.0.9", "10.1.0.9"},
+		{"mw1", v4, "10.1.0.7", "10.1.0.3"},
+		{"mw1", v6, "", "2001:db8::9"},
+		{"127.0.0.5", v4, "", "127.0.0.5"},
+		{"gone", v4, "", ""},
+		{"::1", v4, "", ""},
+	}
+	for _, tc := range tests {
+		var cur netip.Addr
+		if tc.current != "" {
+			cur = netip.MustParseAddr(tc.current)
+		}
+		got, err := Resolve(ctx, lookup, tc.host, tc.vip, cur)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("%s: got %v, want error", tc.host, got)
+			}
+			continue
+		}
+		if err != nil || got.String() != tc.want {
+			t.Errorf("%s (current %s): %v %v, want %s", tc.host, tc.current, got, err, tc.want)
+		}
+	}
+	// The real resolver resolves localhost via /etc/hosts.
+	if a, err := Resolve(ctx, nil, "localhost", v4, netip.Addr{}); err != nil || !a.IsLoopback() {
+		t.Errorf("localhost: %v %v", a, err)
+	}
+}

@@ -1,0 +1,174 @@
+package pool
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// ErrNotSupported marks a recognised but unimplemented source scheme.
+var ErrNotSupported = errors.New("not yet supported")
+
+// Source fetches a pool document.
+type Source interface {
+	// Fetch returns the document, or changed=false when it is known to be
+	// unchanged since the last successful fetch (a file's stat).
+	Fetch(ctx context.Context) (data []byte, changed bool, err error)
+	String() string
+}
+
+// NewSource returns the source for a pybal.conf "config" URL.
+func NewSource(rawURL string, timeout time.Duration) (Source, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "file://"):
+		return &fileSource{path: strings.TrimPrefix(rawURL, "file://")}, nil
+	case strings.HasPrefix(rawURL, "http://"), strings.HasPrefix(rawURL, "https://"):
+		if _, err := url.Parse(rawURL); err != nil {
+			return nil, fmt.Errorf("pool source %s: %w", rawURL, err)
+		}
+		return &httpSource{url: rawURL, client: &http.Client{
+			Timeout: timeout,
+			// PyBal does not verify pool servers either; config-master
+			// setups commonly use internal certificates.
+			Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true},
+		}}, nil
+	case strings.HasPrefix(rawURL, "etcd://"):
+		return nil, fmt.Errorf("pool source %s: etcd:// pools are %w (use file://, http:// or https://, e.g. via confd)", rawURL, ErrNotSupported)
+	}
+	return nil, fmt.Errorf("pool source %s: unknown scheme", rawURL)
+}
+
+// IsJSON reports whether the URL names a JSON document (PyBal's rule).
+func IsJSON(rawURL string) bool {
+	u := rawURL
+	if i := strings.IndexAny(u, "?#"); i >= 0 && !strings.HasPrefix(rawURL, "file://") {
+		u = u[:i]
+	}
+	return strings.HasSuffix(u, ".json")
+}
+
+type fileSource struct {
+	path string
+	last os.FileInfo
+}
+
+func (f *fileSource) String() string { return "file://" + f.path }
+
+func (f *fileSource) Fetch(context.Context) ([]byte, bool, error) {
+	st, err := os.Stat(f.path)
+	if err != nil {
+		f.last = nil
+		return nil, false, err
+	}
+	if f.last != nil && st.ModTime().Equal(f.last.ModTime()) && st.Size() == f.last.Size() && os.SameFile(st, f.last) {
+		return nil, false, nil
+	}
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		return nil, false, err
+	}
+	f.last = st
+	return data, true, nil
+}
+
+type httpSource struct {
+	url    string
+	client *http.Client
+}
+
+func (h *httpSource) String() string { return h.url }
+
+const maxPoolBytes = 16 << 20
+
+func (h *httpSource) Fetch(ctx context.Context) ([]byte, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.url, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, false, fmt.Errorf("HTTP status %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxPoolBytes+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(data) > maxPoolBytes {
+		return nil, false, fmt.Errorf("pool document larger than %d bytes", maxPoolBytes)
+	}
+	return data, true, nil
+}
+
+// Watch polls src every interval and calls onChange with each new pool:
+// the first good one, then only real changes. A failed fetch or a bad JSON
+// document keeps the last good pool (logged once per failure streak); bad
+// legacy lines are logged with their line numbers and skipped. It returns
+// when ctx ends.
+func Watch(ctx context.Context, src Source, jsonFormat bool, interval time.Duration, log *slog.Logger, onChange func(Pool)) {
+	var (
+		last    Pool
+		failing bool
+	)
+	poll := func() {
+		fctx, cancel := context.WithTimeout(ctx, interval*5+5*time.Second)
+		defer cancel()
+		data, changed, err := src.Fetch(fctx)
+		if err == nil && !changed {
+			return
+		}
+		var p Pool
+		if err == nil {
+			if jsonFormat {
+				p, err = ParseJSON(data)
+			} else {
+				var bad []LineError
+				p, bad = ParseLegacy(data)
+				for _, b := range bad {
+					log.Error(fmt.Sprintf("Bad configuration line in %s: %v", src, b))
+				}
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !failing {
+				log.Error(fmt.Sprintf("Pool source %s failed, keeping the last good pool (%d servers): %v", src, len(last), err))
+			}
+			failing = true
+			return
+		}
+		if failing {
+			log.Info(fmt.Sprintf("Pool source %s is readable again", src))
+			failing = false
+		}
+		if last != nil && last.Equal(p) {
+			return
+		}
+		last = p
+		onChange(p)
+	}
+	poll()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			poll()
+		}
+	}
+}
