@@ -1,0 +1,234 @@
+package routing
+
+import (
+	"fmt"
+	"strings"
+
+	adminstate "github.com/geotraffic/geotraffic/admin_state"
+)
+
+// SiteKey is the admin_state key that marks a site DOWN for routing (the
+// same file also carries geoip/... keys for GeoDNS, which routing ignores).
+func SiteKey(site string) string { return "site/" + site }
+
+// Down reports whether admin_state marks site DOWN, and a description of
+// the line that does so, for explanations.
+func Down(st *adminstate.State, site string) (bool, string) {
+	e, ok := st.Lookup(SiteKey(site))
+	if !ok || !e.Down {
+		return false, ""
+	}
+	return true, fmt.Sprintf("%s is DOWN (admin_state line %d: %s => %s)", site, e.Line, e.Pattern, e.StateString())
+}
+
+// Resolve resolves every cluster for every entry site, sorted by cluster
+// then site. It is a pure function of its arguments; st may be nil.
+func Resolve(cfg *Config, st *adminstate.State) []Result {
+	var out []Result
+	for _, cname := range cfg.ClusterNames() {
+		out = append(out, ResolveCluster(cfg, cfg.Clusters[cname], st)...)
+	}
+	return out
+}
+
+// decision is one site's own choice of next hop under the current state.
+type decision struct {
+	next     string // "" when terminal or unreachable
+	terminal bool   // the site talks to the applications itself
+	reason   string
+	detail   string
+}
+
+// ResolveCluster resolves one cluster for each of its entry sites, sorted.
+//
+// Each site decides, in this order of preference: configured direct; the
+// first of its ordered choices that is up and reaches direct along
+// configured routes (a later one is a "fallback"); promotion to direct if
+// it has application backends; else the nearest (great-circle) up site
+// that reaches direct without passing a DOWN site; else unreachable.
+// Sites are decided in topological order of the (validated, acyclic)
+// choice graph, so each choice is settled before the sites that use it,
+// and a nearest jump only lands on a site whose own path uses no nearest
+// jump: no path can loop.
+func ResolveCluster(cfg *Config, c *Cluster, st *adminstate.State) []Result {
+	down := func(s string) bool { d, _ := Down(st, s); return d }
+	dec := map[string]*decision{}
+	usable := map[string]bool{} // up and reaches direct without a DOWN site or a nearest jump
+	skipped := map[string][]string{}
+	for _, site := range topoOrder(c) {
+		r := c.Routes[site]
+		var d *decision
+		if r.Direct {
+			d = &decision{terminal: true, reason: ReasonConfigured, detail: "configured direct"}
+		}
+		for i, hop := range r.Choices {
+			if d != nil {
+				break
+			}
+			if usable[hop] {
+				d = &decision{next: hop, reason: ReasonConfigured, detail: "first choice"}
+				if i > 0 {
+					d.reason, d.detail = ReasonFallback, fmt.Sprintf("choice %d of %d; skipped: %s", i+1, len(r.Choices), strings.Join(skipped[site], "; "))
+				}
+				break
+			}
+			skipped[site] = append(skipped[site], whyUnusable(st, hop))
+		}
+		if d == nil && c.hasBackends(site) {
+			d = &decision{terminal: true, reason: ReasonPromoted,
+				detail: fmt.Sprintf("no usable upstream (%s); %s has application backends", strings.Join(skipped[site], "; "), site)}
+		}
+		if d != nil {
+			dec[site] = d
+			usable[site] = !down(site)
+		}
+	}
+	var targets []string
+	for _, s := range c.SiteNames() {
+		if usable[s] {
+			targets = append(targets, s)
+		}
+	}
+	for _, site := range c.SiteNames() {
+		if dec[site] != nil {
+			continue
+		}
+		why := strings.Join(skipped[site], "; ")
+		if t, km, ok := nearest(cfg.Sites, site, without(targets, site)); ok {
+			dec[site] = &decision{next: t, reason: ReasonNearest,
+				detail: fmt.Sprintf("no usable choice (%s); %s is the nearest up site that reaches direct (%.0f km)", why, t, km)}
+			continue
+		}
+		dec[site] = &decision{reason: ReasonUnreachable,
+			detail: fmt.Sprintf("no usable choice (%s); %s has no application backends to be promoted; no up site reaches direct", why, site)}
+	}
+
+	out := make([]Result, 0, len(c.Routes))
+	for _, site := range c.SiteNames() {
+		out = append(out, result(cfg, c, st, site, dec))
+	}
+	return out
+}
+
+func result(cfg *Config, c *Cluster, st *adminstate.State, entry string, dec map[string]*decision) Result {
+	res := Result{Cluster: c.Name, Site: entry, Path: []string{entry}, Apps: map[string]AppRoute{}}
+	if _, shut := c.Shutdown[entry]; shut {
+		res.Status = StatusShutdown
+		res.Reasons = []Reason{{Site: entry, Reason: ReasonShutdown,
+			Detail: fmt.Sprintf("traffic_shutdown: frontends of cluster %s at %s refuse all traffic", c.Name, entry)}}
+		for _, a := range c.AppNames() {
+			res.Apps[a] = AppRoute{Reason: ReasonShutdown, Detail: "entry site refuses all traffic"}
+		}
+		return res
+	}
+	cur := entry
+	// Bounded: decisions form chains without cycles (see ResolveCluster),
+	// but a bound keeps a future bug from hanging a server.
+	for range len(c.Routes) + 1 {
+		d := dec[cur]
+		next := d.next
+		if d.terminal {
+			next = "direct"
+		}
+		res.Reasons = append(res.Reasons, Reason{Site: cur, Next: next, Reason: d.reason, Detail: d.detail})
+		if d.terminal {
+			res.Status = StatusOK
+			break
+		}
+		if d.next == "" {
+			res.Status = StatusUnreachable
+			break
+		}
+		cur = d.next
+		res.Path = append(res.Path, cur)
+	}
+	if res.Status == "" {
+		res.Status = StatusUnreachable
+		res.Reasons = append(res.Reasons, Reason{Site: cur, Reason: ReasonUnreachable, Detail: "internal error: path did not end; refusing to guess"})
+	}
+	if isDown, why := Down(st, entry); isDown {
+		res.Reasons[0].Detail += fmt.Sprintf("; the entry site itself: %s, so only clients with stale DNS should arrive here", why)
+	}
+	for _, a := range c.AppNames() {
+		if res.Status != StatusOK {
+			res.Apps[a] = AppRoute{Reason: ReasonUnreachable, Detail: "no cache path to a direct site"}
+			continue
+		}
+		res.Apps[a] = resolveApp(cfg, c.Apps[a], st, res.Path)
+	}
+	return res
+}
+
+func resolveApp(cfg *Config, a *App, st *adminstate.State, path []string) AppRoute {
+	var skipped, up []string
+	for _, dc := range a.DCs {
+		if d, why := Down(st, dc); d {
+			skipped = append(skipped, why)
+		} else {
+			up = append(up, dc)
+		}
+	}
+	pick := func(dc, reason, detail string) AppRoute {
+		return AppRoute{DC: dc, Backend: a.Backends[dc], Reason: reason, Detail: detail}
+	}
+	if len(up) == 0 {
+		return AppRoute{Reason: ReasonUnreachable, Detail: "every DC of the route is DOWN: " + strings.Join(skipped, "; ")}
+	}
+	if a.Mode == Ordered {
+		if up[0] == a.DCs[0] {
+			return pick(up[0], ReasonConfigured, "first DC of the route")
+		}
+		return pick(up[0], ReasonFallback, "skipped: "+strings.Join(skipped, "; "))
+	}
+	for _, p := range path {
+		for _, dc := range up {
+			if p == dc {
+				return pick(dc, ReasonConfigured, fmt.Sprintf("active-active: %s is the first of its DCs on the cache path", dc))
+			}
+		}
+	}
+	direct := path[len(path)-1]
+	dc, km, _ := nearest(cfg.Sites, direct, up)
+	return pick(dc, ReasonNearest, fmt.Sprintf("active-active: none of its up DCs is on the cache path; %s is the nearest to %s (%.0f km)", dc, direct, km))
+}
+
+func whyUnusable(st *adminstate.State, site string) string {
+	if d, why := Down(st, site); d {
+		return why
+	}
+	return site + " reaches direct only through DOWN sites"
+}
+
+func without(list []string, s string) []string {
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// topoOrder lists the cluster's sites so that every site comes after all
+// of its choices (post-order DFS; the graph is acyclic after validation).
+func topoOrder(c *Cluster) []string {
+	seen := map[string]bool{}
+	var out []string
+	var visit func(string)
+	visit = func(s string) {
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, hop := range c.Routes[s].Choices {
+			if _, ok := c.Routes[hop]; ok {
+				visit(hop)
+			}
+		}
+		out = append(out, s)
+	}
+	for _, s := range c.SiteNames() {
+		visit(s)
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package routing
+
+import (
+	"strings"
+)
+
+// validate checks cross-references once the file parsed cleanly: every
+// name is a known site, every cluster has a direct site, the graph of all
+// configured choices has no loop (so any choice path ends), every next hop
+// has a route of its own, and every app DC has a backend.
+func validate(l *errList, cfg *Config) {
+	for _, cname := range cfg.ClusterNames() {
+		c := cfg.Clusters[cname]
+		base := join("clusters", cname)
+		tbl := join(base, "route_table")
+		hasDirect := false
+		for _, site := range c.SiteNames() {
+			r := c.Routes[site]
+			p := join(tbl, site)
+			if _, ok := cfg.Sites[site]; !ok {
+				l.add(r.Line, p, "unknown site %q (not under sites:)", site)
+			}
+			hasDirect = hasDirect || r.Direct
+			for i, hop := range r.Choices {
+				line := r.choiceLines[i]
+				switch _, known := cfg.Sites[hop]; {
+				case hop == site:
+					l.add(line, p, "loop: %s routes to itself", site)
+				case !known:
+					l.add(line, p, "unknown site %q (not under sites:)", hop)
+				default:
+					if _, ok := c.Routes[hop]; !ok {
+						l.add(line, p, "next hop %q has no route_table entry in cluster %s, so %s cannot reach direct through it", hop, cname, site)
+					}
+				}
+			}
+		}
+		if len(c.Routes) > 0 && !hasDirect {
+			l.add(c.Line, tbl, "no site is direct: nothing can reach the applications")
+		}
+		findLoops(l, c, tbl)
+		for _, site := range sortedKeys(c.Shutdown) {
+			line := c.Shutdown[site]
+			p := join(base, "traffic_shutdown")
+			if _, ok := cfg.Sites[site]; !ok {
+				l.add(line, p, "unknown site %q (not under sites:)", site)
+			} else if _, ok := c.Routes[site]; !ok {
+				l.add(line, p, "site %q has no route_table entry in cluster %s", site, cname)
+			}
+		}
+		for _, aname := range c.AppNames() {
+			a := c.Apps[aname]
+			p := join(join(base, "apps"), aname)
+			for _, dc := range sortedKeys(a.Backends) {
+				if _, ok := cfg.Sites[dc]; !ok {
+					l.add(a.backendLines[dc], join(join(p, "backends"), dc), "unknown site %q (not under sites:)", dc)
+				}
+			}
+			for i, dc := range a.DCs {
+				line := a.dcLines[i]
+				if _, ok := cfg.Sites[dc]; !ok {
+					l.add(line, join(p, "route"), "unknown site %q (not under sites:)", dc)
+				} else if _, ok := a.Backends[dc]; !ok {
+					l.add(line, join(p, "route"), "DC %q has no backend under backends:", dc)
+				}
+			}
+		}
+	}
+}
+
+// findLoops reports every cycle in the graph of all configured choices,
+// once each, at the line of the choice that closes it.
+func findLoops(l *errList, c *Cluster, tbl string) {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(site string)
+	visit = func(site string) {
+		color[site] = grey
+		stack = append(stack, site)
+		r := c.Routes[site]
+		for i, hop := range r.Choices {
+			if _, ok := c.Routes[hop]; !ok || hop == site {
+				continue // reported by validate
+			}
+			switch color[hop] {
+			case white:
+				visit(hop)
+			case grey:
+				start := 0
+				for j, s := range stack {
+					if s == hop {
+						start = j
+					}
+				}
+				cycle := append(append([]string{}, stack[start:]...), hop)
+				l.add(r.choiceLines[i], join(tbl, site), "loop: %s", strings.Join(cycle, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[site] = black
+	}
+	for _, site := range c.SiteNames() {
+		if color[site] == white {
+			visit(site)
+		}
+	}
+}
