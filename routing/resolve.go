@@ -18,6 +18,9 @@ func Down(st *adminstate.State, site string) (bool, string) {
 	if !ok || !e.Down {
 		return false, ""
 	}
+	if e.Line == 0 { // added by WithDown, not read from a file
+		return true, site + " is DOWN (what-if)"
+	}
 	return true, fmt.Sprintf("%s is DOWN (admin_state line %d: %s => %s)", site, e.Line, e.Pattern, e.StateString())
 }
 
