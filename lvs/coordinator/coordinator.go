@@ -1,0 +1,428 @@
+// Package coordinator decides which real servers of one LVS service are
+// pooled, with PyBal's model and depool threshold: each server is enabled
+// (pool file), up (monitors) and pooled (decision); a down server is
+// depooled only while enough servers stay up, else it stays pooled and is
+// tracked as pooled-but-down until others come back.
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sort"
+	"sync"
+
+	"github.com/geotraffic/geotraffic/lvs/ipvs"
+	"github.com/geotraffic/geotraffic/lvs/pool"
+)
+
+// Settings are the service-level inputs of a coordinator.
+type Settings struct {
+	Name            string
+	Service         ipvs.Service
+	Port            uint16 // real-server port
+	Forward         ipvs.Forward
+	DepoolThreshold float64
+	DrainOnDepool   bool
+	Monitors        []string // monitor names; none means always up
+}
+
+// Server is one real server's state.
+type Server struct {
+	Host    string
+	Enabled bool
+	Weight  uint32
+	Addr    netip.Addr // valid once resolved
+	Ready   bool       // resolved
+	Up      bool
+	Pooled  bool
+	// monitors holds each monitor's last (damped) verdict.
+	monitors map[string]bool
+}
+
+// TextStatus is PyBal's "enabled/up/pooled" rendering.
+func (s *Server) TextStatus() string {
+	e, u, p := "disabled", "down", "not pooled"
+	if s.Enabled {
+		e = "enabled"
+	}
+	if s.Up {
+		u = "up"
+	} else if !s.Ready {
+		u = "partial"
+	}
+	if s.Pooled {
+		p = "pooled"
+	}
+	return e + "/" + u + "/" + p
+}
+
+// Coordinator holds one service's servers. It is safe for concurrent use.
+type Coordinator struct {
+	mu         sync.Mutex
+	set        Settings
+	servers    map[string]*Server
+	pooledDown map[string]bool
+	log        *slog.Logger
+	metrics    *Metrics
+	notify     func()
+}
+
+// New returns a coordinator; notify is called (without the lock held)
+// after every change of the desired IPVS state or of server states.
+func New(set Settings, log *slog.Logger, m *Metrics, notify func()) *Coordinator {
+	c := &Coordinator{set: set, servers: map[string]*Server{}, pooledDown: map[string]bool{}, log: log, metrics: m, notify: notify}
+	if m != nil {
+		m.depoolThreshold.WithLabelValues(set.Name).Set(set.DepoolThreshold)
+	}
+	c.updateMetrics()
+	return c
+}
+
+// Settings returns the coordinator's settings.
+func (c *Coordinator) Settings() Settings { return c.set }
+
+func (c *Coordinator) logf(level slog.Level, format string, args ...any) {
+	c.log.Log(context.Background(), level, fmt.Sprintf("["+c.set.Name+"] "+format, args...))
+}
+
+// done updates metrics and notifies; called at the end of every mutation.
+func (c *Coordinator) done() {
+	c.updateMetrics()
+	c.mu.Unlock()
+	if c.notify != nil {
+		c.notify()
+	}
+}
+
+// canDepool is PyBal's rule, float arithmetic included (100 × 0.07
+// is 7.000000000000001, so 7 up servers of 100 are not enough).
+func (c *Coordinator) canDepool() bool {
+	up := 0
+	for _, s := range c.servers {
+		if s.Up && s.Enabled {
+			up++
+		}
+	}
+	return float64(up) >= float64(len(c.servers))*c.set.DepoolThreshold
+}
+
+// UpdatePool applies a new pool: new hosts are added (not ready until
+// resolved), existing ones merged, missing ones removed regardless of the
+// threshold (PyBal's behaviour: an operator's removal is final). It returns
+// the added and removed hosts, so the caller can start and stop their
+// resolution and monitors.
+func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
+	c.mu.Lock()
+	first := len(c.servers) == 0
+	for _, host := range p.Hosts() {
+		e := p[host]
+		s, ok := c.servers[host]
+		if !ok {
+			s = &Server{Host: host, Enabled: e.Enabled, Weight: e.Weight, Up: true, monitors: map[string]bool{}}
+			for _, m := range c.set.Monitors {
+				s.monitors[m] = true // optimistic start, as PyBal
+			}
+			c.servers[host] = s
+			added = append(added, host)
+			if !first {
+				c.logf(slog.LevelInfo, "New %s server %s, weight %d", enabledWord(s.Enabled), host, s.Weight)
+			}
+			continue
+		}
+		s.Enabled, s.Weight = e.Enabled, e.Weight
+		if c.pooledDown[host] && s.Enabled && s.Ready {
+			s.Pooled = true // stays pooled until the threshold allows
+		} else {
+			s.Pooled = s.Enabled && s.Ready && s.Up
+			delete(c.pooledDown, host)
+		}
+		c.logf(slog.LevelInfo, "Merged %s server %s, weight %d", enabledWord(s.Enabled), host, s.Weight)
+	}
+	if first && len(added) > 0 {
+		en := 0
+		for _, s := range c.servers {
+			if s.Enabled {
+				en++
+			}
+		}
+		c.logf(slog.LevelInfo, "Added %d server(s): %d enabled server(s) and %d disabled server(s)", len(c.servers), en, len(c.servers)-en)
+	}
+	for host := range c.servers {
+		if _, ok := p[host]; !ok {
+			c.logf(slog.LevelInfo, "Removing server %s (no longer found in new configuration)", host)
+			delete(c.servers, host)
+			delete(c.pooledDown, host)
+			removed = append(removed, host)
+			if c.metrics != nil {
+				c.metrics.monitorStatus.DeletePartialMatch(map[string]string{"service": c.set.Name, "host": host})
+			}
+		}
+	}
+	sort.Strings(removed)
+	c.ensureDepoolThreshold()
+	c.done()
+	return added, removed
+}
+
+func enabledWord(e bool) string {
+	if e {
+		return "enabled"
+	}
+	return "disabled"
+}
+
+// SetResolved records a host's address. A host that becomes ready is
+// pooled if enabled and up (PyBal's optimistic start).
+func (c *Coordinator) SetResolved(host string, addr netip.Addr) {
+	c.mu.Lock()
+	s, ok := c.servers[host]
+	if !ok {
+		c.mu.Unlock()
+		return
+	}
+	if s.Ready && s.Addr == addr {
+		c.mu.Unlock()
+		return
+	}
+	if s.Ready {
+		c.logf(slog.LevelInfo, "Server %s changed address from %s to %s", host, s.Addr, addr)
+	}
+	wasReady := s.Ready
+	s.Addr, s.Ready = addr, true
+	if !wasReady {
+		if s.Enabled && s.Up {
+			s.Pooled = true
+		}
+		c.ensureDepoolThreshold()
+	}
+	c.done()
+}
+
+// SetUnresolved records a failed resolution. A host that never resolved
+// stays out of the pool; a resolved one keeps its last address (a DNS
+// outage must not depool a healthy service).
+func (c *Coordinator) SetUnresolved(host string, err error) {
+	c.mu.Lock()
+	s, ok := c.servers[host]
+	if !ok {
+		c.mu.Unlock()
+		return
+	}
+	if s.Ready {
+		c.logf(slog.LevelWarn, "Could not re-resolve server %s, keeping address %s: %v", host, s.Addr, err)
+	} else {
+		c.logf(slog.LevelError, "Initialization failed for server %s, not pooled, will retry: %v", host, err)
+	}
+	c.mu.Unlock()
+}
+
+// MonitorResult applies a monitor's (damped) verdict for a host; callers
+// pass only changes of that monitor's state.
+func (c *Coordinator) MonitorResult(host, monitor string, up bool, reason string) {
+	c.mu.Lock()
+	s, ok := c.servers[host]
+	if !ok {
+		c.mu.Unlock()
+		return
+	}
+	if m := c.metrics; m != nil {
+		m.monitorStatus.WithLabelValues(c.set.Name, host, monitor).Set(b2f(up))
+	}
+	s.monitors[monitor] = up
+	if !up {
+		c.logf(slog.LevelError, "Monitoring instance %s reports server %s (%s) down: %s", monitor, host, s.TextStatus(), orUnknown(reason))
+		if s.Up {
+			s.Up = false
+			if s.Pooled {
+				c.depool(s)
+			}
+		}
+		c.done()
+		return
+	}
+	all := true
+	for _, v := range s.monitors {
+		all = all && v
+	}
+	if !s.Up && all {
+		c.logf(slog.LevelInfo, "Server %s (%s) is up", host, s.TextStatus())
+		s.Up = true
+		if s.Enabled && s.Ready {
+			c.repool(s)
+		}
+	}
+	c.done()
+}
+
+func orUnknown(r string) string {
+	if r == "" {
+		return "(reason unknown)"
+	}
+	return r
+}
+
+func (c *Coordinator) depool(s *Server) {
+	if c.canDepool() {
+		s.Pooled = false
+		delete(c.pooledDown, s.Host)
+		return
+	}
+	c.pooledDown[s.Host] = true
+	c.logf(slog.LevelError, "Could not depool server %s because of too many down!", s.Host)
+	if c.metrics != nil {
+		c.metrics.couldNotDepool.WithLabelValues(c.set.Name).Inc()
+	}
+}
+
+func (c *Coordinator) repool(s *Server) {
+	if !s.Pooled {
+		s.Pooled = true
+	} else {
+		c.logf(slog.LevelInfo, "Leaving previously pooled but down server %s pooled", s.Host)
+	}
+	delete(c.pooledDown, s.Host)
+	// Depool servers that could not be depooled before, as far as the
+	// threshold now allows (sorted for determinism; PyBal pops a set).
+	for _, h := range sortedKeys(c.pooledDown) {
+		if !c.canDepool() {
+			break
+		}
+		d := c.servers[h]
+		d.Pooled = false
+		delete(c.pooledDown, h)
+		c.logf(slog.LevelInfo, "Depooling previously pooled but down server %s", h)
+	}
+}
+
+// ensureDepoolThreshold force-pools enabled, resolved servers (up ones
+// first) until pooled ≥ total × threshold, tracking forced down servers as
+// pooled-but-down.
+func (c *Coordinator) ensureDepoolThreshold() {
+	if c.set.DepoolThreshold == 0 {
+		return
+	}
+	pooled := 0
+	for _, s := range c.servers {
+		if s.Pooled {
+			pooled++
+		}
+	}
+	need := float64(len(c.servers)) * c.set.DepoolThreshold
+	hosts := sortedKeys(c.servers)
+	sort.SliceStable(hosts, func(i, j int) bool { return c.servers[hosts[i]].Up && !c.servers[hosts[j]].Up })
+	for _, h := range hosts {
+		if float64(pooled) >= need {
+			return
+		}
+		s := c.servers[h]
+		if s.Pooled || !s.Enabled || !s.Ready {
+			continue
+		}
+		c.logf(slog.LevelWarn, "Forcing server %s (%s) to be pooled: %d pooled of %d servers is below the depool threshold %g",
+			h, s.TextStatus(), pooled, len(c.servers), c.set.DepoolThreshold)
+		s.Pooled = true
+		pooled++
+		if !s.Up {
+			c.pooledDown[h] = true
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Desired is the IPVS state for this service: every pooled server at its
+// weight and, with drain-on-depool, every other resolved server at weight
+// 0 (connections kept, no new ones).
+func (c *Coordinator) Desired() ipvs.Desired {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := ipvs.Desired{Service: c.set.Service, Destinations: []ipvs.Destination{}}
+	seen := map[netip.Addr]bool{}
+	for _, h := range sortedKeys(c.servers) {
+		s := c.servers[h]
+		if !s.Ready || seen[s.Addr] {
+			continue // two names for one address: IPVS has one destination
+		}
+		w := s.Weight
+		if !s.Pooled {
+			if !c.set.DrainOnDepool {
+				continue
+			}
+			w = 0
+		}
+		seen[s.Addr] = true
+		d.Destinations = append(d.Destinations, ipvs.Destination{Addr: s.Addr, Port: c.set.Port, Weight: w, Forward: c.set.Forward})
+	}
+	return d
+}
+
+// HasPooledUp reports whether some server is pooled and up (for BGP
+// withdraw-on-down).
+func (c *Coordinator) HasPooledUp() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		if s.Pooled && s.Up {
+			return true
+		}
+	}
+	return false
+}
+
+// Snapshot is a copy of the state for reporting.
+type Snapshot struct {
+	Name            string
+	Servers         []Server // sorted by host
+	PooledDown      []string // sorted
+	DepoolThreshold float64
+	CanDepool       bool
+}
+
+// Snapshot copies the current state.
+func (c *Coordinator) Snapshot() Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	snap := Snapshot{Name: c.set.Name, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(), PooledDown: sortedKeys(c.pooledDown)}
+	for _, h := range sortedKeys(c.servers) {
+		s := *c.servers[h]
+		s.monitors = nil
+		snap.Servers = append(snap.Servers, s)
+	}
+	return snap
+}
+
+// Server returns a copy of one server's state.
+func (c *Coordinator) Server(host string) (Server, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.servers[host]
+	if !ok {
+		return Server{}, false
+	}
+	cp := *s
+	cp.monitors = nil
+	return cp, true
+}
+
+// Close drops the service's metric series (service removed on reload).
+func (c *Coordinator) Close() {
+	if c.metrics != nil {
+		c.metrics.forget(c.set.Name)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
