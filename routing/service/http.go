@@ -1,0 +1,74 @@
+package service
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/geotraffic/geotraffic/routing"
+)
+
+// Handler serves:
+//
+//	GET /routes                  every resolved route (a JSON list)
+//	GET /routes/<cluster>        one cluster's routes (a JSON list)
+//	GET /routes/<cluster>/<site> one route (a JSON object)
+//	GET /status                  generation and rejected files
+//	GET /metrics                 Prometheus metrics of the registry
+//
+// Route responses carry X-Routing-Generation.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /routes", func(w http.ResponseWriter, r *http.Request) {
+		snap := s.Current()
+		s.writeJSON(w, snap, http.StatusOK, snap.Results)
+	})
+	mux.HandleFunc("GET /routes/{cluster}", func(w http.ResponseWriter, r *http.Request) {
+		snap := s.Current()
+		name := r.PathValue("cluster")
+		if _, ok := snap.Config.Clusters[name]; !ok {
+			s.writeJSON(w, snap, http.StatusNotFound, map[string]string{"error": "unknown cluster " + strconv.Quote(name)})
+			return
+		}
+		out := []routing.Result{}
+		for _, res := range snap.Results {
+			if res.Cluster == name {
+				out = append(out, res)
+			}
+		}
+		s.writeJSON(w, snap, http.StatusOK, out)
+	})
+	mux.HandleFunc("GET /routes/{cluster}/{site}", func(w http.ResponseWriter, r *http.Request) {
+		snap := s.Current()
+		c, site := r.PathValue("cluster"), r.PathValue("site")
+		for _, res := range snap.Results {
+			if res.Cluster == c && res.Site == site {
+				s.writeJSON(w, snap, http.StatusOK, res)
+				return
+			}
+		}
+		s.writeJSON(w, snap, http.StatusNotFound, map[string]string{"error": "no route for cluster " + strconv.Quote(c) + " and site " + strconv.Quote(site)})
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		snap := s.Current()
+		s.writeJSON(w, snap, http.StatusOK, map[string]any{
+			"generation":  snap.Generation,
+			"resolved_at": snap.At,
+			"routing":     s.opts.RoutingPath,
+			"admin_state": s.opts.AdminStatePath,
+			"errors":      s.Errors(),
+		})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (s *Service) writeJSON(w http.ResponseWriter, snap *Snapshot, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Routing-Generation", strconv.FormatUint(snap.Generation, 10))
+	w.WriteHeader(code)
+	if err := routing.WriteJSON(w, v); err != nil {
+		s.log.Debug("routing: writing response", "err", err)
+	}
+}

@@ -1,0 +1,73 @@
+package service
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/geotraffic/geotraffic/routing"
+)
+
+type metrics struct {
+	reloads     *prometheus.CounterVec
+	valid       *prometheus.GaugeVec
+	lastSuccess *prometheus.GaugeVec
+	resolutions prometheus.Counter
+	generation  prometheus.Gauge
+	routes      *prometheus.GaugeVec
+	sitesDown   prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "geotraffic_routing_reloads_total",
+			Help: "Loads of routing.yaml or admin_state by result (success, error); an error keeps the last good file.",
+		}, []string{"file", "result"}),
+		valid: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "geotraffic_routing_file_valid",
+			Help: "1 if the file's current contents were accepted, 0 if they were rejected and older contents are in force.",
+		}, []string{"file"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "geotraffic_routing_last_success_timestamp_seconds",
+			Help: "When the file's contents were last accepted.",
+		}, []string{"file"}),
+		resolutions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geotraffic_routing_resolutions_total",
+			Help: "Re-resolutions of all routes.",
+		}),
+		generation: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "geotraffic_routing_generation",
+			Help: "Generation of the routes in force (the X-Routing-Generation header).",
+		}),
+		routes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "geotraffic_routing_routes",
+			Help: "Resolved (cluster, entry site) routes by status: ok, shutdown, unreachable.",
+		}, []string{"cluster", "status"}),
+		sitesDown: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "geotraffic_routing_sites_down",
+			Help: "Sites of routing.yaml that admin_state marks DOWN.",
+		}),
+	}
+	reg.MustRegister(m.reloads, m.valid, m.lastSuccess, m.resolutions, m.generation, m.routes, m.sitesDown)
+	return m
+}
+
+func (m *metrics) observe(s *Snapshot) {
+	m.resolutions.Inc()
+	m.generation.Set(float64(s.Generation))
+	m.routes.Reset()
+	for _, c := range s.Config.ClusterNames() {
+		for _, st := range []string{routing.StatusOK, routing.StatusShutdown, routing.StatusUnreachable} {
+			m.routes.WithLabelValues(c, st).Set(0)
+		}
+	}
+	for _, r := range s.Results {
+		m.routes.WithLabelValues(r.Cluster, r.Status).Inc()
+	}
+	down := 0
+	for name := range s.Config.Sites {
+		if d, _ := routing.Down(s.State, name); d {
+			down++
+		}
+	}
+	m.sitesDown.Set(float64(down))
+}

@@ -1,0 +1,224 @@
+// Package service keeps resolved routes current as routing.yaml and the
+// admin_state file change, and serves them over HTTP as JSON with
+// Prometheus metrics. A bad new file keeps the last good one in force.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	adminstate "github.com/geotraffic/geotraffic/admin_state"
+	"github.com/geotraffic/geotraffic/routing"
+)
+
+// Options configure a Service.
+type Options struct {
+	RoutingPath    string
+	AdminStatePath string
+	Log            *slog.Logger
+	// Registry receives the service's metrics; required, so nothing lands
+	// in the global default registry.
+	Registry *prometheus.Registry
+	// Debounce is how long a burst of file events must be quiet before a
+	// reload (default 20 ms: one save emits several events).
+	Debounce time.Duration
+	// Poll is the safety-net re-read interval for filesystems without
+	// inotify (default 2 s; negative disables).
+	Poll time.Duration
+}
+
+// Snapshot is the routes in force, immutable once published.
+type Snapshot struct {
+	Config     *routing.Config
+	State      *adminstate.State
+	Results    []routing.Result
+	Generation uint64 // increases by one per re-resolution
+	At         time.Time
+}
+
+// Service holds the last good routing config and admin state and the
+// routes resolved from them.
+type Service struct {
+	opts Options
+	log  *slog.Logger
+	m    *metrics
+
+	mu        sync.Mutex // serializes reloads; readers use snap
+	cfg       *routing.Config
+	st        *adminstate.State
+	tried     map[string]string // file kind -> digest of the last contents tried
+	lastError map[string]string // file kind -> error of that try, "" if it was good
+	snap      atomic.Pointer[Snapshot]
+}
+
+// File kinds, also the `file` label of metrics.
+const (
+	kindRouting = "routing"
+	kindAdmin   = "admin_state"
+)
+
+// New loads both files. A bad file at start is an error: there is no last
+// good state to keep serving.
+func New(opts Options) (*Service, error) {
+	if opts.RoutingPath == "" || opts.AdminStatePath == "" {
+		return nil, errors.New("service: both the routing file and the admin_state file are required")
+	}
+	if opts.Registry == nil {
+		return nil, errors.New("service: a metrics registry is required")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = 20 * time.Millisecond
+	}
+	if opts.Poll == 0 {
+		opts.Poll = 2 * time.Second
+	}
+	s := &Service{opts: opts, log: opts.Log, m: newMetrics(opts.Registry),
+		tried: map[string]string{}, lastError: map[string]string{}}
+	if err := s.reloadRouting(); err != nil {
+		return nil, err
+	}
+	if err := s.reloadAdmin(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Current returns the routes in force; never nil after New.
+func (s *Service) Current() *Snapshot { return s.snap.Load() }
+
+// Errors returns the error of the latest contents of each file that was
+// rejected, keyed by "routing" or "admin_state"; empty when both are good.
+func (s *Service) Errors() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range s.lastError {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Reload re-reads both files now; unchanged contents are a no-op. It
+// returns the errors of rejected files (the last good ones stay).
+func (s *Service) Reload() error {
+	return errors.Join(s.reloadRouting(), s.reloadAdmin())
+}
+
+// read returns the file contents and a digest; a missing file gets a
+// digest of its own so the same absence is reported once.
+func read(path string) ([]byte, string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "absent", err
+	}
+	if err != nil {
+		return nil, "unreadable: " + err.Error(), err
+	}
+	return data, routing.Digest(data), nil
+}
+
+func (s *Service) reloadRouting() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	path := s.opts.RoutingPath
+	data, digest, err := read(path)
+	if digest == s.tried[kindRouting] {
+		return s.errOf(kindRouting)
+	}
+	s.tried[kindRouting] = digest
+	var cfg *routing.Config
+	if err == nil {
+		cfg, err = routing.Parse(path, data)
+	} else {
+		err = fmt.Errorf("routing: %w", err)
+	}
+	if err != nil {
+		return s.reject(kindRouting, path, err)
+	}
+	s.accept(kindRouting)
+	s.cfg = cfg
+	s.log.Info("routing: config loaded", "file", path, "clusters", len(cfg.Clusters), "sites", len(cfg.Sites))
+	s.resolve()
+	return nil
+}
+
+func (s *Service) reloadAdmin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	path := s.opts.AdminStatePath
+	data, digest, err := read(path)
+	if digest == s.tried[kindAdmin] {
+		return s.errOf(kindAdmin)
+	}
+	s.tried[kindAdmin] = digest
+	var st *adminstate.State
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		st, err = adminstate.Empty(path), nil // as in gdnsd: no file, nothing forced
+	case err == nil:
+		st, err = adminstate.Parse(path, data)
+	default:
+		err = fmt.Errorf("admin_state: %w", err)
+	}
+	if err != nil {
+		return s.reject(kindAdmin, path, err)
+	}
+	s.accept(kindAdmin)
+	for _, c := range adminstate.Diff(s.st, st) {
+		s.log.Info("admin_state: "+c, "file", path)
+	}
+	s.st = st
+	s.resolve()
+	return nil
+}
+
+func (s *Service) errOf(kind string) error {
+	if e := s.lastError[kind]; e != "" {
+		return errors.New(e)
+	}
+	return nil
+}
+
+// reject keeps the last good contents and reports the bad ones once.
+func (s *Service) reject(kind, path string, err error) error {
+	s.lastError[kind] = err.Error()
+	s.m.reloads.WithLabelValues(kind, "error").Inc()
+	s.m.valid.WithLabelValues(kind).Set(0)
+	s.log.Error(kind+": file rejected; the last good contents stay in force", "file", path, "err", err)
+	return err
+}
+
+func (s *Service) accept(kind string) {
+	s.lastError[kind] = ""
+	s.m.reloads.WithLabelValues(kind, "success").Inc()
+	s.m.valid.WithLabelValues(kind).Set(1)
+	s.m.lastSuccess.WithLabelValues(kind).SetToCurrentTime()
+}
+
+// resolve publishes a new snapshot; called with mu held once both inputs
+// exist.
+func (s *Service) resolve() {
+	if s.cfg == nil || s.st == nil {
+		return
+	}
+	var gen uint64 = 1
+	if old := s.snap.Load(); old != nil {
+		gen = old.Generation + 1
+	}
+	snap := &Snapshot{Config: s.cfg, State: s.st, Results: routing.Resolve(s.cfg, s.st), Generation: gen, At: time.Now()}
+	s.snap.Store(snap)
+	s.m.observe(snap)
+	s.log.Info("routing: routes resolved", "generation", gen, "routes", len(snap.Results))
+}

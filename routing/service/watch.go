@@ -1,0 +1,66 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Run watches both files until ctx ends. It watches their directories, not
+// the files: editors and tools replace files by rename, and a watch on the
+// file would die with the old inode. Any event in a watched directory
+// triggers a debounced reload of both files (cheap: unchanged contents are
+// a no-op), which also covers symlink swaps such as Kubernetes ConfigMaps.
+func (s *Service) Run(ctx context.Context) error {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("routing watch: %w", err)
+	}
+	defer fw.Close()
+	dirs := map[string]bool{}
+	for _, p := range []string{s.opts.RoutingPath, s.opts.AdminStatePath} {
+		d := filepath.Dir(p)
+		if dirs[d] {
+			continue
+		}
+		if err := fw.Add(d); err != nil {
+			return fmt.Errorf("routing watch %s: %w", d, err)
+		}
+		dirs[d] = true
+	}
+	var tick <-chan time.Time
+	if s.opts.Poll > 0 {
+		t := time.NewTicker(s.opts.Poll)
+		defer t.Stop()
+		tick = t.C
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-fw.Events:
+			if !ok {
+				return nil
+			}
+			if ev.Op == fsnotify.Chmod {
+				continue
+			}
+			timer.Reset(s.opts.Debounce)
+		case err, ok := <-fw.Errors:
+			if !ok {
+				return nil
+			}
+			s.log.Warn("routing: watch error", "err", err)
+		case <-timer.C:
+			_ = s.Reload() // errors are logged and counted by Reload
+		case <-tick:
+			_ = s.Reload()
+		}
+	}
+}
