@@ -1,0 +1,224 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/geotraffic/geotraffic/zones"
+	"github.com/miekg/dns"
+)
+
+// worker holds everything one answering goroutine reuses between queries.
+type worker struct {
+	req   request
+	res   zones.Result
+	w     writer
+	dyn   dynCtx
+	stats *Stats
+	pkt   []byte // the query being answered
+}
+
+func newWorker(stats *Stats) *worker {
+	wk := &worker{stats: stats}
+	wk.res.Answer = make([]zones.Item, 0, 16)
+	wk.res.Authority = make([]zones.Item, 0, 8)
+	wk.res.Additional = make([]zones.Item, 0, 16)
+	return wk
+}
+
+// dynCtx adapts the snapshot's DynBackend to zones.DynResolver for one
+// query, and remembers the widest ECS scope any answer used.
+type dynCtx struct {
+	backend DynBackend
+	client  Client
+	info    DynInfo
+	scope   uint8
+	used    bool
+}
+
+func (d *dynCtx) ResolveDyn(dyn *zones.Dyn, out *zones.DynAnswer) {
+	if d.backend == nil {
+		return
+	}
+	d.info = DynInfo{}
+	d.backend.Resolve(dyn, &d.client, out, &d.info)
+	d.used = true
+	if d.info.Scope > d.scope {
+		d.scope = d.info.Scope
+	}
+}
+
+// answer builds the response to packet p from src into out (whose capacity
+// must be at least 65535 + 2) and returns it, or nil to send nothing.
+func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out []byte) []byte {
+	st := wk.stats
+	r := &wk.req
+	wk.pkt = p
+	outcome := r.parse(p)
+	if outcome == parseDrop {
+		st.Dropped.Add(1)
+		return nil
+	}
+	if r.edns {
+		st.EDNS.Add(1)
+	}
+	if r.ecs.present {
+		st.ECS.Add(1)
+	}
+	limit := 512
+	switch {
+	case tcp:
+		limit = 65535
+	case r.edns:
+		limit = max(512, int(min(r.udpSize, snap.MaxUDPSize)))
+	}
+	w := &wk.w
+	w.start(out, limit)
+	flags := uint16(flagQR) | r.flags&(opcodeMask|flagRD|flagCD)
+	rcode := dns.RcodeSuccess
+	switch outcome {
+	case parseFormErr:
+		rcode = dns.RcodeFormatError
+	case parseNotImp:
+		rcode = dns.RcodeNotImplemented
+	case parseBadVers:
+		rcode = dns.RcodeBadVers
+	default:
+		if r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254) {
+			rcode = dns.RcodeNotImplemented
+		}
+	}
+	if rcode != dns.RcodeSuccess {
+		return wk.errorReply(snap, flags, rcode, tcp)
+	}
+	switch r.qclass {
+	case dns.ClassINET:
+	case dns.ClassCHAOS:
+		if snap.chaosRData != nil {
+			return wk.chaosReply(snap, flags, tcp)
+		}
+		return wk.errorReply(snap, flags, dns.RcodeRefused, tcp)
+	default:
+		return wk.errorReply(snap, flags, dns.RcodeRefused, tcp)
+	}
+
+	wk.dyn = dynCtx{backend: snap.Dyn, client: Client{Src: src.Unmap()}}
+	if r.ecs.present && r.ecs.srcBits > 0 {
+		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
+	}
+	res := &wk.res
+	res.Reset()
+	snap.Zones.Lookup(r.lower(), r.qtype, &wk.dyn, res)
+	if wk.dyn.used {
+		st.Dyn.Add(1)
+	}
+	if res.AA {
+		flags |= flagAA
+	}
+	st.countRcode(res.Rcode)
+
+	w.header(r.id, flags, res.Rcode)
+	w.question(p[12:r.qend], r.qlen)
+	afterQ := w.len()
+	reserve := wk.optLen(snap, tcp)
+	if !w.section(res.Answer, 6) || !w.section(res.Authority, 8) || w.len()+reserve > limit {
+		// All or nothing for required data, as gdnsd: TC and no records.
+		w.truncate(afterQ)
+		binary.BigEndian.PutUint16(w.buf[6:], 0)
+		binary.BigEndian.PutUint16(w.buf[8:], 0)
+		binary.BigEndian.PutUint16(w.buf[2:], binary.BigEndian.Uint16(w.buf[2:])|flagTC)
+		st.Truncated.Add(1)
+	} else {
+		w.additional(res.Additional, 10, reserve)
+	}
+	wk.writeOPT(snap, tcp, 0)
+	return w.buf
+}
+
+func (wk *worker) errorReply(snap *Snapshot, flags uint16, rcode int, tcp bool) []byte {
+	r, w := &wk.req, &wk.w
+	wk.stats.countRcode(rcode)
+	w.header(r.id, flags, rcode&0xF)
+	if r.qend > 0 {
+		w.question(wk.packet()[12:r.qend], r.qlen)
+	}
+	if r.edns && rcode != dns.RcodeFormatError {
+		wk.writeOPT(snap, tcp, uint8(rcode>>4))
+	}
+	return w.buf
+}
+
+func (wk *worker) chaosReply(snap *Snapshot, flags uint16, tcp bool) []byte {
+	r, w := &wk.req, &wk.w
+	wk.stats.NoError.Add(1)
+	w.header(r.id, flags, dns.RcodeSuccess)
+	w.question(wk.packet()[12:r.qend], r.qlen)
+	w.rr(r.qname, dns.TypeTXT, dns.ClassCHAOS, 0, snap.chaosRData)
+	binary.BigEndian.PutUint16(w.buf[6:], 1)
+	wk.writeOPT(snap, tcp, 0)
+	return w.buf
+}
+
+// packet returns the query being answered.
+func (wk *worker) packet() []byte { return wk.pkt }
+
+// optLen is the size of the OPT record this reply will carry.
+func (wk *worker) optLen(snap *Snapshot, tcp bool) int {
+	r := &wk.req
+	if !r.edns {
+		return 0
+	}
+	n := 11
+	if r.nsid && snap.NSID != nil {
+		n += 4 + len(snap.NSID)
+	}
+	if r.ecs.present {
+		n += 4 + 4 + int(r.ecs.srcBits+7)/8
+	}
+	if tcp && r.keepaliv {
+		n += 6
+	}
+	return n
+}
+
+func (wk *worker) writeOPT(snap *Snapshot, tcp bool, extRcode uint8) {
+	r, w := &wk.req, &wk.w
+	if !r.edns {
+		return
+	}
+	w.buf = append(w.buf, 0) // root owner
+	w.u16(dns.TypeOPT)
+	w.u16(snap.MaxUDPSize)
+	ttl := uint32(extRcode) << 24
+	if r.do {
+		ttl |= 0x8000
+	}
+	w.u32(ttl)
+	lenOff := len(w.buf)
+	w.u16(0)
+	if r.nsid && snap.NSID != nil {
+		w.u16(dns.EDNS0NSID)
+		w.u16(uint16(len(snap.NSID)))
+		w.buf = append(w.buf, snap.NSID...)
+	}
+	if r.ecs.present && extRcode == 0 {
+		n := int(r.ecs.srcBits+7) / 8
+		scope := uint8(0)
+		if r.ecs.srcBits > 0 && wk.dyn.used {
+			scope = wk.dyn.scope
+		}
+		w.u16(dns.EDNS0SUBNET)
+		w.u16(uint16(4 + n))
+		w.u16(r.ecs.family)
+		w.buf = append(w.buf, r.ecs.srcBits, scope)
+		w.buf = append(w.buf, r.ecs.raw[:n]...)
+	}
+	if tcp && r.keepaliv {
+		w.u16(dns.EDNS0TCPKEEPALIVE)
+		w.u16(2)
+		w.u16(uint16(min(snap.TCPIdleTimeout.Milliseconds()/100, 0xFFFF)))
+	}
+	binary.BigEndian.PutUint16(w.buf[lenOff:], uint16(len(w.buf)-lenOff-2))
+	ar := binary.BigEndian.Uint16(w.buf[10:])
+	binary.BigEndian.PutUint16(w.buf[10:], ar+1)
+}

@@ -1,0 +1,72 @@
+package dnsserver
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/geotraffic/geotraffic/zones"
+	"github.com/miekg/dns"
+)
+
+// Snapshot is everything the answer path reads. It is immutable: a reload
+// builds a new one and swaps the pointer.
+type Snapshot struct {
+	Zones          *zones.Set
+	Dyn            DynBackend // nil when no dynamic records are configured
+	NSID           []byte     // RFC 5001 payload; nil = off
+	Chaos          string     // TXT for CH-class queries; "" = REFUSED
+	MaxUDPSize     uint16     // default 1232
+	TCPIdleTimeout time.Duration
+
+	chaosRData []byte
+}
+
+// Prepare fills derived fields; call once before publishing.
+func (s *Snapshot) Prepare() *Snapshot {
+	if s.MaxUDPSize == 0 {
+		s.MaxUDPSize = 1232
+	}
+	if s.MaxUDPSize < 512 {
+		s.MaxUDPSize = 512
+	}
+	if s.Chaos != "" {
+		rr := &dns.TXT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS}, Txt: splitTXT(s.Chaos)}
+		buf := make([]byte, 1024)
+		off, err := dns.PackRR(rr, buf, 0, nil, false)
+		if err == nil {
+			s.chaosRData = append([]byte(nil), buf[1+10:off]...)
+		}
+	}
+	return s
+}
+
+func splitTXT(s string) []string {
+	var out []string
+	for len(s) > 255 {
+		out = append(out, s[:255])
+		s = s[255:]
+	}
+	return append(out, s)
+}
+
+// Client is who a dynamic answer is for.
+type Client struct {
+	Src     netip.Addr // the packet's source address
+	ECS     netip.Addr // EDNS Client Subnet address, when HasECS
+	ECSBits uint8
+	HasECS  bool // an ECS option with a non-zero source prefix
+}
+
+// DynInfo describes a dynamic answer, for the ECS scope, metrics and logs.
+type DynInfo struct {
+	Scope   uint8
+	DC      string
+	Reason  string
+	AllDown bool
+}
+
+// DynBackend answers DYNA/DYNC records (the geo package through authdns).
+// Resolve must not allocate.
+type DynBackend interface {
+	Resolve(d *zones.Dyn, c *Client, out *zones.DynAnswer, info *DynInfo)
+}

@@ -1,0 +1,193 @@
+package zones
+
+import (
+	"net/netip"
+
+	"github.com/miekg/dns"
+)
+
+// Item is one RRset to write into a section.
+type Item struct {
+	Set   *RRset // static data; nil for dynamic items
+	Owner []byte // owner to write (wire); the writer compresses it against the question
+
+	// Dynamic answers (DYNA addresses or a DYNC CNAME).
+	Addrs    []netip.Addr
+	AddrType uint16 // dns.TypeA or dns.TypeAAAA
+	CNAME    []byte // wire target of a DYNC CNAME
+	TTL      uint32
+}
+
+// Result is the outcome of a lookup. Its slices are reused across lookups
+// by the caller (Reset keeps their capacity), so answering allocates nothing.
+type Result struct {
+	Zone       *Zone
+	Rcode      int
+	AA         bool
+	Answer     []Item
+	Authority  []Item
+	Additional []Item
+}
+
+// Reset empties r for reuse.
+func (r *Result) Reset() {
+	r.Zone, r.Rcode, r.AA = nil, dns.RcodeSuccess, false
+	r.Answer, r.Authority, r.Additional = r.Answer[:0], r.Authority[:0], r.Additional[:0]
+}
+
+// DynAnswer is what a DynResolver returns for one dynamic record.
+type DynAnswer struct {
+	V4, V6 []netip.Addr
+	CNAME  []byte // wire; only for DYNC
+	TTL    uint32 // already clamped to the record's [MIN, MAX]
+}
+
+// DynResolver answers DYNA/DYNC records for the current query (it knows the
+// client). Implementations must not allocate per call.
+type DynResolver interface {
+	ResolveDyn(d *Dyn, out *DynAnswer)
+}
+
+// maxChain bounds CNAME following within a zone (as BIND, Knot and NSD).
+const maxChain = 8
+
+// FindZone returns the most specific zone containing name (lowercase wire).
+func (s *Set) FindZone(name []byte) *Zone {
+	var offs [128]int
+	n := labelOffsets(name, &offs)
+	for i := 0; i < n; i++ {
+		if z := s.zones[string(name[offs[i]:])]; z != nil {
+			return z
+		}
+	}
+	return s.zones["\x00"]
+}
+
+// Lookup answers qname (lowercase wire) / qtype into res.
+func (s *Set) Lookup(qname []byte, qtype uint16, dr DynResolver, res *Result) {
+	z := s.FindZone(qname)
+	if z == nil {
+		res.Rcode = dns.RcodeRefused
+		return
+	}
+	res.Zone, res.AA = z, true
+	var visited [maxChain + 1][]byte
+	name := qname
+	for hop := 0; ; hop++ {
+		visited[hop] = name
+		target := s.lookupName(z, name, qtype, hop == 0, dr, res)
+		if target == nil || hop == maxChain || !isSubdomain(target, z.Apex) {
+			return
+		}
+		for _, v := range visited[:hop+1] {
+			if string(v) == string(target) {
+				return // loop: answer with the chain so far
+			}
+		}
+		name = target
+	}
+}
+
+// lookupName answers one name of a (possible) CNAME chain and returns the
+// CNAME target to follow, if any.
+func (s *Set) lookupName(z *Zone, name []byte, qtype uint16, first bool, dr DynResolver, res *Result) []byte {
+	var offs [128]int
+	n := labelOffsets(name, &offs)
+	// Walk down from just below the apex: stop at a delegation, or where
+	// the tree ends (every ancestor of a node exists, empty or not).
+	encloser := z.nodes[string(z.Apex)]
+	exact := n == z.labels
+	for i := n - z.labels - 1; i >= 0; i-- {
+		node := z.nodes[string(name[offs[i]:])]
+		if node == nil {
+			break
+		}
+		if node.Cut && !(i == 0 && qtype == dns.TypeDS) {
+			if first {
+				res.AA = false
+				ns := node.Find(dns.TypeNS)
+				res.Authority = append(res.Authority, Item{Set: ns, Owner: ns.Owner})
+				res.Additional = appendAdditional(res.Additional, ns)
+			}
+			return nil
+		}
+		encloser = node
+		exact = i == 0
+	}
+	node, owner := encloser, name
+	if !exact {
+		// RFC 4592: a wildcard child of the closest encloser answers.
+		var key [256]byte
+		key[0], key[1] = 1, '*'
+		ce := encloser.Owner
+		wl := copy(key[2:], ce)
+		LowerInto(key[2:2+wl], ce)
+		node = z.nodes[string(key[:2+wl])]
+		if node == nil {
+			res.Rcode = dns.RcodeNameError
+			res.Authority = append(res.Authority, Item{Set: z.NegSOA, Owner: z.NegSOA.Owner})
+			return nil
+		}
+	} else {
+		owner = node.Owner
+	}
+	return s.answerNode(z, node, owner, qtype, dr, res)
+}
+
+func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr DynResolver, res *Result) []byte {
+	if node.CNAME != nil {
+		res.Answer = append(res.Answer, Item{Set: node.CNAME, Owner: owner})
+		if qtype == dns.TypeCNAME {
+			return nil
+		}
+		return node.CNAME.Target
+	}
+	if qtype == dns.TypeANY && !node.empty() {
+		res.Answer = append(res.Answer, Item{Set: s.hinfo, Owner: owner})
+		return nil
+	}
+	if d := node.Dyn; d != nil && (d.DYNC || qtype == dns.TypeA || qtype == dns.TypeAAAA) {
+		var da DynAnswer
+		dr.ResolveDyn(d, &da)
+		if d.DYNC && len(da.CNAME) > 0 {
+			res.Answer = append(res.Answer, Item{Owner: owner, CNAME: da.CNAME, TTL: da.TTL})
+			return lowerTarget(da.CNAME)
+		}
+		addrs := da.V4
+		if qtype == dns.TypeAAAA {
+			addrs = da.V6
+		}
+		if (qtype == dns.TypeA || qtype == dns.TypeAAAA) && len(addrs) > 0 {
+			res.Answer = append(res.Answer, Item{Owner: owner, Addrs: addrs, AddrType: qtype, TTL: da.TTL})
+			return nil
+		}
+		res.Authority = append(res.Authority, Item{Set: z.NegSOA, Owner: z.NegSOA.Owner})
+		return nil
+	}
+	if set := node.Find(qtype); set != nil {
+		res.Answer = append(res.Answer, Item{Set: set, Owner: owner})
+		res.Additional = appendAdditional(res.Additional, set)
+		return nil
+	}
+	res.Authority = append(res.Authority, Item{Set: z.NegSOA, Owner: z.NegSOA.Owner})
+	return nil
+}
+
+func appendAdditional(dst []Item, s *RRset) []Item {
+	for _, a := range s.Additional {
+		dst = append(dst, Item{Set: a, Owner: a.Owner})
+	}
+	return dst
+}
+
+// lowerTarget returns t if it is already lowercase (the usual case, as
+// DynResolvers precompute lowercase targets), so following stays
+// allocation-free.
+func lowerTarget(t []byte) []byte {
+	for _, c := range t {
+		if 'A' <= c && c <= 'Z' {
+			return lowerWire(t)
+		}
+	}
+	return t
+}

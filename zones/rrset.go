@@ -1,0 +1,82 @@
+package zones
+
+import (
+	"fmt"
+
+	"github.com/miekg/dns"
+)
+
+// RRset is one owner/type set, packed at load time so that answering is a
+// copy of bytes. RDATA is packed without compression, which RFC 3597 makes
+// mandatory for unknown types and is always valid for the well-known ones.
+type RRset struct {
+	Owner []byte // wire, as written in the zone (case kept)
+	Type  uint16
+	Class uint16
+	TTL   uint32
+	RData [][]byte
+
+	// Additional holds in-zone A/AAAA sets for NS, MX and SRV targets
+	// (and glue below a cut), resolved once after the zone is built.
+	Additional []*RRset
+	// Target is the lowercased wire target for CNAME sets.
+	Target []byte
+
+	rrs   []dns.RR // the parsed records, for validation and tools
+	lines []string // file:line of each record, for errors
+}
+
+// RRs returns the records as parsed (read-only).
+func (s *RRset) RRs() []dns.RR { return s.rrs }
+
+func (s *RRset) add(rr dns.RR, where string) error {
+	buf := make([]byte, dns.Len(rr)+16)
+	off, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return fmt.Errorf("%s: cannot pack %s record: %w", where, dns.TypeToString[rr.Header().Rrtype], err)
+	}
+	// Skip owner name, type, class, TTL, rdlength.
+	_, hoff, err := dns.UnpackDomainName(buf, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	rdata := append([]byte(nil), buf[hoff+10:off]...)
+	for i, existing := range s.RData {
+		if string(existing) == string(rdata) { // duplicate record: RFC 2181 §5 says ignore
+			_ = i
+			return nil
+		}
+	}
+	if len(s.rrs) > 0 && rr.Header().Ttl != s.TTL {
+		// RFC 2181 §5.2: TTLs in an RRset must match; use the lowest.
+		if rr.Header().Ttl < s.TTL {
+			s.TTL = rr.Header().Ttl
+		}
+	}
+	s.RData = append(s.RData, rdata)
+	s.rrs = append(s.rrs, rr)
+	s.lines = append(s.lines, where)
+	return nil
+}
+
+// targets returns the lowercased wire names that want additional A/AAAA.
+func (s *RRset) targets() [][]byte {
+	var out [][]byte
+	for _, rr := range s.rrs {
+		var t string
+		switch v := rr.(type) {
+		case *dns.NS:
+			t = v.Ns
+		case *dns.MX:
+			t = v.Mx
+		case *dns.SRV:
+			t = v.Target
+		default:
+			continue
+		}
+		if w, err := wireName(t); err == nil {
+			out = append(out, lowerWire(w))
+		}
+	}
+	return out
+}
