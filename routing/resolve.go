@@ -62,7 +62,7 @@ func ResolveCluster(cfg *Config, c *Cluster, st *adminstate.State) []Result {
 		r := c.Routes[site]
 		var d *decision
 		if r.Direct {
-			d = &decision{terminal: true, reason: ReasonConfigured, detail: "configured direct"}
+			d = &decision{terminal: true, reason: ReasonConfigured, detail: "the route_table says direct"}
 		}
 		for i, hop := range r.Choices {
 			if d != nil {

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	adminstate "github.com/geotraffic/geotraffic/admin_state"
+	"github.com/geotraffic/geotraffic/routing"
+)
+
+// common holds the flags shared by the offline commands.
+type common struct {
+	routing, adminState, cluster, format string
+}
+
+func (c *common) register(fs *flag.FlagSet, withCluster bool, formats string) {
+	fs.StringVar(&c.routing, "routing", "", "routing.yaml to read (required)")
+	fs.StringVar(&c.adminState, "admin-state", "", "admin_state file shared with authdns; 'site/NAME => DOWN' takes a site out (default: none, nothing forced; a missing file forces nothing)")
+	if withCluster {
+		fs.StringVar(&c.cluster, "cluster", "", "only this cluster (default: all)")
+	}
+	fs.StringVar(&c.format, "format", formats[:indexOf(formats, '|')], "output format: "+formats)
+}
+
+func indexOf(s string, b byte) int {
+	for i := range len(s) {
+		if s[i] == b {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// load reads routing.yaml and the admin state, and checks the flags they
+// need.
+func (c *common) load(formats ...string) (*routing.Config, *adminstate.State, error) {
+	if c.routing == "" {
+		return nil, nil, usagef("--routing FILE is required")
+	}
+	ok := false
+	for _, f := range formats {
+		ok = ok || c.format == f
+	}
+	if !ok {
+		return nil, nil, usagef("--format must be one of %v, not %q", formats, c.format)
+	}
+	cfg, err := routing.Load(c.routing)
+	if err != nil {
+		return nil, nil, err
+	}
+	var st *adminstate.State
+	if c.adminState != "" {
+		if st, err = adminstate.Load(c.adminState); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.cluster != "" {
+		if _, ok := cfg.Clusters[c.cluster]; !ok {
+			return nil, nil, fmt.Errorf("unknown cluster %q (clusters: %v)", c.cluster, cfg.ClusterNames())
+		}
+	}
+	return cfg, st, nil
+}
+
+func (c *common) filter(results []routing.Result) []routing.Result {
+	if c.cluster == "" {
+		return results
+	}
+	out := []routing.Result{}
+	for _, r := range results {
+		if r.Cluster == c.cluster {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func cmdRoutes(args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlags("routes", "routes --routing FILE [--admin-state FILE] [--cluster C] [--format table|json]\n\nPrints the resolved path of every cluster and entry site, with reasons and app choices.", stderr)
+	c.register(fs, true, "table|json")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	cfg, st, err := c.load("table", "json")
+	if err != nil {
+		return err
+	}
+	results := c.filter(routing.Resolve(cfg, st))
+	if c.format == "json" {
+		return routing.WriteJSON(stdout, results)
+	}
+	return routing.WriteRoutesTable(stdout, results)
+}
+
+func cmdExplain(args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlags("explain", "explain --routing FILE [--admin-state FILE] [--format text|json] CLUSTER SITE [APP]\n\nExplains the route of users entering CLUSTER at SITE hop by hop, and where each app (or APP only) goes.", stderr)
+	c.register(fs, false, "text|json")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 || len(pos) > 3 {
+		return usagef("expected CLUSTER SITE [APP], got %q", pos)
+	}
+	c.cluster = pos[0]
+	cfg, st, err := c.load("text", "json")
+	if err != nil {
+		return err
+	}
+	app := ""
+	if len(pos) == 3 {
+		app = pos[2]
+		if _, ok := cfg.Clusters[c.cluster].Apps[app]; !ok {
+			return fmt.Errorf("cluster %s has no app %q (apps: %v)", c.cluster, app, cfg.Clusters[c.cluster].AppNames())
+		}
+	}
+	for _, r := range routing.ResolveCluster(cfg, cfg.Clusters[c.cluster], st) {
+		if r.Site != pos[1] {
+			continue
+		}
+		if c.format == "json" {
+			if app != "" {
+				r.Apps = map[string]routing.AppRoute{app: r.Apps[app]}
+			}
+			return routing.WriteJSON(stdout, r)
+		}
+		return routing.WriteExplain(stdout, r, app)
+	}
+	return fmt.Errorf("cluster %s has no route_table entry for site %q (sites: %v)", c.cluster, pos[1], cfg.Clusters[c.cluster].SiteNames())
+}
+
+func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
+	var c common
+	var down string
+	fs := newFlags("what-if", "what-if --routing FILE --down SITE[,SITE] [--admin-state FILE] [--cluster C] [--format table|json]\n\nShows, for every cluster, entry site and app, the route now (under --admin-state) and with the given sites DOWN as well. Nothing is written.", stderr)
+	c.register(fs, true, "table|json")
+	fs.StringVar(&down, "down", "", "comma-separated sites to take DOWN (required)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	sites := splitList(down)
+	if len(sites) == 0 {
+		return usagef("--down SITE[,SITE] is required")
+	}
+	cfg, st, err := c.load("table", "json")
+	if err != nil {
+		return err
+	}
+	changes, err := routing.WhatIf(cfg, st, sites)
+	if err != nil {
+		return err
+	}
+	if c.cluster != "" {
+		kept := []routing.Change{}
+		for _, ch := range changes {
+			if ch.Cluster == c.cluster {
+				kept = append(kept, ch)
+			}
+		}
+		changes = kept
+	}
+	if c.format == "json" {
+		return routing.WriteJSON(stdout, changes)
+	}
+	return routing.WriteWhatIfTable(stdout, changes)
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) error {
+	var c common
+	var authdns string
+	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--format text|json]\n\nCross-checks routing with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
+	c.register(fs, false, "text|json")
+	fs.StringVar(&authdns, "authdns-config", "", "authdns configuration file (required)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	if authdns == "" {
+		return usagef("--authdns-config FILE is required")
+	}
+	cfg, st, err := c.load("text", "json")
+	if err != nil {
+		return err
+	}
+	view, err := loadDNSView(authdns)
+	if err != nil {
+		return err
+	}
+	findings := routing.Check(cfg, st, view)
+	if c.format == "json" {
+		if findings == nil {
+			findings = []routing.Finding{}
+		}
+		if err := routing.WriteJSON(stdout, findings); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range findings {
+			fmt.Fprintln(stdout, f)
+		}
+		if len(findings) == 0 {
+			fmt.Fprintln(stdout, "ok: routing and GeoDNS agree")
+		}
+	}
+	if len(findings) > 0 {
+		return findingsError{len(findings)}
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/geotraffic/geotraffic/internal/version"
+	"github.com/geotraffic/geotraffic/routing/service"
+)
+
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	var routingPath, adminPath, listen, logLevel string
+	var poll time.Duration
+	fs := newFlags("serve", "serve --routing FILE --admin-state FILE [--listen ADDR]\n\nServes the resolved routes as JSON (/routes, /routes/CLUSTER, /routes/CLUSTER/SITE), /status and Prometheus /metrics,\nre-resolving within a second of either file changing. A bad new file keeps the last good one (logged, and\ngeotraffic_routing_file_valid{file} = 0). SIGHUP re-reads both files; SIGINT/SIGTERM stop.", stderr)
+	fs.StringVar(&routingPath, "routing", "", "routing.yaml to serve (required)")
+	fs.StringVar(&adminPath, "admin-state", "", "admin_state file shared with authdns (required; a missing file forces nothing)")
+	fs.StringVar(&listen, "listen", "127.0.0.1:9105", "HTTP listen address (port 0 picks a free port; the log says which)")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&poll, "poll", 2*time.Second, "safety-net re-read interval for filesystems without inotify (0 disables)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	if routingPath == "" || adminPath == "" {
+		return usagef("--routing FILE and --admin-state FILE are required")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return usagef("--log-level: %v", err)
+	}
+	if poll == 0 {
+		poll = -1 // service: negative disables
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc, err := service.New(service.Options{RoutingPath: routingPath, AdminStatePath: adminPath, Log: log, Registry: reg, Poll: poll})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- svc.Run(ctx) }()
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("trafficctl: serving routes", "addr", ln.Addr().String(), "version", version.Version,
+		"routing", routingPath, "admin_state", adminPath)
+	for {
+		select {
+		case <-hup:
+			log.Info("trafficctl: SIGHUP, re-reading files")
+			_ = svc.Reload()
+			continue
+		case err = <-errc:
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+		case <-ctx.Done():
+		}
+		break
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	log.Info("trafficctl: stopped")
+	return err
+}
