@@ -80,10 +80,19 @@ func (k *netlinkKernel) destinations(key ServiceKey) ([]DestinationStatus, error
 func (k *netlinkKernel) apply(op Op) error {
 	svc := toKernelService(op.Service)
 	switch op.Kind {
-	case AddService:
-		return k.c.CreateService(svc)
-	case EditService:
-		return k.c.UpdateService(svc)
+	case AddService, EditService:
+		var err error
+		if op.Kind == AddService {
+			err = k.c.CreateService(svc)
+		} else {
+			err = k.c.UpdateService(svc)
+		}
+		// The kernel answers ENOENT when it cannot find (or autoload) the
+		// scheduler's module.
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("scheduler %s not available (load ip_vs_%s): %w", op.Service.Scheduler, op.Service.Scheduler, err)
+		}
+		return err
 	case DeleteService:
 		return k.c.RemoveService(svc)
 	case AddDest:

@@ -57,7 +57,9 @@ cp "$cache/kernel.test" "$stage/kernel.test"
 printf '%s\n' "${KERNEL_TEST_ARGS:-}" > "$stage/args"
 : > "$stage/modules.list"
 # crc32c-intel needs SSE4.2; crc32c_generic is the fallback, so both go in.
-for m in ip_vs ip_vs_wlc ip_vs_mh ip_vs_rr veth; do
+# The initramfs has no modprobe for the kernel to autoload schedulers with,
+# so all of lvsd's are loaded up front.
+for m in ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_mh veth; do
 	modprobe -d "$kroot" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do
 	name=$(basename "$ko")
