@@ -26,6 +26,16 @@ type Config struct {
 	HoldTime    time.Duration // bgp-hold-time; default 30 s
 	Communities []Community   // bgp-communities: list of "ASN:VALUE"
 	RouterID    netip.Addr    // bgp-router-id (our addition); default the first IPv4 of LocalIPs, else NextHopV4
+
+	// PeerASN is bgp-peer-asn (our addition). 0, the default, accepts the
+	// ASN the router sends in its OPEN, as PyBal does; the session is then
+	// iBGP when it equals LocalASN and eBGP otherwise. Set it to have the
+	// speaker refuse a router with another ASN.
+	PeerASN uint32
+	// ConnectRetry is bgp-connect-retry (our addition): the pause between
+	// connection attempts to a peer that is down; default 3 s (PyBal: 30 s),
+	// so sessions come back quickly after a router restart.
+	ConnectRetry time.Duration
 }
 
 // Community is a standard RFC 1997 community ASN:VALUE.
@@ -36,8 +46,8 @@ type Community struct {
 
 // Route is one announced service IP: a /32 or /128 with its MED.
 type Route struct {
-	Prefix netip.Prefix
-	MED    uint32
+	Prefix netip.Prefix `json:"prefix"`
+	MED    uint32       `json:"med"`
 }
 
 // PeerStatus is one session as seen by the speaker.
@@ -45,6 +55,10 @@ type PeerStatus struct {
 	Address     netip.Addr `json:"address"`
 	State       string     `json:"state"` // "established", "active", "idle", ...
 	Established bool       `json:"established"`
+	// Additions beyond the original contract, for /bgp.
+	PeerASN      uint32 `json:"peer_asn,omitempty"`      // learned from the OPEN when PeerASN is 0
+	LocalAddress string `json:"local_address,omitempty"` // session source address, when established
+	Advertised   uint64 `json:"advertised"`              // prefixes currently advertised to the peer
 }
 
 // Announcer is what lvsd drives. SetRoutes is declarative: the speaker
