@@ -196,6 +196,9 @@ func (s *Service) reject(kind, path string, err error) error {
 	s.lastError[kind] = err.Error()
 	s.m.reloads.WithLabelValues(kind, "error").Inc()
 	s.m.valid.WithLabelValues(kind).Set(0)
+	if s.snap.Load() == nil {
+		return err // at start there is nothing to keep; New's caller reports it
+	}
 	s.log.Error(kind+": file rejected; the last good contents stay in force", "file", path, "err", err)
 	return err
 }

@@ -1,0 +1,178 @@
+// Package routinge2e runs the real trafficctl binary: the CLI commands on
+// files, and `trafficctl serve` on a loopback port while admin_state and
+// routing.yaml are edited under it.
+package routinge2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var trafficctl string // path of the binary built by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trafficctl-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	trafficctl = filepath.Join(dir, "trafficctl")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	build := exec.Command(gobin, "build", "-ldflags", "-X github.com/geotraffic/geotraffic/internal/version.Version=e2e-test",
+		"-o", trafficctl, "github.com/geotraffic/geotraffic/cmd/trafficctl")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building trafficctl:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// exampleConfig is the committed example, which the docs also use.
+func exampleConfig(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "config", "routing.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// run runs trafficctl to completion.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(trafficctl, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running trafficctl %v: %v", args, err)
+	}
+	return o.String(), e.String(), code
+}
+
+// writeAtomic replaces path by rename, as editors and authdns-update do.
+func writeAtomic(t *testing.T, path, data string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeInPlace(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond; the deadline only bounds a failing test.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// server is a running `trafficctl serve`.
+type server struct {
+	url string
+	mu  sync.Mutex
+	log bytes.Buffer
+}
+
+func (s *server) logText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+var addrRE = regexp.MustCompile(`msg="trafficctl: serving routes" addr=(127\.0\.0\.1:\d+)`)
+
+// serve starts `trafficctl serve` on a free loopback port and stops it
+// (SIGTERM, then the wait) when the test ends.
+func serve(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(trafficctl, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{}
+	addr := make(chan string, 1)
+	done := make(chan struct{})
+	go func() { // drain stderr for the whole run so the child never blocks
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.log.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+		cmd.Wait()
+	})
+	select {
+	case a := <-addr:
+		s.url = "http://" + a
+	case <-done:
+		t.Fatalf("trafficctl serve exited:\n%s", s.logText())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("trafficctl serve did not start:\n%s", s.logText())
+	}
+	return s
+}
+
+func contains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, got)
+		}
+	}
+}
