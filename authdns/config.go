@@ -1,0 +1,186 @@
+package authdns
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is authdns.yaml. Relative paths are resolved against the file's
+// directory.
+type Config struct {
+	File           string
+	Listen         []string
+	Zones          string
+	NSID           string
+	ChaosResponse  string
+	MaxUDPSize     uint16
+	TCPIdleTimeout time.Duration
+	MaxTCPClients  int
+	UDPSockets     int
+	AdminState     string
+
+	// GeoIP is the `geoip:` section: inline (GeoIPNode) or a file name.
+	GeoIPNode *yaml.Node
+	GeoIPFile string
+	geoipLine int
+}
+
+// Defaults, documented in the README.
+const (
+	DefaultMaxUDPSize     = 1232
+	DefaultTCPIdleTimeout = 37 * time.Second
+	DefaultMaxTCPClients  = 256
+)
+
+type fieldError struct {
+	file string
+	line int
+	key  string
+	msg  string
+}
+
+func (e *fieldError) Error() string {
+	if e.key == "" {
+		return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.file, e.line, e.key, e.msg)
+}
+
+// LoadConfig reads and validates authdns.yaml.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses the bytes of authdns.yaml named path.
+func ParseConfig(path string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
+		MaxTCPClients: DefaultMaxTCPClients}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s:1: empty configuration", path)
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &fieldError{path, root.Line, "", "the configuration must be a mapping of keys"}
+	}
+	base := filepath.Dir(path)
+	var errs []error
+	fail := func(n *yaml.Node, key, format string, args ...any) {
+		errs = append(errs, &fieldError{path, n.Line, key, fmt.Sprintf(format, args...)})
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		key := k.Value
+		if seen[key] {
+			fail(k, key, "duplicate key")
+			continue
+		}
+		seen[key] = true
+		switch key {
+		case "listen":
+			var l []string
+			if err := v.Decode(&l); err != nil {
+				fail(v, key, "want a list of host:port")
+				continue
+			}
+			for _, a := range l {
+				host, port, err := net.SplitHostPort(a)
+				if err != nil || net.ParseIP(host) == nil {
+					fail(v, key, "%q is not an IP:port (IPv6 as [::1]:5300)", a)
+					continue
+				}
+				if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+					fail(v, key, "%q: bad port", a)
+				}
+			}
+			cfg.Listen = l
+		case "zones":
+			cfg.Zones = resolve(base, v.Value)
+		case "nsid":
+			cfg.NSID = v.Value
+		case "chaos_response":
+			cfg.ChaosResponse = v.Value
+		case "max_udp_size":
+			n, err := strconv.Atoi(v.Value)
+			if err != nil || n < 512 || n > 65535 {
+				fail(v, key, "want a number from 512 to 65535")
+				continue
+			}
+			cfg.MaxUDPSize = uint16(n)
+		case "tcp_idle_timeout":
+			d, err := parseDuration(v.Value)
+			if err != nil || d <= 0 || d > time.Hour {
+				fail(v, key, "want a duration such as 37s (or seconds), at most 1h")
+				continue
+			}
+			cfg.TCPIdleTimeout = d
+		case "max_tcp_clients":
+			n, err := strconv.Atoi(v.Value)
+			if err != nil || n < 1 {
+				fail(v, key, "want a positive number")
+				continue
+			}
+			cfg.MaxTCPClients = n
+		case "udp_sockets":
+			n, err := strconv.Atoi(v.Value)
+			if err != nil || n < 1 || n > 256 {
+				fail(v, key, "want a number from 1 to 256 (default: one per CPU)")
+				continue
+			}
+			cfg.UDPSockets = n
+		case "admin_state":
+			cfg.AdminState = resolve(base, v.Value)
+		case "geoip":
+			cfg.geoipLine = v.Line
+			switch v.Kind {
+			case yaml.MappingNode:
+				cfg.GeoIPNode = v
+			case yaml.ScalarNode:
+				cfg.GeoIPFile = resolve(base, v.Value)
+			default:
+				fail(v, key, "want a mapping, or the name of a geoip YAML file")
+			}
+		default:
+			fail(k, key, "unknown key")
+		}
+	}
+	if len(cfg.Listen) == 0 {
+		errs = append(errs, &fieldError{path, root.Line, "listen", "at least one address is required"})
+	}
+	if cfg.Zones == "" {
+		errs = append(errs, &fieldError{path, root.Line, "zones", "the zones directory is required"})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+func resolve(base, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(s)
+}

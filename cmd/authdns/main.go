@@ -1,0 +1,211 @@
+// Command authdns is the authoritative DNS server: RFC 1035 zones plus
+// GeoIP-driven DYNA/DYNC records, steered by the admin_state file.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/geotraffic/geotraffic/admin_state"
+	"github.com/geotraffic/geotraffic/authdns"
+	"github.com/geotraffic/geotraffic/geo"
+	"github.com/geotraffic/geotraffic/internal/version"
+)
+
+const usage = `authdns: authoritative DNS server with GeoIP answers (DYNA/DYNC) and admin_state.
+
+Usage:
+  authdns --config FILE [--log-format text|json] [--log-level LEVEL]
+        serve DNS; SIGHUP reloads the configuration and every zone
+        atomically (a failed reload keeps the old state); SIGTERM/SIGINT stop
+  authdns checkconf --config FILE
+        load and validate everything as the daemon would; print every error
+        as file:line: reason; exit 1 on any error; change nothing
+  authdns states --config FILE
+        print the forced and real state of every geoip map/resource/DC and
+        site as JSON (from the files)
+  authdns geoip-lookup --config FILE MAP ADDRESS
+        print MAP => PREFIX/LEN => dc1, dc2, ... for a client address
+  authdns --version
+
+Flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("authdns", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "/etc/authdns/authdns.yaml", "path to authdns.yaml")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "authdns", version.Version)
+		return 0
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "authdns:", err)
+		return 2
+	}
+	switch cmd {
+	case "serve":
+		return serve(*config, log, stderr)
+	case "checkconf":
+		return checkconf(*config, log, stdout, stderr)
+	case "states":
+		return states(*config, log, stdout, stderr)
+	case "geoip-lookup":
+		return geoipLookup(*config, fs.Args(), log, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "authdns: unknown command %q (see authdns --help)\n", cmd)
+		return 2
+	}
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+func serve(config string, log *slog.Logger, stderr io.Writer) int {
+	d, err := authdns.New(config, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "authdns: %v\n", err)
+		return 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := d.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "authdns: %v\n", err)
+		return 1
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			log.Info("SIGHUP: reloading")
+			_ = d.Reload() // logged; the old state keeps serving
+			continue
+		}
+		log.Info("shutting down", "signal", sig.String())
+		cancel()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := d.Shutdown(sctx)
+		scancel()
+		if err != nil {
+			log.Warn("shutdown did not finish in time", "err", err)
+		}
+		return 0
+	}
+	return 0
+}
+
+func loadState(config string, log *slog.Logger) (*authdns.State, error) {
+	cfg, err := authdns.LoadConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	admin := adminstate.Empty("")
+	if cfg.AdminState != "" {
+		if admin, err = adminstate.Load(cfg.AdminState); err != nil {
+			return nil, err
+		}
+	}
+	return authdns.Build(cfg, admin, log)
+}
+
+func checkconf(config string, log *slog.Logger, stdout, stderr io.Writer) int {
+	st, err := loadState(config, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d zones, admin_state %d entries)\n", config, len(st.Zones.Zones()), st.Admin.Len())
+	return 0
+}
+
+func states(config string, log *slog.Logger, stdout, stderr io.Writer) int {
+	st, err := loadState(config, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(st.States())
+	return 0
+}
+
+func geoipLookup(config string, args []string, log *slog.Logger, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "usage: authdns geoip-lookup --config FILE MAP ADDRESS")
+		return 2
+	}
+	addr, err := netip.ParseAddr(args[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "authdns: %q is not an IP address\n", args[1])
+		return 2
+	}
+	cfg, err := authdns.LoadConfig(config)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	g, err := authdns.LoadGeo(cfg, log)
+	if err != nil || g == nil {
+		fmt.Fprintln(stderr, "authdns:", orNoGeo(err))
+		return 1
+	}
+	prefix, dcs, err := g.LookupMap(args[0], addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "authdns:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, geo.FormatLookup(args[0], prefix, dcs))
+	return 0
+}
+
+func orNoGeo(err error) error {
+	if err != nil {
+		return err
+	}
+	return errors.New("the configuration has no geoip section")
+}
