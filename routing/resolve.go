@@ -27,9 +27,22 @@ func Down(st *adminstate.State, site string) (bool, string) {
 // Resolve resolves every cluster for every entry site, sorted by cluster
 // then site. It is a pure function of its arguments; st may be nil.
 func Resolve(cfg *Config, st *adminstate.State) []Result {
+	downs := downSet(cfg, st)
 	var out []Result
 	for _, cname := range cfg.ClusterNames() {
-		out = append(out, ResolveCluster(cfg, cfg.Clusters[cname], st)...)
+		out = append(out, resolveCluster(cfg, cfg.Clusters[cname], downs)...)
+	}
+	return out
+}
+
+// downSet maps each DOWN site of cfg to why; looked up once per
+// resolution because admin_state lookups walk every line.
+func downSet(cfg *Config, st *adminstate.State) map[string]string {
+	out := map[string]string{}
+	for name := range cfg.Sites {
+		if d, why := Down(st, name); d {
+			out[name] = why
+		}
 	}
 	return out
 }
@@ -54,7 +67,11 @@ type decision struct {
 // and a nearest jump only lands on a site whose own path uses no nearest
 // jump: no path can loop.
 func ResolveCluster(cfg *Config, c *Cluster, st *adminstate.State) []Result {
-	down := func(s string) bool { d, _ := Down(st, s); return d }
+	return resolveCluster(cfg, c, downSet(cfg, st))
+}
+
+func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
+	down := func(s string) bool { _, d := downs[s]; return d }
 	dec := map[string]*decision{}
 	usable := map[string]bool{} // up and reaches direct without a DOWN site or a nearest jump
 	skipped := map[string][]string{}
@@ -75,7 +92,7 @@ func ResolveCluster(cfg *Config, c *Cluster, st *adminstate.State) []Result {
 				}
 				break
 			}
-			skipped[site] = append(skipped[site], whyUnusable(st, hop))
+			skipped[site] = append(skipped[site], whyUnusable(downs, hop))
 		}
 		if d == nil && c.hasBackends(site) {
 			d = &decision{terminal: true, reason: ReasonPromoted,
@@ -108,12 +125,12 @@ func ResolveCluster(cfg *Config, c *Cluster, st *adminstate.State) []Result {
 
 	out := make([]Result, 0, len(c.Routes))
 	for _, site := range c.SiteNames() {
-		out = append(out, result(cfg, c, st, site, dec))
+		out = append(out, result(cfg, c, downs, site, dec))
 	}
 	return out
 }
 
-func result(cfg *Config, c *Cluster, st *adminstate.State, entry string, dec map[string]*decision) Result {
+func result(cfg *Config, c *Cluster, downs map[string]string, entry string, dec map[string]*decision) Result {
 	res := Result{Cluster: c.Name, Site: entry, Path: []string{entry}, Apps: map[string]AppRoute{}}
 	if _, shut := c.Shutdown[entry]; shut {
 		res.Status = StatusShutdown
@@ -149,7 +166,7 @@ func result(cfg *Config, c *Cluster, st *adminstate.State, entry string, dec map
 		res.Status = StatusUnreachable
 		res.Reasons = append(res.Reasons, Reason{Site: cur, Reason: ReasonUnreachable, Detail: "internal error: path did not end; refusing to guess"})
 	}
-	if isDown, why := Down(st, entry); isDown {
+	if why, isDown := downs[entry]; isDown {
 		res.Reasons[0].Detail += fmt.Sprintf("; the entry site itself: %s, so only clients with stale DNS should arrive here", why)
 	}
 	for _, a := range c.AppNames() {
@@ -157,15 +174,15 @@ func result(cfg *Config, c *Cluster, st *adminstate.State, entry string, dec map
 			res.Apps[a] = AppRoute{Reason: ReasonUnreachable, Detail: "no cache path to a direct site"}
 			continue
 		}
-		res.Apps[a] = resolveApp(cfg, c.Apps[a], st, res.Path)
+		res.Apps[a] = resolveApp(cfg, c.Apps[a], downs, res.Path)
 	}
 	return res
 }
 
-func resolveApp(cfg *Config, a *App, st *adminstate.State, path []string) AppRoute {
+func resolveApp(cfg *Config, a *App, downs map[string]string, path []string) AppRoute {
 	var skipped, up []string
 	for _, dc := range a.DCs {
-		if d, why := Down(st, dc); d {
+		if why, d := downs[dc]; d {
 			skipped = append(skipped, why)
 		} else {
 			up = append(up, dc)
@@ -195,8 +212,8 @@ func resolveApp(cfg *Config, a *App, st *adminstate.State, path []string) AppRou
 	return pick(dc, ReasonNearest, fmt.Sprintf("active-active: none of its up DCs is on the cache path; %s is the nearest to %s (%.0f km)", dc, direct, km))
 }
 
-func whyUnusable(st *adminstate.State, site string) string {
-	if d, why := Down(st, site); d {
+func whyUnusable(downs map[string]string, site string) string {
+	if why, d := downs[site]; d {
 		return why
 	}
 	return site + " reaches direct only through DOWN sites"
