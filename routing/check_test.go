@@ -34,7 +34,7 @@ func TestCheck(t *testing.T) {
 		{name: "DOWN for both", config: seeds, state: "site/esams => DOWN",
 			dns: fakeDNS{sites: []string{"eqiad", "codfw", "ulsfo", "esams"}, down: map[string]bool{"esams": true}}},
 		{name: "unknown and unreachable", config: seeds, state: "site/eqiad => DOWN\nsite/codfw => DOWN",
-			dns: fakeDNS{sites: []string{"ulsfo", "drmrs", "eqiad", "codfw"}, down: map[string]bool{"eqiad": true, "codfw": true}},
+			dns:  fakeDNS{sites: []string{"ulsfo", "drmrs", "eqiad", "codfw"}, down: map[string]bool{"eqiad": true, "codfw": true}},
 			want: []string{"dns-site-unknown-to-routing /drmrs", "dns-site-unreachable text/ulsfo"}},
 		{name: "site not in cluster", config: strings.Replace(seeds, "      esams: eqiad\n", "", 1) + "  esams2: {coords: [0, 0]}\n",
 			dns: fakeDNS{sites: []string{"esams"}}, want: []string{"dns-site-not-in-cluster text/esams"}},
