@@ -31,9 +31,17 @@ func (d *Dict) Get(key string) (Value, bool) {
 	return nil, false
 }
 
+// Name is a bare dotted identifier allowed by ParseNames, e.g.
+// server.host in RunCommand's arguments.
+type Name string
+
 // Parse parses exactly one literal; trailing text is an error.
-func Parse(s string) (Value, error) {
-	p := &parser{s: s}
+func Parse(s string) (Value, error) { return ParseNames(s, nil) }
+
+// ParseNames is Parse that also accepts the given bare identifiers
+// (returned as Name values for the caller to substitute).
+func ParseNames(s string, names []string) (Value, error) {
+	p := &parser{s: s, names: names}
 	p.skip()
 	v, err := p.value(0)
 	if err != nil {
@@ -87,6 +95,8 @@ func TypeName(v Value) string {
 		return "list"
 	case *Dict:
 		return "dict"
+	case Name:
+		return "name"
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -94,8 +104,9 @@ func TypeName(v Value) string {
 const maxDepth = 32 // nesting bound so a hostile value cannot exhaust the stack
 
 type parser struct {
-	s string
-	i int
+	s     string
+	i     int
+	names []string
 }
 
 func (p *parser) rest() string {
@@ -132,10 +143,17 @@ func (p *parser) value(depth int) (Value, error) {
 		return p.number()
 	default:
 		j := p.i
-		for j < len(p.s) && (isAlnum(p.s[j]) || p.s[j] == '_') {
+		for j < len(p.s) && (isAlnum(p.s[j]) || p.s[j] == '_' || p.s[j] == '.') {
 			j++
 		}
-		switch word := p.s[p.i:j]; word {
+		word := p.s[p.i:j]
+		for _, n := range p.names {
+			if word == n {
+				p.i = j
+				return Name(word), nil
+			}
+		}
+		switch word {
 		case "True":
 			p.i = j
 			return true, nil

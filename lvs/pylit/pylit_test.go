@@ -85,3 +85,16 @@ func TestStringList(t *testing.T) {
 		t.Error("mixed list accepted")
 	}
 }
+
+func TestParseNames(t *testing.T) {
+	v, err := ParseNames(`["-H", server.host, "server.host"]`, []string{"server.host"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(v, []Value{"-H", Name("server.host"), "server.host"}) {
+		t.Errorf("got %#v", v)
+	}
+	if _, err := ParseNames(`[server.ip]`, []string{"server.host"}); err == nil {
+		t.Error("unlisted name accepted")
+	}
+}

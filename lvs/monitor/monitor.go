@@ -1,0 +1,208 @@
+// Package monitor runs PyBal's health checks (ProxyFetch, IdleConnection,
+// RunCommand, DNSQuery, UDP) against one real server each, with PyBal's
+// names, options, defaults and log line shapes, plus rise/fall damping.
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/geotraffic/geotraffic/lvs/config"
+	"github.com/geotraffic/geotraffic/lvs/pylit"
+)
+
+// Target is the server a monitor checks.
+type Target struct {
+	Service string // LVS service name, for logs and metrics
+	Host    string
+	Addr    netip.Addr
+	Port    uint16 // real-server port (the service port unless NAT)
+}
+
+// AddrPort is the target's socket address.
+func (t Target) AddrPort() netip.AddrPort { return netip.AddrPortFrom(t.Addr, t.Port) }
+
+// Reporter receives a monitor's raw results and log lines.
+type Reporter interface {
+	// Result is one check's verdict; msg explains it.
+	Result(up bool, msg string)
+	// Log writes a line in PyBal's shape for this monitor and server.
+	Log(level slog.Level, msg string)
+}
+
+// Monitor checks one server until ctx ends.
+type Monitor interface {
+	Name() string
+	Run(ctx context.Context, t Target, r Reporter)
+}
+
+// Spec builds monitors of one kind for every server of a service.
+type Spec interface {
+	Name() string
+	New(m *Metrics) Monitor
+}
+
+// Canonical monitor names, as pybal.conf spells them.
+var names = []string{"ProxyFetch", "IdleConnection", "RunCommand", "DNSQuery", "UDP"}
+
+// Parse validates a monitor name and its options (the "<monitor>.<opt>"
+// keys of the service, lower-cased monitor prefix stripped). Errors name
+// file, line and key; warnings report unknown options.
+func Parse(name string, opts map[string]config.Option, at config.Pos) (Spec, []string, error) {
+	o := &options{m: opts, prefix: strings.ToLower(name), used: map[string]bool{}, at: at}
+	var (
+		s   Spec
+		err error
+	)
+	switch strings.ToLower(name) {
+	case "proxyfetch":
+		s, err = parseProxyFetch(o)
+	case "idleconnection":
+		s, err = parseIdleConnection(o)
+	case "runcommand":
+		s, err = parseRunCommand(o)
+	case "dnsquery":
+		s, err = parseDNSQuery(o)
+	case "udp":
+		s, err = parseUDP(o)
+	default:
+		return nil, nil, at.Errorf("monitors", "unknown monitor %q (want one of %s)", name, strings.Join(names, ", "))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var warn []string
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !o.used[k] {
+			warn = append(warn, fmt.Sprintf("%s: %s.%s: unknown %s option, ignored", opts[k].Pos, o.prefix, k, s.Name()))
+		}
+	}
+	return s, warn, nil
+}
+
+// options reads one monitor's options with typed defaults.
+type options struct {
+	m      map[string]config.Option
+	prefix string
+	used   map[string]bool
+	at     config.Pos
+}
+
+func (o *options) get(k string) (config.Option, bool) {
+	o.used[k] = true
+	v, ok := o.m[k]
+	return v, ok
+}
+
+func (o *options) errorf(k string, v config.Option, format string, args ...any) error {
+	return v.Pos.Errorf(o.prefix+"."+k, format, args...)
+}
+
+func (o *options) seconds(k string, def time.Duration) (time.Duration, error) {
+	v, ok := o.get(k)
+	if !ok {
+		return def, nil
+	}
+	d, err := config.ParseSeconds(v.Value)
+	if err != nil {
+		return 0, o.errorf(k, v, "%v", err)
+	}
+	if d < time.Millisecond {
+		return 0, o.errorf(k, v, "must be positive")
+	}
+	return d, nil
+}
+
+func (o *options) boolean(k string, def bool) (bool, error) {
+	v, ok := o.get(k)
+	if !ok {
+		return def, nil
+	}
+	b, err := config.ParseBool(v.Value)
+	if err != nil {
+		return false, o.errorf(k, v, "%v", err)
+	}
+	return b, nil
+}
+
+func (o *options) integer(k string, def, lo, hi int) (int, error) {
+	v, ok := o.get(k)
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v.Value))
+	if err != nil || n < lo || n > hi {
+		return 0, o.errorf(k, v, "must be an integer %d-%d, not %q", lo, hi, v.Value)
+	}
+	return n, nil
+}
+
+func (o *options) stringList(k string, required bool) ([]string, error) {
+	v, ok := o.get(k)
+	if !ok {
+		if required {
+			return nil, o.at.Errorf(o.prefix+"."+k, "required by the %s monitor", o.prefix)
+		}
+		return nil, nil
+	}
+	l, err := pylit.StringList(v.Value)
+	if err != nil {
+		return nil, o.errorf(k, v, "%v", err)
+	}
+	if required && len(l) == 0 {
+		return nil, o.errorf(k, v, "must not be empty")
+	}
+	return l, nil
+}
+
+// looper is a periodic check: first run one interval after start, then
+// one interval after the previous check finished, so checks never overlap.
+type looper struct {
+	name     string
+	interval time.Duration
+	timeout  time.Duration
+	check    func(ctx context.Context, t Target, r Reporter) (up bool, msg string)
+}
+
+func (l *looper) Name() string { return l.name }
+
+func (l *looper) Run(ctx context.Context, t Target, r Reporter) {
+	timer := time.NewTimer(jitter(l.interval))
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, l.timeout)
+		up, msg := l.check(cctx, t, r)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		r.Result(up, msg)
+		timer.Reset(l.interval)
+	}
+}
+
+// jitter spreads the first checks of many servers over up to 10% of the
+// interval so they do not all fire at once after a start or reload.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}
+
+// seconds renders a duration as PyBal does: "0.012 s".
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }

@@ -1,0 +1,148 @@
+package monitor
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/geotraffic/geotraffic/lvs/pylit"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// RunCommand runs a program (no shell) per check: exit status 0 is up.
+// The argument list may use server.host (bare, as PyBal evaluates it, or
+// quoted) for the real server's name and server.ip for its address. The
+// child runs in its own session with an empty environment; on timeout its
+// whole process group is killed.
+type RunCommand struct {
+	Command   string
+	Arguments []pylit.Value // strings and pylit.Name placeholders
+	Interval  time.Duration
+	Timeout   time.Duration
+	LogOutput bool
+}
+
+func parseRunCommand(o *options) (Spec, error) {
+	c := &RunCommand{}
+	v, ok := o.get("command")
+	if !ok || strings.TrimSpace(v.Value) == "" {
+		return nil, o.at.Errorf("runcommand.command", "required by the RunCommand monitor")
+	}
+	c.Command = strings.TrimSpace(v.Value)
+	if a, ok := o.get("arguments"); ok {
+		pv, err := pylit.ParseNames(a.Value, []string{"server.host", "server.ip"})
+		if err != nil {
+			return nil, o.errorf("arguments", a, "%v", err)
+		}
+		list, ok := pv.([]pylit.Value)
+		if !ok {
+			return nil, o.errorf("arguments", a, "want a list, got %s", pylit.TypeName(pv))
+		}
+		for i, e := range list {
+			switch e.(type) {
+			case string, pylit.Name:
+			default:
+				return nil, o.errorf("arguments", a, "element %d is %s, not a string", i, pylit.TypeName(e))
+			}
+		}
+		c.Arguments = list
+	}
+	var err error
+	if c.Interval, err = o.seconds("interval", 60*time.Second); err != nil {
+		return nil, err
+	}
+	if c.Timeout, err = o.seconds("timeout", 20*time.Second); err != nil {
+		return nil, err
+	}
+	if c.LogOutput, err = o.boolean("log-output", true); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *RunCommand) Name() string { return "RunCommand" }
+
+func (c *RunCommand) New(m *Metrics) Monitor {
+	return &looper{name: c.Name(), interval: c.Interval, timeout: c.Timeout, check: func(ctx context.Context, t Target, r Reporter) (bool, string) {
+		return c.check(ctx, t, r, m)
+	}}
+}
+
+// argv substitutes the server placeholders.
+func (c *RunCommand) argv(t Target) []string {
+	out := make([]string, 0, len(c.Arguments))
+	for _, a := range c.Arguments {
+		s, _ := a.(string)
+		if n, ok := a.(pylit.Name); ok {
+			s = string(n)
+		}
+		switch s {
+		case "server.host":
+			s = t.Host
+		case "server.ip":
+			s = t.Addr.String()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// limitedBuffer keeps the first 64 KiB of output.
+type limitedBuffer struct{ bytes.Buffer }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := 64<<10 - l.Len(); room > 0 {
+		l.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (c *RunCommand) check(ctx context.Context, t Target, r Reporter, m *Metrics) (bool, string) {
+	cmd := exec.CommandContext(ctx, c.Command, c.argv(t)...)
+	cmd.Env = []string{} // empty, not inherited (nil would inherit)
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Cancel = func() error {
+		// Kill the whole session's process group, not just the child.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = time.Second // grandchildren holding the pipes must not block us
+	var stdout, stderr limitedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	m.observe(func(m *Metrics) *prometheus.HistogramVec { return m.runCommandDuration }, t, d)
+	if c.LogOutput {
+		for i, buf := range []*limitedBuffer{&stdout, &stderr} {
+			name := [2]string{"stdout", "stderr"}[i]
+			sc := bufio.NewScanner(&buf.Buffer)
+			for sc.Scan() {
+				r.Log(slog.LevelInfo, fmt.Sprintf("Cmd %s: %s", name, sc.Text()))
+			}
+		}
+	}
+	if err == nil {
+		r.Log(slog.LevelDebug, fmt.Sprintf("Command %s succeeded, %s", c.Command, seconds(d)))
+		return true, ""
+	}
+	var msg string
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		msg = fmt.Sprintf("Command %s timed out after %s, killed", c.Command, seconds(d))
+	case errors.As(err, &exitErr) && exitErr.Exited():
+		msg = fmt.Sprintf("Command %s failed with exit status %d, %s", c.Command, exitErr.ExitCode(), seconds(d))
+	default:
+		msg = fmt.Sprintf("Command %s failed: %v, %s", c.Command, err, seconds(d))
+	}
+	r.Log(slog.LevelWarn, msg)
+	return false, msg
+}
