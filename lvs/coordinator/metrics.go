@@ -5,8 +5,8 @@ import "github.com/prometheus/client_golang/prometheus"
 // Metrics are PyBal's pybal_service_* series plus pybal_monitor_status.
 type Metrics struct {
 	servers, enabled, up, pooled, canDepool, pooledDown, depoolThreshold *prometheus.GaugeVec
-	couldNotDepool                                                      *prometheus.CounterVec
-	monitorStatus                                                       *prometheus.GaugeVec
+	couldNotDepool                                                       *prometheus.CounterVec
+	monitorStatus                                                        *prometheus.GaugeVec
 }
 
 // NewMetrics registers the series on reg.

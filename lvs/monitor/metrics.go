@@ -9,7 +9,7 @@ import (
 // Metrics are PyBal's pybal_monitor_* series. A nil *Metrics records
 // nothing.
 type Metrics struct {
-	upTransitions, downTransitions, upResults, downResults *prometheus.CounterVec
+	upTransitions, downTransitions, upResults, downResults   *prometheus.CounterVec
 	proxyFetchDuration, dnsQueryDuration, runCommandDuration *prometheus.HistogramVec
 	idleFailed, idleLost                                     *prometheus.CounterVec
 }
