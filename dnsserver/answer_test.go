@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/geotraffic/geotraffic/zones"
+	"github.com/miekg/dns"
 )
 
 func testSnapshot(t testing.TB) *Snapshot {

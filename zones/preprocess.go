@@ -130,7 +130,9 @@ type memFile struct {
 	name string
 }
 
-func (m *memFile) Stat() (fs.FileInfo, error) { return nil, fmt.Errorf("stat %s: not supported", m.name) }
-func (m *memFile) Close() error               { return nil }
+func (m *memFile) Stat() (fs.FileInfo, error) {
+	return nil, fmt.Errorf("stat %s: not supported", m.name)
+}
+func (m *memFile) Close() error { return nil }
 
 var _ io.Reader = (*memFile)(nil)

@@ -1,0 +1,63 @@
+package dnsserver
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func benchAnswer(b *testing.B, snap *Snapshot, q *dns.Msg) {
+	p, err := q.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	wk := newWorker(new(Stats))
+	out := make([]byte, 0, 65537)
+	src := netip.MustParseAddr("192.0.2.1")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if wk.answer(snap, p, src, false, out) == nil {
+			b.Fatal("no answer")
+		}
+	}
+}
+
+func BenchmarkAnswerStaticA(b *testing.B) {
+	benchAnswer(b, testSnapshot(b), query("www.example.org.", dns.TypeA))
+}
+
+func BenchmarkAnswerNXDOMAIN(b *testing.B) {
+	benchAnswer(b, testSnapshot(b), query("nope.example.org.", dns.TypeA))
+}
+
+func BenchmarkAnswerCNAMEChain(b *testing.B) {
+	benchAnswer(b, testSnapshot(b), query("chain1.example.org.", dns.TypeA))
+}
+
+func BenchmarkAnswerWildcardEDNS(b *testing.B) {
+	q := query("foo.wild.example.org.", dns.TypeA)
+	q.SetEdns0(1232, true)
+	benchAnswer(b, testSnapshot(b), q)
+}
+
+func BenchmarkAnswerDynaECS(b *testing.B) {
+	snap, _ := dynSnapshot(b)
+	benchAnswer(b, snap, withECS(query("www.dyn.test.", dns.TypeA), 1, 24, "203.0.113.0"))
+}
+
+// TestAnswerAllocs pins the no-allocation property of the answer path.
+func TestAnswerAllocs(t *testing.T) {
+	snap := testSnapshot(t)
+	for _, q := range []*dns.Msg{query("www.example.org.", dns.TypeA), query("nope.example.org.", dns.TypeA),
+		query("chain1.example.org.", dns.TypeA), query("www.child.example.org.", dns.TypeA)} {
+		p, _ := q.Pack()
+		wk := newWorker(new(Stats))
+		out := make([]byte, 0, 65537)
+		src := netip.MustParseAddr("192.0.2.1")
+		if n := testing.AllocsPerRun(100, func() { wk.answer(snap, p, src, false, out) }); n != 0 {
+			t.Errorf("%s: %v allocations per answer, want 0", q.Question[0].Name, n)
+		}
+	}
+}
