@@ -1,0 +1,283 @@
+//go:build kernelvm
+
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// The lab, inside the VM: the root namespace is the director; a client
+// namespace and three real-server namespaces hang off it on veth pairs,
+// each on its own subnet with the director as default gateway.
+//
+//	client 203.0.113.2, 2001:db8:c::2  --  director (VIPs on lo)  --  rsN 10.200.N.2, 2001:db8:200:N::2
+//
+// Real servers answer on ports 80 and 8080 with their name; they also hold
+// the direct-routing VIP on their lo, as a DR real server must.
+type lab struct {
+	client  netns.NsHandle
+	servers []*realServer
+}
+
+type realServer struct {
+	name         string
+	ns           netns.NsHandle
+	addr4, addr6 netip.Addr
+}
+
+const (
+	vipNAT4 = "192.0.2.10"
+	vipNAT6 = "2001:db8::10"
+	vipDR4  = "192.0.2.20"
+)
+
+var (
+	labOnce sync.Once
+	theLab  *lab
+	labErr  error
+)
+
+// getLab builds the lab once per VM run.
+func getLab(t *testing.T) *lab {
+	t.Helper()
+	labOnce.Do(func() { theLab, labErr = buildLab() })
+	if labErr != nil {
+		t.Fatalf("lab: %v", labErr)
+	}
+	return theLab
+}
+
+func buildLab() (*lab, error) {
+	// The director routes; DR replies come back through it with the VIP,
+	// one of its own addresses, as source: accept_local, no rp_filter.
+	for path, v := range map[string]string{
+		"net/ipv4/ip_forward":             "1",
+		"net/ipv6/conf/all/forwarding":    "1",
+		"net/ipv4/conf/all/accept_local":  "1",
+		"net/ipv4/conf/all/rp_filter":     "0",
+		"net/ipv4/conf/default/rp_filter": "0",
+	} {
+		if err := os.WriteFile("/proc/sys/"+path, []byte(v), 0o644); err != nil {
+			return nil, fmt.Errorf("sysctl %s: %w", path, err)
+		}
+	}
+	root, err := netlink.NewHandle(unix.NETLINK_ROUTE) // only rtnetlink: xfrm is not loaded
+	if err != nil {
+		return nil, err
+	}
+	lo, err := root.LinkByName("lo")
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range []string{vipNAT4 + "/32", vipDR4 + "/32", vipNAT6 + "/128"} {
+		if err := addAddr(root, lo, a); err != nil {
+			return nil, err
+		}
+	}
+	l := &lab{}
+	if l.client, err = newNS(); err != nil {
+		return nil, err
+	}
+	if err := wire(root, l.client, "cli", "203.0.113.1/24", "203.0.113.2/24", "2001:db8:c::1/64", "2001:db8:c::2/64"); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= 3; i++ {
+		rs := &realServer{name: fmt.Sprintf("rs%d", i),
+			addr4: netip.MustParseAddr(fmt.Sprintf("10.200.%d.2", i)),
+			addr6: netip.MustParseAddr(fmt.Sprintf("2001:db8:200:%d::2", i))}
+		if rs.ns, err = newNS(); err != nil {
+			return nil, err
+		}
+		if err := wire(root, rs.ns, rs.name,
+			fmt.Sprintf("10.200.%d.1/24", i), rs.addr4.String()+"/24",
+			fmt.Sprintf("2001:db8:200:%d::1/64", i), rs.addr6.String()+"/64"); err != nil {
+			return nil, err
+		}
+		h, err := netlink.NewHandleAt(rs.ns, unix.NETLINK_ROUTE)
+		if err != nil {
+			return nil, err
+		}
+		rlo, err := h.LinkByName("lo")
+		if err == nil {
+			err = addAddr(h, rlo, vipDR4+"/32")
+		}
+		h.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: DR VIP: %w", rs.name, err)
+		}
+		for _, port := range []string{"80", "8080"} {
+			if err := rs.serve(port); err != nil {
+				return nil, err
+			}
+		}
+		l.servers = append(l.servers, rs)
+	}
+	return l, nil
+}
+
+// newNS creates a network namespace without moving the caller into it.
+func newNS() (netns.NsHandle, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		return -1, err
+	}
+	defer orig.Close()
+	ns, err := netns.New()
+	if err != nil {
+		return -1, err
+	}
+	if err := netns.Set(orig); err != nil {
+		// This thread is stuck in the wrong namespace: let it die with
+		// the goroutine rather than be reused.
+		runtime.LockOSThread()
+		return -1, err
+	}
+	return ns, nil
+}
+
+// inNS runs fn on a thread inside ns; sockets fn creates belong to ns.
+func inNS(ns netns.NsHandle, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		if err := netns.Set(ns); err != nil {
+			errc <- err
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// wire connects ns to the director: a veth pair, addresses on both ends,
+// lo up in ns and default routes via the director.
+func wire(root *netlink.Handle, ns netns.NsHandle, name, root4, peer4, root6, peer6 string) error {
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name + "-d"}, PeerName: "eth0", PeerNamespace: netlink.NsFd(ns)}
+	if err := root.LinkAdd(veth); err != nil {
+		return fmt.Errorf("%s: veth: %w", name, err)
+	}
+	rl, err := root.LinkByName(name + "-d")
+	if err != nil {
+		return err
+	}
+	for _, a := range []string{root4, root6} {
+		if err := addAddr(root, rl, a); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if err := root.LinkSetUp(rl); err != nil {
+		return err
+	}
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	for _, ifname := range []string{"lo", "eth0"} {
+		l, err := h.LinkByName(ifname)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", name, ifname, err)
+		}
+		if err := h.LinkSetUp(l); err != nil {
+			return err
+		}
+	}
+	pl, err := h.LinkByName("eth0")
+	if err != nil {
+		return err
+	}
+	for _, a := range []string{peer4, peer6} {
+		if err := addAddr(h, pl, a); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	for _, gw := range []string{root4, root6} {
+		p := netip.MustParsePrefix(gw)
+		if err := h.RouteAdd(&netlink.Route{LinkIndex: pl.Attrs().Index, Gw: p.Addr().AsSlice()}); err != nil {
+			return fmt.Errorf("%s: default route via %s: %w", name, p.Addr(), err)
+		}
+	}
+	return nil
+}
+
+// addAddr adds an address; IPv6 ones skip duplicate address detection so
+// they are usable at once.
+func addAddr(h *netlink.Handle, l netlink.Link, cidr string) error {
+	a, err := netlink.ParseAddr(cidr)
+	if err != nil {
+		return err
+	}
+	if a.IP.To4() == nil {
+		a.Flags = unix.IFA_F_NODAD
+	}
+	if err := h.AddrAdd(l, a); err != nil {
+		return fmt.Errorf("address %s on %s: %w", cidr, l.Attrs().Name, err)
+	}
+	return nil
+}
+
+// serve answers every TCP connection on port (IPv4 and IPv6, any local
+// address including the DR VIP) with the server's name.
+func (rs *realServer) serve(port string) error {
+	var ln net.Listener
+	err := inNS(rs.ns, func() (err error) {
+		ln, err = net.Listen("tcp", ":"+port)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: listen %s: %w", rs.name, port, err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte(rs.name))
+			c.Close()
+		}
+	}()
+	return nil
+}
+
+// hits opens n TCP connections from the client namespace to vip and counts
+// which real server answered each. Every connection must be answered.
+func (l *lab) hits(t *testing.T, vip string, n int) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	err := inNS(l.client, func() error {
+		for i := range n {
+			c, err := net.DialTimeout("tcp", vip, 5*time.Second)
+			if err != nil {
+				return fmt.Errorf("connection %d to %s: %w", i, vip, err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			b, err := io.ReadAll(c)
+			c.Close()
+			if err != nil || len(b) == 0 {
+				return fmt.Errorf("connection %d to %s: read %q: %v", i, vip, b, err)
+			}
+			got[string(b)]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d connections to %s: %v", n, vip, got)
+	return got
+}
