@@ -426,7 +426,7 @@ func (p *parser) parseDCList(c valueCtx, v *yaml.Node, path string) ([]string, b
 	case v != nil && v.Kind == yaml.ScalarNode && !isNull(v):
 		elems = []*yaml.Node{v}
 	default:
-		p.errf(c.file, v, path, "expected a data centre list ([] for NODATA)")
+		p.errf(c.file, v, path, "expected a data centre list (use [] for NODATA)")
 		return nil, false
 	}
 	out := []string{}
