@@ -52,6 +52,16 @@ func TestAnswerAllocs(t *testing.T) {
 	snap := testSnapshot(t)
 	for _, q := range []*dns.Msg{query("www.example.org.", dns.TypeA), query("nope.example.org.", dns.TypeA),
 		query("chain1.example.org.", dns.TypeA), query("www.child.example.org.", dns.TypeA)} {
+		assertNoAllocs(t, snap, q)
+	}
+	dyn, _ := dynSnapshot(t)
+	assertNoAllocs(t, dyn, withECS(query("www.dyn.test.", dns.TypeA), 1, 24, "203.0.113.0"))
+	assertNoAllocs(t, dyn, query("lb.dyn.test.", dns.TypeA))
+}
+
+func assertNoAllocs(t *testing.T, snap *Snapshot, q *dns.Msg) {
+	t.Helper()
+	{
 		p, _ := q.Pack()
 		wk := newWorker(new(Stats))
 		out := make([]byte, 0, 65537)

@@ -14,18 +14,25 @@ import (
 // fakeGeo answers every dynamic record with one address per family, and
 // reports as scope the client's prefix length plus one, so tests can see
 // which address was used.
-type fakeGeo struct{ last Client }
+type fakeGeo struct {
+	last   Client
+	v4, v6 []netip.Addr
+	cname  []byte
+}
+
+func newFakeGeo() *fakeGeo {
+	return &fakeGeo{v4: []netip.Addr{netip.MustParseAddr("198.51.100.1")},
+		v6: []netip.Addr{netip.MustParseAddr("2001:db8::1")}, cname: []byte("\x03lb1\x07example\x03net\x00")}
+}
 
 func (f *fakeGeo) Resolve(d *zones.Dyn, c *Client, out *zones.DynAnswer, info *DynInfo) {
 	f.last = *c
-	out.V4 = []netip.Addr{netip.MustParseAddr("198.51.100.1")}
-	if d.Resource == "v4only" {
-		out.V6 = nil
-	} else {
-		out.V6 = []netip.Addr{netip.MustParseAddr("2001:db8::1")}
+	out.V4 = f.v4
+	if d.Resource != "v4only" {
+		out.V6 = f.v6
 	}
 	if d.Resource == "cname" {
-		out.CNAME = []byte("\x03lb1\x07example\x03net\x00")
+		out.CNAME = f.cname
 	}
 	out.TTL = d.ClampTTL(30, true)
 	info.Scope = 20
@@ -51,7 +58,7 @@ lb 300 IN DYNC geoip!cname
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &fakeGeo{}
+	g := newFakeGeo()
 	return (&Snapshot{Zones: set, Dyn: g}).Prepare(), g
 }
 

@@ -27,6 +27,8 @@ type Result struct {
 	Answer     []Item
 	Authority  []Item
 	Additional []Item
+
+	dyn DynAnswer // scratch for dynamic answers; here so it never escapes per query
 }
 
 // Reset empties r for reuse.
@@ -147,8 +149,9 @@ func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr Dyn
 		return nil
 	}
 	if d := node.Dyn; d != nil && (d.DYNC || qtype == dns.TypeA || qtype == dns.TypeAAAA) {
-		var da DynAnswer
-		dr.ResolveDyn(d, &da)
+		da := &res.dyn
+		*da = DynAnswer{}
+		dr.ResolveDyn(d, da)
 		if d.DYNC && len(da.CNAME) > 0 {
 			res.Answer = append(res.Answer, Item{Owner: owner, CNAME: da.CNAME, TTL: da.TTL})
 			return lowerTarget(da.CNAME)
