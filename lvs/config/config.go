@@ -47,6 +47,7 @@ type Service struct {
 	Name            string
 	Pos             Pos
 	Key             ipvs.ServiceKey
+	IPPos           Pos
 	Scheduler       string
 	OnePacket       bool
 	MHPort          bool
@@ -83,7 +84,7 @@ func (s *Service) CheckPort() uint16 {
 func (s *Service) Equal(o *Service) bool {
 	a, b := *s, *o
 	a.Pos, b.Pos, a.PoolURLPos, b.PoolURLPos = Pos{}, Pos{}, Pos{}, Pos{}
-	a.MonitorsPos, b.MonitorsPos, a.BGPMEDPos, b.BGPMEDPos = Pos{}, Pos{}, Pos{}, Pos{}
+	a.MonitorsPos, b.MonitorsPos, a.BGPMEDPos, b.BGPMEDPos, a.IPPos, b.IPPos = Pos{}, Pos{}, Pos{}, Pos{}, Pos{}, Pos{}
 	return fmt.Sprintf("%v|%s", stripOpts(a), optsString(a.MonitorOptions)) ==
 		fmt.Sprintf("%v|%s", stripOpts(b), optsString(b.MonitorOptions))
 }
@@ -171,10 +172,10 @@ func (c *Config) checkBGP() error {
 			continue
 		}
 		if s.Key.Addr.Is4() && !c.Global.BGP.NextHopV4.IsValid() {
-			return s.Pos.Errorf("ip", "service [%s] announces IPv4 VIP %s but [global] has no bgp-nexthop-ipv4", s.Name, s.Key.Addr)
+			return s.IPPos.Errorf("ip", "service [%s] announces IPv4 VIP %s but [global] has no bgp-nexthop-ipv4", s.Name, s.Key.Addr)
 		}
 		if s.Key.Addr.Is6() && !c.Global.BGP.NextHopV6.IsValid() {
-			return s.Pos.Errorf("ip", "service [%s] announces IPv6 VIP %s but [global] has no bgp-nexthop-ipv6", s.Name, s.Key.Addr)
+			return s.IPPos.Errorf("ip", "service [%s] announces IPv6 VIP %s but [global] has no bgp-nexthop-ipv6", s.Name, s.Key.Addr)
 		}
 	}
 	return nil
@@ -422,12 +423,30 @@ func parseBGP(r *reader, b *bgp.Config) error {
 			b.Communities = append(b.Communities, bgp.Community{ASN: uint16(an), Value: uint16(vn)})
 		}
 	}
+	pasn, err := r.uint("bgp-peer-asn", 0, 32)
+	if err != nil {
+		return err
+	}
+	b.PeerASN = uint32(pasn)
+	if b.ConnectRetry, err = r.seconds("bgp-connect-retry", 0); err != nil {
+		return err
+	}
 	if b.Enabled {
 		if b.LocalASN == 0 {
 			return r.missing("bgp-local-asn")
 		}
 		if len(b.Peers) == 0 {
 			return r.missing("bgp-peer-address")
+		}
+		if err := b.Validate(); err != nil {
+			// Validate names the key ("key: reason"); add file and line.
+			first := strings.SplitN(err.Error(), "\n", 2)[0]
+			key, reason, _ := strings.Cut(first, ": ")
+			pos := r.s.Pos
+			if o, ok := r.s.Opts[key]; ok {
+				pos = o.Pos
+			}
+			return pos.Errorf(key, "%s", reason)
 		}
 	}
 	if !b.RouterID.IsValid() {
@@ -467,7 +486,7 @@ func (c *Config) parseService(s *Section) (*Service, error) {
 	if svc.Key.Addr, err = netip.ParseAddr(ip.Value); err != nil || svc.Key.Addr.Zone() != "" {
 		return nil, ip.Pos.Errorf("ip", "bad IP address %q", ip.Value)
 	}
-	svc.Key.Addr = svc.Key.Addr.Unmap()
+	svc.Key.Addr, svc.IPPos = svc.Key.Addr.Unmap(), ip.Pos
 	if _, ok := r.s.Opts["port"]; !ok {
 		return nil, r.missing("port")
 	}

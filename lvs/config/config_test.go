@@ -19,7 +19,7 @@ bgp-as-path = 64600 64601
 bgp-med = 100
 bgp-nexthop-ipv4 = 10.0.0.2
 bgp-nexthop-ipv6 = 2001:db8::2
-bgp-local-ips = ["10.0.0.2"]
+bgp-local-ips = ["10.0.0.2", "2001:db8::2"]
 bgp-communities = ["64600:1", "65535:65535"]
 instrumentation = yes
 instrumentation_port = 9191
@@ -64,7 +64,7 @@ func TestParseGood(t *testing.T) {
 		Peers:    []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("2001:db8::1")},
 		PeerPort: 179, ASPath: []uint32{64600, 64601}, MED: 100,
 		NextHopV4: netip.MustParseAddr("10.0.0.2"), NextHopV6: netip.MustParseAddr("2001:db8::2"),
-		LocalIPs: []netip.Addr{netip.MustParseAddr("10.0.0.2")}, LocalPort: 179, HoldTime: 30 * time.Second,
+		LocalIPs: []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("2001:db8::2")}, LocalPort: 179, HoldTime: 30 * time.Second,
 		Communities: []bgp.Community{{ASN: 64600, Value: 1}, {ASN: 65535, Value: 65535}}, RouterID: netip.MustParseAddr("10.0.0.2"),
 	}
 	if gotS, wantS := sprint(g.BGP), sprint(wantBGP); gotS != wantS {
@@ -130,8 +130,10 @@ func TestParseErrors(t *testing.T) {
 		{"nexthop family", "[global]\nbgp-nexthop-ipv4 = ::1\n", "f:2: bgp-nexthop-ipv4: ::1 is not an IPv4"},
 		{"med conflict", svc + "bgp-med = 5\n" + strings.Replace(strings.Replace(svc, "[s]", "[t]", 1), "80", "443", 1) + "bgp-med = 6\n",
 			"f:14: bgp-med: service [t] has MED 6 but [s]"},
-		{"nexthop missing", "[global]\nbgp = yes\nbgp-local-asn = 1\nbgp-peer-address = 10.0.0.9\n" + strings.ReplaceAll(svc, "\n", "\n"),
-			"f:5: ip: service [s] announces IPv4 VIP 10.0.0.1 but [global] has no bgp-nexthop-ipv4"},
+		{"nexthop missing", "[global]\nbgp = yes\nbgp-local-asn = 1\nbgp-peer-address = 10.0.0.9\nbgp-router-id = 10.0.0.3\nbgp-nexthop-ipv6 = ::2\n" + svc,
+			"f:9: ip: service [s] announces IPv4 VIP 10.0.0.1 but [global] has no bgp-nexthop-ipv4"},
+		{"bgp validate", "[global]\nbgp = yes\nbgp-local-asn = 1\nbgp-peer-address = 10.0.0.9\nbgp-nexthop-ipv4 = 10.0.0.2\nbgp-hold-time = 70000\n",
+			"f:6: bgp-hold-time: "},
 		{"interp", "[global]\ninstrumentation = %(nope)s\n", "f:2: instrumentation: interpolation references unknown key"},
 	}
 	for _, tc := range tests {
