@@ -46,7 +46,7 @@ const Header = "network,continent,country,subdivisions,city,latitude,longitude"
 func ParseCSV(r io.Reader, name string) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
-	cr.FieldsPerRecord = 7
+	cr.FieldsPerRecord = -1 // checked below, with the line number
 	cr.TrimLeadingSpace = true
 	var rows []Row
 	var errs []error
@@ -65,6 +65,10 @@ func ParseCSV(r io.Reader, name string) ([]Row, error) {
 			if strings.Join(rec, ",") != Header {
 				return nil, fmt.Errorf("%s:%d: header must be %q", name, line, Header)
 			}
+			continue
+		}
+		if len(rec) != 7 {
+			errs = append(errs, fmt.Errorf("%s:%d: %d fields, want 7 (%s)", name, line, len(rec), Header))
 			continue
 		}
 		row, err := parseRecord(rec)
