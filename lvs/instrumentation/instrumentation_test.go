@@ -1,0 +1,133 @@
+package instrumentation
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/geotraffic/geotraffic/lvs/bgp"
+	"github.com/geotraffic/geotraffic/lvs/coordinator"
+	"github.com/geotraffic/geotraffic/lvs/ipvs"
+	"github.com/geotraffic/geotraffic/lvs/pool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type fakeState struct {
+	pools []*coordinator.Coordinator
+	ann   bgp.Announcer
+}
+
+func (f *fakeState) Pools() []coordinator.Snapshot {
+	var out []coordinator.Snapshot
+	for _, c := range f.pools {
+		out = append(out, c.Snapshot())
+	}
+	return out
+}
+func (f *fakeState) Announcer() bgp.Announcer { return f.ann }
+func (f *fakeState) IPVSStatus(context.Context) ([]ipvs.ServiceStatus, error) {
+	return []ipvs.ServiceStatus{{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 443}, Scheduler: "wlc"},
+		Destinations: []ipvs.DestinationStatus{{Destination: ipvs.Destination{Addr: netip.MustParseAddr("10.64.0.1"), Port: 443, Weight: 10, Forward: ipvs.DirectRoute}, ActiveConns: 5, InactiveConns: 7}}}}, nil
+}
+
+type fakeAnn struct{}
+
+func (fakeAnn) Start(context.Context) error                   { return nil }
+func (fakeAnn) SetRoutes(context.Context, []bgp.Route) error { return nil }
+func (fakeAnn) Routes() []bgp.Route {
+	return []bgp.Route{{Prefix: netip.MustParsePrefix("10.2.2.1/32"), MED: 100}}
+}
+func (fakeAnn) Peers() []bgp.PeerStatus {
+	return []bgp.PeerStatus{{Address: netip.MustParseAddr("10.0.0.1"), State: "established", Established: true}}
+}
+func (fakeAnn) Stop(context.Context) error { return nil }
+
+func newCoord(name string, threshold float64, hosts ...string) *coordinator.Coordinator {
+	c := coordinator.New(coordinator.Settings{Name: name, DepoolThreshold: threshold, Monitors: []string{"ProxyFetch"}}, slog.New(slog.DiscardHandler), nil, nil)
+	p := pool.Pool{}
+	for _, h := range hosts {
+		p[h] = pool.Server{Enabled: true, Weight: 10}
+	}
+	c.UpdatePool(p)
+	for i, h := range hosts {
+		c.SetResolved(h, netip.AddrFrom4([4]byte{10, 64, 0, byte(i + 1)}))
+	}
+	return c
+}
+
+func get(t *testing.T, srv *httptest.Server, path string, js bool) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", srv.URL+path, nil)
+	if js {
+		req.Header.Set("Accept", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestAPI(t *testing.T) {
+	text := newCoord("text_443", 0.5, "mw1", "mw2", "mw3")
+	upload := newCoord("upload_443", 0.5, "cp1")
+	text.MonitorResult("mw2", "ProxyFetch", false, "x")
+	st := &fakeState{pools: []*coordinator.Coordinator{text, upload}}
+	srv := httptest.NewServer(Handler(st, prometheus.NewRegistry()))
+	defer srv.Close()
+	tests := []struct {
+		path     string
+		js       bool
+		wantCode int
+		want     string
+	}{
+		{"/pools", false, 200, "text_443\nupload_443\n"},
+		{"/pools/", true, 200, `["text_443","upload_443"]` + "\n"},
+		{"/pools/text_443", false, 200, "mw1:\tenabled/up/pooled\nmw2:\tenabled/down/not pooled\nmw3:\tenabled/up/pooled\n"},
+		{"/pools/text_443/mw2", false, 200, "enabled/down/not pooled\n"},
+		{"/pools/text_443/mw1", true, 200, `{"pooled":true,"weight":10,"up":true,"enabled":true,"address":"10.64.0.1"}` + "\n"},
+		{"/pools/text_443/nope", true, 404, `{"error":"The desired url was not found"}` + "\n"},
+		{"/pools/nope", false, 404, "The desired url was not found"},
+		{"/whatever", true, 404, `{"error":"The desired url was not found"}` + "\n"},
+		{"/alerts", false, 200, "WARNING - Pool upload_443 is too small to allow depooling. "},
+		{"/bgp", false, 200, "BGP disabled\n"},
+		{"/ipvs", false, 200, "TCP 10.2.2.1:443 wlc\n  -> 10.64.0.1:443 dr 10 5 7\n"},
+	}
+	for _, tc := range tests {
+		code, body := get(t, srv, tc.path, tc.js)
+		if code != tc.wantCode || body != tc.want {
+			t.Errorf("GET %s (json %v) = %d %q, want %d %q", tc.path, tc.js, code, body, tc.wantCode, tc.want)
+		}
+	}
+	var pools map[string]ServerState
+	_, body := get(t, srv, "/pools/text_443", true)
+	if err := json.Unmarshal([]byte(body), &pools); err != nil || len(pools) != 3 || pools["mw2"].Up || pools["mw2"].Pooled {
+		t.Errorf("pool JSON %s: %v", body, err)
+	}
+	st.ann = fakeAnn{}
+	if _, body := get(t, srv, "/bgp", true); !strings.Contains(body, `"enabled":true`) || !strings.Contains(body, `"prefix":"10.2.2.1/32","med":100`) ||
+		!strings.Contains(body, `"state":"established"`) {
+		t.Errorf("/bgp: %s", body)
+	}
+}
+
+func TestAlerts(t *testing.T) {
+	a := newCoord("a", 0.5, "h1", "h2", "h3", "h4")
+	if got := Alerts([]coordinator.Snapshot{a.Snapshot()}); got.Status != "ok" || got.Msg != "All pools are healthy" {
+		t.Errorf("%+v", got)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		a.MonitorResult(h, "ProxyFetch", false, "x")
+	}
+	if got := Alerts([]coordinator.Snapshot{a.Snapshot()}); got.Status != "critical" || got.Msg != "a: Servers h3 are marked down but pooled" {
+		t.Errorf("%+v", got)
+	}
+}
