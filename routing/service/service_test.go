@@ -141,6 +141,16 @@ func TestReloadKeepsLastGood(t *testing.T) {
 	if path(s, "text", "ulsfo") != "ulsfo codfw eqiad" {
 		t.Fatal("admin_state change not applied while routing.yaml is bad")
 	}
+	// A deleted routing.yaml is an error too, not an empty config.
+	if err := os.Remove(rp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err == nil || !strings.Contains(s.Errors()["routing"], "no such file") {
+		t.Fatalf("deleted routing.yaml: %v", err)
+	}
+	if path(s, "text", "ulsfo") != "ulsfo codfw eqiad" {
+		t.Fatal("a deleted routing.yaml changed the routes")
+	}
 	write(t, ap, "site/codfw => SIDEWAYS\n")
 	_ = s.Reload()
 	if path(s, "text", "ulsfo") != "ulsfo codfw eqiad" {
