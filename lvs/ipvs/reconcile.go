@@ -247,7 +247,8 @@ func compareKey(a, b ServiceKey) int {
 func compareDest(a, b Destination) int { return a.id().Compare(b.id()) }
 
 // normalize validates desired and fills defaults: scheduler wlc, forwarding
-// dr, destination port = service port when 0, IPv4-mapped IPv6 unmapped.
+// dr, destination port = service port when 0 or not NAT, IPv4-mapped IPv6
+// unmapped.
 // Destinations are sorted so ops come out in a stable order.
 func normalize(desired []Desired) ([]Desired, error) {
 	out := make([]Desired, 0, len(desired))
@@ -269,11 +270,13 @@ func normalize(desired []Desired) ([]Desired, error) {
 		ids := map[netip.AddrPort]bool{}
 		for _, dst := range d.Destinations {
 			dst.Addr = dst.Addr.Unmap()
-			if dst.Port == 0 {
-				dst.Port = svc.Key.Port
-			}
 			if dst.Forward == "" {
 				dst.Forward = DirectRoute
+			}
+			// Direct routing and tunnelling do not rewrite the port, so
+			// the real server's port is the VIP's, as ipvsadm forces it.
+			if dst.Port == 0 || dst.Forward == DirectRoute || dst.Forward == Tunnel {
+				dst.Port = svc.Key.Port
 			}
 			if err := validDest(svc, dst); err != nil {
 				return nil, err

@@ -78,6 +78,11 @@ func TestReconcileDiff(t *testing.T) {
 			"-e -t 10.2.2.1:80 -r 10.64.0.5:80 -g -w 0",
 			"-e -t 10.2.2.1:80 -r 10.64.0.6:80 -g -w 20",
 		}},
+		{"dr and tun use the VIP port, as ipvsadm", []Desired{base}, []Desired{svcA("wlc", rs("10.64.0.5", 8080, 10, DirectRoute), rs("10.64.0.6", 8443, 10, ""))}, nil},
+		{"nat to dr changes the port", []Desired{svcA("wlc", rs("10.64.0.5", 8080, 10, Masquerade))}, []Desired{svcA("wlc", rs("10.64.0.5", 8080, 10, DirectRoute))}, []string{
+			"-a -t 10.2.2.1:80 -r 10.64.0.5:80 -g -w 10",
+			"-d -t 10.2.2.1:80 -r 10.64.0.5:8080",
+		}},
 		{"forwarding change", []Desired{base}, []Desired{svcA("wlc", rs("10.64.0.5", 80, 10, Tunnel), rs("10.64.0.6", 80, 10, DirectRoute))},
 			[]string{"-e -t 10.2.2.1:80 -r 10.64.0.5:80 -i -w 10"}},
 		{"depool removes", []Desired{base}, []Desired{svcA("wlc", rs("10.64.0.6", 80, 10, DirectRoute))},
