@@ -1,14 +1,64 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
 
+	"github.com/geotraffic/geotraffic/admin_state"
+	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
-// loadDNSView reads the authdns configuration into what `check` needs.
-// Placeholder: the authdns config and geo packages are written in
-// parallel, and the lead replaces this file once they land.
+// loadDNSView loads the authdns configuration exactly as the daemon does
+// (zones, GeoIP, admin_state) and reduces it to what `check` needs: the
+// sites GeoDNS knows and whether it sends anyone to each of them now.
 func loadDNSView(authdnsConfig string) (routing.DNSView, error) {
-	return nil, errors.New("check: reading the authdns configuration is not wired yet")
+	cfg, err := authdns.LoadConfig(authdnsConfig)
+	if err != nil {
+		return nil, err
+	}
+	admin := adminstate.Empty("")
+	if cfg.AdminState != "" {
+		if admin, err = adminstate.Load(cfg.AdminState); err != nil {
+			return nil, err
+		}
+	}
+	st, err := authdns.Build(cfg, admin, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, err
+	}
+	if st.Geo == nil {
+		return nil, fmt.Errorf("%s: no geoip section: GeoDNS sends users nowhere in particular", authdnsConfig)
+	}
+	v := &dnsView{down: map[string]bool{}}
+	states := st.States()
+	for _, res := range st.Geo.Resources() {
+		prefix := "geoip/" + res + "/"
+		for key, s := range states {
+			dc, ok := strings.CutPrefix(key, prefix)
+			if !ok {
+				continue
+			}
+			isDown := strings.HasPrefix(s.State, "DOWN")
+			if prev, seen := v.down[dc]; !seen {
+				v.down[dc] = isDown
+				v.sites = append(v.sites, dc)
+			} else {
+				v.down[dc] = prev && isDown // down only if no resource answers with it
+			}
+		}
+	}
+	sort.Strings(v.sites)
+	return v, nil
 }
+
+type dnsView struct {
+	sites []string
+	down  map[string]bool
+}
+
+func (v *dnsView) Sites() []string          { return v.sites }
+func (v *dnsView) DNSDown(site string) bool { return v.down[site] }
