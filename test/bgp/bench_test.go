@@ -1,0 +1,106 @@
+package bgptest
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/geotraffic/geotraffic/lvs/bgp"
+)
+
+// The benchmarks time the path from a decision in lvsd to the route
+// leaving BIRD's table: the moment SetRoutes or Stop is called, to the
+// timestamp of BIRD's "removed" log line (millisecond resolution, same
+// clock). BIRD's timestamps are truncated to the millisecond, so each
+// figure is an upper bound: logged millisecond + 1 ms - call time.
+
+var removedRE = regexp.MustCompile(`^<TRACE> lvs1\.ipv4 > removed .*10\.2\.2\.1/32 `)
+
+// removedAfter waits for BIRD's first removal of vip4 from lvs1 logged at
+// or after t0 (truncated to BIRD's milliseconds) and returns the delay.
+func removedAfter(b testing.TB, bird *Bird, t0 time.Time) time.Duration {
+	var d time.Duration
+	Eventually(b, 10*time.Second, "BIRD to log the withdraw", func() (bool, string) {
+		lines, _ := bird.Log()
+		for _, l := range lines {
+			if !l.Time.Before(t0.Truncate(time.Millisecond)) && removedRE.MatchString(l.Text) {
+				d = l.Time.Add(time.Millisecond).Sub(t0)
+				return true, ""
+			}
+		}
+		return false, "no removal logged yet"
+	})
+	return d
+}
+
+func report(b *testing.B, ds []time.Duration) {
+	slices.Sort(ds)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(ds[len(ds)/2]), "ms-median-upper")
+	b.ReportMetric(ms(ds[len(ds)-1]), "ms-max-upper")
+	fmt.Printf("# %s: n=%d median <= %.1f ms, max <= %.1f ms (decision to BIRD removing the route, 1 ms resolution)\n",
+		b.Name(), len(ds), ms(ds[len(ds)/2]), ms(ds[len(ds)-1]))
+}
+
+// BenchmarkSetRoutesWithdrawToBird: a health decision (SetRoutes without
+// the VIP) until BIRD drops the route; the session stays up.
+func BenchmarkSetRoutesWithdrawToBird(b *testing.B) {
+	port := FreePort(b)
+	bird := StartBird(b, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
+		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}}})
+	s := startSpeaker(b, director(2, port, b))
+	ctx := context.Background()
+	var ds []time.Duration
+	for i := 0; i < b.N; i++ {
+		if err := s.SetRoutes(ctx, []bgp.Route{{Prefix: vip4}}); err != nil {
+			b.Fatal(err)
+		}
+		Eventually(b, 30*time.Second, "route in BIRD", func() (bool, string) {
+			_, ok := bird.Best(vip4.String())
+			return ok, ""
+		})
+		t0 := time.Now()
+		if err := s.SetRoutes(ctx, nil); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, removedAfter(b, bird, t0))
+		time.Sleep(5 * time.Millisecond) // keep the next removal in a later millisecond
+	}
+	report(b, ds)
+}
+
+// BenchmarkStopWithdrawToBird: Stop (SIGTERM in lvsd) until BIRD drops the
+// route; each op starts a fresh speaker, so an op takes a few seconds.
+func BenchmarkStopWithdrawToBird(b *testing.B) {
+	port := FreePort(b)
+	bird := StartBird(b, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
+		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}}})
+	var ds, stops []time.Duration
+	for i := 0; i < b.N; i++ {
+		s := startSpeaker(b, director(2, port, b))
+		if err := s.SetRoutes(context.Background(), []bgp.Route{{Prefix: vip4}}); err != nil {
+			b.Fatal(err)
+		}
+		Eventually(b, 30*time.Second, "route in BIRD", func() (bool, string) {
+			_, ok := bird.Best(vip4.String())
+			return ok, ""
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		t0 := time.Now()
+		err := s.Stop(ctx)
+		stops = append(stops, time.Since(t0))
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, removedAfter(b, bird, t0))
+		time.Sleep(5 * time.Millisecond)
+	}
+	report(b, ds)
+	slices.Sort(stops)
+	fmt.Printf("# %s: Stop() returned after median %.1f ms (withdrawals confirmed sent, Cease, sessions closed)\n",
+		b.Name(), float64(stops[len(stops)/2].Microseconds())/1000)
+}
