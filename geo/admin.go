@@ -141,3 +141,26 @@ func stateInfo(e forced, realDown bool) StateInfo {
 	}
 	return s
 }
+
+// AdminKeys lists every admin_state key this Geo understands (site/DC,
+// geoip/MAP/DC, geoip/RESOURCE/DC), so a caller can warn about lines whose
+// glob matches none of them, as gdnsd does.
+func (g *Geo) AdminKeys() []string {
+	var keys []string
+	for _, d := range g.sites {
+		keys = append(keys, "site/"+d)
+	}
+	for _, m := range g.maps {
+		for _, d := range m.dcs {
+			keys = append(keys, "geoip/"+m.name+"/"+d)
+		}
+	}
+	for _, r := range g.resources {
+		for j, d := range r.m.dcs {
+			if r.targets[j].defined {
+				keys = append(keys, "geoip/"+r.name+"/"+d)
+			}
+		}
+	}
+	return keys
+}

@@ -342,6 +342,8 @@ func buildMap(mc *MapConfig, dbs map[string]*maxminddb.Reader) (*gmap, error) {
 	m.tree.root4 = tb.build(u128{}, 0, n4, -1)
 	tb.cover = coverSpace(r6, defLeaf, same)
 	m.tree.root6 = tb.build(u128{}, 0, n6, -1)
+	m.tree.jump4 = m.tree.makeJumps(m.tree.root4)
+	m.tree.jump6 = m.tree.makeJumps(m.tree.root6)
 	return m, nil
 }
 

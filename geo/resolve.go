@@ -132,10 +132,10 @@ func (r *Resource) fill(d uint8, out *Answer) {
 // lookup finds a's leaf and its scope in a's own terms.
 func (m *gmap) lookup(a netip.Addr) (leaf uint32, scope uint8) {
 	if v4, off, ok := toV4(a); ok {
-		l, d := m.tree.walk(m.tree.root4, u128{uint64(v4) << 32, 0})
+		l, d := m.tree.walk(m.tree.jump4, u128{uint64(v4) << 32, 0})
 		return l, uint8(d) + off
 	}
-	l, d := m.tree.walk(m.tree.root6, addrU128(a))
+	l, d := m.tree.walk(m.tree.jump6, addrU128(a))
 	return l, uint8(d)
 }
 

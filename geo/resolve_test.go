@@ -245,6 +245,15 @@ func TestStates(t *testing.T) {
 	if len(s) != 4+4*3+4 {
 		t.Errorf("%d states, want 20: %v", len(s), s)
 	}
+	keys := g.AdminKeys()
+	if len(keys) != len(s) {
+		t.Errorf("AdminKeys %v, want the %d state keys", keys, len(s))
+	}
+	for _, k := range keys {
+		if _, ok := s[k]; !ok {
+			t.Errorf("AdminKeys has %s, States does not", k)
+		}
+	}
 }
 
 func TestResolveDoesNotAllocate(t *testing.T) {

@@ -13,17 +13,43 @@ type tree struct {
 	nodes []uint32
 	root4 uint32
 	root6 uint32
+	// jump4/jump6 hold where the walk stands after the first jumpBits bits
+	// of an address: the dependent loads of the top of the tree, which a
+	// bit-by-bit walk pays on every query, become one.
+	jump4, jump6 []jump
 }
 
-// walk descends from root until a leaf; depth is the merged prefix length,
-// i.e. the ECS scope. No allocation.
-func (t *tree) walk(root uint32, x u128) (leaf uint32, depth int) {
-	ref := root
+const jumpBits = 16
+
+type jump struct {
+	ref   uint32
+	depth uint8
+}
+
+// walk descends from the jump table entry until a leaf; depth is the merged
+// prefix length, i.e. the ECS scope. No allocation.
+func (t *tree) walk(jt []jump, x u128) (leaf uint32, depth int) {
+	e := jt[x.hi>>(64-jumpBits)]
+	ref, depth := e.ref, int(e.depth)
 	for ref&leafBit == 0 {
 		ref = t.nodes[2*ref+uint32(x.bit(depth))]
 		depth++
 	}
 	return ref &^ leafBit, depth
+}
+
+// makeJumps precomputes the walk from root for every jumpBits-bit prefix.
+func (t *tree) makeJumps(root uint32) []jump {
+	jt := make([]jump, 1<<jumpBits)
+	for i := range jt {
+		ref, d := root, 0
+		for ref&leafBit == 0 && d < jumpBits {
+			ref = t.nodes[2*ref+uint32(i>>(jumpBits-1-d))&1]
+			d++
+		}
+		jt[i] = jump{ref, uint8(d)}
+	}
+	return jt
 }
 
 // rng is a run of addresses [start, end] with one leaf.
