@@ -199,6 +199,9 @@ type dbRecord struct {
 	} `maxminddb:"country"`
 	Subdivisions []struct {
 		ISOCode string `maxminddb:"iso_code"`
+		Names   struct {
+			En string `maxminddb:"en"`
+		} `maxminddb:"names"` // DB-IP Lite has names but no iso_code
 	} `maxminddb:"subdivisions"`
 	City struct {
 		Names struct {
@@ -449,6 +452,8 @@ func (b *mapBuilder) walkDB(db *maxminddb.Reader) (r4, r6 []rng, err error) {
 						for _, s := range rec.Subdivisions {
 							if s.ISOCode != "" {
 								chain = append(chain, s.ISOCode)
+							} else if s.Names.En != "" {
+								chain = append(chain, s.Names.En)
 							}
 						}
 						if rec.City.Names.En != "" {

@@ -1,9 +1,15 @@
 package geo
 
 import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/geotraffic/geotraffic/geo/internal/mmdbgen"
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
 var walkRows = []mmdbgen.Row{
@@ -109,6 +115,64 @@ resources:
 	} {
 		if got := lookupStr(t, g, "m", addr); got != want {
 			t.Errorf("%s: got %q, want %q", addr, got, want)
+		}
+	}
+}
+
+func TestIPv4OnlyDBAndSubdivisionNames(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	rows := []mmdbgen.Row{row("192.0.2.0/24", "NA", "US", "", "")}
+	if err := mmdbgen.Write(&buf, rows, mmdbgen.Options{IPVersion: 4, DatabaseType: "Test-City"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "v4.mmdb"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A DB-IP Lite style record: subdivision names, no iso_code.
+	rec := mmdbgen.Record(row("198.51.100.0/24", "NA", "US", "", "Austin"))
+	rec["subdivisions"] = mmdbtype.Slice{mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("Texas")}}}
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "DBIP-City-Lite", IncludeReservedNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tree.Insert(&net.IPNet{IP: net.IP{198, 51, 100, 0}, Mask: net.CIDRMask(24, 32)}, rec); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "dbip.mmdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cfg, err := parseYAML(t, dir, `
+maps:
+  v4:
+    geoip2_db: v4.mmdb
+    datacenters: [a, b]
+    map: {NA: [b]}
+  dbip:
+    geoip2_db: dbip.mmdb
+    datacenters: [a, b]
+    map: {NA: {US: {texas: [b]}}}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ m, addr, want string }{
+		{"v4", "192.0.2.1", "192.0.2.0/24 => b"},
+		{"v4", "2001:db8::1", "::/0 => a, b"}, // native IPv6 with an IPv4-only DB: default
+		{"v4", "::ffff:192.0.2.1", "::ffff:192.0.2.0/120 => b"},
+		{"dbip", "198.51.100.1", "198.51.100.0/24 => b"},
+	} {
+		if got := lookupStr(t, g, tc.m, tc.addr); got != tc.want {
+			t.Errorf("%s %s: got %q, want %q", tc.m, tc.addr, got, tc.want)
 		}
 	}
 }
