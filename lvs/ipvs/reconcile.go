@@ -169,7 +169,7 @@ func (r *reconciler) noteUnmanaged(have []Service, want []Desired) {
 			continue
 		}
 		r.unmanaged[s.Key] = true
-		r.log.Info("ipvs service not configured, left alone", "service", s.Key.String(), "scheduler", s.Scheduler)
+		r.log.Info("ipvs service not in the desired state, left alone", "service", s.Key.String(), "scheduler", s.Scheduler)
 	}
 	for k := range r.unmanaged {
 		if !present[k] || managed[k] {

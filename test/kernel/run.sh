@@ -31,8 +31,13 @@ if [ -z "$deb" ]; then
 		pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
 	fi
 	echo "kernel: downloading $pkg"
+	# As root apt warns that it cannot drop privileges here; harmless.
 	(cd "$cache" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-	deb=$(ls "$cache"/linux-image-*.deb | head -n1)
+	deb=$(ls "$cache"/linux-image-*.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$deb" ]; then
+		echo "kernel: FAIL: could not download $pkg (apt-get download)" >&2
+		exit 1
+	fi
 fi
 kroot=$cache/root
 if [ ! -d "$kroot/lib/modules" ]; then
@@ -78,7 +83,7 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
 	-nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$cache/initramfs.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=3 quiet" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	</dev/null 2>&1 | tr -d '\r' | sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
