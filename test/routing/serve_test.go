@@ -127,9 +127,13 @@ func TestServeBadRoutingKeepsLastGood(t *testing.T) {
 	writeAtomic(t, ap, "site/codfw => DOWN\n")
 	waitFor(t, "admin_state over last good config", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
 
-	// A good new routing.yaml is taken: esams now goes through codfw... DOWN,
-	// so it falls back to eqiad; remove codfw's DOWN and it goes via codfw.
-	writeAtomic(t, rp, strings.Replace(good, "      esams: eqiad\n    traffic_shutdown: []", "      esams: [codfw, eqiad]\n    traffic_shutdown: []", 1))
+	// A good new routing.yaml is taken: esams now prefers codfw, which is
+	// DOWN, so it falls back to eqiad; once codfw is up it goes via codfw.
+	fixed := strings.Replace(good, "      esams: eqiad\n", "      esams: [codfw, eqiad]\n", 1) // text's table comes first
+	if fixed == good {
+		t.Fatal("test edit did not apply")
+	}
+	writeAtomic(t, rp, fixed)
 	waitFor(t, "the fixed file to be accepted", func() bool {
 		_, m := get(t, s.url+"/metrics")
 		return strings.Contains(string(m), `geotraffic_routing_file_valid{file="routing"} 1`)
@@ -149,7 +153,7 @@ func TestServeEndpoints(t *testing.T) {
 
 	code, body := get(t, s.url+"/routes")
 	var all []routing.Result
-	if code != 200 || json.Unmarshal(body, &all) != nil || len(all) != 8 {
+	if code != 200 || json.Unmarshal(body, &all) != nil || len(all) != 14 {
 		t.Fatalf("/routes: %d, %d results: %s", code, len(all), body)
 	}
 	// The JSON objects have exactly the documented keys.
@@ -162,7 +166,7 @@ func TestServeEndpoints(t *testing.T) {
 	}
 	code, body = get(t, s.url+"/routes/upload")
 	var up []routing.Result
-	if code != 200 || json.Unmarshal(body, &up) != nil || len(up) != 4 || up[0].Cluster != "upload" {
+	if code != 200 || json.Unmarshal(body, &up) != nil || len(up) != 7 || up[0].Cluster != "upload" {
 		t.Fatalf("/routes/upload: %d %s", code, body)
 	}
 	for _, p := range []string{"/routes/nope", "/routes/text/nope", "/routes/nope/eqiad"} {
@@ -171,17 +175,17 @@ func TestServeEndpoints(t *testing.T) {
 		}
 	}
 	_, m := get(t, s.url+"/metrics")
-	contains(t, "/metrics", string(m), `geotraffic_routing_routes{cluster="text",status="ok"} 4`,
+	contains(t, "/metrics", string(m), `geotraffic_routing_routes{cluster="text",status="ok"} 7`,
 		`geotraffic_routing_file_valid{file="admin_state"} 1`, "geotraffic_routing_sites_down 0", "go_goroutines")
 }
 
 func TestServeRefusesBadStart(t *testing.T) {
 	dir := t.TempDir()
 	rp := filepath.Join(dir, "routing.yaml")
-	writeAtomic(t, rp, strings.Replace(exampleConfig(t), "esams: eqiad", "esams: drmrs", 1))
+	writeAtomic(t, rp, strings.Replace(exampleConfig(t), "esams: eqiad", "esams: nosuch", 1))
 	_, stderr, code := run(t, "serve", "--routing", rp, "--admin-state", filepath.Join(dir, "as"), "--listen", "127.0.0.1:0")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1: %s", code, stderr)
 	}
-	contains(t, "stderr", stderr, rp+":20: clusters.text.route_table.esams: unknown site \"drmrs\"")
+	contains(t, "stderr", stderr, rp+":25: clusters.text.route_table.esams: unknown site \"nosuch\"")
 }
