@@ -36,9 +36,14 @@ func (s *Server) onEvent(r *api.WatchEventResponse) {
 		args = append(args, "peer_asn", st.GetPeerAsn(), "local_address", pe.GetPeer().GetTransport().GetLocalAddress(),
 			"router_id", st.GetRouterId())
 	}
-	if state == api.PeerState_ESTABLISHED || prev == api.PeerState_ESTABLISHED {
+	switch {
+	case state == api.PeerState_ESTABLISHED:
 		s.log.Info("BGP session state change", args...)
-	} else {
+	case prev == api.PeerState_ESTABLISHED && s.stopping.Load():
+		s.log.Info("BGP session state change: closed by Stop", args...)
+	case prev == api.PeerState_ESTABLISHED:
+		s.log.Warn("BGP session state change: session down", args...)
+	default:
 		s.log.Debug("BGP session state change", args...)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
@@ -35,6 +36,7 @@ type Server struct {
 	announced map[netip.Prefix]announced
 	cancel    context.CancelFunc // ends the peer-event watch
 
+	stopping  atomic.Bool // session-down lines during Stop are expected, not warnings
 	peerMu    sync.Mutex
 	peerState map[string]api.PeerState_SessionState
 }
@@ -191,6 +193,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	s.running, s.stopped = false, true
+	s.stopping.Store(true)
 	var errs []error
 	watch, err := s.sentSnapshot(ctx)
 	if err != nil {
