@@ -149,13 +149,10 @@ func TestValidationErrorsNameFileLine(t *testing.T) {
 		rp+":32: clusters.text.apps.appservers.route: DC \"ulsfo\" has no backend under backends:")
 }
 
-// The authdns loader (cmd/trafficctl/dnsview.go) belongs to the lead; this
-// holds both for the placeholder and for a real loader.
 func TestCheckUnreadableAuthdnsConfig(t *testing.T) {
 	rp, _ := files(t, "")
 	_, stderr, code := run(t, "check", "--routing", rp, "--authdns-config", "/nonexistent/authdns.yaml")
-	if code != 1 || !strings.HasPrefix(stderr, "trafficctl: ") ||
-		!(strings.Contains(stderr, "check: reading the authdns configuration is not wired yet") || strings.Contains(stderr, "/nonexistent/authdns.yaml")) {
+	if code != 1 || !strings.HasPrefix(stderr, "trafficctl: ") || !strings.Contains(stderr, "/nonexistent/authdns.yaml") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	_, stderr, code = run(t, "check", "--routing", rp)

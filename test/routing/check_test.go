@@ -1,0 +1,97 @@
+package routinge2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/geotraffic/geotraffic/routing"
+)
+
+// authdnsConfig writes an authdns configuration that uses the committed
+// zones and GeoIP maps but its own admin_state, so a test can move GeoDNS
+// independently of routing.
+func authdnsConfig(t *testing.T, adminState string) string {
+	t.Helper()
+	dir := t.TempDir()
+	abs := func(p string) string {
+		a, err := filepath.Abs(filepath.Join("..", "..", "config", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	ap := filepath.Join(dir, "admin_state")
+	writeAtomic(t, ap, adminState)
+	cfg := fmt.Sprintf("listen: [127.0.0.1:5300]\nzones: %s\ngeoip: %s\nadmin_state: %s\n", abs("zones"), abs("geoip.yaml"), ap)
+	p := filepath.Join(dir, "authdns.yaml")
+	writeAtomic(t, p, cfg)
+	return p
+}
+
+func findings(t *testing.T, args ...string) ([]routing.Finding, int) {
+	t.Helper()
+	out, stderr, code := run(t, append([]string{"check", "--format", "json"}, args...)...)
+	var fs []routing.Finding
+	if err := json.Unmarshal([]byte(out), &fs); err != nil {
+		t.Fatalf("exit %d, %v:\n%s\n%s", code, err, out, stderr)
+	}
+	return fs, code
+}
+
+func codes(fs []routing.Finding) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Code+" "+f.Cluster+"/"+f.Site)
+	}
+	return strings.Join(out, "|")
+}
+
+func TestCheckDefaultConfigsAgree(t *testing.T) {
+	out, stderr, code := run(t, "check", "--routing", filepath.Join("..", "..", "config", "routing.yaml"),
+		"--authdns-config", filepath.Join("..", "..", "config", "authdns.yaml"))
+	if code != 0 || !strings.Contains(out, "ok: routing and GeoDNS agree") {
+		t.Fatalf("exit %d:\n%s%s", code, out, stderr)
+	}
+}
+
+func TestCheckAgainstGeoDNS(t *testing.T) {
+	dir := t.TempDir()
+	shut := filepath.Join(dir, "routing.yaml")
+	src := strings.Replace(exampleConfig(t), "    traffic_shutdown: []     #", "    traffic_shutdown: [esams]     #", 1)
+	if err := os.WriteFile(shut, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	routingDown := filepath.Join(dir, "admin_state")
+	writeAtomic(t, routingDown, "site/ulsfo => DOWN\n")
+
+	// Hard-blocking esams while GeoDNS still sends users there, and ulsfo
+	// DOWN for routing only: both warned about, exit 3.
+	fs, code := findings(t, "--routing", shut, "--admin-state", routingDown, "--authdns-config", authdnsConfig(t, ""))
+	if code != 3 || codes(fs) != "down-for-routing-not-dns /ulsfo|shutdown-while-dns-serves text/esams" {
+		t.Fatalf("exit %d: %s", code, codes(fs))
+	}
+
+	// GeoDNS moved away from both first, as the seeds' rule asks: no warning.
+	fs, code = findings(t, "--routing", shut, "--admin-state", routingDown, "--authdns-config", authdnsConfig(t, "site/ulsfo => DOWN\ngeoip/*/esams => DOWN\n"))
+	if code != 0 || len(fs) != 0 {
+		t.Fatalf("exit %d: %s", code, codes(fs))
+	}
+
+	// GeoDNS still sends users to sites routing cannot serve.
+	fs, code = findings(t, "--routing", shut, "--admin-state", writeState(t, "site/eqiad => DOWN\nsite/codfw => DOWN\n"),
+		"--authdns-config", authdnsConfig(t, "site/eqiad => DOWN\nsite/codfw => DOWN\ngeoip/*/esams => DOWN\n"))
+	if code != 3 || !strings.Contains(codes(fs), "dns-site-unreachable text/ulsfo") {
+		t.Fatalf("exit %d: %s", code, codes(fs))
+	}
+}
+
+func writeState(t *testing.T, data string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "admin_state")
+	writeAtomic(t, p, data)
+	return p
+}
