@@ -1,0 +1,60 @@
+// Package daemon wires lvsd together: it loads pybal.conf, runs each
+// service's pool watcher, resolution and monitors feeding a coordinator,
+// reconciles IPVS with the desired state (on every change and
+// periodically), computes the BGP routes, serves the instrumentation API,
+// and reloads the configuration on request.
+package daemon
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/geotraffic/geotraffic/lvs/config"
+	"github.com/geotraffic/geotraffic/lvs/monitor"
+)
+
+// Loaded is a validated configuration: pybal.conf plus each service's
+// monitor specs.
+type Loaded struct {
+	Config   *config.Config
+	Monitors map[string][]monitor.Spec // by service name
+	Warnings []string
+}
+
+// Load reads and validates a pybal.conf completely, monitors included, so
+// that a bad file is refused as a whole.
+func Load(path string) (*Loaded, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	l := &Loaded{Config: cfg, Monitors: map[string][]monitor.Spec{}, Warnings: cfg.Warnings}
+	for _, s := range cfg.Services {
+		used := map[string]bool{}
+		for _, name := range s.Monitors {
+			spec, warn, err := monitor.Parse(name, s.MonitorOptions[strings.ToLower(name)], s.MonitorsPos)
+			if err != nil {
+				return nil, err
+			}
+			used[strings.ToLower(name)] = true
+			l.Warnings = append(l.Warnings, warn...)
+			l.Monitors[s.Name] = append(l.Monitors[s.Name], spec)
+		}
+		for mon, opts := range s.MonitorOptions {
+			if !used[mon] && !isMonitorName(mon) {
+				for k, o := range opts {
+					l.Warnings = append(l.Warnings, fmt.Sprintf("%s: %s.%s: unknown key in [%s], ignored", o.Pos, mon, k, s.Name))
+				}
+			}
+		}
+	}
+	return l, nil
+}
+
+func isMonitorName(s string) bool {
+	switch s {
+	case "proxyfetch", "idleconnection", "runcommand", "dnsquery", "udp":
+		return true
+	}
+	return false
+}
