@@ -16,6 +16,7 @@ type worker struct {
 	dyn   dynCtx
 	stats *Stats
 	pkt   []byte // the query being answered
+	proto int    // 0 udp, 1 tcp, for the counters
 }
 
 func newWorker(stats *Stats) *worker {
@@ -30,6 +31,7 @@ func newWorker(stats *Stats) *worker {
 // query, and remembers the widest ECS scope any answer used.
 type dynCtx struct {
 	backend DynBackend
+	stats   *Stats
 	client  Client
 	info    DynInfo
 	scope   uint8
@@ -43,6 +45,7 @@ func (d *dynCtx) ResolveDyn(dyn *zones.Dyn, out *zones.DynAnswer) {
 	d.info = DynInfo{}
 	d.backend.Resolve(dyn, &d.client, out, &d.info)
 	d.used = true
+	d.stats.countDyn(&d.info)
 	if d.info.Scope > d.scope {
 		d.scope = d.info.Scope
 	}
@@ -54,6 +57,10 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 	st := wk.stats
 	r := &wk.req
 	wk.pkt = p
+	wk.proto = 0
+	if tcp {
+		wk.proto = 1
+	}
 	outcome := r.parse(p)
 	if outcome == parseDrop {
 		st.Dropped.Add(1)
@@ -102,7 +109,7 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 		return wk.errorReply(snap, flags, dns.RcodeRefused, tcp)
 	}
 
-	wk.dyn = dynCtx{backend: snap.Dyn, client: Client{Src: src.Unmap()}}
+	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}}
 	if r.ecs.present && r.ecs.srcBits > 0 {
 		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
 	}
@@ -115,7 +122,7 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 	if res.AA {
 		flags |= flagAA
 	}
-	st.countRcode(res.Rcode)
+	st.count(wk.proto, r.qtype, res.Rcode)
 
 	w.header(r.id, flags, res.Rcode)
 	w.question(p[12:r.qend], r.qlen)
@@ -137,7 +144,7 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 
 func (wk *worker) errorReply(snap *Snapshot, flags uint16, rcode int, tcp bool) []byte {
 	r, w := &wk.req, &wk.w
-	wk.stats.countRcode(rcode)
+	wk.stats.count(wk.proto, r.qtype, rcode)
 	w.header(r.id, flags, rcode&0xF)
 	if r.qend > 0 {
 		w.question(wk.packet()[12:r.qend], r.qlen)
@@ -150,7 +157,7 @@ func (wk *worker) errorReply(snap *Snapshot, flags uint16, rcode int, tcp bool) 
 
 func (wk *worker) chaosReply(snap *Snapshot, flags uint16, tcp bool) []byte {
 	r, w := &wk.req, &wk.w
-	wk.stats.NoError.Add(1)
+	wk.stats.count(wk.proto, r.qtype, dns.RcodeSuccess)
 	w.header(r.id, flags, dns.RcodeSuccess)
 	w.question(wk.packet()[12:r.qend], r.qlen)
 	w.rr(r.qname, dns.TypeTXT, dns.ClassCHAOS, 0, snap.chaosRData)

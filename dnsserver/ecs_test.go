@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/miekg/dns"
 	"github.com/geotraffic/geotraffic/zones"
+	"github.com/miekg/dns"
 )
 
 // fakeGeo answers every dynamic record with one address per family, and

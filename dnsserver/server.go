@@ -30,11 +30,16 @@ type Server struct {
 	log  *slog.Logger
 	snap atomic.Pointer[Snapshot]
 
-	udp     []*net.UDPConn
-	tcp     []net.Listener
-	udpStat []*Stats
 	tcpStat *Stats
-	tcpSem  chan struct{}
+	// TCP limits live in atomics so Rebind can change them under running
+	// connections.
+	tcpIdle   atomic.Int64 // nanoseconds
+	tcpMax    atomic.Int64
+	tcpActive atomic.Int64
+
+	gmu     sync.Mutex // guards groups and retired (Start, Rebind, Stats)
+	groups  []*group
+	retired []*Stats // counters of closed sockets, so totals never go back
 
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
@@ -43,8 +48,29 @@ type Server struct {
 	workers sync.Pool
 }
 
+// group is the sockets of one listen address: UDP (SO_REUSEPORT, several)
+// and one TCP listener.
+type group struct {
+	addr    string // as configured
+	bound   string // host:port actually bound (port 0 resolved)
+	sockets int
+	udp     []*net.UDPConn
+	udpStat []*Stats
+	tcp     net.Listener
+}
+
 // New returns a server that will answer from snap once started.
 func New(cfg Config, snap *Snapshot, log *slog.Logger) *Server {
+	cfg = withDefaults(cfg)
+	s := &Server{cfg: cfg, log: log, tcpStat: new(Stats), conns: map[net.Conn]struct{}{}}
+	s.tcpIdle.Store(int64(cfg.TCPIdleTimeout))
+	s.tcpMax.Store(int64(cfg.MaxTCPClients))
+	s.workers.New = func() any { return newWorker(s.tcpStat) }
+	s.snap.Store(snap)
+	return s
+}
+
+func withDefaults(cfg Config) Config {
 	if cfg.UDPSockets <= 0 {
 		cfg.UDPSockets = runtime.NumCPU()
 	}
@@ -54,11 +80,7 @@ func New(cfg Config, snap *Snapshot, log *slog.Logger) *Server {
 	if cfg.MaxTCPClients <= 0 {
 		cfg.MaxTCPClients = 256
 	}
-	s := &Server{cfg: cfg, log: log, tcpStat: new(Stats), conns: map[net.Conn]struct{}{},
-		tcpSem: make(chan struct{}, cfg.MaxTCPClients)}
-	s.workers.New = func() any { return newWorker(s.tcpStat) }
-	s.snap.Store(snap)
-	return s
+	return cfg
 }
 
 // Store swaps in a new snapshot; queries in flight finish on the old one.
@@ -67,12 +89,19 @@ func (s *Server) Store(snap *Snapshot) { s.snap.Store(snap) }
 // Snapshot returns the snapshot now serving.
 func (s *Server) Snapshot() *Snapshot { return s.snap.Load() }
 
-// Stats sums the counters of every socket.
+// Stats sums the counters of every socket, open or closed.
 func (s *Server) Stats() StatsSnapshot {
 	var t StatsSnapshot
-	for _, st := range s.udpStat {
+	s.gmu.Lock()
+	for _, g := range s.groups {
+		for _, st := range g.udpStat {
+			st.addTo(&t)
+		}
+	}
+	for _, st := range s.retired {
 		st.addTo(&t)
 	}
+	s.gmu.Unlock()
 	s.tcpStat.addTo(&t)
 	return t
 }
@@ -87,14 +116,11 @@ func (s *Server) TCPConns() int {
 // Addrs returns the bound UDP addresses (one per listen address), which
 // resolves port 0 for tests.
 func (s *Server) Addrs() []net.Addr {
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
 	var out []net.Addr
-	seen := map[string]bool{}
-	for _, c := range s.udp {
-		a := c.LocalAddr().String()
-		if !seen[a] {
-			seen[a] = true
-			out = append(out, c.LocalAddr())
-		}
+	for _, g := range s.groups {
+		out = append(out, g.udp[0].LocalAddr())
 	}
 	return out
 }
@@ -110,64 +136,152 @@ func reusePort(network, address string, c syscall.RawConn) error {
 	return serr
 }
 
-// Start opens every socket (all or none) and starts serving.
-func (s *Server) Start() error {
+// open binds one listen address: n UDP sockets and a TCP listener. bindTo,
+// when set, is the address to bind instead of addr (to keep a port that 0
+// resolved when the socket count changes).
+func (s *Server) open(addr, bindTo string, n int) (*group, error) {
 	lc := net.ListenConfig{Control: reusePort}
 	ctx := context.Background()
-	fail := func(err error) error {
-		s.closeSockets()
-		return err
+	if bindTo == "" {
+		bindTo = addr
 	}
+	host, port, err := net.SplitHostPort(bindTo)
+	if err != nil {
+		return nil, fmt.Errorf("listen %q: %w", addr, err)
+	}
+	network := "udp4"
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		network = "udp6"
+	}
+	g := &group{addr: addr, sockets: n}
+	for i := 0; i < n; i++ {
+		pc, err := lc.ListenPacket(ctx, network, net.JoinHostPort(host, port))
+		if err != nil {
+			g.close()
+			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
+		}
+		uc := pc.(*net.UDPConn)
+		// Port 0 asks for a free port: the other sockets of this
+		// address, and TCP, share the one the first socket got.
+		port = strconv.Itoa(uc.LocalAddr().(*net.UDPAddr).Port)
+		g.udp = append(g.udp, uc)
+		g.udpStat = append(g.udpStat, new(Stats))
+	}
+	tcpNet := "tcp4"
+	if network == "udp6" {
+		tcpNet = "tcp6"
+	}
+	g.bound = net.JoinHostPort(host, port)
+	ln, err := lc.Listen(ctx, tcpNet, g.bound)
+	if err != nil {
+		g.close()
+		return nil, fmt.Errorf("listen tcp %s: %w", addr, err)
+	}
+	g.tcp = ln
+	return g, nil
+}
+
+func (g *group) close() {
+	for _, c := range g.udp {
+		c.Close()
+	}
+	if g.tcp != nil {
+		g.tcp.Close()
+	}
+}
+
+func (s *Server) serveGroup(g *group) {
+	for i, c := range g.udp {
+		s.wg.Add(1)
+		go s.serveUDP(c, g.udpStat[i])
+	}
+	s.wg.Add(1)
+	go s.serveTCP(g.tcp)
+	s.log.Info("listening", "udp", g.bound, "tcp", g.tcp.Addr().String(), "udp_sockets", len(g.udp))
+}
+
+// Start opens every socket (all or none) and starts serving.
+func (s *Server) Start() error {
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	if len(s.groups) > 0 {
+		return errors.New("dnsserver: already started")
+	}
+	var opened []*group
 	for _, addr := range s.cfg.Listen {
-		host, port, err := net.SplitHostPort(addr)
+		g, err := s.open(addr, "", s.cfg.UDPSockets)
 		if err != nil {
-			return fail(fmt.Errorf("listen %q: %w", addr, err))
-		}
-		network := "udp4"
-		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
-			network = "udp6"
-		}
-		for i := 0; i < s.cfg.UDPSockets; i++ {
-			pc, err := lc.ListenPacket(ctx, network, net.JoinHostPort(host, port))
-			if err != nil {
-				return fail(fmt.Errorf("listen udp %s: %w", addr, err))
+			for _, o := range opened {
+				o.close()
 			}
-			uc := pc.(*net.UDPConn)
-			// Port 0 asks for a free port: the other sockets of this
-			// address, and TCP, share the one the first socket got.
-			port = strconv.Itoa(uc.LocalAddr().(*net.UDPAddr).Port)
-			s.udp = append(s.udp, uc)
+			return err
 		}
-		tcpNet := "tcp4"
-		if network == "udp6" {
-			tcpNet = "tcp6"
-		}
-		ln, err := lc.Listen(ctx, tcpNet, net.JoinHostPort(host, port))
-		if err != nil {
-			return fail(fmt.Errorf("listen tcp %s: %w", addr, err))
-		}
-		s.tcp = append(s.tcp, ln)
-		s.log.Info("listening", "udp", net.JoinHostPort(host, port), "tcp", ln.Addr().String(), "udp_sockets", s.cfg.UDPSockets)
+		opened = append(opened, g)
 	}
-	for _, c := range s.udp {
-		st := new(Stats)
-		s.udpStat = append(s.udpStat, st)
-		s.wg.Add(1)
-		go s.serveUDP(c, st)
-	}
-	for _, ln := range s.tcp {
-		s.wg.Add(1)
-		go s.serveTCP(ln)
+	s.groups = opened
+	for _, g := range opened {
+		s.serveGroup(g)
 	}
 	return nil
 }
 
-func (s *Server) closeSockets() {
-	for _, c := range s.udp {
-		c.Close()
+// Rebind applies new listen settings without a gap: sockets of addresses
+// that stay are kept as they are; new addresses (and every address, when
+// the UDP socket count changes) are bound and served before the sockets
+// they replace are closed. If any new socket fails, nothing changes.
+// Idle timeout and connection limit changes apply to new connections.
+func (s *Server) Rebind(cfg Config) error {
+	cfg = withDefaults(cfg)
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	old := map[string]*group{}
+	for _, g := range s.groups {
+		old[g.addr] = g
 	}
-	for _, l := range s.tcp {
-		l.Close()
+	var next, opened []*group
+	keep := map[*group]bool{}
+	for _, addr := range cfg.Listen {
+		if g := old[addr]; g != nil && g.sockets == cfg.UDPSockets && !keep[g] {
+			keep[g] = true
+			next = append(next, g)
+			continue
+		}
+		bindTo := ""
+		if g := old[addr]; g != nil {
+			bindTo = g.bound // same address, new socket count: keep its port
+		}
+		g, err := s.open(addr, bindTo, cfg.UDPSockets)
+		if err != nil {
+			for _, o := range opened {
+				o.close()
+			}
+			return err
+		}
+		opened = append(opened, g)
+		next = append(next, g)
+	}
+	for _, g := range opened {
+		s.serveGroup(g)
+	}
+	for _, g := range s.groups {
+		if !keep[g] {
+			s.log.Info("closing listener", "udp", g.bound)
+			g.close()
+			s.retired = append(s.retired, g.udpStat...)
+		}
+	}
+	s.groups = next
+	s.cfg = cfg
+	s.tcpIdle.Store(int64(cfg.TCPIdleTimeout))
+	s.tcpMax.Store(int64(cfg.MaxTCPClients))
+	return nil
+}
+
+func (s *Server) closeSockets() {
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	for _, g := range s.groups {
+		g.close()
 	}
 }
 

@@ -63,6 +63,11 @@ type DynInfo struct {
 	DC      string
 	Reason  string
 	AllDown bool
+	// ReasonCode (< NumDynReasons) and DCSlot (< MaxDCSlots) index the
+	// per-socket DYNA counters; the backend chooses both without a map
+	// lookup, and names them for the metrics collector.
+	ReasonCode uint8
+	DCSlot     uint8
 }
 
 // DynBackend answers DYNA/DYNC records (the geo package through authdns).

@@ -21,20 +21,21 @@ func (s *Server) serveTCP(ln net.Listener) {
 			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: don't spin
 			continue
 		}
-		select {
-		case s.tcpSem <- struct{}{}:
-		default:
+		if n := s.tcpActive.Add(1); n > s.tcpMax.Load() {
 			// At the limit: refuse rather than queue, so one client
 			// opening connections cannot starve the rest.
-			s.log.Debug("tcp: connection limit reached; closing", "client", c.RemoteAddr().String(), "limit", s.cfg.MaxTCPClients)
+			s.tcpActive.Add(-1)
+			s.tcpStat.TCPRejected.Add(1)
+			s.log.Debug("tcp: connection limit reached; closing", "client", c.RemoteAddr().String(), "limit", s.tcpMax.Load())
 			c.Close()
 			continue
 		}
+		s.tcpStat.TCPAccepted.Add(1)
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
 			c.Close()
-			<-s.tcpSem
+			s.tcpActive.Add(-1)
 			return
 		}
 		s.conns[c] = struct{}{}
@@ -53,7 +54,7 @@ func (s *Server) handleConn(c net.Conn) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
-		<-s.tcpSem
+		s.tcpActive.Add(-1)
 		s.wg.Done()
 	}()
 	wk := s.workers.Get().(*worker)
@@ -68,7 +69,7 @@ func (s *Server) handleConn(c net.Conn) {
 	out := make([]byte, 0, 65537)
 	var lenBuf [2]byte
 	for {
-		c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		c.SetReadDeadline(time.Now().Add(time.Duration(s.tcpIdle.Load())))
 		if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
 			return
 		}
@@ -82,7 +83,7 @@ func (s *Server) handleConn(c net.Conn) {
 			continue
 		}
 		binary.BigEndian.PutUint16(lenBuf[:], uint16(len(resp)))
-		c.SetWriteDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		c.SetWriteDeadline(time.Now().Add(time.Duration(s.tcpIdle.Load())))
 		bw.Write(lenBuf[:])
 		bw.Write(resp)
 		if br.Buffered() == 0 {
