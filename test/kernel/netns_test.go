@@ -122,6 +122,9 @@ func buildLab() (*lab, error) {
 				return nil, err
 			}
 		}
+		if err := rs.serveUDP(vipDR4 + ":53"); err != nil {
+			return nil, err
+		}
 		l.servers = append(l.servers, rs)
 	}
 	return l, nil
@@ -252,6 +255,66 @@ func (rs *realServer) serve(port string) error {
 		}
 	}()
 	return nil
+}
+
+// serveUDP answers every datagram to addr with the server's name. It binds
+// the DR VIP itself so replies leave with the VIP as source.
+func (rs *realServer) serveUDP(addr string) error {
+	var pc net.PacketConn
+	err := inNS(rs.ns, func() (err error) {
+		pc, err = net.ListenPacket("udp", addr)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: listen udp %s: %w", rs.name, addr, err)
+	}
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			_, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo([]byte(rs.name), from)
+		}
+	}()
+	return nil
+}
+
+// udpHits sends n datagrams to vip from one client socket (one source
+// port), each waiting for its answer, and counts who answered.
+func (l *lab) udpHits(t *testing.T, vip string, n int) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	err := inNS(l.client, func() error {
+		pc, err := net.ListenPacket("udp", "0.0.0.0:0")
+		if err != nil {
+			return err
+		}
+		defer pc.Close()
+		to, err := net.ResolveUDPAddr("udp", vip)
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, 512)
+		for i := range n {
+			if _, err := pc.WriteTo([]byte("q"), to); err != nil {
+				return fmt.Errorf("datagram %d to %s: %w", i, vip, err)
+			}
+			pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			m, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return fmt.Errorf("datagram %d to %s: no answer: %w", i, vip, err)
+			}
+			got[string(buf[:m])]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d datagrams to %s from one source port: %v", n, vip, got)
+	return got
 }
 
 // hits opens n TCP connections from the client namespace to vip and counts

@@ -147,3 +147,29 @@ func waitCounters(t *testing.T, d ipvs.Director, k ipvs.ServiceKey, want map[str
 	}
 	t.Fatalf("counters never matched %v; last:%s", want, last)
 }
+
+// TestTrafficUDPOnePacket sends datagrams from a single source port
+// through a UDP direct-routing rr service. Without ops they all follow one
+// IPVS connection entry to one server; once -o is set each datagram is
+// scheduled on its own, so both pooled servers answer. The weight-0 server
+// never does.
+func TestTrafficUDPOnePacket(t *testing.T) {
+	l := getLab(t)
+	c := rawClient(t)
+	flush(t, c)
+	d := newDirector(t)
+	svc := ipvs.Service{Key: key(ipvs.UDP, vipDR4+":53"), Scheduler: "rr"}
+	dests := []ipvs.Destination{l.dest4(1, 0, 1, ipvs.DirectRoute), l.dest4(2, 0, 1, ipvs.DirectRoute), l.dest4(3, 0, 0, ipvs.DirectRoute)}
+	reconcile(t, d, []ipvs.Desired{{Service: svc, Destinations: dests}},
+		"-A -u 192.0.2.20:53 -s rr",
+		"-a -u 192.0.2.20:53 -r 10.200.1.2:53 -g -w 1",
+		"-a -u 192.0.2.20:53 -r 10.200.2.2:53 -g -w 1",
+		"-a -u 192.0.2.20:53 -r 10.200.3.2:53 -g -w 0")
+	if got := l.udpHits(t, vipDR4+":53", 10); len(got) != 1 || got["rs3"] != 0 {
+		t.Errorf("without ops one source port must stick to one pooled server: %v", got)
+	}
+
+	svc.OnePacket = true
+	reconcile(t, d, []ipvs.Desired{{Service: svc, Destinations: dests}}, "-E -u 192.0.2.20:53 -s rr -o")
+	expectHits(t, l.udpHits(t, vipDR4+":53", 10), "rs1", "rs2")
+}
