@@ -1,0 +1,257 @@
+// Package status renders `lvsd status`: IPVS's table in `ipvsadm -Ln`
+// style joined with each real server's enabled/up/pooled state from the
+// running daemon, flagging pooled servers that look like they refuse
+// connections or lack the VIP.
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/geotraffic/geotraffic/lvs/config"
+	"github.com/geotraffic/geotraffic/lvs/instrumentation"
+	"github.com/geotraffic/geotraffic/lvs/ipvs"
+)
+
+// Pool is one configured service with its servers' states.
+type Pool struct {
+	Name    string
+	Key     ipvs.ServiceKey
+	Servers map[string]instrumentation.ServerState // by host
+	Err     error                                  // fetching the state failed
+}
+
+// Collect asks the daemon at base (e.g. http://127.0.0.1:9090) for every
+// configured service's pool and for the IPVS table.
+func Collect(ctx context.Context, base string, cfg *config.Config) ([]Pool, []ipvs.ServiceStatus, error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	var pools []Pool
+	for _, s := range cfg.Services {
+		p := Pool{Name: s.Name, Key: s.Key}
+		p.Err = getJSON(ctx, c, base+"/pools/"+s.Name, &p.Servers)
+		pools = append(pools, p)
+	}
+	var js []instrumentation.ServiceJSON
+	if err := getJSON(ctx, c, base+"/ipvs", &js); err != nil {
+		return pools, nil, err
+	}
+	return pools, instrumentation.FromJSON(js), nil
+}
+
+func getJSON(ctx context.Context, c *http.Client, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	return nil
+}
+
+// connection-count schedulers, where a server refusing connections (or
+// without the VIP bound) keeps few active connections while its inactive
+// ones look normal, and so attracts ever more new connections.
+var connSchedulers = map[string]bool{"lc": true, "wlc": true, "sed": true, "nq": true}
+
+// minPeerActive is the peers' mean active connections per unit of weight
+// below which there is too little traffic to judge.
+const minPeerActive = 5.0
+
+// Suspicious returns, for a service under a connection-count scheduler,
+// the destinations whose active connections per weight are under a tenth
+// of their peers' mean while their inactive ones are at least half the
+// peers' mean.
+func Suspicious(s ipvs.ServiceStatus) map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	if !connSchedulers[s.Service.Scheduler] {
+		return out
+	}
+	var live []ipvs.DestinationStatus
+	for _, d := range s.Destinations {
+		if d.Weight > 0 {
+			live = append(live, d)
+		}
+	}
+	if len(live) < 2 {
+		return out
+	}
+	for i, d := range live {
+		var act, inact float64
+		for j, p := range live {
+			if j != i {
+				act += float64(p.ActiveConns) / float64(p.Weight)
+				inact += float64(p.InactiveConns) / float64(p.Weight)
+			}
+		}
+		n := float64(len(live) - 1)
+		act, inact = act/n, inact/n
+		if act < minPeerActive {
+			continue
+		}
+		myAct := float64(d.ActiveConns) / float64(d.Weight)
+		myInact := float64(d.InactiveConns) / float64(d.Weight)
+		if myAct < act/10 && myInact >= inact/2 {
+			out[d.Addr] = true
+		}
+	}
+	return out
+}
+
+func forward(f ipvs.Forward) string {
+	switch f {
+	case ipvs.DirectRoute:
+		return "Route"
+	case ipvs.Tunnel:
+		return "Tunnel"
+	case ipvs.Masquerade:
+		return "Masq"
+	case ipvs.Local:
+		return "Local"
+	}
+	return string(f)
+}
+
+func hostPort(a netip.Addr, port uint16) string { return netip.AddrPortFrom(a, port).String() }
+
+// Render writes the table. Services of the kernel not in the
+// configuration are listed as "not managed by lvsd".
+func Render(w io.Writer, pools []Pool, kernel []ipvs.ServiceStatus) error {
+	hostW := 4
+	for _, p := range pools {
+		for h := range p.Servers {
+			hostW = max(hostW, len(h))
+		}
+	}
+	var b strings.Builder
+	row := func(lead, addr, fwd, weight, act, inact, host, state string) {
+		fmt.Fprintf(&b, "  %s %-28s %-7s %-6s %-10s %-10s %-*s %s\n", lead, addr, fwd, weight, act, inact, hostW, host, state)
+	}
+	b.WriteString("Prot LocalAddress:Port Scheduler Flags\n")
+	row("->", "RemoteAddress:Port", "Forward", "Weight", "ActiveConn", "InActConn", "Host", "State")
+	byKey := map[ipvs.ServiceKey]ipvs.ServiceStatus{}
+	for _, s := range kernel {
+		byKey[s.Service.Key] = s
+	}
+	seen := map[ipvs.ServiceKey]bool{}
+	for _, p := range pools {
+		seen[p.Key] = true
+		ks, inKernel := byKey[p.Key]
+		sched := "-"
+		if inKernel {
+			sched = ks.Service.Scheduler
+			if f := flags(ks.Service); f != "" {
+				sched += " " + f
+			}
+		}
+		fmt.Fprintf(&b, "%-4s %s %s  [%s]\n", strings.ToUpper(string(p.Key.Protocol)), hostPort(p.Key.Addr, p.Key.Port), sched, p.Name)
+		if p.Err != nil {
+			fmt.Fprintf(&b, "  !! state unavailable: %v\n", p.Err)
+		}
+		if !inKernel {
+			b.WriteString("  !! service not in IPVS\n")
+		}
+		byAddr := map[netip.Addr]string{}
+		for h, st := range p.Servers {
+			if a, err := netip.ParseAddr(st.Address); err == nil {
+				byAddr[a] = h
+			}
+		}
+		sus := Suspicious(ks)
+		listed := map[string]bool{}
+		for _, d := range ks.Destinations {
+			host, state := byAddr[d.Addr], "not in pool"
+			if host != "" {
+				listed[host] = true
+				state = text(p.Servers[host])
+			} else {
+				host = "?"
+			}
+			if sus[d.Addr] {
+				state += "  << few active connections: refusing connections or VIP not bound?"
+			}
+			row("->", hostPort(d.Addr, d.Port), forward(d.Forward), fmt.Sprint(d.Weight), fmt.Sprint(d.ActiveConns), fmt.Sprint(d.InactiveConns), host, state)
+		}
+		var rest []string
+		for h := range p.Servers {
+			if !listed[h] {
+				rest = append(rest, h)
+			}
+		}
+		sort.Strings(rest)
+		for _, h := range rest {
+			st := p.Servers[h]
+			addr := st.Address
+			if addr == "" {
+				addr = "(unresolved)"
+			}
+			state := text(st)
+			if st.Pooled && inKernel {
+				state += "  << pooled but missing from IPVS"
+			}
+			row("--", addr, "-", "-", "-", "-", h, state)
+		}
+	}
+	for _, s := range kernel {
+		if seen[s.Service.Key] {
+			continue
+		}
+		fmt.Fprintf(&b, "%-4s %s %s  (not managed by lvsd)\n", strings.ToUpper(string(s.Service.Key.Protocol)),
+			hostPort(s.Service.Key.Addr, s.Service.Key.Port), s.Service.Scheduler)
+		for _, d := range s.Destinations {
+			row("->", hostPort(d.Addr, d.Port), forward(d.Forward), fmt.Sprint(d.Weight), fmt.Sprint(d.ActiveConns), fmt.Sprint(d.InactiveConns), "", "")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func flags(s ipvs.Service) string {
+	var f []string
+	if s.MHFallback {
+		f = append(f, "mh-fallback")
+	}
+	if s.MHPort {
+		f = append(f, "mh-port")
+	}
+	if s.OnePacket {
+		f = append(f, "ops")
+	}
+	return strings.Join(f, ",")
+}
+
+func text(s instrumentation.ServerState) string {
+	e, u, p := "disabled", "down", "not pooled"
+	if s.Enabled {
+		e = "enabled"
+	}
+	if s.Up {
+		u = "up"
+	} else if s.Address == "" {
+		u = "partial"
+	}
+	if s.Pooled {
+		p = "pooled"
+	}
+	return e + "/" + u + "/" + p
+}
