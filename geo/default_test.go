@@ -95,4 +95,11 @@ func TestDefaultConfig(t *testing.T) {
 			t.Errorf("%s: got %s/%s scope %d %v, want %s/%s scope %d %s", tc.subnet, a.DC, b.DC, a.Scope, a.V4, tc.dc, tc.next, tc.scope, tc.v4)
 		}
 	}
+	for _, src := range []string{"127.0.0.1", "::1"} { // local dig without ECS
+		var a Answer
+		g.Resolve(r, "", Client{Src: netip.MustParseAddr(src)}, nil, nil, &a)
+		if a.DC != "eqiad" || a.Scope != 0 {
+			t.Errorf("from %s: %+v", src, a)
+		}
+	}
 }
