@@ -120,7 +120,7 @@ func LoadConfigFile(path string) (*Config, error) {
 // geoip2_db and nets-file paths. Every error reads
 // "file:line: geoip.maps.NAME.map.EU: reason"; all of them are joined.
 func ParseConfig(file string, node *yaml.Node, baseDir string) (*Config, error) {
-	p := &parser{baseDir: baseDir, cfg: &Config{File: file}}
+	p := &parser{baseDir: baseDir, cfg: &Config{File: file}, badMaps: map[string]bool{}}
 	p.parseTop(file, node)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -132,6 +132,7 @@ type parser struct {
 	baseDir string
 	cfg     *Config
 	errs    []error
+	badMaps map[string]bool // maps with errors: resources using them add none
 }
 
 func (p *parser) errf(file string, n *yaml.Node, key, format string, args ...any) {
@@ -206,6 +207,8 @@ func (p *parser) parseTop(file string, n *yaml.Node) {
 			p.pairs(file, v, path, false, func(name string, k, v *yaml.Node) {
 				if m := p.parseMap(file, name, k, v, path+"."+name); m != nil {
 					p.cfg.Maps = append(p.cfg.Maps, m)
+				} else {
+					p.badMaps[name] = true
 				}
 			})
 		case "resources":
@@ -628,7 +631,7 @@ func (p *parser) parseResource(file, name string, k, v *yaml.Node, path string) 
 	}
 	m := p.mapByName(r.Map)
 	if m == nil {
-		if r.Map != "" {
+		if r.Map != "" && !p.badMaps[r.Map] {
 			p.errf(file, mapKey, path+".map", "no map named %q", r.Map)
 		}
 		return nil

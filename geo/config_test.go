@@ -172,3 +172,11 @@ func TestLoadConfigFile(t *testing.T) {
 		t.Error("empty file: no error")
 	}
 }
+
+func TestConfigNoCascadingErrors(t *testing.T) {
+	text := "maps:\n  m:\n    datacenters: [a, a]\nresources:\n  r: {map: m, dcmap: {a: 192.0.2.1}}\n"
+	_, err := parseYAML(t, t.TempDir(), text)
+	if err == nil || strings.Contains(err.Error(), "no map named") || !strings.Contains(err.Error(), "listed twice") {
+		t.Errorf("want only the datacenters error, got %v", err)
+	}
+}
