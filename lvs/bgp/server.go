@@ -24,6 +24,7 @@ const importPolicy = "lvsd-local-only"
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
+	baseLog  *slog.Logger // for gobgp's own lines, tagged component=gobgp
 	m        *metrics
 	localASN string // metric label
 
@@ -63,6 +64,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Server, erro
 	s := &Server{
 		cfg:       cfg,
 		log:       log.With("component", "bgp"),
+		baseLog:   log,
 		m:         m,
 		localASN:  strconv.FormatUint(uint64(cfg.LocalASN), 10),
 		announced: map[netip.Prefix]announced{},
@@ -86,7 +88,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return errors.New("bgp: Start called twice")
 	}
 	c := s.cfg
-	b := server.NewBgpServer(server.LoggerOption(newSlogAdapter(s.log)))
+	b := server.NewBgpServer(server.LoggerOption(newSlogAdapter(s.baseLog)))
 	// gobgp v3's Serve loop has no exit: one goroutine stays behind per
 	// stopped speaker (one per lvsd process).
 	go b.Serve()

@@ -212,3 +212,25 @@ func TestRoutesBeforeStart(t *testing.T) {
 	defer s.Stop(context.Background())
 	waitReceived(t, router, map[string]attrs{"10.5.5.5/32": {ASPath: []uint32{testLocalASN}, NextHop: "10.0.0.10", MED: 9}})
 }
+
+// TestPeerASNEnforced: with bgp-peer-asn set, a router with another ASN is
+// refused with a NOTIFICATION (Bad Peer AS) and never established.
+func TestPeerASNEnforced(t *testing.T) {
+	router := startRouter(t, testRouterASN, freePort(t))
+	cfg := testConfig(router.port, t)
+	cfg.PeerASN = testRouterASN + 1
+	s, _, logs := newSpeaker(t, cfg)
+	eventually(t, "the router to receive a NOTIFICATION", func() (bool, string) {
+		var n uint64
+		_ = router.s.ListPeer(context.Background(), &api.ListPeerRequest{Address: speakerAddr}, func(p *api.Peer) {
+			n = p.GetState().GetMessages().GetReceived().GetNotification()
+		})
+		return n > 0, fmt.Sprint(n, " notifications")
+	})
+	if p := s.Peers(); len(p) != 1 || p[0].Established {
+		t.Errorf("Peers() = %+v", p)
+	}
+	if contains(logs.String(), "state=established") {
+		t.Error("the session was established with a router of the wrong ASN")
+	}
+}
