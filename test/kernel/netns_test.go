@@ -130,36 +130,29 @@ func buildLab() (*lab, error) {
 	return l, nil
 }
 
-// newNS creates a network namespace without moving the caller into it.
+// newNS creates a network namespace. It does so on a throw-away thread,
+// so no thread of the test is ever left in the wrong namespace; the handle
+// (an open file) keeps the namespace alive after that thread is gone.
 func newNS() (netns.NsHandle, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		return -1, err
-	}
-	defer orig.Close()
-	ns, err := netns.New()
-	if err != nil {
-		return -1, err
-	}
-	if err := netns.Set(orig); err != nil {
-		// This thread is stuck in the wrong namespace: let it die with
-		// the goroutine rather than be reused.
-		runtime.LockOSThread()
-		return -1, err
-	}
-	return ns, nil
+	var ns netns.NsHandle
+	err := inNS(-1, func() (err error) {
+		ns, err = netns.New()
+		return err
+	})
+	return ns, err
 }
 
-// inNS runs fn on a thread inside ns; sockets fn creates belong to ns.
+// inNS runs fn on a thread inside ns (ns -1: the thread stays in the
+// caller's namespace); sockets fn creates belong to ns.
 func inNS(ns netns.NsHandle, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		if err := netns.Set(ns); err != nil {
-			errc <- err
-			return
+		if ns != -1 {
+			if err := netns.Set(ns); err != nil {
+				errc <- err
+				return
+			}
 		}
 		errc <- fn()
 	}()
