@@ -1,0 +1,399 @@
+// Package lvsd_test runs the real lvsd binary end to end: --dry-run (the
+// in-memory IPVS that logs ipvsadm operations) over a pybal.conf with
+// file:// pools and real HTTP backends on 127.0.0.x, checking the
+// instrumentation API and the logged IPVS operations as backends die and
+// come back, as the pool file changes and as pybal.conf is reloaded.
+package lvsd_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var lvsdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lvsd-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lvsdBin = filepath.Join(dir, "lvsd")
+	build := exec.Command("go", "build", "-o", lvsdBin, "github.com/geotraffic/geotraffic/cmd/lvsd")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building lvsd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuf collects the daemon's log.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// backend is an HTTP real server on one loopback address that can be
+// killed and restarted on the same address.
+type backend struct {
+	addr string
+	srv  *http.Server
+}
+
+func (b *backend) start(t *testing.T) {
+	t.Helper()
+	var l net.Listener
+	var err error
+	for i := 0; i < 100; i++ {
+		if l, err = net.Listen("tcp", b.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("backend %s: %v", b.addr, err)
+	}
+	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "web.example" {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	})}
+	go b.srv.Serve(l)
+}
+
+func (b *backend) kill() { b.srv.Close() }
+
+// freePort finds a port free on every given loopback address.
+func freePort(t *testing.T, ips ...string) string {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", ips[0]+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		ok := true
+		var ls []net.Listener
+		for _, ip := range ips[1:] {
+			l2, err := net.Listen("tcp", net.JoinHostPort(ip, port))
+			if err != nil {
+				ok = false
+				break
+			}
+			ls = append(ls, l2)
+		}
+		l.Close()
+		for _, l2 := range ls {
+			l2.Close()
+		}
+		if ok {
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return ""
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func poolLine(host string, weight int, enabled bool) string {
+	e := "False"
+	if enabled {
+		e = "True"
+	}
+	return fmt.Sprintf("{ 'host': '%s', 'weight': %d, 'enabled': %s }\n", host, weight, e)
+}
+
+type env struct {
+	t        *testing.T
+	dir      string
+	conf     string
+	port     string
+	api      string
+	log      *syncBuf
+	cmd      *exec.Cmd
+	exited   chan error
+	backends map[string]*backend
+}
+
+func (e *env) waitLog(what string) {
+	e.t.Helper()
+	e.waitFor("log line "+what, func() bool { return strings.Contains(e.log.String(), what) })
+}
+
+func (e *env) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	e.t.Fatalf("timed out waiting for %s\nlvsd log:\n%s", what, e.log.String())
+}
+
+func (e *env) get(path string, js bool) (int, string) {
+	req, _ := http.NewRequest("GET", e.api+path, nil)
+	if js {
+		req.Header.Set("Accept", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (e *env) state(svc, host string) string {
+	_, body := e.get("/pools/"+svc+"/"+host, false)
+	return strings.TrimSpace(body)
+}
+
+// countLog counts occurrences of s in the log.
+func (e *env) countLog(s string) int { return strings.Count(e.log.String(), s) }
+
+const confTemplate = `[global]
+instrumentation = yes
+instrumentation_port = APIPORT
+instrumentation_ips = ["127.0.0.1"]
+pool-poll-interval = 0.05
+ipvs-resync-interval = 1
+
+[web]
+protocol = tcp
+ip = 10.2.2.1
+port = PORT
+scheduler = wlc
+config = file://DIR/web
+depool-threshold = .5
+monitors = ["ProxyFetch", "IdleConnection"]
+proxyfetch.url = ["http://web.example/"]
+proxyfetch.interval = 0.1
+proxyfetch.timeout = 1
+idleconnection.max-delay = 0.3
+idleconnection.timeout-clean-reconnect = 0.1
+
+[web_json]
+protocol = tcp
+ip = 10.2.2.2
+port = PORT
+scheduler = rr
+config = file://DIR/web.json
+drain-on-depool = yes
+monitors = ["ProxyFetch"]
+proxyfetch.url = ["http://web.example/"]
+proxyfetch.interval = 0.1
+proxyfetch.timeout = 1
+`
+
+func startEnv(t *testing.T) *env {
+	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
+	e := &env{t: t, dir: t.TempDir(), log: &syncBuf{}, backends: map[string]*backend{}}
+	e.port = freePort(t, ips...)
+	apiPort := freePort(t, "127.0.0.1")
+	e.api = "http://127.0.0.1:" + apiPort
+	for _, ip := range ips {
+		b := &backend{addr: net.JoinHostPort(ip, e.port)}
+		b.start(t)
+		e.backends[ip] = b
+		t.Cleanup(b.kill)
+	}
+	e.conf = filepath.Join(e.dir, "pybal.conf")
+	conf := strings.NewReplacer("APIPORT", apiPort, "PORT", e.port, "DIR", e.dir).Replace(confTemplate)
+	writeFile(t, e.conf, conf)
+	writeFile(t, filepath.Join(e.dir, "web"), "# web pool\n"+poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
+	writeFile(t, filepath.Join(e.dir, "web.json"), `{"127.0.0.2": {"enabled": true, "weight": 10}, "127.0.0.3": {"enabled": true, "weight": 20}}`)
+	e.cmd = exec.Command(lvsdBin, "--config", e.conf, "--dry-run", "--debug")
+	e.cmd.Stdout, e.cmd.Stderr = e.log, e.log
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.exited = make(chan error, 1)
+	go func() { e.exited <- e.cmd.Wait() }()
+	t.Cleanup(func() {
+		if e.cmd.ProcessState == nil {
+			e.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-e.exited:
+			case <-time.After(15 * time.Second):
+				e.cmd.Process.Kill()
+			}
+		}
+	})
+	return e
+}
+
+func TestEndToEnd(t *testing.T) {
+	e := startEnv(t)
+	p := e.port
+	vip := "-t 10.2.2.1:" + p
+	// Start-up: all three pooled, in ipvsadm syntax.
+	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+		e.waitLog(fmt.Sprintf(`op="-a %s -r %s:%s -g -w 10"`, vip, ip, p))
+	}
+	e.waitLog(`op="-A ` + vip + ` -s wlc"`)
+	e.waitLog(`op="-a -t 10.2.2.2:` + p + ` -r 127.0.0.3:` + p + ` -g -w 20"`)
+	// PyBal's log line shape.
+	e.waitLog(`[web ProxyFetch] 127.0.0.2 (enabled/up/pooled): Fetch successful (http://web.example/), 0.0`)
+
+	// Instrumentation API.
+	if code, body := e.get("/pools", false); code != 200 || body != "web\nweb_json\n" {
+		t.Errorf("/pools = %d %q", code, body)
+	}
+	e.waitFor("web pool text", func() bool {
+		_, body := e.get("/pools/web", false)
+		return body == "127.0.0.2:\tenabled/up/pooled\n127.0.0.3:\tenabled/up/pooled\n127.0.0.4:\tenabled/up/pooled\n"
+	})
+	var pool map[string]map[string]any
+	_, body := e.get("/pools/web_json", true)
+	if err := json.Unmarshal([]byte(body), &pool); err != nil || pool["127.0.0.3"]["weight"] != 20.0 || pool["127.0.0.3"]["pooled"] != true {
+		t.Errorf("/pools/web_json JSON = %s (%v)", body, err)
+	}
+	if code, body := e.get("/nope", true); code != 404 || strings.TrimSpace(body) != `{"error":"The desired url was not found"}` {
+		t.Errorf("404 = %d %s", code, body)
+	}
+	if _, body := e.get("/alerts", false); body != "OK - All pools are healthy" {
+		t.Errorf("/alerts = %q", body)
+	}
+	_, metrics := e.get("/metrics", false)
+	for _, m := range []string{`pybal_service_servers{service="web"} 3`, `pybal_service_servers_pooled{service="web"} 3`,
+		`pybal_monitor_status{host="127.0.0.2",monitor="ProxyFetch",service="web"} 1`, `pybal_service_depool_threshold{service="web"} 0.5`} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+
+	// A backend dies: depooled (-d), drained to weight 0 in the
+	// drain-on-depool service; it comes back: pooled again.
+	e.backends["127.0.0.3"].kill()
+	e.waitLog(fmt.Sprintf(`op="-d %s -r 127.0.0.3:%s"`, vip, p))
+	e.waitLog(fmt.Sprintf(`op="-e -t 10.2.2.2:%s -r 127.0.0.3:%s -g -w 0"`, p, p))
+	e.waitFor("127.0.0.3 down", func() bool { return e.state("web", "127.0.0.3") == "enabled/down/not pooled" })
+	e.waitLog("[web] Monitoring instance ProxyFetch reports server 127.0.0.3 (enabled/up/pooled) down: Fetch failed (http://web.example/)")
+	// A second one: 1 up of 3 < 1.5, so it stays pooled.
+	e.backends["127.0.0.4"].kill()
+	e.waitLog("[web] Could not depool server 127.0.0.4 because of too many down!")
+	e.waitFor("critical alert", func() bool {
+		_, body := e.get("/alerts", false)
+		return body == "CRITICAL - web: Servers 127.0.0.4 are marked down but pooled"
+	})
+	if n := e.countLog(fmt.Sprintf(`op="-d %s -r 127.0.0.4:%s"`, vip, p)); n != 0 {
+		t.Errorf("127.0.0.4 depooled despite the threshold")
+	}
+	e.backends["127.0.0.3"].start(t)
+	e.waitLog(fmt.Sprintf(`op="-e -t 10.2.2.2:%s -r 127.0.0.3:%s -g -w 20"`, p, p))
+	e.waitFor("127.0.0.3 back", func() bool { return e.state("web", "127.0.0.3") == "enabled/up/pooled" })
+	// With 127.0.0.3 back, 127.0.0.4 can finally leave.
+	e.waitLog(fmt.Sprintf(`op="-d %s -r 127.0.0.4:%s"`, vip, p))
+	e.backends["127.0.0.4"].start(t)
+	e.waitFor("127.0.0.4 back", func() bool { return e.state("web", "127.0.0.4") == "enabled/up/pooled" })
+
+	// Pool file changes: weight change (-e), weight 0 is a real drain, a
+	// commented-out host is removed, a bad line is logged and skipped.
+	writeFile(t, filepath.Join(e.dir, "web"), poolLine("127.0.0.2", 5, true)+"#"+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 0, true)+
+		"{ 'host': 'bad', 'weight': '10', 'enabled': True }\n")
+	e.waitLog(fmt.Sprintf(`op="-e %s -r 127.0.0.2:%s -g -w 5"`, vip, p))
+	e.waitLog(fmt.Sprintf(`op="-e %s -r 127.0.0.4:%s -g -w 0"`, vip, p))
+	e.waitLog("Removing server 127.0.0.3 (no longer found in new configuration)")
+	e.waitLog("line 4: bad configuration line")
+	e.waitFor("127.0.0.3 gone", func() bool { code, _ := e.get("/pools/web/127.0.0.3", false); return code == 404 })
+
+	// Drift repair: nothing to do, so no new ops across a resync.
+	before := e.countLog(`msg="ipvs op"`)
+	time.Sleep(1500 * time.Millisecond)
+	if after := e.countLog(`msg="ipvs op"`); after != before {
+		t.Errorf("unchanged state produced %d ops", after-before)
+	}
+
+	// lvsd status joins IPVS with pool state.
+	out, err := exec.Command(lvsdBin, "status", "--config", e.conf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("lvsd status: %v\n%s", err, out)
+	}
+	for _, want := range []string{"ActiveConn", "InActConn", "TCP  10.2.2.1:" + p + " wlc  [web]", "127.0.0.2:" + p, "enabled/up/pooled", "[web_json]"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("lvsd status lacks %q:\n%s", want, out)
+		}
+	}
+
+	// SIGHUP with a broken pybal.conf is refused whole.
+	good, _ := os.ReadFile(e.conf)
+	writeFile(t, e.conf, string(good)+"\n[broken]\nprotocol = tcp\nip = 10.2.2.9\nport = 80\nscheduler = fifo\nconfig = file:///x\n")
+	e.cmd.Process.Signal(syscall.SIGHUP)
+	e.waitLog("Configuration reload refused")
+	if want := fmt.Sprintf("pybal.conf:%d: scheduler: unknown scheduler", strings.Count(string(good), "\n")+6); !strings.Contains(e.log.String(), want) {
+		t.Errorf("reload error lacks file:line: key\n%s", e.log.String())
+	}
+	// SIGHUP removing web_json and adding a service: the others untouched.
+	newConf := strings.Split(string(good), "[web_json]")[0] + fmt.Sprintf("[web2]\nprotocol = tcp\nip = 10.2.2.3\nport = %s\nscheduler = rr\nconfig = file://%s/web\n", p, e.dir)
+	writeFile(t, e.conf, newConf)
+	opsBefore := e.countLog(vip)
+	e.cmd.Process.Signal(syscall.SIGHUP)
+	e.waitLog(`op="-D -t 10.2.2.2:` + p + `"`)
+	e.waitLog(`op="-A -t 10.2.2.3:` + p + ` -s rr"`)
+	if n := e.countLog(vip); n != opsBefore {
+		t.Errorf("reload touched the unchanged service web")
+	}
+	if _, body := e.get("/pools", false); body != "web\nweb2\n" {
+		t.Errorf("/pools after reload = %q", body)
+	}
+
+	// SIGTERM: clean exit.
+	e.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-e.exited:
+		if err != nil {
+			t.Errorf("exit: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("lvsd did not stop on SIGTERM")
+	}
+	e.waitLog("lvsd stopped")
+}
+
+func TestBadConfigAtStart(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pybal.conf")
+	writeFile(t, conf, "[global]\ninstrumentation = perhaps\n")
+	out, err := exec.Command(lvsdBin, "--config", conf, "--dry-run").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("exit %v, want non-zero\n%s", err, out)
+	}
+	if !strings.Contains(string(out), conf+":2: instrumentation: not a boolean") {
+		t.Errorf("output lacks file:line: key:\n%s", out)
+	}
+	out, err = exec.Command(lvsdBin, "check", "--config", conf).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), conf+":2: instrumentation") {
+		t.Errorf("check: %v\n%s", err, out)
+	}
+}
