@@ -1,0 +1,109 @@
+package geo
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// parseNets parses `nets`: an inline mapping or the name of a file with the
+// same syntax (plus gdnsd's `=>` and `;` comments).
+func (p *parser) parseNets(c valueCtx, v *yaml.Node, path string) []Net {
+	if v.Kind == yaml.ScalarNode && !isNull(v) {
+		name := p.resolve(v.Value)
+		data, err := os.ReadFile(name)
+		if err != nil {
+			p.errf(c.file, v, path, "nets file: %v", err)
+			return nil
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(gdnsdToYAML(data), &doc); err != nil {
+			p.errs = append(p.errs, fmt.Errorf("%s: %s: %w", name, path, err))
+			return nil
+		}
+		fv := deref(&doc)
+		if fv == nil {
+			return nil // an empty nets file is no nets
+		}
+		c.file = name
+		v = fv
+	}
+	if v.Kind != yaml.MappingNode {
+		p.errf(c.file, v, path, "expected a mapping of PREFIX: [DC, ...] or a file name")
+		return nil
+	}
+	var nets []Net
+	index := map[netip.Prefix]int{}
+	p.pairs(c.file, v, path, false, func(key string, k, v *yaml.Node) {
+		kp := path + "." + key
+		pfx, err := netip.ParsePrefix(key)
+		if err != nil {
+			p.errf(c.file, k, kp, "expected ADDRESS/LENGTH: %v", err)
+			return
+		}
+		w := Where{c.file, k.Line, kp}
+		if pfx.Addr().Zone() != "" {
+			p.errf(c.file, k, kp, "zones are not allowed in prefixes")
+			return
+		}
+		if m := pfx.Masked(); m != pfx {
+			p.warnf(w, "host bits past /%d cleared: using %s", pfx.Bits(), m)
+			pfx = m
+		}
+		if why := inV4Alias(pfx); why != "" {
+			p.errf(c.file, k, kp, "inside %s, which is looked up as IPv4: write the IPv4 prefix instead", why)
+			return
+		}
+		if v.Kind == yaml.ScalarNode && strings.EqualFold(v.Value, "auto") {
+			p.errf(c.file, v, kp, "nets values are data centre lists; auto is not allowed")
+			return
+		}
+		dcs, ok := p.parseDCList(c, v, kp)
+		if !ok {
+			return
+		}
+		if i, dup := index[pfx]; dup {
+			p.warnf(w, "%s also set at line %d; this later entry wins", pfx, nets[i].Where.Line)
+			nets[i] = Net{pfx, dcs, w}
+			return
+		}
+		index[pfx] = len(nets)
+		nets = append(nets, Net{pfx, dcs, w})
+	})
+	return nets
+}
+
+// gdnsdToYAML turns gdnsd-style nets lines (`10/8 => [a, b]`, `;` comments)
+// into YAML, keeping line numbers.
+func gdnsdToYAML(data []byte) []byte {
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		l = stripComment(l)
+		l = strings.Replace(l, "=>", ":", 1)
+		lines[i] = l
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// stripComment cuts a `#` or `;` comment outside quotes. A '#' must follow
+// a blank or start the line, as in YAML, so "a#b" is kept.
+func stripComment(s string) string {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case quote != 0:
+			if ch == quote {
+				quote = 0
+			}
+		case ch == '"' || ch == '\'':
+			quote = ch
+		case ch == ';', ch == '#' && (i == 0 || s[i-1] == ' ' || s[i-1] == '\t'):
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,221 @@
+package geo
+
+import (
+	"net/netip"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+func (p *parser) parseResource(file, name string, k, v *yaml.Node, path string) *ResourceConfig {
+	if v == nil || v.Kind != yaml.MappingNode {
+		p.errf(file, k, path, "expected a mapping with map and dcmap")
+		return nil
+	}
+	r := &ResourceConfig{Name: name, Where: Where{file, k.Line, path}, DCMap: map[string]*DCTarget{}}
+	if strings.ContainsAny(name, "/ \t*?[]\\") {
+		p.errf(file, k, path, "resource name may not contain '/', blanks or glob characters")
+	}
+	var dcmapNode, dcmapKey, mapKey *yaml.Node
+	p.pairs(file, v, path, false, func(key string, k, v *yaml.Node) {
+		kp := path + "." + key
+		switch key {
+		case "map":
+			mapKey = k
+			if v.Kind != yaml.ScalarNode || isNull(v) || v.Value == "" {
+				p.errf(file, v, kp, "expected a map name")
+				return
+			}
+			r.Map = v.Value
+		case "skip_first":
+			r.SkipFirst = p.boolVal(file, v, kp)
+		case "dcmap":
+			dcmapNode, dcmapKey = v, k
+		default:
+			p.errf(file, k, kp, "unknown key (want map, skip_first, dcmap)")
+		}
+	})
+	if mapKey == nil {
+		p.errf(file, k, path+".map", "required")
+		return nil
+	}
+	m := p.mapByName(r.Map)
+	if m == nil {
+		if r.Map != "" && !p.badMaps[r.Map] {
+			p.errf(file, mapKey, path+".map", "no map named %q", r.Map)
+		}
+		return nil
+	}
+	if dcmapNode == nil {
+		p.errf(file, k, path+".dcmap", "required")
+		return nil
+	}
+	if dcmapNode.Kind != yaml.MappingNode {
+		p.errf(file, dcmapKey, path+".dcmap", "expected a mapping of DC: addresses or CNAME target")
+		return nil
+	}
+	inMap := map[string]bool{}
+	for _, d := range m.Datacenters {
+		inMap[d] = true
+	}
+	p.pairs(file, dcmapNode, path+".dcmap", false, func(dc string, k, v *yaml.Node) {
+		kp := path + ".dcmap." + dc
+		if !inMap[dc] {
+			p.errf(file, k, kp, "%q is not a data centre of map %q", dc, m.Name)
+			return
+		}
+		if t := p.parseTarget(file, v, kp); t != nil {
+			r.DCMap[dc] = t
+		}
+	})
+	if !p.cfg.UndefinedDatacentersOK {
+		var missing []string
+		for _, d := range m.Datacenters {
+			if _, ok := r.DCMap[d]; !ok {
+				missing = append(missing, d)
+			}
+		}
+		if len(missing) > 0 {
+			p.errf(file, dcmapKey, path+".dcmap", "no entry for %s of map %q (or set undefined_datacenters_ok)", strings.Join(missing, ", "), m.Name)
+		}
+	}
+	if len(r.DCMap) == 0 {
+		p.errf(file, dcmapKey, path+".dcmap", "at least one data centre is required")
+		return nil
+	}
+	return r
+}
+
+func (p *parser) parseTarget(file string, v *yaml.Node, path string) *DCTarget {
+	t := &DCTarget{Where: Where{file, v.Line, path}}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if isNull(v) || v.Value == "" {
+			p.errf(file, v, path, "expected an address, a list of addresses, {addrs_v4, addrs_v6} or a CNAME target ending in '.'")
+			return nil
+		}
+		if a, err := netip.ParseAddr(v.Value); err == nil {
+			if !p.addAddr(file, v, path, t, a, 0) {
+				return nil
+			}
+			return t
+		}
+		name := v.Value
+		if strings.HasPrefix(name, "%") || strings.HasPrefix(name, "!") {
+			p.errf(file, v, path, "plugin references (%q) are not supported; give addresses or a CNAME target", name)
+			return nil
+		}
+		if !strings.HasSuffix(name, ".") || !validDomain(name) {
+			p.errf(file, v, path, "%q is neither an IP address nor a fully-qualified CNAME target ending in '.'", name)
+			return nil
+		}
+		t.CNAME = name
+		return t
+	case yaml.SequenceNode:
+		if len(v.Content) == 0 {
+			p.errf(file, v, path, "empty address list")
+			return nil
+		}
+		ok := true
+		for _, e := range v.Content {
+			ok = p.addrNode(file, deref(e), path, t, 0) && ok
+		}
+		if ok && len(t.V4) > 0 && len(t.V6) > 0 {
+			p.errf(file, v, path, "a plain list holds one family; use {addrs_v4: [...], addrs_v6: [...]} for both")
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		return t
+	case yaml.MappingNode:
+		ok := true
+		p.pairs(file, v, path, false, func(key string, k, v *yaml.Node) {
+			kp := path + "." + key
+			fam := 0
+			switch key {
+			case "addrs_v4":
+				fam = 4
+			case "addrs_v6":
+				fam = 6
+			default:
+				p.errf(file, k, kp, "unknown key (want addrs_v4, addrs_v6)")
+				ok = false
+				return
+			}
+			elems := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				elems = v.Content
+			}
+			for _, e := range elems {
+				ok = p.addrNode(file, deref(e), kp, t, fam) && ok
+			}
+		})
+		if ok && len(t.V4)+len(t.V6) == 0 {
+			p.errf(file, v, path, "no addresses")
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		return t
+	}
+	p.errf(file, v, path, "expected an address, a list of addresses, {addrs_v4, addrs_v6} or a CNAME target")
+	return nil
+}
+
+func (p *parser) addrNode(file string, e *yaml.Node, path string, t *DCTarget, fam int) bool {
+	if e == nil || e.Kind != yaml.ScalarNode || isNull(e) {
+		p.errf(file, e, path, "expected an IP address")
+		return false
+	}
+	a, err := netip.ParseAddr(e.Value)
+	if err != nil {
+		p.errf(file, e, path, "%q is not an IP address", e.Value)
+		return false
+	}
+	return p.addAddr(file, e, path, t, a, fam)
+}
+
+func (p *parser) addAddr(file string, e *yaml.Node, path string, t *DCTarget, a netip.Addr, fam int) bool {
+	switch {
+	case a.Zone() != "":
+		p.errf(file, e, path, "%s: zones are not allowed", a)
+		return false
+	case a.Is4In6():
+		p.errf(file, e, path, "%s: write IPv4-mapped addresses as IPv4", a)
+		return false
+	case fam == 4 && !a.Is4(), fam == 6 && !a.Is6():
+		p.errf(file, e, path, "%s is not an IPv%d address", a, fam)
+		return false
+	}
+	list := &t.V6
+	if a.Is4() {
+		list = &t.V4
+	}
+	for _, x := range *list {
+		if x == a {
+			p.errf(file, e, path, "%s listed twice", a)
+			return false
+		}
+	}
+	*list = append(*list, a)
+	return true
+}
+
+// validDomain checks a presentation-format domain name (labels of 1..63
+// bytes, 255 in total), without escapes.
+func validDomain(name string) bool {
+	if name == "." {
+		return false
+	}
+	if len(name) > 254 {
+		return false
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		if l == "" || len(l) > 63 || strings.ContainsAny(l, " \t\\\"()") {
+			return false
+		}
+	}
+	return true
+}
