@@ -62,12 +62,16 @@ type Answer struct {
 
 // Resolve chooses the answer for one query into out. pinnedDC (from
 // geoip!RES/DC) skips the map. f may be nil (nothing forced) and must come
-// from g.ApplyAdmin; h may be nil (all up). It does not allocate.
+// from ApplyAdmin of the Geo that built r (else it is ignored); h may be nil
+// (all up). It does not allocate.
 func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h Health, out *Answer) {
 	*out = Answer{}
-	if r == nil || r.g != g {
+	if r == nil {
 		return
 	}
+	// r's own Geo holds its data: a resource kept across a reload still
+	// answers from the Geo it was built with.
+	g = r.g
 	if f != nil && f.g != g {
 		f = nil // from another Geo: its indexes mean nothing here
 	}
