@@ -372,3 +372,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoIPVS runs first, before init loads the modules (GEOTRAFFIC_PHASE
+// no-ipvs); in the main run it has nothing to check.
+func TestNoIPVS(t *testing.T) {
+	if os.Getenv("GEOTRAFFIC_PHASE") != "no-ipvs" {
+		t.Skip("checked in the run before ip_vs was loaded")
+	}
+	d, err := ipvs.NewKernel(nil)
+	if err == nil {
+		d.Close()
+		t.Fatal("NewKernel succeeded without ip_vs")
+	}
+	if !strings.Contains(err.Error(), "IPVS not available: load ip_vs") || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("error %q does not say that ip_vs is missing", err)
+	}
+	t.Log(err)
+}
