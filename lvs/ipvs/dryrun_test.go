@@ -54,3 +54,41 @@ func opStrings(ops []Op) []string {
 	}
 	return out
 }
+
+// TestConcurrentUse drives one Director from several goroutines, as lvsd
+// does (resync loop, pool changes, the status API); run with -race.
+func TestConcurrentUse(t *testing.T) {
+	d := NewDryRun(nil)
+	ctx := context.Background()
+	cfg := scaleConfig(5, 5)
+	done := make(chan error, 3)
+	for g := range 3 {
+		go func() {
+			for i := range 50 {
+				var err error
+				if g == 2 {
+					_, err = d.Status(ctx)
+				} else {
+					c := scaleConfig(5, 5)
+					c[i%5].Destinations = c[i%5].Destinations[:g+i%3]
+					_, err = d.Reconcile(ctx, c)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ops, err := d.Reconcile(ctx, cfg); err != nil {
+		t.Fatal(err)
+	} else if ops, err = d.Reconcile(ctx, cfg); err != nil || len(ops) != 0 {
+		t.Fatalf("not converged: %v %v", opStrings(ops), err)
+	}
+}
