@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -310,9 +311,9 @@ func (d *Daemon) Reload() error {
 	return nil
 }
 
-func specsEqual(a, b []monitor.Spec) bool {
-	return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b)
-}
+// specsEqual compares monitor settings (specs are pointers to plain
+// option structs, so DeepEqual compares the values).
+func specsEqual(a, b []monitor.Spec) bool { return reflect.DeepEqual(a, b) }
 
 // Pools implements instrumentation.State.
 func (d *Daemon) Pools() []coordinator.Snapshot {

@@ -277,6 +277,10 @@ ip = 10.2.2.1
 port = 80
 scheduler = wrr
 config = file://DIR/a
+monitors = ["RunCommand"]
+runcommand.command = /bin/true
+runcommand.arguments = [server.host]
+runcommand.interval = 0.05
 
 [b]
 protocol = udp
@@ -292,9 +296,12 @@ config = file://DIR/b
 		return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" && h.dir2.dests("-u 10.2.2.2:53") == "127.0.0.3:53/10"
 	})
 	aBefore := h.d.Pools()[0]
+	h.d.mu.Lock()
+	aSvc := h.d.services[0]
+	h.d.mu.Unlock()
 	// Bad file: refused whole.
 	writeFile(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir)+"\n[c]\nprotocol = sctp\n")
-	if err := h.d.Reload(); err == nil || !strings.Contains(err.Error(), "pybal.conf:19: protocol: must be tcp or udp") {
+	if err := h.d.Reload(); err == nil || !strings.Contains(err.Error(), "pybal.conf:23: protocol: must be tcp or udp") {
 		t.Fatalf("bad reload: %v", err)
 	}
 	if n := len(h.d.Pools()); n != 2 {
@@ -324,8 +331,11 @@ config = file://` + h.dir + `/a
 	if len(pools) != 2 || pools[0].Name != "a" || pools[1].Name != "c" {
 		t.Fatalf("pools %v", pools)
 	}
-	// a was untouched: same coordinator state object values.
-	if fmt.Sprint(pools[0]) != fmt.Sprint(aBefore) {
-		t.Errorf("a changed: %v vs %v", pools[0], aBefore)
+	// a was untouched: the same running service, same state.
+	h.d.mu.Lock()
+	same := h.d.services[0] == aSvc
+	h.d.mu.Unlock()
+	if !same || fmt.Sprint(pools[0]) != fmt.Sprint(aBefore) {
+		t.Errorf("a was restarted or changed: %v vs %v", pools[0], aBefore)
 	}
 }

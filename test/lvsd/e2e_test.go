@@ -49,7 +49,7 @@ type syncBuf struct {
 }
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // backend is an HTTP real server on one loopback address that can be
 // killed and restarted on the same address.
@@ -362,7 +362,7 @@ func TestEndToEnd(t *testing.T) {
 	e.waitLog(`op="-D -t 10.2.2.2:` + p + `"`)
 	e.waitLog(`op="-A -t 10.2.2.3:` + p + ` -s rr"`)
 	if n := e.countLog(vip); n != opsBefore {
-		t.Errorf("reload touched the unchanged service web")
+		t.Errorf("reload touched the unchanged service web:\n%s", e.log.String())
 	}
 	if _, body := e.get("/pools", false); body != "web\nweb2\n" {
 		t.Errorf("/pools after reload = %q", body)
