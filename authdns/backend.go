@@ -1,6 +1,9 @@
 package authdns
 
 import (
+	"slices"
+	"sync"
+
 	"github.com/miekg/dns"
 
 	"github.com/geotraffic/geotraffic/dnsserver"
@@ -14,10 +17,11 @@ type geoBackend struct {
 	g      *geo.Geo
 	f      *geo.Forced
 	cnames map[string][]byte // CNAME target → lowercase wire, built once
+	dcs    []string          // DC names by metrics slot
 }
 
-func newGeoBackend(g *geo.Geo, f *geo.Forced, set *zones.Set) *geoBackend {
-	b := &geoBackend{g: g, f: f, cnames: map[string][]byte{}}
+func newGeoBackend(g *geo.Geo, f *geo.Forced, set *zones.Set, dcs []string) *geoBackend {
+	b := &geoBackend{g: g, f: f, cnames: map[string][]byte{}, dcs: dcs}
 	for _, name := range g.Resources() {
 		r, _ := g.Resource(name)
 		for _, t := range r.CNAMETargets() {
@@ -41,4 +45,47 @@ func (b *geoBackend) Resolve(d *zones.Dyn, c *dnsserver.Client, out *zones.DynAn
 	}
 	out.TTL = d.ClampTTL(a.TTL, a.HasTTL)
 	info.Scope, info.DC, info.Reason, info.AllDown = a.Scope, a.DC, a.Reason.String(), a.AllDown
+	info.ReasonCode = uint8(a.Reason)
+	info.DCSlot = dnsserver.MaxDCSlots - 1
+	// A short scan, not a map: there are few DCs, their names are short,
+	// and most comparisons stop at the length.
+	for i, n := range b.dcs {
+		if n == a.DC {
+			info.DCSlot = uint8(i)
+			break
+		}
+	}
+}
+
+// DCSlots gives every DC name a fixed counter slot for the life of the
+// daemon, so DYNA counters stay monotonic across reloads that add or
+// remove DCs. Slot MaxDCSlots-1 is "other".
+type DCSlots struct {
+	mu    sync.Mutex
+	names []string
+}
+
+// table assigns slots to dcs and returns the names by slot.
+func (s *DCSlots) table(dcs []string) []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, dc := range dcs {
+		if !slices.Contains(s.names, dc) && len(s.names) < dnsserver.MaxDCSlots-1 {
+			s.names = append(s.names, dc)
+		}
+	}
+	return slices.Clone(s.names)
+}
+
+// Name is the DC of slot i ("other" for the overflow slot).
+func (s *DCSlots) Name(i int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < len(s.names) {
+		return s.names[i]
+	}
+	return "other"
 }

@@ -1,6 +1,8 @@
 package authdns
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -26,6 +28,27 @@ type Config struct {
 	UDPSockets     int
 	AdminState     string
 
+	// Data is the rollout unit (`data: DIR`): DIR/zones, DIR/geoip.yaml
+	// (optional), DIR/admin_state and any nets files geoip.yaml names.
+	// When set, Zones, AdminState and GeoIPFile point into it.
+	Data string
+	// GeoIPDBDir resolves relative geoip2_db paths of DIR/geoip.yaml: the
+	// databases are server-local and never rolled out (default: this
+	// file's directory).
+	GeoIPDBDir string
+
+	// Control is the control API's Unix socket (mode 0600); "" = off.
+	Control string
+	// ControlTCP is an optional loopback host:port for the control API,
+	// guarded by the bearer token in ControlTokenFile.
+	ControlTCP       string
+	ControlTokenFile string
+	// Metrics is the host:port serving Prometheus /metrics; "" = off.
+	Metrics string
+
+	// Digest is the sha256 of this file's bytes.
+	Digest string
+
 	// GeoIP is the `geoip:` section: inline (GeoIPNode) or a file name.
 	GeoIPNode *yaml.Node
 	GeoIPFile string
@@ -37,6 +60,9 @@ const (
 	DefaultMaxUDPSize     = 1232
 	DefaultTCPIdleTimeout = 37 * time.Second
 	DefaultMaxTCPClients  = 256
+	// DefaultControlSocket is the control socket's name, next to the
+	// configuration file, when `control` is not set.
+	DefaultControlSocket = "control.sock"
 )
 
 type fieldError struct {
@@ -68,8 +94,10 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	sum := sha256.Sum256(data)
 	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
-		MaxTCPClients: DefaultMaxTCPClients}
+		MaxTCPClients: DefaultMaxTCPClients, Digest: hex.EncodeToString(sum[:]),
+		Control: filepath.Join(filepath.Dir(path), DefaultControlSocket), GeoIPDBDir: filepath.Dir(path)}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s:1: empty configuration", path)
 	}
@@ -155,9 +183,55 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			default:
 				fail(v, key, "want a mapping, or the name of a geoip YAML file")
 			}
+		case "data":
+			cfg.Data = resolve(base, v.Value)
+			if v.Value == "" {
+				fail(v, key, "want a directory")
+			}
+		case "geoip_db_dir":
+			cfg.GeoIPDBDir = resolve(base, v.Value)
+		case "control":
+			switch v.Value {
+			case "", "off", "none":
+				cfg.Control = ""
+			default:
+				cfg.Control = resolve(base, v.Value)
+				if len(cfg.Control) > 100 {
+					fail(v, key, "socket path longer than 100 bytes (the Unix socket limit is 108)")
+				}
+			}
+		case "control_tcp":
+			if err := loopbackAddr(v.Value); err != nil {
+				fail(v, key, "%v", err)
+				continue
+			}
+			cfg.ControlTCP = v.Value
+		case "control_token_file":
+			cfg.ControlTokenFile = resolve(base, v.Value)
+		case "metrics":
+			if _, _, err := net.SplitHostPort(v.Value); err != nil && v.Value != "" {
+				fail(v, key, "want host:port, such as 127.0.0.1:9153")
+				continue
+			}
+			cfg.Metrics = v.Value
 		default:
 			fail(k, key, "unknown key")
 		}
+	}
+	if cfg.Data != "" {
+		for _, k := range []string{"zones", "admin_state", "geoip"} {
+			if seen[k] {
+				errs = append(errs, &fieldError{path, keyLine(root, k), k,
+					"comes from the data directory when `data` is set (DIR/zones, DIR/admin_state, DIR/geoip.yaml)"})
+			}
+		}
+		cfg.Zones = filepath.Join(cfg.Data, "zones")
+		cfg.AdminState = filepath.Join(cfg.Data, "admin_state")
+		cfg.GeoIPFile = filepath.Join(cfg.Data, "geoip.yaml")
+	}
+	if cfg.ControlTCP != "" && cfg.ControlTokenFile == "" {
+		errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
+			"needs control_token_file: the TCP control API always requires a bearer token"})
 	}
 	if len(cfg.Listen) == 0 {
 		errs = append(errs, &fieldError{path, root.Line, "listen", "at least one address is required"})
@@ -169,6 +243,44 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// WithData returns a copy of cfg reading its DNS data from dir instead
+// (a staged bundle): server-local settings stay as they are.
+func (cfg *Config) WithData(dir string) *Config {
+	n := *cfg
+	n.Data = dir
+	n.Zones = filepath.Join(dir, "zones")
+	n.AdminState = filepath.Join(dir, "admin_state")
+	n.GeoIPFile = filepath.Join(dir, "geoip.yaml")
+	n.GeoIPNode = nil
+	return &n
+}
+
+// loopbackAddr accepts host:port on a loopback address only: the control
+// API has no TLS, so its bearer token must never cross a network.
+func loopbackAddr(a string) error {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("want host:port, such as 127.0.0.1:5380")
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%q: bad port", a)
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address: the control API has no TLS, so it only listens on 127.0.0.0/8 or ::1 (use the Unix socket, or an SSH tunnel)", a)
+	}
+	return nil
+}
+
+func keyLine(root *yaml.Node, key string) int {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == key {
+			return root.Content[i].Line
+		}
+	}
+	return root.Line
 }
 
 func resolve(base, p string) string {

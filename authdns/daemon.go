@@ -2,43 +2,81 @@ package authdns
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
 )
 
-// Daemon is a running authdns: sockets, the serving state, and the loops
-// that replace it. Its lifecycle is New → Start → (Reload)* → Shutdown.
+// DefaultStageTimeout is how long a staged bundle waits for its commit
+// before it is dropped, so a rollout that died between phases does not
+// block the next one forever.
+const DefaultStageTimeout = 10 * time.Minute
+
+// Daemon is a running authdns: sockets, the serving state, the control and
+// metrics listeners, and the loops that replace the state. Its lifecycle
+// is New → Start → (Reload | Stage → Commit|Abort)* → Shutdown.
 type Daemon struct {
-	path  string
-	log   *slog.Logger
-	srv   *dnsserver.Server
-	admin *adminstate.Watcher
+	path string
+	log  *slog.Logger
+	srv  *dnsserver.Server
+	reg  *prometheus.Registry
 
-	mu    sync.Mutex // serialises state changes (reload vs admin_state)
-	state atomic.Pointer[State]
+	mu          sync.Mutex // serialises state changes (reload, rollout, admin_state)
+	state       atomic.Pointer[State]
+	admin       *adminstate.Watcher
+	adminCancel context.CancelFunc
+	ctx         context.Context
+	listeners   *listeners
+	pending     *staged
+	slots       DCSlots
 
-	started time.Time
+	// StageTimeout bounds how long a staged bundle is kept (default
+	// DefaultStageTimeout); set before Start.
+	StageTimeout time.Duration
+
+	started                      time.Time
+	reloadOK, reloadFail         atomic.Uint64
+	lastReloadOK, lastReloadFail atomic.Int64 // unix nanoseconds
+	lastErr                      atomic.Pointer[string]
 }
 
-// New loads and validates everything; it opens no sockets.
-func New(path string, log *slog.Logger) (*Daemon, error) {
+// staged is a bundle validated by Stage and waiting for Commit or Abort.
+type staged struct {
+	id      string
+	dir     string
+	bundle  *Bundle
+	state   *State
+	created time.Time
+}
+
+// New loads and validates everything; it opens no sockets. reg receives
+// the daemon's metrics (nil: a private registry).
+func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, error) {
 	cfg, err := LoadConfig(path)
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{path: path, log: log}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	d := &Daemon{path: path, log: log, reg: reg, StageTimeout: DefaultStageTimeout}
 	admin := adminstate.Empty("")
 	if cfg.AdminState != "" {
-		d.admin, err = adminstate.NewWatcher(cfg.AdminState, log, adminstate.OnChange(d.onAdmin))
-		if err != nil {
+		if d.admin, err = d.newWatcher(cfg.AdminState); err != nil {
 			return nil, err
 		}
 		admin = d.admin.Current()
@@ -47,12 +85,24 @@ func New(path string, log *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := readToken(cfg); err != nil {
+		return nil, err
+	}
 	d.state.Store(st)
-	d.srv = dnsserver.New(dnsserver.Config{
-		Listen: cfg.Listen, UDPSockets: cfg.UDPSockets,
-		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients,
-	}, st.Snapshot(), log)
+	d.srv = dnsserver.New(serverConfig(cfg), st.SnapshotWith(&d.slots), log)
+	if err := reg.Register(newCollector(d)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	return d, nil
+}
+
+func serverConfig(cfg *Config) dnsserver.Config {
+	return dnsserver.Config{Listen: cfg.Listen, UDPSockets: cfg.UDPSockets,
+		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients}
+}
+
+func (d *Daemon) newWatcher(path string) (*adminstate.Watcher, error) {
+	return adminstate.NewWatcher(path, d.log, adminstate.OnChange(d.onAdmin))
 }
 
 // Server exposes the DNS server (stats, addresses).
@@ -61,74 +111,282 @@ func (d *Daemon) Server() *dnsserver.Server { return d.srv }
 // State is the serving state.
 func (d *Daemon) State() *State { return d.state.Load() }
 
-// Start opens the sockets and starts watching admin_state until ctx ends.
+// Registry holds the daemon's metrics.
+func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
+
+// Start opens the DNS sockets, the control and metrics listeners, and
+// starts watching admin_state until ctx ends.
 func (d *Daemon) Start(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ctx = ctx
+	st := d.state.Load()
 	if err := d.srv.Start(); err != nil {
 		return err
 	}
-	d.started = time.Now()
-	if d.admin != nil {
-		go func() {
-			if err := d.admin.Run(ctx); err != nil {
-				d.log.Error("admin_state watch stopped; forced states stay as they are", "err", err)
-			}
-		}()
+	d.listeners = &listeners{d: d}
+	if err := d.listeners.apply(st.Config); err != nil {
+		d.srv.Shutdown(context.Background())
+		return err
 	}
-	st := d.state.Load()
-	d.log.Info("serving", "zones", len(st.Zones.Zones()), "admin_state_entries", st.Admin.Len())
+	d.started = time.Now()
+	d.runWatcher()
+	d.log.Info("serving", "zones", len(st.Zones.Zones()), "admin_state_entries", st.Admin.Len(),
+		"config_digest", short(st.Config.Digest), "data_digest", short(st.DataDigest),
+		"control", st.Config.Control, "control_tcp", st.Config.ControlTCP, "metrics", st.Config.Metrics)
 	d.warnAllDown(st)
 	return nil
 }
 
-// Reload re-reads the configuration and every file it names, validates the
-// whole, and swaps it in; on any error the running state stays.
+func (d *Daemon) runWatcher() {
+	if d.admin == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(d.ctx)
+	d.adminCancel = cancel
+	w := d.admin
+	go func() {
+		if err := w.Run(ctx); err != nil {
+			d.log.Error("admin_state watch stopped; forced states stay as they are", "err", err)
+		}
+	}()
+}
+
+// Reload re-reads the configuration and every file it names (zones, GeoIP
+// databases, nets files, admin_state), validates the whole, and swaps it in
+// atomically. Listen, control and metrics address changes open the new
+// sockets before closing the old ones. On any error nothing changes.
 func (d *Daemon) Reload() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	start := time.Now()
-	cfg, err := LoadConfig(d.path)
-	if err == nil {
-		old := d.state.Load().Config
-		if !slices.Equal(cfg.Listen, old.Listen) || cfg.UDPSockets != old.UDPSockets {
-			err = fmt.Errorf("%s: listen addresses changed; restart authdns to apply them", d.path)
-		}
-	}
-	var st *State
-	if err == nil {
-		admin := adminstate.Empty("")
-		if d.admin != nil {
-			if cfg.AdminState != d.admin.Path() {
-				err = fmt.Errorf("%s: admin_state path changed; restart authdns to apply it", d.path)
-			} else {
-				admin = d.admin.Current()
-			}
-		}
-		if err == nil {
-			st, err = Build(cfg, admin, d.log)
-		}
-	}
+	st, err := d.reloadLocked()
+	d.noteReload(err)
 	if err != nil {
 		d.log.Error("reload failed; the previous state keeps serving", "err", err)
 		return err
 	}
-	d.state.Store(st)
-	d.srv.Store(st.Snapshot())
-	var serials []string
-	for _, z := range st.Zones.Zones() {
-		serials = append(serials, fmt.Sprintf("%s=%d", z.Name, z.Serial))
-	}
-	d.log.Info("reload complete", "zones", len(serials), "serials", serials, "took", time.Since(start).Round(time.Microsecond))
+	d.log.Info("reload complete", "zones", len(st.Zones.Zones()), "serials", serials(st),
+		"config_digest", short(st.Config.Digest), "data_digest", short(st.DataDigest),
+		"admin_state_entries", st.Admin.Len(), "took", time.Since(start).Round(time.Microsecond))
 	return nil
+}
+
+func (d *Daemon) reloadLocked() (*State, error) {
+	cfg, err := LoadConfig(d.path)
+	if err != nil {
+		return nil, err
+	}
+	old := d.state.Load()
+	watcher := d.admin
+	if cfg.AdminState != old.Config.AdminState {
+		watcher = nil
+		if cfg.AdminState != "" {
+			if watcher, err = d.newWatcher(cfg.AdminState); err != nil {
+				return nil, err
+			}
+		}
+	}
+	admin := adminstate.Empty("")
+	if watcher != nil {
+		admin = watcher.Current()
+	}
+	st, err := Build(cfg, admin, d.log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := readToken(cfg); err != nil {
+		return nil, err
+	}
+	commitListeners, err := d.listeners.prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(cfg.Listen, old.Config.Listen) || cfg.UDPSockets != old.Config.UDPSockets ||
+		cfg.TCPIdleTimeout != old.Config.TCPIdleTimeout || cfg.MaxTCPClients != old.Config.MaxTCPClients {
+		if err := d.srv.Rebind(serverConfig(cfg)); err != nil {
+			commitListeners(false)
+			return nil, err
+		}
+	}
+	commitListeners(true)
+	d.swap(st)
+	if watcher != d.admin {
+		if d.adminCancel != nil {
+			d.adminCancel()
+			d.adminCancel = nil
+		}
+		d.admin = watcher
+		d.runWatcher()
+	}
+	return st, nil
+}
+
+func (d *Daemon) swap(st *State) {
+	d.state.Store(st)
+	d.srv.Store(st.SnapshotWith(&d.slots))
+	d.warnAllDown(st)
+}
+
+func (d *Daemon) noteReload(err error) {
+	now := time.Now().UnixNano()
+	if err != nil {
+		d.reloadFail.Add(1)
+		d.lastReloadFail.Store(now)
+		msg := err.Error()
+		d.lastErr.Store(&msg)
+		return
+	}
+	d.reloadOK.Add(1)
+	d.lastReloadOK.Store(now)
+	d.lastErr.Store(nil)
 }
 
 // onAdmin applies a new admin_state to the current state.
 func (d *Daemon) onAdmin(_, new *adminstate.State) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st := d.state.Load().WithAdmin(new)
-	d.state.Store(st)
-	d.srv.Store(st.Snapshot())
-	d.warnAllDown(st)
+	cur := d.state.Load()
+	if cur.Config.AdminState != new.File {
+		return // a watcher being replaced by a reload
+	}
+	d.swap(cur.WithAdmin(new))
+}
+
+// Stage validates a data bundle completely, exactly as a reload would load
+// it, and keeps it aside for Commit. One bundle may be staged at a time.
+func (d *Daemon) Stage(b *Bundle) (*StageResult, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cfg := d.state.Load().Config
+	if cfg.Data == "" {
+		return nil, errors.New("this server has no `data:` directory in its configuration; rollouts need one")
+	}
+	if p := d.pending; p != nil {
+		if time.Since(p.created) < d.StageTimeout {
+			return nil, &ConflictError{fmt.Sprintf("bundle %s (staged %s ago) is waiting for commit or abort",
+				p.id, time.Since(p.created).Round(time.Second))}
+		}
+		d.log.Warn("stage: dropping a staged bundle nobody committed", "id", p.id, "age", time.Since(p.created).Round(time.Second))
+		d.dropPending()
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(filepath.Dir(cfg.Data), "."+filepath.Base(cfg.Data)+".staged")
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	if err := b.WriteDir(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	scfg := cfg.WithData(dir)
+	st, err := func() (*State, error) {
+		admin, err := adminstate.Load(scfg.AdminState)
+		if err != nil {
+			return nil, err
+		}
+		return Build(scfg, admin, d.log)
+	}()
+	if err != nil {
+		os.RemoveAll(dir)
+		// Name files as the operator knows them: relative to DIR.
+		err = errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
+		d.log.Error("stage refused", "digest", short(b.Digest()), "err", err)
+		return nil, err
+	}
+	live := *st
+	live.Config = cfg // serve with the live paths once committed
+	if live.Admin != nil {
+		a := *live.Admin
+		a.File = cfg.AdminState
+		live.Admin = &a
+	}
+	idb := make([]byte, 8)
+	rand.Read(idb)
+	d.pending = &staged{id: hex.EncodeToString(idb), dir: dir, bundle: b, state: &live, created: time.Now()}
+	d.log.Info("stage complete", "id", d.pending.id, "digest", short(st.DataDigest), "serials", serials(st))
+	return &StageResult{ID: d.pending.id, Digest: st.DataDigest, Zones: zoneInfos(st)}, nil
+}
+
+// StageResult is what Stage reports.
+type StageResult struct {
+	ID     string     `json:"id"`
+	Digest string     `json:"digest"`
+	Zones  []ZoneInfo `json:"zones"`
+}
+
+// ConflictError is a Stage refused because another bundle is staged.
+type ConflictError struct{ msg string }
+
+func (e *ConflictError) Error() string { return e.msg }
+
+// ErrNotStaged is a Commit or Abort for a bundle that is not staged.
+var ErrNotStaged = errors.New("no such staged bundle (never staged, expired, or already committed or aborted)")
+
+// Commit installs the staged bundle into the data directory and swaps in
+// the state built from it, atomically for the answer path.
+func (d *Daemon) Commit(id string) error {
+	d.mu.Lock()
+	p := d.pending
+	if p == nil || p.id != id {
+		d.mu.Unlock()
+		return ErrNotStaged
+	}
+	d.pending = nil
+	cur := d.state.Load()
+	if cur.Config.Digest != p.state.Config.Digest {
+		os.RemoveAll(p.dir)
+		d.mu.Unlock()
+		return errors.New("commit: authdns.yaml was reloaded since this bundle was staged; stage it again")
+	}
+	start := time.Now()
+	if err := p.bundle.Install(p.dir, cur.Config.Data); err != nil {
+		os.RemoveAll(p.dir)
+		d.noteReload(err)
+		d.mu.Unlock()
+		d.log.Error("commit failed while installing files; the previous state keeps serving but the data directory may be partly updated: roll out again",
+			"id", id, "data", cur.Config.Data, "err", err)
+		return fmt.Errorf("commit: installing into %s: %w", cur.Config.Data, err)
+	}
+	os.RemoveAll(p.dir)
+	st := p.state
+	d.swap(st)
+	d.noteReload(nil)
+	w := d.admin
+	d.mu.Unlock()
+	d.log.Info("commit complete", "id", id, "digest", short(st.DataDigest), "serials", serials(st),
+		"admin_state_entries", st.Admin.Len(), "took", time.Since(start).Round(time.Microsecond))
+	if w != nil {
+		w.Reload() // let the watcher see the installed admin_state now
+	}
+	return nil
+}
+
+// Abort drops the staged bundle; nothing changes. Aborting when nothing is
+// staged succeeds, so a rollout can abort everywhere without knowing which
+// servers got as far as staging.
+func (d *Daemon) Abort(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.pending
+	if p == nil {
+		return nil
+	}
+	if id != "" && p.id != id {
+		return fmt.Errorf("abort: bundle %s is staged, not %s", p.id, id)
+	}
+	d.log.Info("abort: staged bundle dropped", "id", p.id)
+	d.dropPending()
+	return nil
+}
+
+func (d *Daemon) dropPending() {
+	if d.pending != nil {
+		os.RemoveAll(d.pending.dir)
+		d.pending = nil
+	}
 }
 
 // warnAllDown logs resources whose every DC is DOWN: they keep answering
@@ -158,8 +416,32 @@ func (d *Daemon) warnAllDown(st *State) {
 
 // Shutdown stops serving, bounded by ctx.
 func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.mu.Lock()
+	if d.listeners != nil {
+		d.listeners.closeAll()
+	}
+	if d.adminCancel != nil {
+		d.adminCancel()
+	}
+	d.dropPending()
+	d.mu.Unlock()
 	return d.srv.Shutdown(ctx)
 }
 
 // Uptime since Start.
 func (d *Daemon) Uptime() time.Duration { return time.Since(d.started) }
+
+func serials(st *State) []string {
+	var out []string
+	for _, z := range st.Zones.Zones() {
+		out = append(out, fmt.Sprintf("%s=%d", z.Name, z.Serial))
+	}
+	return out
+}
+
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
+}

@@ -1,14 +1,19 @@
 package authdns
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
 	"github.com/geotraffic/geotraffic/geo"
 	"github.com/geotraffic/geotraffic/zones"
+	"gopkg.in/yaml.v3"
 )
 
 // State is one complete, validated serving state.
@@ -18,6 +23,11 @@ type State struct {
 	Geo    *geo.Geo // nil without a geoip section
 	Admin  *adminstate.State
 	Forced *geo.Forced
+
+	// DataDigest and DataFiles describe the data directory as loaded
+	// (empty without `data:`), for status and rollout diffs.
+	DataDigest string
+	DataFiles  []FileInfo
 }
 
 // LoadGeo parses and builds the geoip section, if any.
@@ -27,6 +37,11 @@ func LoadGeo(cfg *Config, log *slog.Logger) (*geo.Geo, error) {
 	switch {
 	case cfg.GeoIPNode != nil:
 		gc, err = geo.ParseConfig(cfg.File, cfg.GeoIPNode, filepath.Dir(cfg.File))
+	case cfg.Data != "":
+		gc, err = loadDataGeo(cfg)
+		if gc == nil && err == nil {
+			return nil, nil // the data directory has no geoip.yaml
+		}
 	case cfg.GeoIPFile != "":
 		gc, err = geo.LoadConfigFile(cfg.GeoIPFile)
 	default:
@@ -38,22 +53,70 @@ func LoadGeo(cfg *Config, log *slog.Logger) (*geo.Geo, error) {
 	return geo.Build(gc, log)
 }
 
+// loadDataGeo parses DIR/geoip.yaml of a data directory. Relative
+// geoip2_db paths resolve against cfg.GeoIPDBDir, because databases stay
+// on each server; nets files resolve against the data directory, because
+// they are rolled out with it.
+func loadDataGeo(cfg *Config) (*geo.Config, error) {
+	data, err := os.ReadFile(cfg.GeoIPFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("geoip config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.GeoIPFile, err)
+	}
+	if len(doc.Content) == 1 {
+		if maps := mappingValue(doc.Content[0], "maps"); maps != nil && maps.Kind == yaml.MappingNode {
+			for i := 1; i < len(maps.Content); i += 2 {
+				db := mappingValue(maps.Content[i], "geoip2_db")
+				if db != nil && db.Kind == yaml.ScalarNode && db.Value != "" && !filepath.IsAbs(db.Value) {
+					db.Value = filepath.Join(cfg.GeoIPDBDir, db.Value)
+				}
+			}
+		}
+	}
+	return geo.ParseConfig(cfg.GeoIPFile, &doc, filepath.Dir(cfg.GeoIPFile))
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
 // Build loads everything cfg names and validates it as a whole. Nothing is
 // served from it until the caller swaps it in.
 func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, error) {
+	var bundle *Bundle
+	if cfg.Data != "" {
+		b, err := ReadBundle(cfg.Data)
+		if err != nil {
+			return nil, err
+		}
+		bundle = b
+	}
 	g, err := LoadGeo(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	var checker zones.DynChecker
-	if g != nil {
-		checker = geoChecker{g}
-	}
-	set, err := zones.LoadDir(cfg.Zones, checker)
+	set, err := zones.LoadDir(cfg.Zones, checkerFor(g))
 	if err != nil {
 		return nil, err
 	}
 	st := &State{Config: cfg, Zones: set, Geo: g, Admin: admin}
+	if bundle != nil {
+		st.DataDigest, st.DataFiles = bundle.Digest(), bundle.Manifest()
+	}
 	if g != nil {
 		st.Forced = g.ApplyAdmin(admin)
 	}
@@ -71,7 +134,11 @@ func (st *State) WithAdmin(admin *adminstate.State) *State {
 }
 
 // Snapshot is the answer path's view of this state.
-func (st *State) Snapshot() *dnsserver.Snapshot {
+func (st *State) Snapshot() *dnsserver.Snapshot { return st.SnapshotWith(nil) }
+
+// SnapshotWith is Snapshot with DYNA answers counted per DC slot of slots
+// (nil: every DC counts as "other").
+func (st *State) SnapshotWith(slots *DCSlots) *dnsserver.Snapshot {
 	snap := &dnsserver.Snapshot{
 		Zones:          st.Zones,
 		Chaos:          st.Config.ChaosResponse,
@@ -82,9 +149,21 @@ func (st *State) Snapshot() *dnsserver.Snapshot {
 		snap.NSID = []byte(st.Config.NSID)
 	}
 	if st.Geo != nil {
-		snap.Dyn = newGeoBackend(st.Geo, st.Forced, st.Zones)
+		snap.Dyn = newGeoBackend(st.Geo, st.Forced, st.Zones, slots.table(st.sites()))
 	}
 	return snap.Prepare()
+}
+
+// sites lists every DC the geoip config knows, sorted.
+func (st *State) sites() []string {
+	var out []string
+	for k := range st.States() {
+		if dc, ok := strings.CutPrefix(k, "site/"); ok {
+			out = append(out, dc)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // States reports forced and real states (for `authdns states`).
@@ -93,6 +172,13 @@ func (st *State) States() map[string]geo.StateInfo {
 		return map[string]geo.StateInfo{}
 	}
 	return st.Geo.States(st.Forced, nil)
+}
+
+func checkerFor(g *geo.Geo) zones.DynChecker {
+	if g == nil {
+		return nil // a DYNA record is then an error naming its file:line
+	}
+	return geoChecker{g}
 }
 
 // geoChecker validates DYNA/DYNC references against the GeoIP resources.

@@ -20,17 +20,26 @@ import (
 	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/geo"
 	"github.com/geotraffic/geotraffic/internal/version"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const usage = `authdns: authoritative DNS server with GeoIP answers (DYNA/DYNC) and admin_state.
 
 Usage:
-  authdns --config FILE [--log-format text|json] [--log-level LEVEL]
-        serve DNS; SIGHUP reloads the configuration and every zone
-        atomically (a failed reload keeps the old state); SIGTERM/SIGINT stop
+  authdns [serve] --config FILE [--log-format text|json] [--log-level LEVEL]
+        serve DNS, the control API and /metrics; SIGHUP (or ctl reload)
+        reloads the configuration, zones, GeoIP databases, nets files and
+        admin_state atomically (a failed reload keeps the old state);
+        SIGTERM/SIGINT stop
   authdns checkconf --config FILE
-        load and validate everything as the daemon would; print every error
-        as file:line: reason; exit 1 on any error; change nothing
+        load and validate everything as the daemon would (data directory,
+        zones, geoip config and databases, nets files, admin_state, control
+        token); print every error as file:line: reason; exit 1 on any error;
+        change nothing
+  authdns ctl [--control ADDR | --config FILE] [--token-file F] COMMAND
+        call a running daemon's control API; ADDR is the Unix socket path or
+        host:port of control_tcp (default: the control key of --config).
+        COMMAND: status | reload | states | stats | data | abort [ID]
   authdns states --config FILE
         print the forced and real state of every geoip map/resource/DC and
         site as JSON (from the files)
@@ -56,11 +65,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	control := fs.String("control", "", "ctl: control address (socket path or host:port)")
+	tokenFile := fs.String("token-file", "", "ctl: file holding the bearer token for a TCP control address")
+	timeout := fs.Duration("timeout", 60*time.Second, "ctl: time-out for the call")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -83,7 +96,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "states":
 		return states(*config, log, stdout, stderr)
 	case "geoip-lookup":
-		return geoipLookup(*config, fs.Args(), log, stdout, stderr)
+		return geoipLookup(*config, rest, log, stdout, stderr)
+	case "ctl":
+		addr := *control
+		if addr == "" {
+			cfg, err := authdns.LoadConfig(*config)
+			if err != nil {
+				fmt.Fprintf(stderr, "authdns ctl: no --control, and %v\n", err)
+				return 2
+			}
+			addr = cfg.Control
+		}
+		return ctl(addr, *tokenFile, *timeout, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "authdns: unknown command %q (see authdns --help)\n", cmd)
 		return 2
@@ -105,8 +129,24 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
 }
 
+// parseInterspersed parses flags wherever they appear among the
+// positional arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func serve(config string, log *slog.Logger, stderr io.Writer) int {
-	d, err := authdns.New(config, log)
+	d, err := authdns.New(config, log, prometheus.NewRegistry())
 	if err != nil {
 		fmt.Fprintf(stderr, "authdns: %v\n", err)
 		return 1
@@ -153,7 +193,12 @@ func loadState(config string, log *slog.Logger) (*authdns.State, error) {
 }
 
 func checkconf(config string, log *slog.Logger, stdout, stderr io.Writer) int {
-	st, err := loadState(config, log)
+	cfg, err := authdns.LoadConfig(config)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	st, err := authdns.Check(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

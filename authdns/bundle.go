@@ -1,0 +1,217 @@
+package authdns
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Limits on a data bundle, so a mistaken --data (a home directory) fails
+// clearly instead of filling a server's memory.
+const (
+	MaxBundleFiles = 100000
+	MaxBundleBytes = 1 << 30
+)
+
+// Bundle is the content of a data directory: the unit authdns-update rolls
+// out. Paths are relative, slash-separated; dotfiles and dot-directories
+// (.git, editor swap files, staging areas) are never part of it.
+type Bundle struct {
+	Files []File `json:"files"`
+}
+
+// File is one file of a Bundle.
+type File struct {
+	Path string `json:"path"`
+	Data []byte `json:"data"`
+}
+
+// FileInfo describes one file without its content.
+type FileInfo struct {
+	Path   string `json:"path"`
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// ReadBundle reads every regular file under dir (symlinks followed).
+func ReadBundle(dir string) (*Bundle, error) {
+	b := &Bundle{}
+	total := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := os.Stat(p) // follows symlinks
+		if err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b.Files = append(b.Files, File{Path: filepath.ToSlash(rel), Data: data})
+		total += len(data)
+		if len(b.Files) > MaxBundleFiles || total > MaxBundleBytes {
+			return fmt.Errorf("more than %d files or %d bytes: is this really a DNS data directory?", MaxBundleFiles, MaxBundleBytes)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("data %s: %w", dir, err)
+	}
+	b.sort()
+	return b, nil
+}
+
+func (b *Bundle) sort() {
+	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path < b.Files[j].Path })
+}
+
+// Validate checks that every path is a clean relative path inside the
+// bundle with no dot component, and that no path repeats.
+func (b *Bundle) Validate() error {
+	if len(b.Files) > MaxBundleFiles {
+		return fmt.Errorf("bundle: more than %d files", MaxBundleFiles)
+	}
+	seen := map[string]bool{}
+	for _, f := range b.Files {
+		p := f.Path
+		if p == "" || path.IsAbs(p) || path.Clean(p) != p || strings.Contains(p, "\\") {
+			return fmt.Errorf("bundle: bad path %q", p)
+		}
+		for _, part := range strings.Split(p, "/") {
+			if strings.HasPrefix(part, ".") {
+				return fmt.Errorf("bundle: path %q has a dot component", p)
+			}
+		}
+		if seen[p] {
+			return fmt.Errorf("bundle: %q appears twice", p)
+		}
+		seen[p] = true
+	}
+	b.sort()
+	return nil
+}
+
+// Digest identifies the bundle's content: sha256 over every path and
+// content in path order.
+func (b *Bundle) Digest() string {
+	h := sha256.New()
+	var n [8]byte
+	for _, f := range b.Files {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f.Path)))
+		h.Write(n[:])
+		h.Write([]byte(f.Path))
+		binary.BigEndian.PutUint64(n[:], uint64(len(f.Data)))
+		h.Write(n[:])
+		h.Write(f.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Manifest lists the files with their sizes and hashes.
+func (b *Bundle) Manifest() []FileInfo {
+	out := make([]FileInfo, len(b.Files))
+	for i, f := range b.Files {
+		sum := sha256.Sum256(f.Data)
+		out[i] = FileInfo{Path: f.Path, Size: len(f.Data), SHA256: hex.EncodeToString(sum[:])}
+	}
+	return out
+}
+
+// WriteDir writes the bundle into dir, which must not exist yet.
+func (b *Bundle) WriteDir(dir string) error {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range b.Files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Install moves the staged copy of b (written by WriteDir into staged) into
+// live file by file, each by an atomic rename, then removes the files of
+// live that b does not have. Directory inodes stay, so watches on them (the
+// admin_state watcher) keep working. Dotfiles in live are left alone.
+func (b *Bundle) Install(staged, live string) error {
+	if err := os.MkdirAll(live, 0o755); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, f := range b.Files {
+		want[f.Path] = true
+		src := filepath.Join(staged, filepath.FromSlash(f.Path))
+		dst := filepath.Join(live, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(src, dst); err != nil {
+			return err
+		}
+	}
+	var dirs []string
+	err := filepath.WalkDir(live, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == live {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(live, p)
+		if d.IsDir() {
+			dirs = append(dirs, p)
+			return nil
+		}
+		if !want[filepath.ToSlash(rel)] {
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- { // deepest first; only empty ones go
+		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package authdns
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Client calls a daemon's control API. A server is named by its control
+// address: a Unix socket path, or host:port of the TCP control listener
+// (which needs Token).
+type Client struct {
+	Addr  string
+	Token string
+	http  *http.Client
+}
+
+// IsTCPAddr tells a host:port control address from a socket path.
+func IsTCPAddr(addr string) bool {
+	if strings.ContainsRune(addr, '/') {
+		return false
+	}
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port != ""
+}
+
+// NewClient returns a client whose every call is bounded by timeout.
+func NewClient(addr, token string, timeout time.Duration) *Client {
+	tr := &http.Transport{DisableKeepAlives: true}
+	if !IsTCPAddr(addr) {
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", addr)
+		}
+	}
+	return &Client{Addr: addr, Token: token, http: &http.Client{Transport: tr, Timeout: timeout}}
+}
+
+// APIError is an error answer from the daemon.
+type APIError struct {
+	Status int
+	Msg    string
+}
+
+func (e *APIError) Error() string { return e.Msg }
+
+func (c *Client) url(path string) string {
+	if IsTCPAddr(c.Addr) {
+		return "http://" + c.Addr + path
+	}
+	return "http://authdns" + path
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.url(path), body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Addr, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Addr, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(data, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(data))
+		}
+		return &APIError{resp.StatusCode, e.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = data
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s: bad answer: %w", c.Addr, err)
+	}
+	return nil
+}
+
+// Status calls GET /v1/status.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var s Status
+	return &s, c.do(ctx, "GET", "/v1/status", nil, &s)
+}
+
+// Data calls GET /v1/data.
+func (c *Client) Data(ctx context.Context) (*DataInfo, error) {
+	var s DataInfo
+	return &s, c.do(ctx, "GET", "/v1/data", nil, &s)
+}
+
+// Raw calls any endpoint and returns the JSON answer.
+func (c *Client) Raw(ctx context.Context, method, path string) (json.RawMessage, error) {
+	var raw json.RawMessage
+	return raw, c.do(ctx, method, path, nil, &raw)
+}
+
+// Stage calls POST /v1/stage.
+func (c *Client) Stage(ctx context.Context, b *Bundle) (*StageResult, error) {
+	var r StageResult
+	return &r, c.do(ctx, "POST", "/v1/stage", b, &r)
+}
+
+// Commit calls POST /v1/commit.
+func (c *Client) Commit(ctx context.Context, id string) (*Status, error) {
+	var s Status
+	return &s, c.do(ctx, "POST", "/v1/commit", idRequest{id}, &s)
+}
+
+// Abort calls POST /v1/abort.
+func (c *Client) Abort(ctx context.Context, id string) error {
+	return c.do(ctx, "POST", "/v1/abort", idRequest{id}, nil)
+}

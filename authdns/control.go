@@ -1,0 +1,227 @@
+package authdns
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/internal/version"
+)
+
+// The control API: JSON over HTTP on the control socket. Every call is
+// under /v1/; errors are {"error": "..."} with a 4xx/5xx status.
+
+// ZoneInfo is one served zone.
+type ZoneInfo struct {
+	Name   string `json:"name"`
+	Serial uint32 `json:"serial"`
+}
+
+// Status is GET /v1/status.
+type Status struct {
+	Version           string      `json:"version"`
+	Started           time.Time   `json:"started"`
+	UptimeSeconds     float64     `json:"uptime_seconds"`
+	ConfigFile        string      `json:"config_file"`
+	ConfigDigest      string      `json:"config_digest"`
+	ZonesDigest       string      `json:"zones_digest"`
+	Data              string      `json:"data,omitempty"`
+	DataDigest        string      `json:"data_digest,omitempty"`
+	AdminStateDigest  string      `json:"admin_state_digest"`
+	AdminStateEntries int         `json:"admin_state_entries"`
+	Zones             []ZoneInfo  `json:"zones"`
+	Reloads           Reloads     `json:"reloads"`
+	Staged            *StagedInfo `json:"staged,omitempty"`
+}
+
+// Reloads counts reloads and commits.
+type Reloads struct {
+	OK         uint64     `json:"ok"`
+	Failed     uint64     `json:"failed"`
+	LastOK     *time.Time `json:"last_ok,omitempty"`
+	LastFailed *time.Time `json:"last_failed,omitempty"`
+	LastError  string     `json:"last_error,omitempty"`
+}
+
+// StagedInfo describes a bundle waiting for commit.
+type StagedInfo struct {
+	ID      string    `json:"id"`
+	Digest  string    `json:"digest"`
+	Created time.Time `json:"created"`
+}
+
+// DataInfo is GET /v1/data: what the server serves now, for rollout diffs.
+type DataInfo struct {
+	Data       string     `json:"data"`
+	Digest     string     `json:"digest"`
+	Files      []FileInfo `json:"files"`
+	Zones      []ZoneInfo `json:"zones"`
+	AdminState []string   `json:"admin_state"` // forced entries in force, as lines
+}
+
+// StatsInfo is GET /v1/stats (gdnsd's shape, plus breakdowns).
+type StatsInfo struct {
+	UptimeSeconds float64                 `json:"uptime_seconds"`
+	Stats         dnsserver.StatsSnapshot `json:"stats"`
+	TCPConns      int                     `json:"tcp_conns"`
+	Queries       map[string]uint64       `json:"queries"`     // "udp A NOERROR"
+	DynAnswers    map[string]uint64       `json:"dyn_answers"` // "geoip esams"
+}
+
+// Commit/abort request body.
+type idRequest struct {
+	ID string `json:"id"`
+}
+
+// Status reports what the daemon serves.
+func (d *Daemon) Status() *Status {
+	st := d.state.Load()
+	s := &Status{
+		Version: version.Version, Started: d.started, UptimeSeconds: d.Uptime().Seconds(),
+		ConfigFile: d.path, ConfigDigest: st.Config.Digest, ZonesDigest: st.Zones.Digest,
+		Data: st.Config.Data, DataDigest: st.DataDigest,
+		AdminStateDigest: st.Admin.Digest, AdminStateEntries: st.Admin.Len(), Zones: zoneInfos(st),
+		Reloads: Reloads{OK: d.reloadOK.Load(), Failed: d.reloadFail.Load()},
+	}
+	if t := d.lastReloadOK.Load(); t != 0 {
+		tt := time.Unix(0, t)
+		s.Reloads.LastOK = &tt
+	}
+	if t := d.lastReloadFail.Load(); t != 0 {
+		tt := time.Unix(0, t)
+		s.Reloads.LastFailed = &tt
+	}
+	if e := d.lastErr.Load(); e != nil {
+		s.Reloads.LastError = *e
+	}
+	d.mu.Lock()
+	if p := d.pending; p != nil {
+		s.Staged = &StagedInfo{ID: p.id, Digest: p.state.DataDigest, Created: p.created}
+	}
+	d.mu.Unlock()
+	return s
+}
+
+// DataInfo reports the data directory as served.
+func (d *Daemon) DataInfo() *DataInfo {
+	st := d.state.Load()
+	info := &DataInfo{Data: st.Config.Data, Digest: st.DataDigest, Files: st.DataFiles, Zones: zoneInfos(st),
+		AdminState: []string{}}
+	if st.Admin != nil {
+		for _, e := range st.Admin.Entries {
+			info.AdminState = append(info.AdminState, e.Pattern+" => "+e.StateString())
+		}
+	}
+	return info
+}
+
+// StatsInfo reports the query counters.
+func (d *Daemon) StatsInfo() *StatsInfo {
+	t := d.srv.Stats()
+	out := &StatsInfo{UptimeSeconds: d.Uptime().Seconds(), Stats: t, TCPConns: d.srv.TCPConns(),
+		Queries: map[string]uint64{}, DynAnswers: map[string]uint64{}}
+	for p := range dnsserver.NumProtos {
+		for q := range dnsserver.NumQtypes {
+			for r := range dnsserver.NumRcodes {
+				if n := t.QueryCount(p, q, r); n > 0 {
+					out.Queries[dnsserver.ProtoNames[p]+" "+dnsserver.QtypeNames[q]+" "+dnsserver.RcodeNames[r]] = n
+				}
+			}
+		}
+	}
+	for r := range dnsserver.NumDynReasons {
+		for slot := range dnsserver.MaxDCSlots {
+			if n := t.DynCount(r, slot); n > 0 {
+				out.DynAnswers[reasonName(r)+" "+d.slots.Name(slot)] = n
+			}
+		}
+	}
+	return out
+}
+
+func zoneInfos(st *State) []ZoneInfo {
+	out := []ZoneInfo{}
+	for _, z := range st.Zones.Zones() {
+		out = append(out, ZoneInfo{z.Name, z.Serial})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func newControlHandler(d *Daemon) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, d.Status())
+	})
+	mux.HandleFunc("GET /v1/states", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, d.State().States())
+	})
+	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, d.StatsInfo())
+	})
+	mux.HandleFunc("GET /v1/data", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, d.DataInfo())
+	})
+	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
+		if err := d.Reload(); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d.Status())
+	})
+	mux.HandleFunc("POST /v1/stage", func(w http.ResponseWriter, r *http.Request) {
+		var b Bundle
+		body := http.MaxBytesReader(w, r.Body, MaxBundleBytes/3*4+1<<20) // base64
+		if err := json.NewDecoder(body).Decode(&b); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		res, err := d.Stage(&b)
+		var conflict *ConflictError
+		switch {
+		case errors.As(err, &conflict):
+			writeError(w, http.StatusConflict, err)
+		case err != nil:
+			writeError(w, http.StatusUnprocessableEntity, err)
+		default:
+			writeJSON(w, http.StatusOK, res)
+		}
+	})
+	for _, op := range []struct {
+		path string
+		fn   func(string) error
+	}{{"POST /v1/commit", d.Commit}, {"POST /v1/abort", d.Abort}} {
+		mux.HandleFunc(op.path, func(w http.ResponseWriter, r *http.Request) {
+			var req idRequest
+			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
+				writeError(w, http.StatusBadRequest, err)
+				return
+			}
+			if err := op.fn(req.ID); err != nil {
+				code := http.StatusInternalServerError
+				if errors.Is(err, ErrNotStaged) {
+					code = http.StatusNotFound
+				}
+				writeError(w, code, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, d.Status())
+		})
+	}
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}

@@ -1,0 +1,272 @@
+package authdns
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sys/unix"
+)
+
+// listeners owns the control API (Unix socket and optional loopback TCP)
+// and the metrics endpoint, and moves them when a reload changes their
+// addresses: the new listener serves before the old one is shut down.
+type listeners struct {
+	d                  *Daemon
+	unix, tcp, metrics *httpListener
+	token              atomic.Pointer[[]byte]
+}
+
+type httpListener struct {
+	addr string
+	ln   net.Listener
+	srv  *http.Server
+	path string // Unix socket file to remove on close
+}
+
+func (l *listeners) apply(cfg *Config) error {
+	commit, err := l.prepare(cfg)
+	if err != nil {
+		return err
+	}
+	commit(true)
+	return nil
+}
+
+// prepare opens the listeners cfg needs that are not open yet. The
+// returned function either starts them and retires the ones they replace
+// (true) or closes them (false).
+func (l *listeners) prepare(cfg *Config) (func(bool), error) {
+	token, err := readToken(cfg)
+	if err != nil {
+		return nil, err
+	}
+	type change struct {
+		slot *(*httpListener)
+		next *httpListener
+	}
+	var changes []change
+	fail := func(err error) (func(bool), error) {
+		for _, c := range changes {
+			if c.next != nil {
+				c.next.close()
+			}
+		}
+		return nil, err
+	}
+	want := []struct {
+		slot *(*httpListener)
+		addr string
+		open func(string) (*httpListener, error)
+	}{
+		{&l.unix, cfg.Control, l.openUnix},
+		{&l.tcp, cfg.ControlTCP, l.openTCP},
+		{&l.metrics, cfg.Metrics, l.openMetrics},
+	}
+	for _, w := range want {
+		cur := *w.slot
+		if (cur == nil && w.addr == "") || (cur != nil && cur.addr == w.addr) {
+			continue
+		}
+		var next *httpListener
+		if w.addr != "" {
+			if next, err = w.open(w.addr); err != nil {
+				return fail(err)
+			}
+		}
+		changes = append(changes, change{w.slot, next})
+	}
+	return func(ok bool) {
+		if !ok {
+			fail(nil)
+			return
+		}
+		l.token.Store(&token)
+		for _, c := range changes {
+			old := *c.slot
+			if c.next != nil {
+				go c.next.srv.Serve(c.next.ln)
+			}
+			*c.slot = c.next
+			if old != nil {
+				// Graceful, in the background: the request that asked
+				// for this reload may be running on it.
+				go old.shutdown(5 * time.Second)
+			}
+		}
+	}, nil
+}
+
+func (l *listeners) closeAll() {
+	for _, h := range []*httpListener{l.unix, l.tcp, l.metrics} {
+		if h != nil {
+			h.close()
+		}
+	}
+}
+
+func (h *httpListener) close() {
+	if h.srv != nil {
+		h.srv.Close()
+	}
+	h.ln.Close()
+	if h.path != "" {
+		os.Remove(h.path)
+	}
+}
+
+func (h *httpListener) shutdown(d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	h.srv.Shutdown(ctx)
+	h.close()
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+}
+
+// openUnix creates the control socket with mode 0600 from the start: it is
+// bound under a temporary name, restricted, then renamed into place, so no
+// other user can connect in between. A live socket at path (another
+// authdns) is an error; a stale one is replaced.
+func (l *listeners) openUnix(path string) (*httpListener, error) {
+	if _, err := os.Lstat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("control %s: another process is listening on this socket", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("control %s: removing a stale socket: %w", path, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.Itoa(os.Getpid()))
+	os.Remove(tmp)
+	ln, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, fmt.Errorf("control %s: %w", path, err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("control %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("control %s: %w", path, err)
+	}
+	h := &httpListener{addr: path, path: path, ln: peerCredListener{ln.(*net.UnixListener), l.d}}
+	h.srv = newHTTPServer(newControlHandler(l.d))
+	return h, nil
+}
+
+// peerCredListener admits only clients running as the daemon's user or
+// root, on top of the socket's 0600 mode (which root ignores).
+type peerCredListener struct {
+	*net.UnixListener
+	d *Daemon
+}
+
+func (l peerCredListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.UnixListener.AcceptUnix()
+		if err != nil {
+			return nil, err
+		}
+		uid, err := peerUID(c)
+		if err == nil && (uid == 0 || uid == uint32(os.Getuid())) {
+			return c, nil
+		}
+		l.d.log.Warn("control: refused a client of another user", "uid", uid, "err", err)
+		c.Close()
+	}
+}
+
+func peerUID(c *net.UnixConn) (uint32, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return 0, err
+	}
+	if cerr != nil {
+		return 0, cerr
+	}
+	return cred.Uid, nil
+}
+
+func (l *listeners) openTCP(addr string) (*httpListener, error) {
+	if err := loopbackAddr(addr); err != nil {
+		return nil, fmt.Errorf("control_tcp: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("control_tcp: %w", err)
+	}
+	inner := newControlHandler(l.d)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := l.token.Load()
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == nil || len(*tok) == 0 || subtle.ConstantTimeCompare([]byte(got), *tok) != 1 {
+			l.d.log.Warn("control: refused a TCP client without a valid token", "client", r.RemoteAddr, "path", r.URL.Path)
+			writeError(w, http.StatusUnauthorized, errors.New("a valid bearer token is required"))
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	return &httpListener{addr: addr, ln: ln, srv: newHTTPServer(h)}, nil
+}
+
+func (l *listeners) openMetrics(addr string) (*httpListener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(l.d.reg, promhttp.HandlerOpts{}))
+	return &httpListener{addr: addr, ln: ln, srv: newHTTPServer(mux)}, nil
+}
+
+// readToken reads the TCP control token; it must not be readable by group
+// or others, and must not be empty.
+func readToken(cfg *Config) ([]byte, error) {
+	if cfg.ControlTCP == "" {
+		return nil, nil
+	}
+	info, err := os.Stat(cfg.ControlTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("control_token_file: %w", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("control_token_file %s: mode %v lets other users read the token; chmod 600 it", cfg.ControlTokenFile, info.Mode().Perm())
+	}
+	data, err := os.ReadFile(cfg.ControlTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("control_token_file: %w", err)
+	}
+	tok := []byte(strings.TrimSpace(string(data)))
+	if len(tok) < 16 {
+		return nil, fmt.Errorf("control_token_file %s: the token must be at least 16 characters", cfg.ControlTokenFile)
+	}
+	return tok, nil
+}

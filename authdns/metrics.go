@@ -1,0 +1,111 @@
+package authdns
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/geo"
+	"github.com/geotraffic/geotraffic/internal/version"
+)
+
+// collector turns the answer path's atomic counters into Prometheus series
+// at scrape time, so the answer path never touches a label.
+type collector struct {
+	d *Daemon
+
+	queries, edns, ecs, dropped, truncated, dyn        *prometheus.Desc
+	tcpConns, tcpAccepted, tcpRejected                 *prometheus.Desc
+	reloads, lastReload, serial, forced, forcedEntries *prometheus.Desc
+	info, uptime                                       *prometheus.Desc
+}
+
+func newCollector(d *Daemon) *collector {
+	n := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("authdns_"+name, help, labels, nil)
+	}
+	return &collector{
+		d:             d,
+		queries:       n("queries_total", "Answered queries by protocol, query type and response code.", "protocol", "qtype", "rcode"),
+		edns:          n("edns_queries_total", "Queries with an EDNS OPT record."),
+		ecs:           n("ecs_queries_total", "Queries with an EDNS Client Subnet option."),
+		dropped:       n("dropped_total", "Packets dropped without an answer (no header, or QR set)."),
+		truncated:     n("truncated_total", "UDP answers sent with TC=1."),
+		dyn:           n("dyn_answers_total", "DYNA/DYNC resolutions by reason and chosen data centre.", "reason", "dc"),
+		tcpConns:      n("tcp_connections", "Open TCP connections."),
+		tcpAccepted:   n("tcp_connections_accepted_total", "TCP connections accepted."),
+		tcpRejected:   n("tcp_connections_rejected_total", "TCP connections closed at once because max_tcp_clients was reached."),
+		reloads:       n("reloads_total", "Reloads and rollout commits by result.", "result"),
+		lastReload:    n("last_reload_timestamp_seconds", "Time of the last reload or commit by result.", "result"),
+		serial:        n("zone_serial", "SOA serial of each served zone.", "zone"),
+		forced:        n("admin_state_forced", "Forced admin_state entries now in force (1 per pattern).", "pattern", "state"),
+		forcedEntries: n("admin_state_entries", "Number of admin_state entries in force."),
+		info:          n("build_info", "Version and digests of what is served.", "version", "config_digest", "zones_digest", "data_digest", "admin_state_digest"),
+		uptime:        n("uptime_seconds", "Seconds since the daemon started serving."),
+	}
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.dyn, c.tcpConns,
+		c.tcpAccepted, c.tcpRejected, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	d := c.d
+	t := d.srv.Stats()
+	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	}
+	for p := range dnsserver.NumProtos {
+		for q := range dnsserver.NumQtypes {
+			for r := range dnsserver.NumRcodes {
+				// Zero series are left out: 300 mostly-empty
+				// combinations would drown the useful ones.
+				if v := t.QueryCount(p, q, r); v > 0 {
+					counter(c.queries, v, dnsserver.ProtoNames[p], dnsserver.QtypeNames[q], dnsserver.RcodeNames[r])
+				}
+			}
+		}
+	}
+	counter(c.edns, t.EDNS)
+	counter(c.ecs, t.ECS)
+	counter(c.dropped, t.Dropped)
+	counter(c.truncated, t.Truncated)
+	for r := range dnsserver.NumDynReasons {
+		for slot := range dnsserver.MaxDCSlots {
+			if v := t.DynCount(r, slot); v > 0 {
+				counter(c.dyn, v, reasonName(r), d.slots.Name(slot))
+			}
+		}
+	}
+	gauge(c.tcpConns, float64(d.srv.TCPConns()))
+	counter(c.tcpAccepted, t.TCPAccepted)
+	counter(c.tcpRejected, t.TCPRejected)
+	counter(c.reloads, d.reloadOK.Load(), "success")
+	counter(c.reloads, d.reloadFail.Load(), "failure")
+	gauge(c.lastReload, float64(d.lastReloadOK.Load())/1e9, "success")
+	gauge(c.lastReload, float64(d.lastReloadFail.Load())/1e9, "failure")
+	st := d.state.Load()
+	for _, z := range st.Zones.Zones() {
+		gauge(c.serial, float64(z.Serial), z.Name)
+	}
+	seen := map[string]bool{}
+	if st.Admin != nil {
+		for i := len(st.Admin.Entries) - 1; i >= 0; i-- { // the last line wins
+			e := st.Admin.Entries[i]
+			if !seen[e.Pattern] {
+				seen[e.Pattern] = true
+				gauge(c.forced, 1, e.Pattern, e.StateString())
+			}
+		}
+	}
+	gauge(c.forcedEntries, float64(st.Admin.Len()))
+	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(st.DataDigest), short(st.Admin.Digest))
+	gauge(c.uptime, d.Uptime().Seconds())
+}
+
+func reasonName(r int) string { return geo.Reason(r).String() }
