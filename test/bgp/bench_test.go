@@ -41,8 +41,6 @@ func report(b *testing.B, ds []time.Duration) {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(ds[len(ds)/2]), "ms-median-upper")
 	b.ReportMetric(ms(ds[len(ds)-1]), "ms-max-upper")
-	fmt.Printf("# %s: n=%d median <= %.1f ms, max <= %.1f ms (decision to BIRD removing the route, 1 ms resolution)\n",
-		b.Name(), len(ds), ms(ds[len(ds)/2]), ms(ds[len(ds)-1]))
 }
 
 // BenchmarkSetRoutesWithdrawToBird: a health decision (SetRoutes without
@@ -101,6 +99,61 @@ func BenchmarkStopWithdrawToBird(b *testing.B) {
 	}
 	report(b, ds)
 	slices.Sort(stops)
-	fmt.Printf("# %s: Stop() returned after median %.1f ms (withdrawals confirmed sent, Cease, sessions closed)\n",
-		b.Name(), float64(stops[len(stops)/2].Microseconds())/1000)
+	// Stop returns once the withdrawals are confirmed sent, the Cease is
+	// sent and the sessions are closed.
+	b.ReportMetric(float64(stops[len(stops)/2].Microseconds())/1000, "ms-stop-returns")
+}
+
+// The lvsd benchmarks run the real binary (--dry-run) against BIRD, like
+// the end-to-end tests.
+
+var lvsdTimeRE = regexp.MustCompile(`(?m)^time=(\S+) level=ERROR msg="\[web_\d+\] Monitoring instance ProxyFetch reports server \S+ \(enabled/up/pooled\) down`)
+
+// BenchmarkLvsdHealthDownToBird: the backend dies; the figure runs from
+// lvsd's monitor logging the server down (the health decision) to BIRD
+// removing the VIP (bgp-withdraw-on-down).
+func BenchmarkLvsdHealthDownToBird(b *testing.B) {
+	bird, port := twoDirectors(b)
+	be := startBackend(b)
+	p := startLvsd(b, 2, port, 0, be)
+	var ds []time.Duration
+	for i := 0; i < b.N; i++ {
+		waitBest(b, bird, vip4, "lvs1", 0)
+		seen := len(lvsdTimeRE.FindAllStringSubmatch(p.out.String(), -1))
+		t0 := time.Now()
+		be.kill()
+		var decided time.Time
+		Eventually(b, 30*time.Second, "lvsd to log the server down", func() (bool, string) {
+			m := lvsdTimeRE.FindAllStringSubmatch(p.out.String(), -1)
+			if len(m) <= seen {
+				return false, ""
+			}
+			var err error
+			decided, err = time.Parse(time.RFC3339Nano, m[seen][1])
+			return err == nil, fmt.Sprint(err)
+		})
+		if decided.Before(t0) { // clock granularity: the kill came first
+			decided = t0
+		}
+		ds = append(ds, removedAfter(b, bird, decided))
+		be.revive(b)
+	}
+	report(b, ds)
+}
+
+// BenchmarkLvsdSigtermToBird: SIGTERM to a running lvsd until BIRD
+// removes its VIP.
+func BenchmarkLvsdSigtermToBird(b *testing.B) {
+	bird, port := twoDirectors(b)
+	be := startBackend(b)
+	var ds []time.Duration
+	for i := 0; i < b.N; i++ {
+		p := startLvsd(b, 2, port, 0, be)
+		waitBest(b, bird, vip4, "lvs1", 0)
+		t0 := time.Now()
+		p.term(b)
+		ds = append(ds, removedAfter(b, bird, t0))
+		time.Sleep(5 * time.Millisecond)
+	}
+	report(b, ds)
 }

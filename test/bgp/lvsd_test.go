@@ -30,7 +30,7 @@ var (
 )
 
 // lvsdBinary builds cmd/lvsd once per test run.
-func lvsdBinary(t *testing.T) string {
+func lvsdBinary(t testing.TB) string {
 	t.Helper()
 	lvsdOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "lvsd-bgp-e2e-")
@@ -58,7 +58,7 @@ type backend struct {
 	srv  *http.Server
 }
 
-func startBackend(t *testing.T) *backend {
+func startBackend(t testing.TB) *backend {
 	t.Helper()
 	b := &backend{}
 	l, err := net.Listen("tcp", "127.0.0.11:0")
@@ -92,7 +92,7 @@ func (b *backend) kill() {
 	}
 }
 
-func (b *backend) revive(t *testing.T) {
+func (b *backend) revive(t testing.TB) {
 	t.Helper()
 	var l net.Listener
 	var err error
@@ -136,7 +136,7 @@ func (s *syncBuffer) String() string {
 
 // lvsdConf is the pybal.conf of director n (source 127.0.0.n, next hop
 // 10.0.0.n) with one service on VIP 10.2.2.1 and a ProxyFetch monitor.
-func lvsdConf(t *testing.T, n int, birdPort uint16, med int, be *backend, instrPort uint16) string {
+func lvsdConf(t testing.TB, n int, birdPort uint16, med int, be *backend, instrPort uint16) string {
 	dir := t.TempDir()
 	pool := filepath.Join(dir, "pool")
 	host, _, _ := net.SplitHostPort(be.addr)
@@ -177,7 +177,7 @@ proxyfetch.timeout = 0.5
 	return path
 }
 
-func startLvsd(t *testing.T, n int, birdPort uint16, med int, be *backend) *lvsdProc {
+func startLvsd(t testing.TB, n int, birdPort uint16, med int, be *backend) *lvsdProc {
 	t.Helper()
 	instrPort := FreePort(t)
 	conf := lvsdConf(t, n, birdPort, med, be, instrPort)
@@ -206,7 +206,7 @@ func startLvsd(t *testing.T, n int, birdPort uint16, med int, be *backend) *lvsd
 }
 
 // term sends SIGTERM and waits (bounded) for a clean exit.
-func (p *lvsdProc) term(t *testing.T) {
+func (p *lvsdProc) term(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -58,7 +58,7 @@ var (
 	vip6 = netip.MustParsePrefix("2001:db8:2::1/128")
 )
 
-func twoDirectors(t *testing.T) (*Bird, uint16) {
+func twoDirectors(t testing.TB) (*Bird, uint16) {
 	port := FreePort(t)
 	b := StartBird(t, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
 		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}, {"lvs2", "127.0.0.3", directorASN}}})
@@ -67,7 +67,7 @@ func twoDirectors(t *testing.T) (*Bird, uint16) {
 
 // waitBest waits until BIRD's best route for prefix comes from proto
 // (a BIRD protocol name) with the given MED.
-func waitBest(t *testing.T, b *Bird, prefix netip.Prefix, proto string, med int64) BirdRoute {
+func waitBest(t testing.TB, b *Bird, prefix netip.Prefix, proto string, med int64) BirdRoute {
 	t.Helper()
 	var best BirdRoute
 	Eventually(t, 30*time.Second, fmt.Sprintf("best route for %s from %s (MED %d)", prefix, proto, med), func() (bool, string) {
@@ -78,7 +78,7 @@ func waitBest(t *testing.T, b *Bird, prefix netip.Prefix, proto string, med int6
 	return best
 }
 
-func waitGone(t *testing.T, b *Bird, prefix netip.Prefix, proto string) {
+func waitGone(t testing.TB, b *Bird, prefix netip.Prefix, proto string) {
 	t.Helper()
 	Eventually(t, 30*time.Second, fmt.Sprintf("%s from %s to disappear", prefix, proto), func() (bool, string) {
 		rs, err := b.Routes()
