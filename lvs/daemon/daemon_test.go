@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -339,3 +340,82 @@ config = file://` + h.dir + `/a
 		t.Errorf("a was restarted or changed: %v vs %v", pools[0], aBefore)
 	}
 }
+
+func TestDaemonResolution(t *testing.T) {
+	var mu sync.Mutex
+	answers := map[string][]netip.Addr{"mw1.example": {netip.MustParseAddr("127.0.0.2")}}
+	lookup := func(_ context.Context, network, host string) ([]netip.Addr, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		a, ok := answers[host]
+		if !ok {
+			return nil, fmt.Errorf("lookup %s: no such host", host)
+		}
+		return a, nil
+	}
+	conf := `[global]
+pool-poll-interval = 0.02
+dns-refresh-interval = 0.05
+
+[a]
+protocol = tcp
+ip = 10.2.2.1
+port = 80
+scheduler = wrr
+config = file://DIR/a
+
+[e]
+protocol = tcp
+ip = 10.2.2.5
+port = 80
+scheduler = wrr
+config = etcd://conf1001/conftool/v1/pools/eqiad/appserver/apache2/
+`
+	h := &harness{dir: t.TempDir(), dir2: &fakeDirector{}}
+	h.conf = filepath.Join(h.dir, "pybal.conf")
+	writeFile(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
+	writeFile(t, filepath.Join(h.dir, "a"), line("mw1.example", 10, true)+line("mw2.example", 10, true))
+	var logBuf syncBuf
+	d, err := New(Options{ConfigPath: h.conf, Director: h.dir2, Lookup: lookup, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "mw1 pooled", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" })
+	waitFor(t, "retry log", func() bool {
+		return strings.Count(logBuf.String(), "Initialization failed for server mw2.example, not pooled, will retry") >= 2
+	})
+	if !strings.Contains(logBuf.String(), "etcd:// pools are not yet supported") {
+		t.Errorf("etcd not reported:\n%s", logBuf.String())
+	}
+	if got := h.dir2.dests("-t 10.2.2.5:80"); got != "" {
+		t.Errorf("etcd service reconciled: %q", got)
+	}
+	// mw2 starts resolving; mw1 moves.
+	mu.Lock()
+	answers["mw2.example"] = []netip.Addr{netip.MustParseAddr("127.0.0.3"), netip.MustParseAddr("::1")}
+	answers["mw1.example"] = []netip.Addr{netip.MustParseAddr("127.0.0.4")}
+	mu.Unlock()
+	waitFor(t, "re-resolution", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.3:80/10 127.0.0.4:80/10" })
+	// A DNS failure keeps the last address.
+	mu.Lock()
+	delete(answers, "mw1.example")
+	mu.Unlock()
+	waitFor(t, "re-resolve failure log", func() bool {
+		return strings.Contains(logBuf.String(), "Could not re-resolve server mw1.example, keeping address 127.0.0.4")
+	})
+	if got := h.dir2.dests("-t 10.2.2.1:80"); got != "127.0.0.3:80/10 127.0.0.4:80/10" {
+		t.Errorf("after DNS failure: %s", got)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -184,7 +184,7 @@ func TestRunCommand(t *testing.T) {
 		{"exit 3", []string{"command", script("fail", "echo broken >&2; exit 3")}, false, "failed with exit status 3"},
 		{"stderr logged", []string{"command", script("fail2", "echo broken >&2; exit 3")}, false, "Cmd stderr: broken"},
 		{"empty environment", []string{"command", script("env", `echo "vars=$(env | grep -v '^PWD=' | grep -v '^SHLVL=' | grep -v '^_=' | wc -l)"`)}, true, "Cmd stdout: vars=0"},
-		{"own session", []string{"command", script("sid", `[ "$(ps -o sid= -p $$ | tr -d ' ')" = "$$" ] && echo leader`)}, true, "Cmd stdout: leader"},
+		{"own session", []string{"command", script("sid", `[ "$(cut -d' ' -f6 /proc/$$/stat)" = "$$" ] && echo leader`)}, true, "Cmd stdout: leader"},
 		{"missing program", []string{"command", filepath.Join(dir, "nope")}, false, "no such file"},
 		{"timeout kills the group", []string{"command", script("hang", "sleep 30 & echo $! > "+pidFile+"; wait"), "timeout", "0.3"}, false, "timed out after 0.3"},
 	}
