@@ -1,0 +1,358 @@
+// Package rollout is authdns-update: it rolls a DNS data directory out to
+// every authoritative server or to none, with a two-phase stage/commit
+// protocol over each server's control API.
+package rollout
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/geotraffic/geotraffic/authdns"
+)
+
+// Options is one rollout.
+type Options struct {
+	Data       string   // the data directory to roll out
+	Servers    []string // control addresses
+	Config     string   // optional authdns.yaml for local validation settings
+	GeoIPDBDir string   // where relative geoip2_db paths resolve locally (default: Data)
+	Token      string   // bearer token for TCP control addresses
+	Yes        bool     // do not ask for confirmation
+	DiffOnly   bool     // stop after showing the diff
+	LockFile   string
+	// Time-outs: a status/diff call, the stage phase (each server loads
+	// the whole bundle), and the commit phase.
+	Timeout, StageTimeout, CommitTimeout time.Duration
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Log            *slog.Logger
+}
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1 // nothing changed anywhere
+	ExitUsage   = 2
+	ExitPartial = 3 // some servers committed, some did not
+)
+
+// result is one server's outcome.
+type result struct {
+	server       string
+	before       string
+	after        string
+	serials      string
+	outcome      string
+	stageID      string
+	staged, done bool
+	err          error
+}
+
+// Run performs the rollout and returns the exit status.
+func Run(ctx context.Context, o Options) int {
+	if o.Data == "" || len(o.Servers) == 0 {
+		fmt.Fprintln(o.Stderr, "authdns-update: --data and --servers (or --servers-file) are required")
+		return ExitUsage
+	}
+	unlock, err := lock(o.LockFile)
+	if err != nil {
+		fmt.Fprintln(o.Stderr, "authdns-update:", err)
+		return ExitFailed
+	}
+	defer unlock()
+
+	// 1. Local validation, and a clean work tree.
+	data, err := filepath.Abs(o.Data)
+	if err != nil {
+		fmt.Fprintln(o.Stderr, "authdns-update:", err)
+		return ExitUsage
+	}
+	st, err := validate(o, data)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "authdns-update: %s does not validate; nothing was changed:\n%v\n", data, err)
+		return ExitFailed
+	}
+	if err := cleanTree(data); err != nil {
+		fmt.Fprintf(o.Stderr, "authdns-update: %v; nothing was changed\n", err)
+		return ExitFailed
+	}
+	bundle, err := authdns.ReadBundle(data)
+	if err != nil {
+		fmt.Fprintln(o.Stderr, "authdns-update:", err)
+		return ExitFailed
+	}
+	digest := bundle.Digest()
+	files := bundle.Manifest()
+	zones := make([]authdns.ZoneInfo, 0)
+	for _, z := range st.Zones.Zones() {
+		zones = append(zones, authdns.ZoneInfo{Name: z.Name, Serial: z.Serial})
+	}
+	var admin []string
+	for _, e := range st.Admin.Entries {
+		admin = append(admin, e.Pattern+" => "+e.StateString())
+	}
+	fmt.Fprintf(o.Stdout, "%s validates: %d files, %d zones, data digest %s\n", data, len(files), len(zones), short(digest))
+
+	// 2. What each server serves now, and the diff.
+	results := make([]*result, len(o.Servers))
+	clients := make([]*authdns.Client, len(o.Servers))
+	infos := make([]*authdns.DataInfo, len(o.Servers))
+	for i, s := range o.Servers {
+		results[i] = &result{server: s, serials: serialList(zones)}
+		clients[i] = authdns.NewClient(s, o.Token, max(o.Timeout, o.StageTimeout, o.CommitTimeout))
+	}
+	parallel(len(o.Servers), func(i int) {
+		c, cancel := context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+		infos[i], results[i].err = clients[i].Data(c)
+	})
+	unreachable := false
+	for i, r := range results {
+		if r.err != nil {
+			unreachable = true
+			r.outcome = "unreachable: " + r.err.Error()
+			continue
+		}
+		r.before = infos[i].Digest
+		r.after = r.before
+		if infos[i].Data == "" {
+			r.err = errors.New("the server has no data directory (`data:` in authdns.yaml)")
+			r.outcome = "refused: " + r.err.Error()
+			unreachable = true
+		}
+	}
+	if unreachable {
+		fmt.Fprintln(o.Stderr, "authdns-update: not every server can take this rollout; nothing was changed")
+		table(o.Stdout, results)
+		return ExitFailed
+	}
+	changes := 0
+	for i, r := range results {
+		d := computeDiff(infos[i], files, zones, admin)
+		d.print(o.Stdout, r.server, r.before, digest)
+		if r.before != digest {
+			changes++
+		}
+	}
+	if o.DiffOnly {
+		return ExitOK
+	}
+	if changes == 0 {
+		fmt.Fprintln(o.Stdout, "every server already serves this data; nothing to do")
+		return ExitOK
+	}
+	if !o.Yes && !confirm(o, len(o.Servers)) {
+		fmt.Fprintln(o.Stderr, "authdns-update: not confirmed; nothing was changed")
+		return ExitFailed
+	}
+
+	// 3. Phase one: stage everywhere.
+	parallel(len(results), func(i int) {
+		c, cancel := context.WithTimeout(ctx, o.StageTimeout)
+		defer cancel()
+		res, err := clients[i].Stage(c, bundle)
+		if err != nil {
+			results[i].err = err
+			return
+		}
+		results[i].stageID, results[i].staged = res.ID, true
+	})
+	failed := 0
+	for _, r := range results {
+		if !r.staged {
+			failed++
+		}
+	}
+	if failed > 0 {
+		// Abort everywhere: staged servers by id, and the others too
+		// (a stage that timed out on our side may have succeeded there).
+		parallel(len(results), func(i int) {
+			r := results[i]
+			c, cancel := context.WithTimeout(ctx, o.Timeout)
+			defer cancel()
+			aerr := clients[i].Abort(c, r.stageID)
+			switch {
+			case r.staged && aerr != nil:
+				r.outcome = "staged, ABORT FAILED (expires on its own): " + aerr.Error()
+			case r.staged:
+				r.outcome = "aborted"
+			default:
+				r.outcome = "stage failed: " + oneLine(r.err)
+			}
+		})
+		fmt.Fprintf(o.Stderr, "authdns-update: %d of %d servers could not stage the bundle; aborted everywhere, nothing was changed\n", failed, len(results))
+		for _, r := range results {
+			if r.err != nil {
+				fmt.Fprintf(o.Stderr, "%s:\n%s\n", r.server, indent(r.err.Error()))
+			}
+		}
+		table(o.Stdout, results)
+		return ExitFailed
+	}
+
+	// 4. Phase two: commit everywhere.
+	parallel(len(results), func(i int) {
+		r := results[i]
+		c, cancel := context.WithTimeout(ctx, o.CommitTimeout)
+		defer cancel()
+		s, err := clients[i].Commit(c, r.stageID)
+		if err != nil {
+			r.err, r.outcome = err, "COMMIT FAILED: "+oneLine(err)
+			// Find out what it serves now, if it answers.
+			c2, cancel2 := context.WithTimeout(ctx, o.Timeout)
+			defer cancel2()
+			if s2, err2 := clients[i].Status(c2); err2 == nil {
+				r.after = s2.DataDigest
+			} else {
+				r.after = "unknown"
+			}
+			return
+		}
+		r.done, r.after, r.outcome = true, s.DataDigest, "committed"
+		r.serials = serialList(s.Zones)
+	})
+	var bad, good []string
+	for _, r := range results {
+		if r.done {
+			good = append(good, r.server)
+		} else {
+			bad = append(bad, r.server)
+		}
+	}
+	table(o.Stdout, results)
+	if len(bad) == 0 {
+		fmt.Fprintf(o.Stdout, "rolled out %s to %d servers\n", short(digest), len(good))
+		return ExitOK
+	}
+	fmt.Fprintf(o.Stderr, "\n!!! PARTIAL ROLLOUT: %d of %d servers committed %s, %d did NOT !!!\n", len(good), len(results), short(digest), len(bad))
+	fmt.Fprintf(o.Stderr, "!!! committed: %s\n!!! not committed: %s\n", strings.Join(good, ", "), strings.Join(bad, ", "))
+	fmt.Fprintf(o.Stderr, "!!! the servers now disagree. Retry the failed ones with:\n    authdns-update --data %s --servers %s --yes\n", shellQuote(data), shellQuote(strings.Join(bad, ",")))
+	return ExitPartial
+}
+
+func validate(o Options, data string) (*authdns.State, error) {
+	var base *authdns.Config
+	if o.Config != "" {
+		c, err := authdns.LoadConfig(o.Config)
+		if err != nil {
+			return nil, err
+		}
+		base = c
+		base.ControlTCP, base.ControlTokenFile = "", "" // server-local, not ours to check
+	} else {
+		base = &authdns.Config{File: filepath.Join(data, "(authdns-update)"), GeoIPDBDir: data}
+	}
+	if o.GeoIPDBDir != "" {
+		base.GeoIPDBDir = o.GeoIPDBDir
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return authdns.Check(base.WithData(data), log)
+}
+
+// cleanTree refuses a git work tree with uncommitted or untracked changes
+// under dir: what is rolled out must be what is committed.
+func cleanTree(dir string) error {
+	if _, err := exec.LookPath("git"); err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, ".git")); serr == nil {
+			return errors.New("git is not installed, so the work tree cannot be checked")
+		}
+		return nil
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "true" {
+		return nil // not a git work tree
+	}
+	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=all", "--", ".").Output()
+	if err != nil {
+		return fmt.Errorf("git status in %s: %w", dir, err)
+	}
+	if s := strings.TrimSpace(string(out)); s != "" {
+		return fmt.Errorf("%s has uncommitted or untracked changes; commit or remove them first:\n%s", dir, s)
+	}
+	return nil
+}
+
+func confirm(o Options, n int) bool {
+	fmt.Fprintf(o.Stdout, "Roll this out to %d servers? Type yes to continue: ", n)
+	line, _ := bufio.NewReader(o.Stdin).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+// lock takes an exclusive, non-blocking flock on path; the kernel drops it
+// if the process dies, so a crashed rollout never leaves a stale lock.
+func lock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		data, _ := os.ReadFile(path)
+		f.Close()
+		return nil, fmt.Errorf("another rollout is running (lock %s held by pid %s)", path, strings.TrimSpace(string(data)))
+	}
+	f.Truncate(0)
+	f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+	return func() { f.Truncate(0); f.Close() }, nil
+}
+
+func parallel(n int, fn func(int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(i) }()
+	}
+	wg.Wait()
+}
+
+func table(w io.Writer, rs []*result) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVER\tBEFORE\tAFTER\tZONE SERIALS\tRESULT")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.server, short(r.before), short(r.after), r.serials, r.outcome)
+	}
+	tw.Flush()
+}
+
+func serialList(zs []authdns.ZoneInfo) string {
+	var out []string
+	for _, z := range zs {
+		out = append(out, fmt.Sprintf("%s=%d", strings.TrimSuffix(z.Name, "."), z.Serial))
+	}
+	return strings.Join(out, ",")
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " (…)"
+	}
+	return s
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " '\"$`\\;&|<>()*?[]{}!#~") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
