@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func addrs(ss ...string) []netip.Addr {
@@ -110,5 +112,19 @@ func TestCheckRoutes(t *testing.T) {
 		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("CheckRoutes(%v) = %v, want %q", tc.routes, err, tc.want)
 		}
+	}
+}
+
+// TestNewTwiceOnOneRegistry: a speaker rebuilt in the same process reuses
+// the registered metrics instead of failing.
+func TestNewTwiceOnOneRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	for i := 0; i < 2; i++ {
+		if _, err := New(validConfig(), discardLogger(), reg); err != nil {
+			t.Fatalf("New #%d: %v", i+1, err)
+		}
+	}
+	if _, err := New(Config{}, discardLogger(), reg); err == nil || !strings.Contains(err.Error(), "bgp-local-asn") {
+		t.Errorf("New with an empty config: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package bgp
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,12 +34,36 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.enabled, m.established, m.announced, m.changes} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("bgp metrics: %w", err)
-		}
+	var err error
+	if m.enabled, err = register(reg, m.enabled); err != nil {
+		return nil, err
+	}
+	if m.established, err = register(reg, m.established); err != nil {
+		return nil, err
+	}
+	if m.announced, err = register(reg, m.announced); err != nil {
+		return nil, err
+	}
+	if m.changes, err = register(reg, m.changes); err != nil {
+		return nil, err
 	}
 	m.announced.WithLabelValues("ipv4")
 	m.announced.WithLabelValues("ipv6")
 	return m, nil
+}
+
+// register adopts an identical collector already on reg, so a speaker
+// rebuilt in the same process (a new Server) keeps its series.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	if err != nil {
+		return c, fmt.Errorf("bgp metrics: %w", err)
+	}
+	return c, nil
 }
