@@ -1,0 +1,106 @@
+package authdns
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestBundleValidate(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"zones/example.org", true},
+		{"admin_state", true},
+		{"/etc/passwd", false},
+		{"../x", false},
+		{"zones/../../x", false},
+		{"zones/.hidden", false},
+		{".git/config", false},
+		{"a//b", false},
+		{"", false},
+	} {
+		b := &Bundle{Files: []File{{Path: tc.path}}}
+		if err := b.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%q: err = %v, want ok=%v", tc.path, err, tc.ok)
+		}
+	}
+	dup := &Bundle{Files: []File{{Path: "a"}, {Path: "a"}}}
+	if dup.Validate() == nil {
+		t.Error("a repeated path was accepted")
+	}
+}
+
+func TestBundleReadSkipsDotfilesAndDigests(t *testing.T) {
+	dir := t.TempDir()
+	writeData(t, dir, 1, "")
+	os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "zones", ".example.com.swp"), []byte("x"), 0o644)
+	b, err := ReadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range b.Files {
+		paths = append(paths, f.Path)
+	}
+	want := []string{"admin_state", "geoip.yaml", "nets.yaml", "zones/example.com"}
+	if len(paths) != len(want) {
+		t.Fatalf("paths %v, want %v", paths, want)
+	}
+	for i := range want {
+		if paths[i] != want[i] {
+			t.Fatalf("paths %v, want %v", paths, want)
+		}
+	}
+	d1 := b.Digest()
+	b.Files[0].Data = []byte("site/x => DOWN\n")
+	if b.Digest() == d1 {
+		t.Error("the digest ignores content")
+	}
+}
+
+func TestBundleInstall(t *testing.T) {
+	root := t.TempDir()
+	live := filepath.Join(root, "live")
+	writeData(t, live, 1, "")
+	os.WriteFile(filepath.Join(live, "zones", "old.example"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(live, ".keep"), []byte("local"), 0o644)
+	liveInode := inode(t, live)
+
+	src := filepath.Join(root, "src")
+	writeData(t, src, 2, "")
+	b, _ := ReadBundle(src)
+	staged := filepath.Join(root, "staged")
+	if err := b.WriteDir(staged); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Install(staged, live); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ReadBundle(live)
+	if got.Digest() != b.Digest() {
+		t.Error("the live directory differs from the bundle after Install")
+	}
+	if _, err := os.Stat(filepath.Join(live, "zones", "old.example")); !os.IsNotExist(err) {
+		t.Error("a file not in the bundle was kept")
+	}
+	if _, err := os.Stat(filepath.Join(live, ".keep")); err != nil {
+		t.Error("a dotfile was removed")
+	}
+	if inode(t, live) != liveInode {
+		t.Error("the live directory was replaced: directory watches would die")
+	}
+}
+
+func inode(t *testing.T, p string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}

@@ -1,0 +1,98 @@
+package authdns
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestConfigKeys(t *testing.T) {
+	tests := []struct {
+		name, yaml, err string
+		check           func(*Config) string
+	}{
+		{"data sets zones, admin_state and geoip.yaml", "listen: [\"127.0.0.1:53\"]\ndata: d\n", "", func(c *Config) string {
+			if c.Zones != "/etc/x/d/zones" || c.AdminState != "/etc/x/d/admin_state" || c.GeoIPFile != "/etc/x/d/geoip.yaml" || c.GeoIPDBDir != "/etc/x" {
+				return "paths: " + c.Zones + " " + c.AdminState + " " + c.GeoIPFile + " " + c.GeoIPDBDir
+			}
+			return ""
+		}},
+		{"control defaults next to the file", "listen: [\"127.0.0.1:53\"]\nzones: z\n", "", func(c *Config) string {
+			if c.Control != "/etc/x/control.sock" {
+				return c.Control
+			}
+			return ""
+		}},
+		{"control off", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol: off\n", "", func(c *Config) string {
+			if c.Control != "" {
+				return c.Control
+			}
+			return ""
+		}},
+		{"zones with data", "listen: [\"127.0.0.1:53\"]\ndata: d\nzones: z\n", "/etc/x/authdns.yaml:3: zones: comes from the data directory", nil},
+		{"geoip with data", "listen: [\"127.0.0.1:53\"]\ndata: d\ngeoip: g.yaml\n", "/etc/x/authdns.yaml:3: geoip: comes from the data directory", nil},
+		{"non-loopback TCP control", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_token_file: t\n", "/etc/x/authdns.yaml:3: control_tcp: \"192.0.2.1:5380\" is not a loopback address", nil},
+		{"TCP control without a token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\n", "/etc/x/authdns.yaml:3: control_tcp: needs control_token_file", nil},
+		{"bad metrics address", "listen: [\"127.0.0.1:53\"]\nzones: z\nmetrics: nope\n", "/etc/x/authdns.yaml:3: metrics: want host:port", nil},
+		{"unknown key", "listen: [\"127.0.0.1:53\"]\nzones: z\nlog_format: json\n", "/etc/x/authdns.yaml:3: log_format: unknown key", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ParseConfig("/etc/x/authdns.yaml", []byte(tc.yaml))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tc.check(c); msg != "" {
+				t.Error(msg)
+			}
+			if len(c.Digest) != 64 {
+				t.Errorf("digest %q", c.Digest)
+			}
+		})
+	}
+}
+
+func TestCheckReportsEveryPart(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeData(t, data, 1, "broken IN A 999.1.1.1\n")
+	os.WriteFile(filepath.Join(data, "admin_state"), []byte("site/x => SIDEWAYS\n"), 0o644)
+	os.WriteFile(filepath.Join(data, "nets.yaml"), []byte("10.0.0.0/8: [dc2]\nnot-a-prefix: [dc1]\n"), 0o644)
+	cfg, err := ParseConfig(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:53\"]\ndata: data\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Check(cfg, quietLog())
+	if err == nil {
+		t.Fatal("Check accepted broken data")
+	}
+	for _, want := range []string{"data/admin_state:1:", "data/nets.yaml:2:", "data/zones/example.com:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestDataGeoIPDBDir(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeData(t, data, 1, "")
+	// A relative database path resolves against geoip_db_dir, not DIR.
+	geo := strings.Replace(geoYAML(), filepath.Join(repoRoot(), "config", "geoip", "default-city.mmdb"), "default-city.mmdb", 1)
+	os.WriteFile(filepath.Join(data, "geoip.yaml"), []byte(geo), 0o644)
+	cfg, _ := ParseConfig(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:53\"]\ndata: data\ngeoip_db_dir: "+filepath.Join(repoRoot(), "config", "geoip")+"\n"))
+	if _, err := Check(cfg, quietLog()); err != nil {
+		t.Fatalf("with geoip_db_dir: %v", err)
+	}
+	cfg.GeoIPDBDir = dir
+	if _, err := Check(cfg, quietLog()); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "default-city.mmdb")) {
+		t.Fatalf("without the database: %v", err)
+	}
+}
