@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,7 @@ func freePort(t *testing.T) uint16 {
 // testRouter is a passive gobgp speaker listening on 127.0.0.1:port.
 type testRouter struct {
 	s    *server.BgpServer
+	addr string
 	port uint16
 	mu   sync.Mutex
 	evs  []string // ordered "withdraw PREFIX", "update PREFIX", "down"
@@ -50,11 +52,18 @@ type testRouter struct {
 
 func startRouter(t *testing.T, asn uint32, port uint16) *testRouter {
 	t.Helper()
+	return startRouterAt(t, "127.0.0.1", asn, port)
+}
+
+// startRouterAt is a router on another loopback address (several routers
+// share one port, as a director's peers do).
+func startRouterAt(t *testing.T, addr string, asn uint32, port uint16) *testRouter {
+	t.Helper()
 	r := &testRouter{s: server.NewBgpServer(server.LoggerOption(newSlogAdapter(slog.New(slog.DiscardHandler)))), port: port}
 	go r.s.Serve()
 	ctx := context.Background()
 	if err := r.s.StartBgp(ctx, &api.StartBgpRequest{Global: &api.Global{
-		Asn: asn, RouterId: "10.255.0.1", ListenPort: int32(port), ListenAddresses: []string{"127.0.0.1"},
+		Asn: asn, RouterId: "10.255.0." + strconv.Itoa(int(netip.MustParseAddr(addr).As4()[3])), ListenPort: int32(port), ListenAddresses: []string{addr},
 	}}); err != nil {
 		t.Fatalf("start test router: %v", err)
 	}

@@ -234,3 +234,37 @@ func TestPeerASNEnforced(t *testing.T) {
 		t.Error("the session was established with a router of the wrong ASN")
 	}
 }
+
+// TestTwoRouters: every peer in bgp-peer-address gets the routes, and Stop
+// waits for the withdrawals to each of them.
+func TestTwoRouters(t *testing.T) {
+	port := freePort(t)
+	r1 := startRouterAt(t, "127.0.0.1", testRouterASN, port)
+	r2 := startRouterAt(t, "127.0.0.4", testRouterASN, port)
+	cfg := testConfig(port, t)
+	cfg.Peers = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.4")}
+	s, reg, _ := newSpeaker(t, cfg)
+	if err := s.SetRoutes(context.Background(), []Route{{Prefix: mustPrefix("10.6.6.6/32"), MED: 6}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]attrs{"10.6.6.6/32": {ASPath: []uint32{testLocalASN}, NextHop: "10.0.0.10", MED: 6}}
+	waitReceived(t, r1, want)
+	waitReceived(t, r2, want)
+	for _, p := range []string{"127.0.0.1", "127.0.0.4"} {
+		if got := gauge(t, reg, "pybal_bgp_session_established", "peer", p); got != 1 {
+			t.Errorf("session to %s: gauge %v", p, got)
+		}
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*testRouter{r1, r2} {
+		eventually(t, "session down", func() (bool, string) {
+			return slices.Contains(r.events(), "down"), fmt.Sprint(r.events())
+		})
+		evs := r.events()
+		if w := slices.Index(evs, "withdraw 10.6.6.6/32"); w < 0 || w > slices.Index(evs, "down") {
+			t.Errorf("router %s: withdraw not before the session closed: %v", r.addr, evs)
+		}
+	}
+}
