@@ -85,12 +85,12 @@ func FreePort(t testing.TB) uint16 {
 // `make test` installs it (mk/bgp.mk).
 func StartBird(t testing.TB, c BirdConfig) *Bird {
 	t.Helper()
-	bin, err := exec.LookPath("bird")
+	bin, err := sbin("bird")
 	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/bird"); serr != nil {
-			t.Fatalf("bird not installed (make test installs Debian's bird2): %v", err)
-		}
-		bin = "/usr/sbin/bird"
+		t.Fatal(err)
+	}
+	if _, err := sbin("birdc"); err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	b := &Bird{Config: c, Dir: dir, Socket: filepath.Join(dir, "bird.ctl"), done: make(chan error, 1)}
@@ -125,6 +125,18 @@ func StartBird(t testing.TB, c BirdConfig) *Bird {
 	return b
 }
 
+// sbin finds a BIRD binary on PATH or in /usr/sbin (not on every PATH).
+func sbin(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	p := "/usr/sbin/" + name
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%s not installed (make test installs Debian's bird2 via mk/bgp.mk): %w", name, err)
+	}
+	return p, nil
+}
+
 // Stop ends BIRD (SIGTERM, then SIGKILL after 5 s); idempotent.
 func (b *Bird) Stop() {
 	if b.stopped {
@@ -144,7 +156,11 @@ func (b *Bird) Stop() {
 func (b *Bird) Birdc(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "birdc", append([]string{"-s", b.Socket}, args...)...).CombinedOutput()
+	birdc, err := sbin("birdc")
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, birdc, append([]string{"-s", b.Socket}, args...)...).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("birdc %v: %w: %s", args, err, out)
 	}
