@@ -112,7 +112,7 @@ func Run(ctx context.Context, o Options) int {
 	clients := make([]*authdns.Client, len(o.Servers))
 	infos := make([]*authdns.DataInfo, len(o.Servers))
 	for i, s := range o.Servers {
-		results[i] = &result{server: s, serials: serialList(zones)}
+		results[i] = &result{server: s}
 		clients[i] = authdns.NewClient(s, o.Token, max(o.Timeout, o.StageTimeout, o.CommitTimeout))
 	}
 	parallel(len(o.Servers), func(i int) {
@@ -129,6 +129,7 @@ func Run(ctx context.Context, o Options) int {
 		}
 		r.before = infos[i].Digest
 		r.after = r.before
+		r.serials = serialList(infos[i].Zones)
 		if infos[i].Data == "" {
 			r.err = errors.New("the server has no data directory (`data:` in authdns.yaml)")
 			r.outcome = "refused: " + r.err.Error()

@@ -1,0 +1,224 @@
+// Package update_test runs real authdns servers on loopback and rolls data
+// out to them with the real authdns-update, checking answers with dig.
+package update_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "authdns-update-e2e")
+	if err != nil {
+		panic(err)
+	}
+	os.Chmod(dir, 0o755) // the permission test runs ctl as another user
+	binDir = dir
+	for _, cmd := range []string{"authdns", "authdns-update"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, cmd), "../../cmd/"+cmd)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", cmd+":", err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func bin(name string) string { return filepath.Join(binDir, name) }
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func mmdb() string { return filepath.Join(repoRoot(), "config", "geoip", "default-city.mmdb") }
+
+// makeData writes a data directory from the default configuration: zones,
+// geoip.yaml (database by absolute path), admin_state.
+func makeData(t *testing.T, dir string) {
+	t.Helper()
+	root := repoRoot()
+	copyTree(t, filepath.Join(root, "config", "zones"), filepath.Join(dir, "zones"))
+	geo, err := os.ReadFile(filepath.Join(root, "config", "geoip.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	geo = bytes.ReplaceAll(geo, []byte("geoip2_db: geoip/default-city.mmdb"), []byte("geoip2_db: "+mmdb()))
+	writeFile(t, filepath.Join(dir, "geoip.yaml"), string(geo))
+	writeFile(t, filepath.Join(dir, "admin_state"), "# forced states\n")
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// server is one running authdns with a data directory.
+type server struct {
+	t       *testing.T
+	dir     string
+	cmd     *exec.Cmd
+	addr    string // 127.0.0.1:port (UDP and TCP)
+	control string // socket path
+	mu      sync.Mutex
+	log     bytes.Buffer
+	done    chan struct{}
+}
+
+// startServer starts authdns in a fresh directory; extra is appended to
+// its authdns.yaml.
+func startServer(t *testing.T, extra string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	makeData(t, filepath.Join(dir, "data"))
+	writeFile(t, filepath.Join(dir, "authdns.yaml"), "listen: [\"127.0.0.1:0\"]\ndata: data\nudp_sockets: 2\n"+extra)
+	s := &server{t: t, dir: dir, control: filepath.Join(dir, "control.sock"), done: make(chan struct{})}
+	s.cmd = exec.Command(bin("authdns"), "--config", filepath.Join(dir, "authdns.yaml"))
+	stderr, _ := s.cmd.StderrPipe()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.stop)
+	ready := make(chan struct{})
+	re := regexp.MustCompile(`msg=listening udp=(\S+)`)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		var once sync.Once
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.log.WriteString(line + "\n")
+			if m := re.FindStringSubmatch(line); m != nil && s.addr == "" {
+				s.addr = m[1]
+			}
+			up := s.addr != "" && strings.Contains(line, "msg=serving")
+			s.mu.Unlock()
+			if up {
+				once.Do(func() { close(ready) })
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	go func() { s.cmd.Wait(); close(s.done) }()
+	select {
+	case <-ready:
+	case <-s.done:
+		t.Fatalf("authdns exited:\n%s", s.logs())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("authdns did not start:\n%s", s.logs())
+	}
+	return s
+}
+
+func (s *server) logs() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+func (s *server) stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// dig asks the server with the real dig and returns +short output.
+func (s *server) dig(args ...string) string {
+	s.t.Helper()
+	i := strings.LastIndex(s.addr, ":")
+	full := append([]string{"@" + s.addr[:i], "-p", s.addr[i+1:], "+time=2", "+tries=2", "+short"}, args...)
+	out, err := exec.Command("dig", full...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("dig %v: %v\n%s", full, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// run runs a binary and returns stdout, stderr and the exit status.
+func run(t *testing.T, stdin string, name string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin(name), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// gitRepo makes dir a git work tree with everything committed.
+func gitRepo(t *testing.T, dir string) {
+	t.Helper()
+	git(t, dir, "init", "-q")
+	gitCommit(t, dir, "initial")
+}
+
+func gitCommit(t *testing.T, dir, msg string) {
+	t.Helper()
+	git(t, dir, "add", "-A")
+	git(t, dir, "-c", "user.name=test", "-c", "user.email=test@example.org", "commit", "-q", "-m", msg)
+}
+
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
