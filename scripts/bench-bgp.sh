@@ -10,7 +10,7 @@
 cd "$(dirname "$0")/.." || exit 0
 N=${BGP_BENCH_N:-20}
 M=$(( (N + 1) / 2 ))
-echo "== bgp: withdraw latency to BIRD ($(bird --version 2>&1 | head -1), $(nproc) cores, $(uname -r))"
+echo "== bgp: withdraw latency to BIRD ($("$(command -v bird || echo /usr/sbin/bird)" --version 2>&1 | head -1), $(nproc) cores, $(uname -r))"
 {
 	go test -count=1 -run '^$' -bench '^Benchmark(SetRoutes|Stop)WithdrawToBird$' -benchtime "${N}x" ./test/bgp/ 2>&1
 	go test -count=1 -run '^$' -bench '^BenchmarkLvsd' -benchtime "${M}x" ./test/bgp/ 2>&1
