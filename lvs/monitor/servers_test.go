@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,9 +34,14 @@ func listenAgain(t *testing.T, network, addr string) net.Listener {
 }
 
 func TestProxyFetch(t *testing.T) {
-	var seen struct{ host, path string }
+	var seen struct {
+		sync.Mutex
+		host, path string
+	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Lock()
 		seen.host, seen.path = r.Host, r.URL.RequestURI()
+		seen.Unlock()
 		switch r.URL.Path {
 		case "/redirect":
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
@@ -90,6 +96,8 @@ func TestProxyFetch(t *testing.T) {
 	// the server's address.
 	r := start(t, "ProxyFetch", target(addr), "interval", "0.01", "url", `["http://en.wikipedia.org/wiki/Special:BlankPage"]`)
 	waitResult(t, r, 0)
+	seen.Lock()
+	defer seen.Unlock()
 	if seen.host != "en.wikipedia.org" || seen.path != "/wiki/Special:BlankPage" {
 		t.Errorf("request Host %q path %q", seen.host, seen.path)
 	}
@@ -144,6 +152,10 @@ func TestIdleConnection(t *testing.T) {
 	(<-conns).Close()
 	waitFor(t, "clean-close log", r, func() bool { return r.hasLog("closed cleanly") })
 	c2 := <-conns // the reconnection
+	waitFor(t, "reconnected", r, func() bool {
+		_, logs := r.snapshot()
+		return strings.Count(strings.Join(logs, "\n"), "Connection established") >= 2
+	})
 	if up, _ := r.last(); !up {
 		t.Fatalf("down after clean close\n%s", r.dump())
 	}
