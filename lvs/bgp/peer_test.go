@@ -263,7 +263,7 @@ func newSpeaker(t *testing.T, cfg Config) (*Server, *prometheus.Registry, *syncB
 	return s, reg, logs
 }
 
-// gauge reads one sample from reg; labels are name=value pairs.
+// gauge reads one gauge or counter sample from reg; labels are name=value pairs.
 func gauge(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -276,6 +276,9 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string, labels ...string
 		}
 		for _, m := range mf.GetMetric() {
 			if matchLabels(m, labels) {
+				if m.GetCounter() != nil {
+					return m.GetCounter().GetValue()
+				}
 				return m.GetGauge().GetValue()
 			}
 		}

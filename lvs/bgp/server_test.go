@@ -55,6 +55,15 @@ func TestAnnounceWithdrawStop(t *testing.T) {
 		t.Errorf("Status not JSON-able: %v", err)
 	}
 
+	// The same set again changes nothing.
+	announces := gauge(t, reg, "lvsd_bgp_route_changes_total", "action", "announce")
+	if err := s.SetRoutes(context.Background(), slices.Clone(routes)); err != nil {
+		t.Fatal(err)
+	}
+	if got := gauge(t, reg, "lvsd_bgp_route_changes_total", "action", "announce"); got != announces || announces != 3 {
+		t.Errorf("announce counter %v after repeating SetRoutes, want it to stay 3 (was %v)", got, announces)
+	}
+
 	// Drop one route, change another's MED: the router sees exactly that.
 	routes = []Route{{Prefix: mustPrefix("10.2.2.1/32"), MED: 100}, routes[2]}
 	if err := s.SetRoutes(context.Background(), routes); err != nil {
