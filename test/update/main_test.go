@@ -52,7 +52,7 @@ func mmdb() string { return filepath.Join(repoRoot(), "config", "geoip", "defaul
 
 // makeData writes a data directory from the default configuration: zones,
 // geoip.yaml (database by absolute path), admin_state.
-func makeData(t *testing.T, dir string) {
+func makeData(t testing.TB, dir string) {
 	t.Helper()
 	root := repoRoot()
 	copyTree(t, filepath.Join(root, "config", "zones"), filepath.Join(dir, "zones"))
@@ -65,7 +65,7 @@ func makeData(t *testing.T, dir string) {
 	writeFile(t, filepath.Join(dir, "admin_state"), "# forced states\n")
 }
 
-func writeFile(t *testing.T, p, content string) {
+func writeFile(t testing.TB, p, content string) {
 	t.Helper()
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -73,7 +73,7 @@ func writeFile(t *testing.T, p, content string) {
 	}
 }
 
-func copyTree(t *testing.T, src, dst string) {
+func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
@@ -97,7 +97,7 @@ func copyTree(t *testing.T, src, dst string) {
 
 // server is one running authdns with a data directory.
 type server struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	cmd     *exec.Cmd
 	addr    string // 127.0.0.1:port (UDP and TCP)
@@ -109,7 +109,7 @@ type server struct {
 
 // startServer starts authdns in a fresh directory; extra is appended to
 // its authdns.yaml.
-func startServer(t *testing.T, extra string) *server {
+func startServer(t testing.TB, extra string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	makeData(t, filepath.Join(dir, "data"))
