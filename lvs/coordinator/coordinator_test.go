@@ -268,3 +268,27 @@ func metricValue(t *testing.T, m prometheus.Metric) float64 {
 	}
 	return out.Gauge.GetValue()
 }
+
+// BenchmarkDownUpDesired measures one server going down and up again in a
+// 1000-server pool, with the desired IPVS state computed after each.
+func BenchmarkDownUpDesired(b *testing.B) {
+	c := New(Settings{Name: "s", DepoolThreshold: 0.5, Monitors: []string{"ProxyFetch"}, Port: 80}, slog.New(slog.DiscardHandler), nil, nil)
+	p := pool.Pool{}
+	for i := 0; i < 1000; i++ {
+		p[fmt.Sprintf("mw%04d", i)] = pool.Server{Enabled: true, Weight: 10}
+	}
+	c.UpdatePool(p)
+	for i := 0; i < 1000; i++ {
+		c.SetResolved(fmt.Sprintf("mw%04d", i), netip.AddrFrom4([4]byte{10, 64, byte(i >> 8), byte(i)}))
+	}
+	for b.Loop() {
+		c.MonitorResult("mw0500", "ProxyFetch", false, "x")
+		if len(c.Desired().Destinations) != 999 {
+			b.Fatal("not depooled")
+		}
+		c.MonitorResult("mw0500", "ProxyFetch", true, "")
+		if len(c.Desired().Destinations) != 1000 {
+			b.Fatal("not repooled")
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -211,5 +212,19 @@ func TestResolve(t *testing.T) {
 	// The real resolver resolves localhost via /etc/hosts.
 	if a, err := Resolve(ctx, nil, "localhost", v4, netip.Addr{}); err != nil || !a.IsLoopback() {
 		t.Errorf("localhost: %v %v", a, err)
+	}
+}
+
+func BenchmarkParseLegacy1000(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&sb, "{ 'host': 'mw%04d.eqiad.wmnet', 'weight': 10, 'enabled': True }\n", i)
+	}
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if p, bad := ParseLegacy(data); len(p) != 1000 || len(bad) != 0 {
+			b.Fatal("parse")
+		}
 	}
 }

@@ -58,7 +58,7 @@ type backend struct {
 	srv  *http.Server
 }
 
-func (b *backend) start(t *testing.T) {
+func (b *backend) start(t testing.TB) {
 	t.Helper()
 	var l net.Listener
 	var err error
@@ -82,7 +82,7 @@ func (b *backend) start(t *testing.T) {
 func (b *backend) kill() { b.srv.Close() }
 
 // freePort finds a port free on every given loopback address.
-func freePort(t *testing.T, ips ...string) string {
+func freePort(t testing.TB, ips ...string) string {
 	t.Helper()
 	for i := 0; i < 50; i++ {
 		l, err := net.Listen("tcp", ips[0]+":0")
@@ -112,7 +112,7 @@ func freePort(t *testing.T, ips ...string) string {
 	return ""
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
@@ -132,7 +132,7 @@ func poolLine(host string, weight int, enabled bool) string {
 }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	conf     string
 	port     string
@@ -216,7 +216,7 @@ proxyfetch.interval = 0.1
 proxyfetch.timeout = 1
 `
 
-func startEnv(t *testing.T) *env {
+func startEnv(t testing.TB) *env {
 	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
 	e := &env{t: t, dir: t.TempDir(), log: &syncBuf{}, backends: map[string]*backend{}}
 	e.port = freePort(t, ips...)
