@@ -12,6 +12,7 @@
 # Environment: AUTHDNS_BENCH_SECONDS (per query set, default 10),
 # AUTHDNS_BENCH_ECS_SECONDS (per ECS subnet, default 5),
 # AUTHDNS_BENCH_SAMPLES (admin_state samples, default 5),
+# AUTHDNS_BENCH_RATE (q/s of the equal-load runs, default 50000),
 # AUTHDNS_BENCH_PORT (first port tried, default 15301),
 # AUTHDNS_BIN (a prebuilt authdns; default: go build into a temp dir),
 # AUTHDNS_BENCH_GDNSD=0 to skip gdnsd.
@@ -23,6 +24,7 @@ SECS=${AUTHDNS_BENCH_SECONDS:-10}
 ECS_SECS=${AUTHDNS_BENCH_ECS_SECONDS:-5}
 SAMPLES=${AUTHDNS_BENCH_SAMPLES:-5}
 PORT0=${AUTHDNS_BENCH_PORT:-15301}
+RATE=${AUTHDNS_BENCH_RATE:-50000}
 WITH_GDNSD=${AUTHDNS_BENCH_GDNSD:-1}
 CLIENTS=4      # dnsperf sockets
 OUTSTANDING=100 # dnsperf queries in flight (more only adds socket-buffer losses)
@@ -210,6 +212,10 @@ run_server() { # run_server NAME PID PORT
 	for e in "${ECS_SETS[@]}"; do
 		perf "$name" "$pid" "$port" "ecs-${e%% *}" "$BENCH/dyna.txt" "$ECS_SECS" -E "8:${e##* }"
 	done
+	# The same offered load for both servers: CPU per query also depends
+	# on how busy a server is (batching, wake-ups), so compare at one rate.
+	perf "$name" "$pid" "$port" "static-A@${RATE}q/s" "$BENCH/static.txt" "$SECS" -Q "$RATE"
+	perf "$name" "$pid" "$port" "ecs-EU@${RATE}q/s" "$BENCH/dyna.txt" "$SECS" -Q "$RATE" -E "8:${ECS_SETS[0]##* }"
 }
 
 echo "-- dnsperf (${SECS}s per set, ${ECS_SECS}s per ECS subnet; server CPU from /proc/PID/stat, ${HZ} ticks/s)"
