@@ -41,6 +41,7 @@ const (
 	vipNAT4 = "192.0.2.10"
 	vipNAT6 = "2001:db8::10"
 	vipDR4  = "192.0.2.20"
+	vipLvsd = "192.0.2.30" // the service of the lvsd end-to-end test
 )
 
 var (
@@ -81,7 +82,7 @@ func buildLab() (*lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range []string{vipNAT4 + "/32", vipDR4 + "/32", vipNAT6 + "/128"} {
+	for _, a := range []string{vipNAT4 + "/32", vipDR4 + "/32", vipLvsd + "/32", vipNAT6 + "/128"} {
 		if err := addAddr(root, lo, a); err != nil {
 			return nil, err
 		}

@@ -50,8 +50,9 @@ fi
 kver=$(ls "$kroot/lib/modules")
 vmlinuz=$kroot/boot/vmlinuz-$kver
 
-# The test binary, static so it needs nothing from the initramfs.
+# The test binary and lvsd, static so they need nothing from the initramfs.
 CGO_ENABLED=0 go test -c -tags kernelvm -o "$cache/kernel.test" ./test/kernel
+CGO_ENABLED=0 go build -o "$cache/lvsd" ./cmd/lvsd
 
 # The initramfs.
 rm -rf "$stage"
@@ -59,6 +60,7 @@ mkdir -p "$stage"/{bin,proc,sys,dev,tmp,lib/modules}
 cp /bin/busybox "$stage/bin/busybox"
 cp test/kernel/init "$stage/init"
 cp "$cache/kernel.test" "$stage/kernel.test"
+cp "$cache/lvsd" "$stage/lvsd"
 printf '%s\n' "${KERNEL_TEST_ARGS:-}" > "$stage/args"
 : > "$stage/modules.list"
 # crc32c-intel needs SSE4.2; crc32c_generic is the fallback, so both go in.
