@@ -47,7 +47,7 @@ resources:
 
 // writeData makes a data directory: zones/example.com, geoip.yaml, a nets
 // file and admin_state.
-func writeData(t *testing.T, dir string, serial int, extra string) {
+func writeData(t testing.TB, dir string, serial int, extra string) {
 	t.Helper()
 	files := map[string]string{
 		"zones/example.com": zoneText(serial, "dyn IN DYNA geoip!r\n"+extra),

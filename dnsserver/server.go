@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -140,6 +141,15 @@ func reusePort(network, address string, c syscall.RawConn) error {
 // when set, is the address to bind instead of addr (to keep a port that 0
 // resolved when the socket count changes).
 func (s *Server) open(addr, bindTo string, n int) (*group, error) {
+	g, err := s.openOnce(addr, bindTo, n)
+	// Port 0: the free UDP port may be taken for TCP; try another.
+	for try := 0; err != nil && errors.Is(err, syscall.EADDRINUSE) && strings.HasSuffix(addr, ":0") && bindTo == "" && try < 20; try++ {
+		g, err = s.openOnce(addr, bindTo, n)
+	}
+	return g, err
+}
+
+func (s *Server) openOnce(addr, bindTo string, n int) (*group, error) {
 	lc := net.ListenConfig{Control: reusePort}
 	ctx := context.Background()
 	if bindTo == "" {

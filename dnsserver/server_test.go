@@ -90,9 +90,7 @@ func TestRebindOpensNewBeforeClosingOld(t *testing.T) {
 		t.Fatalf("after the socket count change: %v", err)
 	}
 	// A new address: served; the old one is closed.
-	ln, _ := net.ListenPacket("udp", "127.0.0.1:0") // reserve nothing: just find a free port
-	free := ln.LocalAddr().String()
-	ln.Close()
+	free := freeUDPTCP(t)
 	if err := s.Rebind(Config{Listen: []string{free}, UDPSockets: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,4 +113,24 @@ func TestRebindOpensNewBeforeClosingOld(t *testing.T) {
 	if st := s.Stats(); st.QueryCount(0, 0, 0) < 4 {
 		t.Errorf("counters of closed sockets were lost: %d", st.QueryCount(0, 0, 0))
 	}
+}
+
+// freeUDPTCP finds a loopback port free for both UDP and TCP.
+func freeUDPTCP(t *testing.T) string {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		pc, err := net.ListenPacket("udp", addr)
+		ln.Close()
+		if err == nil {
+			pc.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port")
+	return ""
 }
