@@ -397,3 +397,73 @@ func TestBadConfigAtStart(t *testing.T) {
 		t.Errorf("check: %v\n%s", err, out)
 	}
 }
+
+// TestBGPWiring runs lvsd --dry-run with bgp = yes (BGP runs for real in a
+// dry run) towards a peer that is not there: /bgp lists the peer and the
+// routes, and SIGTERM withdraws them before exiting. Sessions against a
+// real router are lvs/bgp's BIRD tests.
+func TestBGPWiring(t *testing.T) {
+	e := &env{t: t, dir: t.TempDir(), log: &syncBuf{}}
+	apiPort := freePort(t, "127.0.0.1")
+	peerPort, localPort := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
+	e.api = "http://127.0.0.1:" + apiPort
+	e.conf = filepath.Join(e.dir, "pybal.conf")
+	writeFile(t, e.conf, fmt.Sprintf(`[global]
+instrumentation = yes
+instrumentation_port = %s
+instrumentation_ips = ["127.0.0.1"]
+bgp = yes
+bgp-local-asn = 4200000001
+bgp-peer-address = 127.0.0.1
+bgp-peer-port = %s
+bgp-local-port = %s
+bgp-local-ips = ["127.0.0.1"]
+bgp-nexthop-ipv4 = 127.0.0.1
+bgp-med = 100
+
+[a]
+protocol = tcp
+ip = 10.2.2.1
+port = 80
+scheduler = rr
+config = file://%s/pool
+
+[b]
+protocol = tcp
+ip = 10.2.2.2
+port = 80
+scheduler = rr
+config = file://%s/pool
+bgp = no
+`, apiPort, peerPort, localPort, e.dir, e.dir))
+	writeFile(t, filepath.Join(e.dir, "pool"), poolLine("127.0.0.2", 10, true))
+	cmd := exec.Command(lvsdBin, "--config", e.conf, "--dry-run")
+	cmd.Stdout, cmd.Stderr = e.log, e.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	e.waitFor("/bgp", func() bool {
+		_, body := e.get("/bgp", true)
+		return strings.Contains(body, `"routes":[{"prefix":"10.2.2.1/32","med":100}]`) && strings.Contains(body, `"address":"127.0.0.1"`)
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit: %v\n%s", err, e.log.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit on SIGTERM")
+	}
+	if !strings.Contains(e.log.String(), "BGP withdraw") {
+		t.Errorf("no withdrawal logged\n%s", e.log.String())
+	}
+}
