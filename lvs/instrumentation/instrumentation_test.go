@@ -38,7 +38,7 @@ func (f *fakeState) IPVSStatus(context.Context) ([]ipvs.ServiceStatus, error) {
 
 type fakeAnn struct{}
 
-func (fakeAnn) Start(context.Context) error                   { return nil }
+func (fakeAnn) Start(context.Context) error                  { return nil }
 func (fakeAnn) SetRoutes(context.Context, []bgp.Route) error { return nil }
 func (fakeAnn) Routes() []bgp.Route {
 	return []bgp.Route{{Prefix: netip.MustParsePrefix("10.2.2.1/32"), MED: 100}}
