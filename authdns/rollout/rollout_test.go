@@ -1,0 +1,155 @@
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/geotraffic/geotraffic/authdns"
+)
+
+// fakeServer speaks the control API on a Unix socket. It is a unit-test
+// stand-in for failures a real server cannot be made to produce on cue
+// (a commit failing after the stage succeeded); test/update covers the
+// real daemon.
+type fakeServer struct {
+	sock                     string
+	failStage, failCommit    bool
+	staged, committed, abort atomic.Int32
+}
+
+func startFake(t *testing.T, f *fakeServer) {
+	t.Helper()
+	f.sock = filepath.Join(t.TempDir(), "c.sock")
+	ln, err := net.Listen("unix", f.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, code int, v any) {
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("GET /v1/data", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, authdns.DataInfo{Data: "/srv/data", Digest: "old", Zones: []authdns.ZoneInfo{{Name: "example.com.", Serial: 1}}})
+	})
+	mux.HandleFunc("POST /v1/stage", func(w http.ResponseWriter, r *http.Request) {
+		if f.failStage {
+			reply(w, 422, map[string]string{"error": "zones/example.com:3: bad"})
+			return
+		}
+		f.staged.Add(1)
+		reply(w, 200, authdns.StageResult{ID: "id1", Digest: "new"})
+	})
+	mux.HandleFunc("POST /v1/commit", func(w http.ResponseWriter, r *http.Request) {
+		if f.failCommit {
+			reply(w, 500, map[string]string{"error": "disk full"})
+			return
+		}
+		f.committed.Add(1)
+		reply(w, 200, authdns.Status{DataDigest: "new"})
+	})
+	mux.HandleFunc("POST /v1/abort", func(w http.ResponseWriter, r *http.Request) {
+		f.abort.Add(1)
+		reply(w, 200, map[string]string{})
+	})
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, authdns.Status{DataDigest: "old"})
+	})
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+func dataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "zones"), 0o755)
+	os.WriteFile(filepath.Join(dir, "zones", "example.com"), []byte("$TTL 300\n@ IN SOA ns1 h 2 1 1 1 1\n@ IN NS ns1\nns1 IN A 192.0.2.1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "admin_state"), []byte("site/x => DOWN\n"), 0o644)
+	return dir
+}
+
+func runWith(t *testing.T, fakes ...*fakeServer) (int, string, string) {
+	t.Helper()
+	var servers []string
+	for _, f := range fakes {
+		servers = append(servers, f.sock)
+	}
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), Options{
+		Data: dataDir(t), Servers: servers, Yes: true, LockFile: filepath.Join(t.TempDir(), "lock"),
+		Timeout: 5 * time.Second, StageTimeout: 5 * time.Second, CommitTimeout: 5 * time.Second,
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+	})
+	return code, out.String(), errb.String()
+}
+
+func TestPartialCommitIsLoudWithRetryCommand(t *testing.T) {
+	a, b, c := &fakeServer{}, &fakeServer{failCommit: true}, &fakeServer{}
+	for _, f := range []*fakeServer{a, b, c} {
+		startFake(t, f)
+	}
+	code, out, errOut := runWith(t, a, b, c)
+	if code != ExitPartial {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitPartial, out, errOut)
+	}
+	for _, want := range []string{"PARTIAL ROLLOUT: 2 of 3", "not committed: " + b.sock, "--servers " + b.sock + " --yes"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out, "COMMIT FAILED: disk full") || strings.Count(out, "committed") != 2 {
+		t.Errorf("table:\n%s", out)
+	}
+}
+
+func TestStageFailureAbortsEveryServer(t *testing.T) {
+	a, b, c := &fakeServer{}, &fakeServer{failStage: true}, &fakeServer{}
+	for _, f := range []*fakeServer{a, b, c} {
+		startFake(t, f)
+	}
+	code, out, errOut := runWith(t, a, b, c)
+	if code != ExitFailed {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for i, f := range []*fakeServer{a, b, c} {
+		if f.committed.Load() != 0 || f.abort.Load() != 1 {
+			t.Errorf("server %d: %d commits, %d aborts; want 0 and 1", i, f.committed.Load(), f.abort.Load())
+		}
+	}
+	if !strings.Contains(errOut, "zones/example.com:3: bad") {
+		t.Errorf("the stage error is not shown:\n%s", errOut)
+	}
+}
+
+func TestComputeDiff(t *testing.T) {
+	cur := &authdns.DataInfo{
+		Files:      []authdns.FileInfo{{Path: "zones/a.example", SHA256: "1"}, {Path: "zones/gone.example", SHA256: "2"}, {Path: "admin_state", SHA256: "3"}},
+		Zones:      []authdns.ZoneInfo{{Name: "a.example.", Serial: 5}, {Name: "gone.example.", Serial: 1}},
+		AdminState: []string{"site/x => DOWN", "site/y => DOWN"},
+	}
+	files := []authdns.FileInfo{{Path: "zones/a.example", SHA256: "9"}, {Path: "zones/new.example", SHA256: "4"}, {Path: "admin_state", SHA256: "3"}}
+	zones := []authdns.ZoneInfo{{Name: "a.example.", Serial: 5}, {Name: "new.example.", Serial: 1}}
+	d := computeDiff(cur, files, zones, []string{"site/y => DOWN", "site/z => UP"})
+	if strings.Join(d.Added, ",") != "zones/new.example" || strings.Join(d.Removed, ",") != "zones/gone.example" || strings.Join(d.Changed, ",") != "zones/a.example" {
+		t.Errorf("files: %+v", d)
+	}
+	if len(d.Serials) != 2 || d.Serials[0].Zone != "new.example." || d.Serials[1].Zone != "gone.example." || d.Serials[1].HasNew {
+		t.Errorf("serials: %+v", d.Serials)
+	}
+	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "a.example. changed but its serial did not increase") {
+		t.Errorf("warnings: %v", d.Warnings)
+	}
+	if strings.Join(d.AdminRemoved, ",") != "site/x => DOWN" || strings.Join(d.AdminAdded, ",") != "site/z => UP" {
+		t.Errorf("admin_state: -%v +%v", d.AdminRemoved, d.AdminAdded)
+	}
+}
