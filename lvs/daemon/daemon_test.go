@@ -364,6 +364,13 @@ port = 80
 scheduler = wrr
 config = file://DIR/a
 
+[v6]
+protocol = tcp
+ip = 2001:db8::1
+port = 443
+scheduler = wlc
+config = file://DIR/a
+
 [e]
 protocol = tcp
 ip = 10.2.2.5
@@ -400,6 +407,8 @@ config = etcd://conf1001/conftool/v1/pools/eqiad/appserver/apache2/
 	answers["mw1.example"] = []netip.Addr{netip.MustParseAddr("127.0.0.4")}
 	mu.Unlock()
 	waitFor(t, "re-resolution", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.3:80/10 127.0.0.4:80/10" })
+	// The IPv6 service uses each name's IPv6 address: mw1 has none.
+	waitFor(t, "IPv6 service", func() bool { return h.dir2.dests("-t [2001:db8::1]:443") == "::1:443/10" })
 	// A DNS failure keeps the last address.
 	mu.Lock()
 	delete(answers, "mw1.example")
