@@ -316,6 +316,15 @@ func (c *Config) parseGlobal(s *Section) error {
 		[]netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}); err != nil {
 		return err
 	}
+	if o, ok := s.Opts["instrumentation_ips"]; ok && len(g.InstrumentationIPs) == 0 {
+		// [""] (PyBal: Twisted's interface "") means every address: the
+		// dual-stack wildcard.
+		if l, _ := pylit.StringList(o.Value); len(l) > 0 {
+			g.InstrumentationIPs = []netip.Addr{netip.IPv6Unspecified()}
+		} else {
+			return o.Pos.Errorf("instrumentation_ips", "empty list")
+		}
+	}
 	if g.BGPWithdrawOnDown, err = r.boolean("bgp-withdraw-on-down", false); err != nil {
 		return err
 	}

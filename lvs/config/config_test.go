@@ -184,6 +184,16 @@ func TestINIDetails(t *testing.T) {
 	}
 }
 
+func TestInstrumentationAllAddresses(t *testing.T) {
+	c, err := Parse("f", []byte("[global]\ninstrumentation_ips = [\"\"]\n"))
+	if err != nil || len(c.Global.InstrumentationIPs) != 1 || !c.Global.InstrumentationIPs[0].IsUnspecified() {
+		t.Errorf("[\"\"]: %v %v", c, err)
+	}
+	if _, err := Parse("f", []byte("[global]\ninstrumentation_ips = []\n")); err == nil {
+		t.Error("empty list accepted")
+	}
+}
+
 func TestServiceEqual(t *testing.T) {
 	a, _ := Parse("f", []byte(good))
 	b, _ := Parse("g", []byte("\n\n"+good))
