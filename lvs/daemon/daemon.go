@@ -186,7 +186,8 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Unlock()
 	if len(desired) > 0 {
 		if _, err := d.director.Reconcile(ctx, desired); err != nil && ctx.Err() == nil {
-			d.log.Error("IPVS reconciliation failed (will retry)", "err", err)
+			d.log.Error("IPVS reconciliation failed, retrying in 1 s", "err", err)
+			time.AfterFunc(time.Second, d.kick)
 		}
 	}
 	if d.announcer != nil {
@@ -251,6 +252,11 @@ func (d *Daemon) Reload() error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.ctx == nil {
+		err := errors.New("reload before the daemon started; ignored")
+		d.log.Error(err.Error())
+		return err
+	}
 	old := d.loaded.Config
 	if fmt.Sprint(old.Global) != fmt.Sprint(l.Config.Global) {
 		d.log.Warn("[global] changes (instrumentation, BGP, intervals) take effect at the next restart")
