@@ -173,6 +173,9 @@ func (d *Daemon) Reload() error {
 }
 
 func (d *Daemon) reloadLocked() (*State, error) {
+	if d.listeners == nil {
+		return nil, errors.New("reload: the daemon is not started")
+	}
 	cfg, err := LoadConfig(d.path)
 	if err != nil {
 		return nil, err
