@@ -280,14 +280,31 @@ func cleanTree(dir string) error {
 	if err != nil || strings.TrimSpace(string(out)) != "true" {
 		return nil // not a git work tree
 	}
-	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=all", "--", ".").Output()
+	// --ignored too: an ignored file would still be rolled out.
+	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=all", "--ignored", "--", ".").Output()
 	if err != nil {
 		return fmt.Errorf("git status in %s: %w", dir, err)
 	}
-	if s := strings.TrimSpace(string(out)); s != "" {
-		return fmt.Errorf("%s has uncommitted or untracked changes; commit or remove them first:\n%s", dir, s)
+	var dirty []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if len(line) < 4 || hasDotComponent(line[3:]) {
+			continue // dotfiles are never part of the bundle
+		}
+		dirty = append(dirty, line)
+	}
+	if len(dirty) > 0 {
+		return fmt.Errorf("%s has uncommitted, untracked or ignored files that would be rolled out; commit or remove them first:\n%s", dir, strings.Join(dirty, "\n"))
 	}
 	return nil
+}
+
+func hasDotComponent(p string) bool {
+	for _, part := range strings.Split(strings.Trim(p, `"`), "/") {
+		if strings.HasPrefix(part, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 func confirm(o Options, n int) bool {

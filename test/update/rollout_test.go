@@ -208,7 +208,7 @@ func TestDirtyTreeRefused(t *testing.T) {
 	c := newCluster(t)
 	c.change(t, false) // modified, not committed
 	_, errOut, code := c.update(t, "--yes")
-	if code != 1 || !strings.Contains(errOut, "uncommitted or untracked") {
+	if code != 1 || !strings.Contains(errOut, "uncommitted, untracked or ignored") {
 		t.Fatalf("modified tree: exit %d\n%s", code, errOut)
 	}
 	gitCommit(t, c.src, "change")
@@ -216,6 +216,19 @@ func TestDirtyTreeRefused(t *testing.T) {
 	_, errOut, code = c.update(t, "--yes")
 	if code != 1 || !strings.Contains(errOut, "zones/new.example") {
 		t.Fatalf("untracked file: exit %d\n%s", code, errOut)
+	}
+	// An ignored file would be rolled out too: refused as well; a
+	// dotfile is never rolled out, so it is fine.
+	writeFile(t, filepath.Join(c.src, ".gitignore"), "*.example\n")
+	gitCommit(t, c.src, "ignore")
+	_, errOut, code = c.update(t, "--yes")
+	if code != 1 || !strings.Contains(errOut, "zones/new.example") {
+		t.Fatalf("ignored file: exit %d\n%s", code, errOut)
+	}
+	os.Remove(filepath.Join(c.src, "zones", "new.example"))
+	writeFile(t, filepath.Join(c.src, "zones", ".example.org.swp"), "x")
+	if out, errOut, code := c.update(t, "--yes"); code != 0 {
+		t.Fatalf("clean tree with an untracked dotfile: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
