@@ -172,6 +172,7 @@ fi
 declare -A US QPS
 SETS=() # query set names in run order, for the comparison
 # perf SERVER PID PORT SET FILE SECONDS [dnsperf args]: one bounded run.
+# A failed run prints why and records nothing; it never stops the script.
 perf() {
 	local server=$1 pid=$2 port=$3 set=$4 file=$5 secs=$6 t0 t1 out completed qps lost rcodes us
 	shift 6
@@ -204,23 +205,24 @@ ECS_SETS=(
 	"EU:2001:db8:100::/40 0002280020010db801"
 )
 
-run_server() { # run_server NAME PID PORT
-	local name=$1 pid=$2 port=$3 e
-	perf "$name" "$pid" "$port" "static-A" "$BENCH/static.txt" "$SECS"
-	perf "$name" "$pid" "$port" "nxdomain-nodata" "$BENCH/nx.txt" "$SECS"
-	perf "$name" "$pid" "$port" "dyna-source" "$BENCH/dyna.txt" "$SECS"
-	for e in "${ECS_SETS[@]}"; do
-		perf "$name" "$pid" "$port" "ecs-${e%% *}" "$BENCH/dyna.txt" "$ECS_SECS" -E "8:${e##* }"
-	done
-	# The same offered load for both servers: CPU per query also depends
-	# on how busy a server is (batching, wake-ups), so compare at one rate.
-	perf "$name" "$pid" "$port" "static-A@${RATE}q/s" "$BENCH/static.txt" "$SECS" -Q "$RATE"
-	perf "$name" "$pid" "$port" "ecs-EU@${RATE}q/s" "$BENCH/dyna.txt" "$SECS" -Q "$RATE" -E "8:${ECS_SETS[0]##* }"
+# both SET FILE SECONDS [dnsperf args]: the set against authdns, then at
+# once against gdnsd, so both see the same background load on the machine.
+both() {
+	perf authdns "$APID" "$APORT" "$@"
+	[ -z "$GPID" ] || perf gdnsd "$GPID" "$GPORT" "$@"
 }
 
 echo "-- dnsperf (${SECS}s per set, ${ECS_SECS}s per ECS subnet; server CPU from /proc/PID/stat, ${HZ} ticks/s)"
-run_server authdns "$APID" "$APORT"
-[ -n "$GPID" ] && run_server gdnsd "$GPID" "$GPORT"
+both "static-A" "$BENCH/static.txt" "$SECS"
+both "nxdomain-nodata" "$BENCH/nx.txt" "$SECS"
+both "dyna-source" "$BENCH/dyna.txt" "$SECS"
+for e in "${ECS_SETS[@]}"; do
+	both "ecs-${e%% *}" "$BENCH/dyna.txt" "$ECS_SECS" -E "8:${e##* }"
+done
+# The same offered load for both servers: CPU per query also depends on
+# how busy a server is (batching, wake-ups), so also compare at one rate.
+both "static-A@${RATE}q/s" "$BENCH/static.txt" "$SECS" -Q "$RATE"
+both "ecs-EU@${RATE}q/s" "$BENCH/dyna.txt" "$SECS" -Q "$RATE" -E "8:${ECS_SETS[0]##* }"
 
 if [ -n "$GPID" ]; then
 	echo "-- server CPU per answered query, authdns vs gdnsd (lower is better; target: authdns below gdnsd)"
