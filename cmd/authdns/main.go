@@ -146,6 +146,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func serve(config string, log *slog.Logger, stderr io.Writer) int {
+	// Take the signals before anything can announce readiness: a SIGHUP
+	// that arrives between "serving" and Notify would otherwise kill us.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	d, err := authdns.New(config, log, prometheus.NewRegistry())
 	if err != nil {
 		fmt.Fprintf(stderr, "authdns: %v\n", err)
@@ -157,8 +161,6 @@ func serve(config string, log *slog.Logger, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "authdns: %v\n", err)
 		return 1
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			log.Info("SIGHUP: reloading")
