@@ -43,7 +43,7 @@ func TestDefaultDBMatchesCSV(t *testing.T) {
 	}
 }
 
-// The examples docs/geo.md gives for `dig +subnet` on the default config.
+// The examples the README gives for `dig +subnet` on the default config.
 func TestDefaultConfig(t *testing.T) {
 	cfg, err := LoadConfigFile("../config/geoip.yaml")
 	if err != nil {
