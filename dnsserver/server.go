@@ -320,8 +320,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-func (s *Server) serveUDP(c *net.UDPConn, st *Stats) {
-	defer s.wg.Done()
+// serveUDPPortable is the one-packet-per-syscall loop, for platforms
+// without recvmmsg. It does not call wg.Done: its caller does.
+func (s *Server) serveUDPPortable(c *net.UDPConn, st *Stats) {
 	wk := newWorker(st)
 	buf := make([]byte, 65535)
 	out := make([]byte, 0, 65537)
