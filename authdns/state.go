@@ -197,3 +197,20 @@ func (c geoChecker) CheckDyn(plugin, res, dc string, dync bool) (any, error) {
 	}
 	return r, nil
 }
+
+// LoadState reads authdns.yaml, its admin_state and everything they name,
+// and builds the state the daemon would serve, without opening sockets.
+// It is what one-shot tools (`authdns states`, `trafficctl check`) need.
+func LoadState(path string, log *slog.Logger) (*State, error) {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	admin := adminstate.Empty("")
+	if cfg.AdminState != "" {
+		if admin, err = adminstate.Load(cfg.AdminState); err != nil {
+			return nil, err
+		}
+	}
+	return Build(cfg, admin, log)
+}

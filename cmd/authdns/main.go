@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/geo"
 	"github.com/geotraffic/geotraffic/internal/version"
@@ -180,20 +179,6 @@ func serve(config string, log *slog.Logger, stderr io.Writer) int {
 	return 0
 }
 
-func loadState(config string, log *slog.Logger) (*authdns.State, error) {
-	cfg, err := authdns.LoadConfig(config)
-	if err != nil {
-		return nil, err
-	}
-	admin := adminstate.Empty("")
-	if cfg.AdminState != "" {
-		if admin, err = adminstate.Load(cfg.AdminState); err != nil {
-			return nil, err
-		}
-	}
-	return authdns.Build(cfg, admin, log)
-}
-
 func checkconf(config string, log *slog.Logger, stdout, stderr io.Writer) int {
 	cfg, err := authdns.LoadConfig(config)
 	if err != nil {
@@ -210,7 +195,7 @@ func checkconf(config string, log *slog.Logger, stdout, stderr io.Writer) int {
 }
 
 func states(config string, log *slog.Logger, stdout, stderr io.Writer) int {
-	st, err := loadState(config, log)
+	st, err := authdns.LoadState(config, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

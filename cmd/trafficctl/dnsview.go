@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/routing"
 )
@@ -16,17 +15,7 @@ import (
 // (zones, GeoIP, admin_state) and reduces it to what `check` needs: the
 // sites GeoDNS knows and whether it sends anyone to each of them now.
 func loadDNSView(authdnsConfig string) (routing.DNSView, error) {
-	cfg, err := authdns.LoadConfig(authdnsConfig)
-	if err != nil {
-		return nil, err
-	}
-	admin := adminstate.Empty("")
-	if cfg.AdminState != "" {
-		if admin, err = adminstate.Load(cfg.AdminState); err != nil {
-			return nil, err
-		}
-	}
-	st, err := authdns.Build(cfg, admin, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := authdns.LoadState(authdnsConfig, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, err
 	}
