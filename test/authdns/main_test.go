@@ -5,7 +5,6 @@ package authdns_test
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -19,27 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/test/internal/testbin"
 	"github.com/miekg/dns"
 )
 
-var binary string
+var binDir string // where TestMain built authdns
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "authdns-e2e")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "authdns")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/authdns")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building authdns:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, &binDir, "authdns") }
 
 // server is one running authdns.
 type server struct {
@@ -81,7 +66,7 @@ udp_sockets: 2
 `
 	os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte(cfg), 0o644)
 	s := &server{t: t, dir: dir}
-	s.cmd = exec.Command(binary, "--config", filepath.Join(dir, "authdns.yaml"))
+	s.cmd = exec.Command(filepath.Join(binDir, "authdns"), "--config", filepath.Join(dir, "authdns.yaml"))
 	stderr, _ := s.cmd.StderrPipe()
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/test/internal/testbin"
 )
 
 // End to end: real lvsd binaries (--dry-run: in-memory IPVS, real monitors,
@@ -39,10 +41,7 @@ func lvsdBinary(t testing.TB) string {
 			return
 		}
 		lvsdPath = filepath.Join(dir, "lvsd")
-		out, err := exec.Command("go", "build", "-o", lvsdPath, "github.com/geotraffic/geotraffic/cmd/lvsd").CombinedOutput()
-		if err != nil {
-			lvsdErr = fmt.Errorf("go build ./cmd/lvsd: %v\n%s", err, out)
-		}
+		lvsdErr = testbin.Build(dir, "lvsd")
 	})
 	if lvsdErr != nil {
 		t.Fatal(lvsdErr)

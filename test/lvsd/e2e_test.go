@@ -21,26 +21,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/test/internal/testbin"
 )
 
 var lvsdBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lvsd-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lvsdBin = filepath.Join(dir, "lvsd")
-	build := exec.Command("go", "build", "-o", lvsdBin, "github.com/geotraffic/geotraffic/cmd/lvsd")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building lvsd:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	var dir string
+	testbin.MainThen(m, &dir, func() { lvsdBin = filepath.Join(dir, "lvsd") }, "lvsd")
 }
 
 // syncBuf collects the daemon's log.

@@ -6,44 +6,25 @@ package routinge2e
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/test/internal/testbin"
 )
 
 var trafficctl string // path of the binary built by TestMain
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "trafficctl-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	trafficctl = filepath.Join(dir, "trafficctl")
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(gobin, "build", "-ldflags", "-X github.com/geotraffic/geotraffic/internal/version.Version=e2e-test",
-		"-o", trafficctl, "github.com/geotraffic/geotraffic/cmd/trafficctl")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building trafficctl:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	var dir string
+	testbin.MainThen(m, &dir, func() { trafficctl = filepath.Join(dir, "trafficctl") }, "trafficctl")
 }
 
 // exampleConfig is the committed example, which the docs also use.

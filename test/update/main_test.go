@@ -5,7 +5,6 @@ package update_test
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -17,29 +16,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/test/internal/testbin"
 )
 
 var binDir string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "authdns-update-e2e")
-	if err != nil {
-		panic(err)
-	}
-	os.Chmod(dir, 0o755) // the permission test runs ctl as another user
-	binDir = dir
-	for _, cmd := range []string{"authdns", "authdns-update"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, cmd), "../../cmd/"+cmd)
-		build.Stdout, build.Stderr = os.Stdout, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building", cmd+":", err)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, &binDir, "authdns", "authdns-update") }
 
 func bin(name string) string { return filepath.Join(binDir, name) }
 
