@@ -102,10 +102,6 @@ func optsString(m map[string]map[string]Option) string {
 	return strings.Join(keys, "\n")
 }
 
-// Schedulers are the IPVS schedulers lvsd accepts (PyBal's plus mh).
-var schedulers = map[string]bool{"rr": true, "wrr": true, "lc": true, "wlc": true, "lblc": true,
-	"lblcr": true, "dh": true, "sh": true, "sed": true, "nq": true, "mh": true}
-
 // Load reads and validates a pybal.conf.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -512,7 +508,7 @@ func (c *Config) parseService(s *Section) (*Service, error) {
 		return nil, r.missing("scheduler")
 	}
 	svc.Scheduler = strings.ToLower(sched.Value)
-	if !schedulers[svc.Scheduler] {
+	if !ipvs.ValidScheduler(svc.Scheduler) {
 		return nil, sched.Pos.Errorf("scheduler", "unknown scheduler %q (want rr wrr lc wlc lblc lblcr dh sh sed nq mh)", sched.Value)
 	}
 	if svc.OnePacket, err = r.boolean("ops", false); err != nil {

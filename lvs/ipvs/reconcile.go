@@ -27,6 +27,10 @@ var schedulers = map[string]bool{
 	"dh": true, "sh": true, "sed": true, "nq": true, "mh": true,
 }
 
+// ValidScheduler reports whether lvsd can program scheduler name; pybal.conf
+// validation uses it too, so the two never disagree.
+func ValidScheduler(name string) bool { return schedulers[name] }
+
 // DefaultScheduler is used when a Service names none (ipvsadm's default).
 const DefaultScheduler = "wlc"
 
