@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
 	"github.com/miekg/dns"
 )
 
@@ -48,7 +49,7 @@ func startServer(t *testing.T) *server {
 	t.Helper()
 	dir := t.TempDir()
 	root := repoRoot()
-	copyTree(t, filepath.Join(root, "config", "zones"), filepath.Join(dir, "zones"))
+	testutil.CopyTree(t, filepath.Join(root, "config", "zones"), filepath.Join(dir, "zones"))
 	geoyaml, err := os.ReadFile(filepath.Join(root, "config", "geoip.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -136,28 +137,6 @@ func (s *server) waitLog(from int, want string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	s.t.Fatalf("log never said %q:\n%s", want, s.logs())
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // dig runs the real dig against the server.

@@ -1,7 +1,6 @@
 package bgptest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 // End to end: real lvsd binaries (--dry-run: in-memory IPVS, real monitors,
@@ -110,27 +110,10 @@ func (b *backend) revive(t testing.TB) {
 // lvsdProc is one running lvsd.
 type lvsdProc struct {
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *testutil.SyncBuffer
 	done   chan error
 	instr  string // instrumentation base URL
 	exited bool
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // lvsdConf is the pybal.conf of director n (source 127.0.0.n, next hop
@@ -180,7 +163,7 @@ func startLvsd(t testing.TB, n int, birdPort uint16, med int, be *backend) *lvsd
 	t.Helper()
 	instrPort := FreePort(t)
 	conf := lvsdConf(t, n, birdPort, med, be, instrPort)
-	p := &lvsdProc{out: &syncBuffer{}, done: make(chan error, 1), instr: fmt.Sprintf("http://127.0.0.%d:%d", n, instrPort)}
+	p := &lvsdProc{out: &testutil.SyncBuffer{}, done: make(chan error, 1), instr: fmt.Sprintf("http://127.0.0.%d:%d", n, instrPort)}
 	p.cmd = exec.Command(lvsdBinary(t), "--dry-run", "--config", conf)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

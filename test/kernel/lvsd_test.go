@@ -3,14 +3,12 @@
 package kernel
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	cfipvs "github.com/cloudflare/ipvs"
 
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 // The lvsd binary, built statically by run.sh into the initramfs.
@@ -134,7 +133,7 @@ func TestLvsdEndToEnd(t *testing.T) {
 // lvsdProc is a running lvsd with its log.
 type lvsdProc struct {
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testutil.SyncBuffer
 	done chan error
 }
 
@@ -143,7 +142,7 @@ func startLvsd(t *testing.T, conf string) *lvsdProc {
 	if _, err := os.Stat(lvsdBin); err != nil {
 		t.Fatalf("lvsd binary missing from the initramfs (run.sh builds it): %v", err)
 	}
-	p := &lvsdProc{cmd: exec.Command(lvsdBin, "--config", conf, "--no-bgp"), log: &syncBuffer{}, done: make(chan error, 1)}
+	p := &lvsdProc{cmd: exec.Command(lvsdBin, "--config", conf, "--no-bgp"), log: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	must(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()
@@ -227,21 +226,4 @@ func waitPooled(t *testing.T, c cfipvs.Client, k ipvs.ServiceKey, p *lvsdProc, n
 		}
 	}
 	t.Fatalf("IPVS never had exactly %v; last:%s\nlvsd log:\n%s", names, last, p.log.String())
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

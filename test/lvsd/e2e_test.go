@@ -6,7 +6,6 @@
 package lvsd_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,12 +16,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 var lvsdBin string
@@ -31,15 +30,6 @@ func TestMain(m *testing.M) {
 	var dir string
 	testbin.MainThen(m, &dir, func() { lvsdBin = filepath.Join(dir, "lvsd") }, "lvsd")
 }
-
-// syncBuf collects the daemon's log.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // backend is an HTTP real server on one loopback address that can be
 // killed and restarted on the same address.
@@ -127,7 +117,7 @@ type env struct {
 	conf     string
 	port     string
 	api      string
-	log      *syncBuf
+	log      *testutil.SyncBuffer
 	cmd      *exec.Cmd
 	exited   chan error
 	backends map[string]*backend
@@ -208,7 +198,7 @@ proxyfetch.timeout = 3
 
 func startEnv(t testing.TB) *env {
 	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
-	e := &env{t: t, dir: t.TempDir(), log: &syncBuf{}, backends: map[string]*backend{}}
+	e := &env{t: t, dir: t.TempDir(), log: &testutil.SyncBuffer{}, backends: map[string]*backend{}}
 	e.port = freePort(t, ips...)
 	apiPort := freePort(t, "127.0.0.1")
 	e.api = "http://127.0.0.1:" + apiPort
@@ -396,7 +386,7 @@ func TestBadConfigAtStart(t *testing.T) {
 // routes, and SIGTERM withdraws them before exiting. Sessions against a
 // real router are lvs/bgp's BIRD tests.
 func TestBGPWiring(t *testing.T) {
-	e := &env{t: t, dir: t.TempDir(), log: &syncBuf{}}
+	e := &env{t: t, dir: t.TempDir(), log: &testutil.SyncBuffer{}}
 	apiPort := freePort(t, "127.0.0.1")
 	peerPort, localPort := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
 	e.api = "http://127.0.0.1:" + apiPort

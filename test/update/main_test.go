@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 var binDir string
@@ -38,7 +39,7 @@ func mmdb() string { return filepath.Join(repoRoot(), "config", "geoip", "defaul
 func makeData(t testing.TB, dir string) {
 	t.Helper()
 	root := repoRoot()
-	copyTree(t, filepath.Join(root, "config", "zones"), filepath.Join(dir, "zones"))
+	testutil.CopyTree(t, filepath.Join(root, "config", "zones"), filepath.Join(dir, "zones"))
 	geo, err := os.ReadFile(filepath.Join(root, "config", "geoip.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -52,28 +53,6 @@ func writeFile(t testing.TB, p, content string) {
 	t.Helper()
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyTree(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,17 +1,16 @@
 package update_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/geotraffic/geotraffic/authdns"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 const eu = "192.0.2.0/24" // the default map sends it to esams, then drmrs
@@ -239,7 +238,7 @@ func TestConcurrentRolloutLocked(t *testing.T) {
 	// Hold the lock with a rollout that waits at the confirmation prompt.
 	cmd := exec.Command(bin("authdns-update"), "--data", c.src, "--servers", c.list(), "--lock", lock)
 	stdin, _ := cmd.StdinPipe()
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -253,22 +252,4 @@ func TestConcurrentRolloutLocked(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "another rollout is running") {
 		t.Fatalf("second rollout: exit %d\n%s", code, errOut)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
