@@ -60,6 +60,11 @@ func TestCountersByProtocolQtypeRcode(t *testing.T) {
 	if st.TCPAccepted != 1 {
 		t.Errorf("tcp accepted = %d, want 1", st.TCPAccepted)
 	}
+	// gdnsd-style totals are derived from the array across protocols and qtypes.
+	if st.NoError != 2 || st.NXDomain != 1 || st.Refused != 0 || st.FormErr != 0 {
+		t.Errorf("totals noerror=%d nxdomain=%d refused=%d formerr=%d, want 2 1 0 0",
+			st.NoError, st.NXDomain, st.Refused, st.FormErr)
+	}
 }
 
 func TestQtypeSlots(t *testing.T) {

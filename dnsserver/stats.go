@@ -58,12 +58,12 @@ func rcodeSlot(rc int) int {
 // its own Stats so counting never bounces a cache line between cores; the
 // Server sums them on read.
 type Stats struct {
-	NoError, NXDomain, Refused, NotImp, FormErr, BadVers, ServFail atomic.Uint64
-	EDNS, ECS, Truncated, Dropped, Dyn                             atomic.Uint64
-	UDP, TCP                                                       atomic.Uint64
-	TCPAccepted, TCPRejected                                       atomic.Uint64
+	EDNS, ECS, Truncated, Dropped, Dyn atomic.Uint64
+	UDP, TCP                           atomic.Uint64
+	TCPAccepted, TCPRejected           atomic.Uint64
 
-	// Queries by [protocol][qtype][rcode], flattened.
+	// Queries by [protocol][qtype][rcode], flattened. The per-rcode
+	// totals of StatsSnapshot are derived from it, so a query costs one add.
 	Queries [NumProtos * NumQtypes * NumRcodes]atomic.Uint64
 	// DynAnswers by [reason][DC slot], flattened: one per dynamic resolution.
 	DynAnswers [NumDynReasons * MaxDCSlots]atomic.Uint64
@@ -104,13 +104,6 @@ func (t *StatsSnapshot) DynCount(reason, slot int) uint64 {
 }
 
 func (s *Stats) addTo(t *StatsSnapshot) {
-	t.NoError += s.NoError.Load()
-	t.NXDomain += s.NXDomain.Load()
-	t.Refused += s.Refused.Load()
-	t.NotImp += s.NotImp.Load()
-	t.FormErr += s.FormErr.Load()
-	t.BadVers += s.BadVers.Load()
-	t.ServFail += s.ServFail.Load()
 	t.EDNS += s.EDNS.Load()
 	t.ECS += s.ECS.Load()
 	t.Truncated += s.Truncated.Load()
@@ -120,38 +113,22 @@ func (s *Stats) addTo(t *StatsSnapshot) {
 	t.TCP += s.TCP.Load()
 	t.TCPAccepted += s.TCPAccepted.Load()
 	t.TCPRejected += s.TCPRejected.Load()
+	byRcode := [NumRcodes]*uint64{&t.NoError, &t.FormErr, &t.ServFail, &t.NXDomain, &t.NotImp, &t.Refused, &t.BadVers, nil}
 	for i := range s.Queries {
-		t.Queries[i] += s.Queries[i].Load()
+		n := s.Queries[i].Load()
+		t.Queries[i] += n
+		if p := byRcode[i%NumRcodes]; p != nil {
+			*p += n
+		}
 	}
 	for i := range s.DynAnswers {
 		t.DynAnswers[i] += s.DynAnswers[i].Load()
 	}
 }
 
-// count records one answered query: its rcode in gdnsd's counters and in
-// the protocol × qtype × rcode array.
+// count records one answered query in the protocol × qtype × rcode array.
 func (s *Stats) count(proto int, qtype uint16, rcode int) {
-	s.countRcode(rcode)
 	s.Queries[(proto*NumQtypes+qtypeSlot(qtype))*NumRcodes+rcodeSlot(rcode)].Add(1)
-}
-
-func (s *Stats) countRcode(rcode int) {
-	switch rcode {
-	case 0:
-		s.NoError.Add(1)
-	case 1:
-		s.FormErr.Add(1)
-	case 2:
-		s.ServFail.Add(1)
-	case 3:
-		s.NXDomain.Add(1)
-	case 4:
-		s.NotImp.Add(1)
-	case 5:
-		s.Refused.Add(1)
-	case 16:
-		s.BadVers.Add(1)
-	}
 }
 
 func (s *Stats) countDyn(info *DynInfo) {
