@@ -3,9 +3,7 @@
 package authdns_test
 
 import (
-	"bufio"
 	"bytes"
-	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,8 +11,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,13 +25,11 @@ func TestMain(m *testing.M) { testbin.Main(m, &binDir, "authdns") }
 
 // server is one running authdns.
 type server struct {
+	*testutil.Daemon
 	t     *testing.T
 	dir   string
-	cmd   *exec.Cmd
 	addr  string // 127.0.0.1:port
 	addr6 string
-	mu    sync.Mutex
-	log   bytes.Buffer
 }
 
 func repoRoot() string {
@@ -67,76 +61,19 @@ udp_sockets: 2
 `
 	os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte(cfg), 0o644)
 	s := &server{t: t, dir: dir}
-	s.cmd = exec.Command(filepath.Join(binDir, "authdns"), "--config", filepath.Join(dir, "authdns.yaml"))
-	stderr, _ := s.cmd.StderrPipe()
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.stop)
-	ready := make(chan struct{})
 	re := regexp.MustCompile(`msg=listening udp=(\S+)`)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		var once sync.Once
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.log.WriteString(line + "\n")
-			if m := re.FindStringSubmatch(line); m != nil {
-				if strings.HasPrefix(m[1], "[") {
-					s.addr6 = m[1]
-				} else {
-					s.addr = m[1]
-				}
-			}
-			up := s.addr != "" && s.addr6 != "" && strings.Contains(s.log.String(), "msg=serving")
-			s.mu.Unlock()
-			if up {
-				once.Do(func() { close(ready) })
+	cmd := exec.Command(filepath.Join(binDir, "authdns"), "--config", filepath.Join(dir, "authdns.yaml"))
+	s.Daemon = testutil.StartDaemon(t, cmd, func(line string) bool {
+		if m := re.FindStringSubmatch(line); m != nil {
+			if strings.HasPrefix(m[1], "[") {
+				s.addr6 = m[1]
+			} else {
+				s.addr = m[1]
 			}
 		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("authdns did not start:\n%s", s.logs())
-	}
+		return s.addr != "" && s.addr6 != "" && strings.Contains(line, "msg=serving")
+	})
 	return s
-}
-
-func (s *server) logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
-}
-
-func (s *server) stop() {
-	if s.cmd.Process != nil {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill()
-		}
-	}
-}
-
-func (s *server) signal(sig os.Signal) { s.cmd.Process.Signal(sig) }
-
-// waitLog waits until the log contains want, after index from.
-func (s *server) waitLog(from int, want string) {
-	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if l := s.logs(); len(l) >= from && strings.Contains(l[from:], want) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	s.t.Fatalf("log never said %q:\n%s", want, s.logs())
 }
 
 // dig runs the real dig against the server.

@@ -85,19 +85,19 @@ func TestSIGHUPReloadUnderLoad(t *testing.T) {
 	// A good change: the new record and serial are served after SIGHUP.
 	good := strings.Replace(string(orig), "2026112101", "2026112102", 1) + "added IN A 192.0.2.123\n"
 	os.WriteFile(zone, []byte(good), 0o644)
-	mark := len(s.logs())
-	s.signal(syscall.SIGHUP)
-	s.waitLog(mark, "reload complete")
+	mark := len(s.Logs())
+	s.Signal(syscall.SIGHUP)
+	s.WaitLog(mark, "reload complete")
 	waitAnswer(t, s.addr, "added.example.org.", dns.TypeA, "", "192.0.2.123")
 
 	// A bad change: refused with file:line, the old data keeps serving.
 	bad := good + "broken IN A 999.1.1.1\n"
 	os.WriteFile(zone, []byte(bad), 0o644)
-	mark = len(s.logs())
-	s.signal(syscall.SIGHUP)
-	s.waitLog(mark, "reload failed")
-	if !strings.Contains(s.logs()[mark:], "zones/example.org:") {
-		t.Errorf("the reload error must name file:line:\n%s", s.logs()[mark:])
+	mark = len(s.Logs())
+	s.Signal(syscall.SIGHUP)
+	s.WaitLog(mark, "reload failed")
+	if !strings.Contains(s.Logs()[mark:], "zones/example.org:") {
+		t.Errorf("the reload error must name file:line:\n%s", s.Logs()[mark:])
 	}
 	waitAnswer(t, s.addr, "added.example.org.", dns.TypeA, "", "192.0.2.123")
 	l.finish(t)
@@ -139,9 +139,9 @@ func TestAdminStateFlipsAnswersUnderLoad(t *testing.T) {
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.224")
 
 	// A bad file is rejected whole: the previous states stay.
-	mark := len(s.logs())
+	mark := len(s.Logs())
 	writeAtomic(t, state, "site/esams => DOWN\nthis is not valid\n")
-	s.waitLog(mark, "admin_state:2:")
+	s.WaitLog(mark, "admin_state:2:")
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.224")
 
 	// Every DC down: the first answers (as gdnsd), so from drmrs back to esams.

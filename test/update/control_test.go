@@ -57,8 +57,8 @@ func TestControlSocketRefusesWithoutPermissionOrToken(t *testing.T) {
 	if code == 0 || strings.Contains(out, "data_digest") {
 		t.Fatalf("another user through a 0666 socket: exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(s.logs(), "refused a client of another user") {
-		t.Errorf("the refusal is not logged:\n%s", s.logs())
+	if !strings.Contains(s.Logs(), "refused a client of another user") {
+		t.Errorf("the refusal is not logged:\n%s", s.Logs())
 	}
 }
 

@@ -3,19 +3,14 @@
 package update_test
 
 import (
-	"bufio"
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
 	"github.com/geotraffic/geotraffic/test/internal/testutil"
@@ -59,14 +54,11 @@ func writeFile(t testing.TB, p, content string) {
 
 // server is one running authdns with a data directory.
 type server struct {
+	*testutil.Daemon
 	t       testing.TB
 	dir     string
-	cmd     *exec.Cmd
 	addr    string // 127.0.0.1:port (UDP and TCP)
 	control string // socket path
-	mu      sync.Mutex
-	log     bytes.Buffer
-	done    chan struct{}
 }
 
 // startServer starts authdns in a fresh directory; extra is appended to
@@ -76,63 +68,15 @@ func startServer(t testing.TB, extra string) *server {
 	dir := t.TempDir()
 	makeData(t, filepath.Join(dir, "data"))
 	writeFile(t, filepath.Join(dir, "authdns.yaml"), "listen: [\"127.0.0.1:0\"]\ndata: data\nudp_sockets: 2\n"+extra)
-	s := &server{t: t, dir: dir, control: filepath.Join(dir, "control.sock"), done: make(chan struct{})}
-	s.cmd = exec.Command(bin("authdns"), "--config", filepath.Join(dir, "authdns.yaml"))
-	stderr, _ := s.cmd.StderrPipe()
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.stop)
-	ready := make(chan struct{})
+	s := &server{t: t, dir: dir, control: filepath.Join(dir, "control.sock")}
 	re := regexp.MustCompile(`msg=listening udp=(\S+)`)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		var once sync.Once
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.log.WriteString(line + "\n")
-			if m := re.FindStringSubmatch(line); m != nil && s.addr == "" {
-				s.addr = m[1]
-			}
-			up := s.addr != "" && strings.Contains(line, "msg=serving")
-			s.mu.Unlock()
-			if up {
-				once.Do(func() { close(ready) })
-			}
+	s.Daemon = testutil.StartDaemon(t, exec.Command(bin("authdns"), "--config", filepath.Join(dir, "authdns.yaml")), func(line string) bool {
+		if m := re.FindStringSubmatch(line); m != nil && s.addr == "" {
+			s.addr = m[1]
 		}
-		io.Copy(io.Discard, stderr)
-	}()
-	go func() { s.cmd.Wait(); close(s.done) }()
-	select {
-	case <-ready:
-	case <-s.done:
-		t.Fatalf("authdns exited:\n%s", s.logs())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("authdns did not start:\n%s", s.logs())
-	}
+		return s.addr != "" && strings.Contains(line, "msg=serving")
+	})
 	return s
-}
-
-func (s *server) logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
-}
-
-func (s *server) stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
 }
 
 // dig asks the server with the real dig and returns +short output.

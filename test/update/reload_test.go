@@ -116,10 +116,10 @@ func TestReloadEvery100msLosesNoQuery(t *testing.T) {
 	if got := s.dig("example.org", "SOA"); !strings.Contains(got, fmt.Sprint(2026112200+reloads-1)) {
 		t.Errorf("the last reload is not served: %s", got)
 	}
-	if !strings.Contains(s.logs(), "msg=listening udp=[::1]:") {
-		t.Errorf("the added listen address was not opened:\n%s", s.logs())
+	if !strings.Contains(s.Logs(), "msg=listening udp=[::1]:") {
+		t.Errorf("the added listen address was not opened:\n%s", s.Logs())
 	}
-	if n := strings.Count(s.logs(), `msg="reload complete"`); n != reloads {
+	if n := strings.Count(s.Logs(), `msg="reload complete"`); n != reloads {
 		t.Errorf("%d reload log lines, want one per reload (%d)", n, reloads)
 	}
 }

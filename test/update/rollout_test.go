@@ -191,7 +191,7 @@ func TestStageFailureOnOneServerAbortsAll(t *testing.T) {
 func TestServerDownChangesNone(t *testing.T) {
 	c := newCluster(t)
 	before := c.digests(t)[:2]
-	c.servers[2].stop()
+	c.servers[2].Stop()
 	c.change(t, true)
 	out, errOut, code := c.update(t, "--yes")
 	if code != 1 || !strings.Contains(out, "unreachable") || !strings.Contains(errOut, "nothing was changed") {
