@@ -71,24 +71,38 @@ func (s *State) Len() int {
 
 // Load reads and parses path. A missing file is an empty state, as in gdnsd.
 func Load(path string) (*State, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// readFile reads path; a missing file reads as empty (nothing forced).
+func readFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Empty(path), nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("admin_state: %w", err)
 	}
-	return Parse(path, data)
+	return data, nil
+}
+
+// digest identifies file content: sha256 hex, "" for an empty or missing file.
+func digest(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Parse parses the bytes of an admin_state file named file. Any error rejects
 // the whole file; every bad line is reported as `file:line: reason`.
 func Parse(file string, data []byte) (*State, error) {
-	st := &State{File: file}
-	if len(data) > 0 {
-		sum := sha256.Sum256(data)
-		st.Digest = hex.EncodeToString(sum[:])
-	}
+	st := &State{File: file, Digest: digest(data)}
 	var errs []error
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"path/filepath"
 	"sync/atomic"
@@ -34,6 +35,9 @@ type Watcher struct {
 	onChange func(old, new *State)
 	onError  func(error)
 	cur      atomic.Pointer[State]
+
+	mu   sync.Mutex // serialises Reload
+	seen string     // digest of the bytes Reload last read, good or bad
 }
 
 // WatcherOption configures a Watcher.
@@ -66,6 +70,7 @@ func NewWatcher(path string, log *slog.Logger, opts ...WatcherOption) (*Watcher,
 		return nil, err
 	}
 	w.cur.Store(st)
+	w.seen = st.Digest
 	return w, nil
 }
 
@@ -77,7 +82,14 @@ func (w *Watcher) Path() string { return w.path }
 
 // Reload re-reads the file now. On error the current state is kept.
 func (w *Watcher) Reload() error {
-	st, err := Load(w.path)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	data, err := readFile(w.path)
+	var st *State
+	if err == nil {
+		w.seen = digest(data)
+		st, err = Parse(w.path, data)
+	}
 	if err != nil {
 		w.log.Error("admin_state: file had errors; all contents were ignored and current forced states are unaffected",
 			"file", w.path, "err", err)
@@ -100,6 +112,19 @@ func (w *Watcher) Reload() error {
 		w.onChange(old, st)
 	}
 	return nil
+}
+
+// changedOnDisk reports whether the file's bytes differ from what Reload
+// last read, so the poll neither re-parses an unchanged file nor reports
+// the same bad file again every tick.
+func (w *Watcher) changedOnDisk() bool {
+	data, err := readFile(w.path)
+	if err != nil {
+		return false // unreadable now; an event or a later tick will retry
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return digest(data) != w.seen
 }
 
 // Run watches until ctx ends.
@@ -148,19 +173,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 			fire = nil
 			_ = w.Reload()
 		case <-tick:
-			if changedOnDisk(w.path, w.cur.Load()) {
+			if w.changedOnDisk() {
 				_ = w.Reload()
 			}
 		}
 	}
-}
-
-func changedOnDisk(path string, cur *State) bool {
-	st, err := Load(path)
-	if err != nil {
-		return true // let Reload report it (once per poll)
-	}
-	return cur == nil || st.Digest != cur.Digest
 }
 
 // Diff describes how the forced entries changed, one line per pattern, in

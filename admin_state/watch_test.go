@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -68,4 +69,40 @@ func TestWatcherRenameWriteBadAndRemove(t *testing.T) {
 	// Removing the file clears forced states.
 	os.Remove(path)
 	waitFor(t, "removal to clear state", func() bool { return w.Current().Len() == 0 })
+}
+
+// A bad file left in place is reported when it appears, not again on every
+// poll tick (the old state stays in force throughout).
+func TestWatcherPollReportsABadFileOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "admin_state")
+	os.WriteFile(path, []byte("site/esams => DOWN\n"), 0o644)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var errs atomic.Int32
+	w, err := NewWatcher(path, log, WithPoll(10*time.Millisecond), OnError(func(error) { errs.Add(1) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	time.Sleep(50 * time.Millisecond)
+
+	// By rename: an in-place write can be caught truncated, which is a valid
+	// empty file, and this test is about the poll, not that race.
+	tmp := path + ".tmp"
+	os.WriteFile(tmp, []byte("not valid\n"), 0o644)
+	os.Rename(tmp, path)
+	waitFor(t, "the bad file to be reported", func() bool { return errs.Load() > 0 })
+	time.Sleep(200 * time.Millisecond) // 20 poll ticks
+	// One report per write event burst; re-reporting on each tick would give ~20.
+	if n := errs.Load(); n > 3 {
+		t.Fatalf("the same bad file was reported %d times", n)
+	}
+	if e, ok := w.Current().Lookup("site/esams"); !ok || !e.Down {
+		t.Fatal("the previous state must stay in force")
+	}
+	// A later good file is still picked up.
+	os.WriteFile(path, []byte("site/eqiad => DOWN\n"), 0o644)
+	waitFor(t, "the good file", func() bool { e, ok := w.Current().Lookup("site/eqiad"); return ok && e.Down })
 }
