@@ -1,6 +1,7 @@
 package zones
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/miekg/dns"
@@ -41,17 +42,14 @@ func (s *RRset) add(rr dns.RR, where string) error {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	rdata := append([]byte(nil), buf[hoff+10:off]...)
-	for i, existing := range s.RData {
-		if string(existing) == string(rdata) { // duplicate record: RFC 2181 §5 says ignore
-			_ = i
+	for _, existing := range s.RData {
+		if bytes.Equal(existing, rdata) { // duplicate record: RFC 2181 §5 says ignore
 			return nil
 		}
 	}
-	if len(s.rrs) > 0 && rr.Header().Ttl != s.TTL {
+	if len(s.rrs) > 0 {
 		// RFC 2181 §5.2: TTLs in an RRset must match; use the lowest.
-		if rr.Header().Ttl < s.TTL {
-			s.TTL = rr.Header().Ttl
-		}
+		s.TTL = min(s.TTL, rr.Header().Ttl)
 	}
 	s.RData = append(s.RData, rdata)
 	s.rrs = append(s.rrs, rr)
