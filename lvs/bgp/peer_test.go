@@ -209,6 +209,17 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Fatalf("timed out waiting for %s; last: %s", what, got)
 }
 
+// waitEstablished waits until the speaker's own session gauge for peer is 1.
+// Routes can reach the router before the speaker's watcher has seen its FSM
+// change, so a test that checks the gauge right after waitReceived races.
+func waitEstablished(t *testing.T, reg *prometheus.Registry, peer string) {
+	t.Helper()
+	eventually(t, "speaker to report the session to "+peer+" established", func() (bool, string) {
+		v := gauge(t, reg, "pybal_bgp_session_established", "peer", peer)
+		return v == 1, fmt.Sprint(v)
+	})
+}
+
 // syncBuf is a log sink the test can read while gobgp goroutines write.
 type syncBuf struct {
 	mu sync.Mutex

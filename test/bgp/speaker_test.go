@@ -240,7 +240,9 @@ func TestBirdRestart(t *testing.T) {
 	})
 	b2 := StartBird(t, b.Config)
 	waitBest(t, b2, vip4, "lvs1", 7)
-	if p := s.Peers(); len(p) != 1 || !p[0].Established || p[0].PeerASN != routerASN {
-		t.Errorf("Peers() = %+v", p)
-	}
+	// BIRD can hold the route before the speaker's watcher reports the FSM change.
+	Eventually(t, 30*time.Second, "the speaker to see the session up again", func() (bool, string) {
+		p := s.Peers()
+		return len(p) == 1 && p[0].Established && p[0].PeerASN == routerASN, fmt.Sprintf("%+v", p)
+	})
 }
