@@ -48,6 +48,11 @@ type Daemon struct {
 	// DefaultStageTimeout); set before Start.
 	StageTimeout time.Duration
 
+	// OnUDPReaders, when set (before Start), is called with the number of
+	// blocking UDP readers after Start and after every reload that rebinds
+	// the DNS sockets; cmd/authdns sizes GOMAXPROCS with it.
+	OnUDPReaders func(n int)
+
 	started                      time.Time
 	reloadOK, reloadFail         atomic.Uint64
 	lastReloadOK, lastReloadFail atomic.Int64 // unix nanoseconds
@@ -124,6 +129,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.srv.Start(); err != nil {
 		return err
 	}
+	d.udpReadersChanged()
 	d.listeners = &listeners{d: d}
 	if err := d.listeners.apply(st.Config); err != nil {
 		d.srv.Shutdown(context.Background())
@@ -211,6 +217,7 @@ func (d *Daemon) reloadLocked() (*State, error) {
 			commitListeners(false)
 			return nil, err
 		}
+		d.udpReadersChanged()
 	}
 	commitListeners(true)
 	d.swap(st)
@@ -223,6 +230,12 @@ func (d *Daemon) reloadLocked() (*State, error) {
 		d.runWatcher()
 	}
 	return st, nil
+}
+
+func (d *Daemon) udpReadersChanged() {
+	if d.OnUDPReaders != nil {
+		d.OnUDPReaders(d.srv.BlockingUDPReaders())
+	}
 }
 
 func (d *Daemon) swap(st *State) {

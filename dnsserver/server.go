@@ -55,9 +55,16 @@ type group struct {
 	addr    string // as configured
 	bound   string // host:port actually bound (port 0 resolved)
 	sockets int
-	udp     []*net.UDPConn
+	udp     []udpSocket
 	udpStat []*Stats
 	tcp     net.Listener
+}
+
+// udpSocket is one bound UDP socket; serveUDP (per platform) reads it
+// until Close.
+type udpSocket interface {
+	LocalAddr() net.Addr
+	Close() error
 }
 
 // New returns a server that will answer from snap once started.
@@ -107,6 +114,24 @@ func (s *Server) Stats() StatsSnapshot {
 	return t
 }
 
+// BlockingUDPReaders is the number of goroutines that serve UDP by
+// blocking in the kernel (one per UDP socket on Linux, none elsewhere).
+// Each can hold a scheduler P while it waits, so a process that wants its
+// other goroutines (TCP, control, metrics) to run promptly under UDP load
+// raises GOMAXPROCS by this much; cmd/authdns does.
+func (s *Server) BlockingUDPReaders() int {
+	if !udpReadersBlock {
+		return 0
+	}
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	n := 0
+	for _, g := range s.groups {
+		n += len(g.udp)
+	}
+	return n
+}
+
 // TCPConns is the number of open TCP connections.
 func (s *Server) TCPConns() int {
 	s.mu.Lock()
@@ -126,6 +151,7 @@ func (s *Server) Addrs() []net.Addr {
 	return out
 }
 
+// reusePort lets several sockets (and a restarted server) bind one address.
 func reusePort(network, address string, c syscall.RawConn) error {
 	var serr error
 	err := c.Control(func(fd uintptr) {
@@ -165,12 +191,11 @@ func (s *Server) openOnce(addr, bindTo string, n int) (*group, error) {
 	}
 	g := &group{addr: addr, sockets: n}
 	for i := 0; i < n; i++ {
-		pc, err := lc.ListenPacket(ctx, network, net.JoinHostPort(host, port))
+		uc, err := listenUDP(net.JoinHostPort(host, port))
 		if err != nil {
 			g.close()
 			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
 		}
-		uc := pc.(*net.UDPConn)
 		// Port 0 asks for a free port: the other sockets of this
 		// address, and TCP, share the one the first socket got.
 		port = strconv.Itoa(uc.LocalAddr().(*net.UDPAddr).Port)
@@ -317,26 +342,5 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		return ctx.Err()
-	}
-}
-
-// serveUDPPortable is the one-packet-per-syscall loop, for platforms
-// without recvmmsg. It does not call wg.Done: its caller does.
-func (s *Server) serveUDPPortable(c *net.UDPConn, st *Stats) {
-	wk := newWorker(st)
-	buf := make([]byte, 65535)
-	out := make([]byte, 0, 65537)
-	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		st.UDP.Add(1)
-		if resp := wk.answer(s.snap.Load(), buf[:n], from.Addr(), false, out); resp != nil {
-			c.WriteToUDPAddrPort(resp, from)
-		}
 	}
 }

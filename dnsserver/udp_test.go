@@ -1,6 +1,9 @@
 package dnsserver
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -85,5 +88,32 @@ func TestUDPOversizedQueryDropped(t *testing.T) {
 	r := new(dns.Msg)
 	if err := r.Unpack(buf[:m]); err != nil || len(r.Answer) != 2 {
 		t.Fatalf("reply %v %v", r, err)
+	}
+}
+
+// Shutdown must stop every UDP reader, even one blocked in the kernel on an
+// idle socket, and release the sockets: afterwards the port can be bound
+// again by a socket without SO_REUSEPORT.
+func TestShutdownReleasesIdleUDPSockets(t *testing.T) {
+	for _, listen := range []string{"127.0.0.1:0", "[::1]:0"} {
+		s := New(Config{Listen: []string{listen}, UDPSockets: 3}, testSnapshot(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		addr := s.Addrs()[0].(*net.UDPAddr)
+		if _, err := askUDP(addr.String(), "udp"); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := s.Shutdown(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: Shutdown: %v", listen, err)
+		}
+		c, err := net.ListenUDP("udp", addr)
+		if err != nil {
+			t.Fatalf("%s: port still held after Shutdown: %v", listen, err)
+		}
+		c.Close()
 	}
 }

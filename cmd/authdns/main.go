@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -154,6 +155,7 @@ func serve(config string, log *slog.Logger, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "authdns: %v\n", err)
 		return 1
 	}
+	d.OnUDPReaders = procsFor(log)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := d.Start(ctx); err != nil {
@@ -177,6 +179,26 @@ func serve(config string, log *slog.Logger, stderr io.Writer) int {
 		return 0
 	}
 	return 0
+}
+
+// procsFor returns the hook that keeps GOMAXPROCS at the runtime's own
+// choice plus one P per blocking UDP reader. A reader waiting in recvmmsg
+// can hold a P; with as many readers as Ps, TCP, control and metrics
+// goroutines waited for sysmon (about 10 ms) under UDP load. A GOMAXPROCS
+// set in the environment is the operator's choice and is left alone.
+func procsFor(log *slog.Logger) func(int) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return nil
+	}
+	base := runtime.GOMAXPROCS(0)
+	return func(readers int) {
+		if readers <= 0 {
+			return
+		}
+		if prev := runtime.GOMAXPROCS(base + readers); prev != base+readers {
+			log.Info("GOMAXPROCS raised for blocking UDP readers", "gomaxprocs", base+readers, "base", base, "udp_readers", readers)
+		}
+	}
 }
 
 func checkconf(config string, log *slog.Logger, stdout, stderr io.Writer) int {

@@ -2,6 +2,7 @@ package authdns_test
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,5 +115,26 @@ func TestDigSubnetEveryContinent(t *testing.T) {
 	// A malformed ECS option (bits past the prefix) is FORMERR.
 	if out := s.dig("+subnet=192.0.2.1/24", "www.example.org", "A"); !strings.Contains(out, "FORMERR") && !strings.Contains(out, "status: NOERROR") {
 		t.Errorf("unexpected: %s", out)
+	}
+}
+
+// Each UDP socket has a reader blocked in recvmmsg that can hold a scheduler
+// P; authdns adds one P per reader so TCP and the control API never wait
+// behind them. The default test config has 2 addresses × 2 sockets.
+func TestGOMAXPROCSCoversUDPReaders(t *testing.T) {
+	s := startServer(t)
+	logs := s.Logs()
+	m := regexp.MustCompile(`msg="GOMAXPROCS raised for blocking UDP readers" gomaxprocs=(\d+) base=(\d+) udp_readers=(\d+)`).FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("no GOMAXPROCS line in the log:\n%s", logs)
+	}
+	procs, _ := strconv.Atoi(m[1])
+	base, _ := strconv.Atoi(m[2])
+	if m[3] != "4" || procs != base+4 || base < 1 {
+		t.Errorf("GOMAXPROCS line %q: want udp_readers=4 and gomaxprocs=base+4", m[0])
+	}
+	// TCP still answers while every UDP reader sits in the kernel.
+	if r, err := ask(s.addr, "tcp", "static.example.org.", dns.TypeA, ""); err != nil || len(r.Answer) != 1 {
+		t.Fatalf("TCP: %v %v", r, err)
 	}
 }
