@@ -13,7 +13,7 @@ import (
 type collector struct {
 	d *Daemon
 
-	queries, edns, ecs, dropped, truncated, dyn        *prometheus.Desc
+	queries, edns, ecs, dropped, truncated, dyn, hits  *prometheus.Desc
 	tcpConns, tcpAccepted, tcpRejected                 *prometheus.Desc
 	reloads, lastReload, serial, forced, forcedEntries *prometheus.Desc
 	info, uptime                                       *prometheus.Desc
@@ -30,6 +30,7 @@ func newCollector(d *Daemon) *collector {
 		ecs:           n("ecs_queries_total", "Queries with an EDNS Client Subnet option."),
 		dropped:       n("dropped_total", "Packets dropped without an answer (no header, or QR set)."),
 		truncated:     n("truncated_total", "UDP answers sent with TC=1."),
+		hits:          n("answer_cache_hits_total", "UDP answers replayed from a socket's cache of static responses."),
 		dyn:           n("dyn_answers_total", "DYNA/DYNC resolutions by reason and chosen data centre.", "reason", "dc"),
 		tcpConns:      n("tcp_connections", "Open TCP connections."),
 		tcpAccepted:   n("tcp_connections_accepted_total", "TCP connections accepted."),
@@ -45,7 +46,7 @@ func newCollector(d *Daemon) *collector {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.dyn, c.tcpConns,
+	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.hits, c.dyn, c.tcpConns,
 		c.tcpAccepted, c.tcpRejected, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime} {
 		ch <- d
 	}
@@ -75,6 +76,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.ecs, t.ECS)
 	counter(c.dropped, t.Dropped)
 	counter(c.truncated, t.Truncated)
+	counter(c.hits, t.CacheHits)
 	for r := range dnsserver.NumDynReasons {
 		for slot := range dnsserver.MaxDCSlots {
 			if v := t.DynCount(r, slot); v > 0 {

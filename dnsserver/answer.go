@@ -15,8 +15,9 @@ type worker struct {
 	w     writer
 	dyn   dynCtx
 	stats *Stats
-	pkt   []byte // the query being answered
-	proto int    // 0 udp, 1 tcp, for the counters
+	cache *answerCache // nil: no caching (TCP workers)
+	pkt   []byte       // the query being answered
+	proto int          // 0 udp, 1 tcp, for the counters
 }
 
 func newWorker(stats *Stats) *worker {
@@ -109,6 +110,24 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 		return wk.errorReply(snap, flags, dns.RcodeRefused, tcp)
 	}
 
+	reserve := wk.optLen(snap, tcp)
+	var slot *cacheSlot
+	var key []byte
+	if wk.cache != nil {
+		slot, key = wk.cache.slotFor(snap, r, limit, reserve)
+		if slot.hit(key) {
+			st.CacheHits.Add(1)
+			st.count(wk.proto, r.qtype, int(slot.rcode))
+			if slot.truncated {
+				st.Truncated.Add(1)
+			}
+			wk.dyn = dynCtx{}
+			slot.replay(w, r, p[12:r.qend])
+			wk.writeOPT(snap, tcp, 0)
+			return w.buf
+		}
+	}
+
 	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}}
 	if r.ecs.present && r.ecs.srcBits > 0 {
 		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
@@ -127,7 +146,7 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 	w.header(r.id, flags, res.Rcode)
 	w.question(p[12:r.qend], r.qlen)
 	afterQ := w.len()
-	reserve := wk.optLen(snap, tcp)
+	truncated := false
 	if !w.section(res.Answer, 6) || !w.section(res.Authority, 8) || w.len()+reserve > limit {
 		// All or nothing for required data, as gdnsd: TC and no records.
 		w.truncate(afterQ)
@@ -135,8 +154,12 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 		binary.BigEndian.PutUint16(w.buf[8:], 0)
 		binary.BigEndian.PutUint16(w.buf[2:], binary.BigEndian.Uint16(w.buf[2:])|flagTC)
 		st.Truncated.Add(1)
+		truncated = true
 	} else {
 		w.additional(res.Additional, 10, reserve)
+	}
+	if slot != nil && !wk.dyn.used {
+		slot.store(key, w.buf, res.Rcode, truncated)
 	}
 	wk.writeOPT(snap, tcp, 0)
 	return w.buf

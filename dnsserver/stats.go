@@ -59,6 +59,7 @@ func rcodeSlot(rc int) int {
 // Server sums them on read.
 type Stats struct {
 	EDNS, ECS, Truncated, Dropped, Dyn atomic.Uint64
+	CacheHits                          atomic.Uint64 // answers replayed from a reader's answer cache
 	UDP, TCP                           atomic.Uint64
 	TCPAccepted, TCPRejected           atomic.Uint64
 
@@ -84,6 +85,7 @@ type StatsSnapshot struct {
 	Truncated   uint64 `json:"udp_tc"`
 	Dropped     uint64 `json:"dropped"`
 	Dyn         uint64 `json:"dynamic"`
+	CacheHits   uint64 `json:"cache_hits"`
 	UDP         uint64 `json:"udp_reqs"`
 	TCP         uint64 `json:"tcp_reqs"`
 	TCPAccepted uint64 `json:"tcp_conns_accepted"`
@@ -109,6 +111,7 @@ func (s *Stats) addTo(t *StatsSnapshot) {
 	t.Truncated += s.Truncated.Load()
 	t.Dropped += s.Dropped.Load()
 	t.Dyn += s.Dyn.Load()
+	t.CacheHits += s.CacheHits.Load()
 	t.UDP += s.UDP.Load()
 	t.TCP += s.TCP.Load()
 	t.TCPAccepted += s.TCPAccepted.Load()

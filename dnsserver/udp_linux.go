@@ -176,6 +176,7 @@ func (s *Server) serveUDP(sock udpSocket, st *Stats) {
 		return
 	}
 	wk := newWorker(st)
+	wk.cache = newAnswerCache()
 	b := newUDPBatchState()
 	for iter := 0; ; iter++ {
 		if iter%udpYieldEvery == 0 {

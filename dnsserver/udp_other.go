@@ -30,6 +30,7 @@ func (s *Server) serveUDP(sock udpSocket, st *Stats) {
 	defer s.wg.Done()
 	c := sock.(*net.UDPConn)
 	wk := newWorker(st)
+	wk.cache = newAnswerCache()
 	buf := make([]byte, 65535)
 	out := make([]byte, 0, 65537)
 	for {
