@@ -12,6 +12,21 @@ import (
 	"github.com/miekg/dns"
 )
 
+// oneZoneSnapshot serves one zone: a SOA, an NS and its address, then records.
+func oneZoneSnapshot(t *testing.T, origin, records string, nsid []byte) *Snapshot {
+	t.Helper()
+	dir := t.TempDir()
+	zone := "$TTL 300\n@ IN SOA ns1 hm 1 2 3 4 60\n@ IN NS ns1\nns1 IN A 192.0.2.1\n" + records
+	if err := os.WriteFile(filepath.Join(dir, origin), []byte(zone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := zones.LoadDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return (&Snapshot{Zones: set, NSID: nsid}).Prepare()
+}
+
 // variant shapes one query: everything a client may change around the same
 // question, which the cached reply must reflect exactly.
 type variant struct {
@@ -144,16 +159,7 @@ func TestCacheSkipsDynamicAnswers(t *testing.T) {
 // A new snapshot (a reload) must never be answered from the old one's cache.
 func TestCacheFollowsTheSnapshot(t *testing.T) {
 	load := func(addr string) *Snapshot {
-		dir := t.TempDir()
-		zone := "$TTL 300\n@ IN SOA ns1 hm 1 2 3 4 60\n@ IN NS ns1\nns1 IN A 192.0.2.1\nwww IN A " + addr + "\n"
-		if err := os.WriteFile(filepath.Join(dir, "reload.test"), []byte(zone), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		set, err := zones.LoadDir(dir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return (&Snapshot{Zones: set}).Prepare()
+		return oneZoneSnapshot(t, "reload.test", "www IN A "+addr+"\n", nil)
 	}
 	old, next := load("192.0.2.10"), load("192.0.2.20")
 	wk := newWorker(new(Stats))
@@ -204,17 +210,8 @@ func TestCacheDoesNotAllocate(t *testing.T) {
 // The OPT record's size (NSID, ECS) decides whether a reply near the UDP
 // limit fits, so a reply cached for one OPT size must not serve another.
 func TestCacheKeepsOPTSizesApart(t *testing.T) {
-	dir := t.TempDir()
 	txt := `"` + strings.Repeat("a", 255) + `" "` + strings.Repeat("b", 195) + `"`
-	zone := "$TTL 300\n@ IN SOA ns1 hm 1 2 3 4 60\n@ IN NS ns1\nns1 IN A 192.0.2.1\nedge IN TXT " + txt + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "example.org"), []byte(zone), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, err := zones.LoadDir(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap := (&Snapshot{Zones: set, NSID: []byte("ns-test")}).Prepare()
+	snap := oneZoneSnapshot(t, "example.org", "edge IN TXT "+txt+"\n", []byte("ns-test"))
 	small := variant{id: 1, edns: 512}             // OPT of 11 bytes: the reply fits
 	large := variant{id: 2, edns: 512, nsid: true} // OPT of 22 bytes: it does not
 	src := netip.MustParseAddr("192.0.2.1")
