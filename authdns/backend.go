@@ -46,6 +46,7 @@ func (b *geoBackend) Resolve(d *zones.Dyn, c *dnsserver.Client, out *zones.DynAn
 	out.TTL = d.ClampTTL(a.TTL, a.HasTTL)
 	info.Scope, info.DC, info.Reason, info.AllDown = a.Scope, a.DC, a.Reason.String(), a.AllDown
 	info.ReasonCode = uint8(a.Reason)
+	info.Net, info.UsedECS, info.SameForAll = a.Net, a.UsedECS, d.DC != ""
 	info.DCSlot = dnsserver.MaxDCSlots - 1
 	// A short scan, not a map: there are few DCs, their names are short,
 	// and most comparisons stop at the length.

@@ -68,6 +68,14 @@ type DynInfo struct {
 	// lookup, and names them for the metrics collector.
 	ReasonCode uint8
 	DCSlot     uint8
+	// Net and UsedECS let a UDP reader replay this answer to other
+	// clients: every client whose ECS address (UsedECS) or source address
+	// is in Net gets the same answer from this snapshot. SameForAll says
+	// the answer does not depend on the client at all (a pinned DC). With
+	// neither, the answer is never cached.
+	Net        netip.Prefix
+	UsedECS    bool
+	SameForAll bool
 }
 
 // DynBackend answers DYNA/DYNC records (the geo package through authdns).

@@ -52,10 +52,17 @@ type Answer struct {
 	CNAME  string
 	// Scope is the ECS scope in the query's family terms (IPv4 inside IPv6
 	// adds 96, or 16 for 6to4); 0 without ECS, for pins and ignore_ecs.
-	Scope  uint8
-	TTL    uint32 // min forced /TTL over the DCs visited, when HasTTL
-	HasTTL bool
-	Reason Reason
+	Scope uint8
+	// Net is every client address that gets this same answer (from this
+	// Geo and Forced): the merged map entry around the address used,
+	// which is the ECS address when UsedECS, else the source. It is the
+	// zero Prefix for a pin, which answers every client alike. Callers
+	// cache answers with it.
+	Net     netip.Prefix
+	UsedECS bool
+	TTL     uint32 // min forced /TTL over the DCs visited, when HasTTL
+	HasTTL  bool
+	Reason  Reason
 	// AllDown: every DC of the list was DOWN, so the first one answered.
 	AllDown bool
 }
@@ -95,6 +102,8 @@ func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h Healt
 	if useECS {
 		out.Scope = scope
 	}
+	out.UsedECS = useECS
+	out.Net, _ = addr.Prefix(int(scope))
 	li := m.leaves[leaf]
 	out.Reason = li.reason
 	list := r.lists[li.list]

@@ -272,3 +272,72 @@ func TestResolveDoesNotAllocate(t *testing.T) {
 		t.Errorf("unexpected answer %+v", a)
 	}
 }
+
+// Answer.Net promises that every address in it gets the same answer; the
+// DNS server replays cached answers on that promise. Check it by sampling
+// addresses inside Net for clients of every family and mapping.
+func TestAnswerNetHoldsForEveryAddressInIt(t *testing.T) {
+	g := scopeGeo(t)
+	r, _ := g.Resource("r")
+	q, _ := g.Resource("q")
+	src := netip.MustParseAddr("198.51.100.7")
+	ecs := func(a string) Client { return Client{Src: src, ECS: netip.MustParseAddr(a), ECSBits: 24, HasECS: true} }
+	clients := []Client{
+		ecs("192.0.2.0"), ecs("192.0.0.0"), ecs("192.0.2.128"), ecs("203.0.113.0"), ecs("::ffff:192.0.2.1"),
+		ecs("::ffff:0:c000:201"), ecs("64:ff9b::c000:281"), ecs("2001:0:4136:e378:8000:63bf:3fff:fdd2"),
+		ecs("2002:c000:281::1"), ecs("::c000:201"), ecs("2001:db8:1::"), ecs("2001:db8:2::"),
+		{Src: netip.MustParseAddr("192.0.2.130")}, {Src: netip.MustParseAddr("2001:db8:1::9")},
+	}
+	seed := uint64(1)
+	next := func() uint64 { seed = seed*6364136223846793005 + 1442695040888963407; return seed }
+	for _, res := range []*Resource{r, q} {
+		for _, c := range clients {
+			var a Answer
+			g.Resolve(res, "", c, nil, nil, &a)
+			used := c.Src
+			if a.UsedECS {
+				used = c.ECS
+			}
+			if !a.Net.IsValid() || !a.Net.Contains(used) {
+				t.Fatalf("%v: Net %v does not hold the address used (%v)", c, a.Net, used)
+			}
+			for range 200 {
+				b := used.As16()
+				if used.Is4() {
+					v4 := used.As4()
+					copy(b[12:], v4[:])
+				}
+				off := 0
+				if used.Is4() {
+					off = 96
+				}
+				for bit := off + a.Net.Bits(); bit < 128; bit++ {
+					if next()&1 == 1 {
+						b[bit/8] ^= 0x80 >> (bit % 8)
+					}
+				}
+				other := netip.AddrFrom16(b)
+				if used.Is4() {
+					other = other.Unmap()
+				}
+				c2 := c
+				if a.UsedECS {
+					c2.ECS = other
+				} else {
+					c2.Src = other
+				}
+				var a2 Answer
+				g.Resolve(res, "", c2, nil, nil, &a2)
+				if a2.DC != a.DC || a2.Reason != a.Reason || a2.Scope != a.Scope || a2.Net != a.Net {
+					t.Fatalf("%s in %v: dc=%s reason=%s scope=%d net=%v, but %s gets dc=%s reason=%s scope=%d net=%v",
+						other, a.Net, a2.DC, a2.Reason, a2.Scope, a2.Net, used, a.DC, a.Reason, a.Scope, a.Net)
+				}
+			}
+		}
+	}
+	var p Answer
+	g.Resolve(r, "b", ecs("192.0.2.0"), nil, nil, &p)
+	if p.Net.IsValid() {
+		t.Errorf("a pinned answer has Net %v, want none (same for every client)", p.Net)
+	}
+}
