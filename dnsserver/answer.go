@@ -29,7 +29,8 @@ func newWorker(stats *Stats) *worker {
 }
 
 // dynCtx adapts the snapshot's DynBackend to zones.DynResolver for one
-// query, and remembers the widest ECS scope any answer used.
+// query, and remembers the widest ECS scope any answer used and, for the
+// answer cache, which clients would get the same answers.
 type dynCtx struct {
 	backend DynBackend
 	stats   *Stats
@@ -37,6 +38,55 @@ type dynCtx struct {
 	info    DynInfo
 	scope   uint8
 	used    bool
+	valid   dynValidity
+}
+
+// dynValidity is what a cached dynamic reply needs to be replayed: the
+// source and ECS networks it holds for, and the DYNA counters to bump.
+type dynValidity struct {
+	cacheable      bool
+	srcNet, ecsNet netip.Prefix // zero: no condition on that address
+	counts         [maxDynCounts]dynCount
+	n              uint8
+}
+
+const maxDynCounts = 4 // resolutions per reply; more and it is not cached
+
+type dynCount struct{ reason, slot uint8 }
+
+// add narrows v to the clients that get info's answer too.
+func (v *dynValidity) add(info *DynInfo) {
+	if int(v.n) == maxDynCounts {
+		v.cacheable = false
+	} else {
+		v.counts[v.n] = dynCount{info.ReasonCode, info.DCSlot}
+		v.n++
+	}
+	switch {
+	case info.SameForAll:
+	case !info.Net.IsValid():
+		v.cacheable = false
+	case info.UsedECS:
+		v.ecsNet = narrower(v.ecsNet, info.Net)
+	default:
+		v.srcNet = narrower(v.srcNet, info.Net)
+	}
+}
+
+// narrower of two networks that hold the same address is the longer one.
+func narrower(a, b netip.Prefix) netip.Prefix {
+	if !a.IsValid() || b.Bits() > a.Bits() {
+		return b
+	}
+	return a
+}
+
+// holds reports whether client c gets the replies v was recorded for.
+func (v *dynValidity) holds(c *Client) bool {
+	if v.srcNet.IsValid() && !v.srcNet.Contains(c.Src) {
+		return false
+	}
+	return !v.ecsNet.IsValid() || (c.HasECS && v.ecsNet.Contains(c.ECS))
 }
 
 func (d *dynCtx) ResolveDyn(dyn *zones.Dyn, out *zones.DynAnswer) {
@@ -46,6 +96,7 @@ func (d *dynCtx) ResolveDyn(dyn *zones.Dyn, out *zones.DynAnswer) {
 	d.info = DynInfo{}
 	d.backend.Resolve(dyn, &d.client, out, &d.info)
 	d.used = true
+	d.valid.add(&d.info)
 	d.stats.countDyn(&d.info)
 	if d.info.Scope > d.scope {
 		d.scope = d.info.Scope
@@ -111,26 +162,23 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 	}
 
 	reserve := wk.optLen(snap, tcp)
-	var slot *cacheSlot
+	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}, valid: dynValidity{cacheable: true}}
+	if r.ecs.present && r.ecs.srcBits > 0 {
+		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
+	}
 	var key []byte
 	if wk.cache != nil {
-		slot, key = wk.cache.slotFor(snap, r, limit, reserve)
-		if slot.hit(key) {
+		var hit *cacheSlot
+		if hit, key = wk.cache.lookup(snap, r, &wk.dyn.client, limit, reserve); hit != nil {
 			st.CacheHits.Add(1)
-			st.count(wk.proto, r.qtype, int(slot.rcode))
-			if slot.truncated {
+			st.count(wk.proto, r.qtype, int(hit.rcode))
+			if hit.truncated {
 				st.Truncated.Add(1)
 			}
-			wk.dyn = dynCtx{}
-			slot.replay(w, r, p[12:r.qend])
+			hit.replay(w, r, p[12:r.qend], &wk.dyn, st)
 			wk.writeOPT(snap, tcp, 0)
 			return w.buf
 		}
-	}
-
-	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}}
-	if r.ecs.present && r.ecs.srcBits > 0 {
-		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
 	}
 	res := &wk.res
 	res.Reset()
@@ -158,8 +206,8 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 	} else {
 		w.additional(res.Additional, 10, reserve)
 	}
-	if slot != nil && !wk.dyn.used {
-		slot.store(key, w.buf, res.Rcode, truncated)
+	if wk.cache != nil {
+		wk.cache.store(key, &wk.dyn.client, w.buf, res.Rcode, truncated, &wk.dyn)
 	}
 	wk.writeOPT(snap, tcp, 0)
 	return w.buf

@@ -5,23 +5,31 @@ import (
 	"hash/maphash"
 )
 
-// answerCache keeps recent static responses of one UDP reader, packed, so a
-// repeated question costs a hash and a copy instead of a zone lookup and a
-// packing pass. It holds only what depends on the question and the
-// snapshot alone: a response that used a dynamic (DYNA/DYNC) record is
-// never stored, and the OPT record (ECS echo, NSID, DO) is written fresh for
-// every query. A new snapshot empties it. It is direct-mapped with fixed
-// slots, so a flood of distinct names overwrites slots and never allocates.
+// answerCache keeps recent packed replies of one UDP reader, so a repeated
+// question costs a hash and a copy instead of a zone lookup, a GeoIP lookup
+// and a packing pass. The OPT record (ECS echo, NSID, DO) is never stored:
+// it is written fresh for every query. A new snapshot (reload or
+// admin_state change) empties the cache.
+//
+// Static replies depend on the question alone and live in the slot of the
+// question's hash. A reply that used DYNA/DYNC records is stored with the
+// networks it holds for (geo reports them: every client in the same merged
+// map entry gets the same answer) and is replayed only to clients inside
+// them; it lives in a slot chosen by the question and the client's /16 (v4)
+// or /32 (v6), so clients of different regions asking the same name do not
+// keep evicting each other. Both kinds are direct-mapped with fixed slots:
+// a flood of new names or clients overwrites slots and never allocates.
 type answerCache struct {
 	snap  *Snapshot
 	seed  maphash.Seed
 	slots [cacheSlots]cacheSlot
 	key   [cacheKeyMax]byte
+	dkey  [cacheKeyMax + 17]byte
 }
 
 const (
 	cacheSlots   = 1024 // a power of two
-	cacheKeyMax  = 255 + 8
+	cacheKeyMax  = 255 + 9
 	cacheBodyMax = 512
 )
 
@@ -30,16 +38,21 @@ type cacheSlot struct {
 	bodyLen   uint16
 	rcode     uint8
 	truncated bool
+	dyn       bool
+	scope     uint8 // ECS scope of a dynamic reply
+	valid     dynValidity
 	key       [cacheKeyMax]byte
 	body      [cacheBodyMax]byte // header, question, sections; no OPT
 }
 
 func newAnswerCache() *answerCache { return &answerCache{seed: maphash.MakeSeed()} }
 
-// slotFor builds the key (lowercase qname, qtype, qclass, the size limit
-// and the OPT reserve, which decide truncation and the additional section)
-// and returns its slot; it empties the cache when the snapshot changed.
-func (c *answerCache) slotFor(snap *Snapshot, r *request, limit, reserve int) (*cacheSlot, []byte) {
+// lookup builds the key (lowercase qname, qtype, qclass, the size limit and
+// the OPT reserve, which decide truncation and the additional section, and
+// whether the query has ECS, which decides the address geo uses) and
+// returns the slot holding a reply for this query and client, if any, and
+// the slot a new reply for it goes to once its kind is known.
+func (c *answerCache) lookup(snap *Snapshot, r *request, cl *Client, limit, reserve int) (hit *cacheSlot, key []byte) {
 	if c.snap != snap {
 		for i := range c.slots {
 			c.slots[i].keyLen = 0
@@ -51,30 +64,80 @@ func (c *answerCache) slotFor(snap *Snapshot, r *request, limit, reserve int) (*
 	k = binary.BigEndian.AppendUint16(k, r.qclass)
 	k = binary.BigEndian.AppendUint16(k, uint16(limit))
 	k = binary.BigEndian.AppendUint16(k, uint16(reserve))
-	return &c.slots[maphash.Bytes(c.seed, k)&(cacheSlots-1)], k
+	ecs := byte(0)
+	if cl.HasECS {
+		ecs = 1
+	}
+	k = append(k, ecs)
+	if s := c.static(k); s.holds(k) && !s.dyn {
+		return s, k
+	}
+	if s := c.dynamic(k, cl); s.holds(k) && s.dyn && s.valid.holds(cl) {
+		return s, k
+	}
+	return nil, k
 }
 
-// hit reports whether the slot holds the response for key.
-func (s *cacheSlot) hit(key []byte) bool {
+func (c *answerCache) static(key []byte) *cacheSlot {
+	return &c.slots[maphash.Bytes(c.seed, key)&(cacheSlots-1)]
+}
+
+// dynamic is the slot for key asked by a client in cl's /16 or /32 (of the
+// ECS address when the query has one, else the source).
+func (c *answerCache) dynamic(key []byte, cl *Client) *cacheSlot {
+	a := cl.Src
+	if cl.HasECS {
+		a = cl.ECS
+	}
+	k := append(c.dkey[:0], key...)
+	if a.Is4() {
+		v4 := a.As4()
+		k = append(k, 4, v4[0], v4[1])
+	} else {
+		v6 := a.As16()
+		k = append(k, 6, v6[0], v6[1], v6[2], v6[3])
+	}
+	return &c.slots[maphash.Bytes(c.seed, k)&(cacheSlots-1)]
+}
+
+// holds reports whether the slot is keyed by key.
+func (s *cacheSlot) holds(key []byte) bool {
 	return int(s.keyLen) == len(key) && string(s.key[:s.keyLen]) == string(key)
 }
 
-// store keeps body (a response without OPT) under key, if it fits.
-func (s *cacheSlot) store(key, body []byte, rcode int, truncated bool) {
-	if len(body) > cacheBodyMax {
+// store keeps body (a reply without OPT) for key in the slot its kind
+// belongs to, if it fits. d is the query's dynamic context: a reply that
+// used dynamic records is stored only when d says for which clients.
+func (c *answerCache) store(key []byte, cl *Client, body []byte, rcode int, truncated bool, d *dynCtx) {
+	if len(body) > cacheBodyMax || (d.used && !d.valid.cacheable) {
 		return
 	}
+	s := c.static(key)
+	if d.used {
+		s = c.dynamic(key, cl)
+		s.valid, s.scope = d.valid, d.scope
+	}
+	s.dyn = d.used
 	s.keyLen = uint16(copy(s.key[:], key))
 	s.bodyLen = uint16(copy(s.body[:], body))
 	s.rcode, s.truncated = uint8(rcode), truncated
 }
 
-// replay writes the cached response for r into w: the query's ID, RD and CD
-// bits and question bytes (its case) replace the stored ones.
-func (s *cacheSlot) replay(w *writer, r *request, q []byte) {
+// replay writes the cached reply for r into w: the query's ID, RD and CD
+// bits and question bytes (its case) replace the stored ones. For a
+// dynamic reply it sets d as the resolutions did (ECS scope) and counts
+// them again, so metrics do not depend on the cache.
+func (s *cacheSlot) replay(w *writer, r *request, q []byte, d *dynCtx, st *Stats) {
 	w.buf = append(w.buf[:0], s.body[:s.bodyLen]...)
 	binary.BigEndian.PutUint16(w.buf[0:], r.id)
 	flags := binary.BigEndian.Uint16(w.buf[2:])&^(flagRD|flagCD) | r.flags&(flagRD|flagCD)
 	binary.BigEndian.PutUint16(w.buf[2:], flags)
 	copy(w.buf[12:], q)
+	*d = dynCtx{used: s.dyn, scope: s.scope}
+	if s.dyn {
+		st.Dyn.Add(1)
+		for _, n := range s.valid.counts[:s.valid.n] {
+			st.countDynAt(n.reason, n.slot)
+		}
+	}
 }

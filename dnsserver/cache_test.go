@@ -12,7 +12,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// oneZoneSnapshot serves one zone: a SOA, an NS and its address, then records.
+// oneZoneSnapshot serves one zone: a SOA, an NS and its address, then records
+// (DYNA/DYNC accepted for any resource).
 func oneZoneSnapshot(t *testing.T, origin, records string, nsid []byte) *Snapshot {
 	t.Helper()
 	dir := t.TempDir()
@@ -20,7 +21,7 @@ func oneZoneSnapshot(t *testing.T, origin, records string, nsid []byte) *Snapsho
 	if err := os.WriteFile(filepath.Join(dir, origin), []byte(zone), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, err := zones.LoadDir(dir, nil)
+	set, err := zones.LoadDir(dir, okChecker{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,26 +134,102 @@ func TestCachedRepliesEqualFreshOnes(t *testing.T) {
 	}
 }
 
-// Dynamic answers depend on the client, so they are never replayed.
-func TestCacheSkipsDynamicAnswers(t *testing.T) {
-	snap, _ := dynSnapshot(t)
+// netGeo answers with the client's own network, so a reply replayed to the
+// wrong client shows. Resources: "narrow" (/24 or /48), "wide" (/16 or
+// /32), "hop" (a narrow DYNC whose target, wide or pin, depends on the
+// client: two resolutions, the first the narrower), "opaque" (says nothing of its validity), "pin"
+// (the same for every client).
+type netGeo struct{}
+
+func (netGeo) Resolve(d *zones.Dyn, c *Client, out *zones.DynAnswer, info *DynInfo) {
+	a := c.Src
+	if c.HasECS {
+		a = c.ECS
+	}
+	bits := map[string]int{"narrow": 24, "hop": 24, "wide": 16, "opaque": 24, "pin": 0}[d.Resource]
+	if a.Is6() {
+		bits *= 2
+	}
+	n := netip.PrefixFrom(a, bits).Masked()
+	v := n.Addr().Unmap().As16()
+	out.V4 = []netip.Addr{netip.AddrFrom4([4]byte{10, v[13] ^ v[1], v[14] ^ v[2], v[15] ^ v[3]})}
+	out.TTL = 60
+	info.Net, info.UsedECS, info.Scope = n, c.HasECS, uint8(bits)
+	info.ReasonCode, info.DCSlot = uint8(bits%7), uint8(bits%5)
+	switch d.Resource {
+	case "hop": // the target depends on the client, within the wide net
+		out.CNAME = []byte("\x03pin\x03dyn\x04test\x00")
+		if b := a.As16(); (a.Is4() && b[14]&1 == 1) || (a.Is6() && b[5]&1 == 1) {
+			out.CNAME = []byte("\x04wide\x03dyn\x04test\x00")
+		}
+	case "opaque":
+		info.Net = netip.Prefix{}
+	case "pin":
+		info.Net, info.SameForAll = netip.Prefix{}, true
+		out.V4 = []netip.Addr{netip.MustParseAddr("10.9.9.9")}
+	}
+}
+
+// Dynamic replies are replayed only to clients their networks hold, never
+// when the backend does not say, and the DYNA counters stay exact.
+func TestCacheReplaysDynamicAnswersOnlyWhereTheyHold(t *testing.T) {
+	snap := oneZoneSnapshot(t, "dyn.test", `narrow 300 IN DYNA geoip!narrow
+wide 300 IN DYNA geoip!wide
+hop 300 IN DYNC geoip!hop
+opaque 300 IN DYNA geoip!opaque
+pin 300 IN DYNA geoip!pin
+`, nil)
+	snap.Dyn = netGeo{}
 	cached := newWorker(new(Stats))
 	cached.cache = newAnswerCache()
 	fresh := newWorker(new(Stats))
 	out1, out2 := make([]byte, 0, 65537), make([]byte, 0, 65537)
-	for _, name := range []string{"www.dyn.test.", "lb.dyn.test.", "x.wild.dyn.test."} {
-		for _, src := range []string{"192.0.2.1", "198.51.100.7", "203.0.113.9", "192.0.2.1"} {
-			for _, v := range cacheVariants {
-				p := v.pack(t, name, dns.TypeA)
-				a := netip.MustParseAddr(src)
-				if got, want := cached.answer(snap, p, a, false, out1), fresh.answer(snap, p, a, false, out2); !bytes.Equal(got, want) {
-					t.Fatalf("%s from %s, %s: cached reply differs", name, src, v.name)
+	// Clients that share /16s and /24s in every combination.
+	var srcs []netip.Addr
+	for _, a := range []string{"192.0.2.1", "192.0.2.77", "192.0.3.1", "192.0.3.200", "198.51.100.1", "192.0.2.1",
+		"2001:db8:1:1::1", "2001:db8:1:2::1", "2001:db8:2:1::1", "2001:db8:1:1::9"} {
+		srcs = append(srcs, netip.MustParseAddr(a))
+	}
+	for range 2 {
+		for _, name := range []string{"narrow.dyn.test.", "wide.dyn.test.", "hop.dyn.test.", "opaque.dyn.test.", "pin.dyn.test."} {
+			for _, src := range srcs {
+				for _, v := range cacheVariants {
+					p := v.pack(t, name, dns.TypeA)
+					if got, want := cached.answer(snap, p, src, false, out1), fresh.answer(snap, p, src, false, out2); !bytes.Equal(got, want) {
+						g, w := new(dns.Msg), new(dns.Msg)
+						g.Unpack(got)
+						w.Unpack(want)
+						t.Fatalf("%s from %s, %s: cached reply differs\ngot:\n%v\nwant:\n%v", name, src, v.name, g, w)
+					}
 				}
 			}
 		}
 	}
-	if hits := cached.stats.CacheHits.Load(); hits != 0 {
-		t.Errorf("%d cache hits on dynamic names, want 0", hits)
+	var a, b StatsSnapshot
+	cached.stats.addTo(&a)
+	fresh.stats.addTo(&b)
+	if a.CacheHits == 0 {
+		t.Fatal("no cache hits: the test did not exercise the cache")
+	}
+	a.CacheHits = 0
+	if a != b {
+		t.Errorf("counters differ with the cache:\n%+v\n%+v", a, b)
+	}
+}
+
+// A dynamic reply whose backend does not say for which clients it holds is
+// never cached.
+func TestCacheSkipsDynamicAnswersOfUnknownReach(t *testing.T) {
+	snap, _ := dynSnapshot(t) // fakeGeo sets no Net
+	wk := newWorker(new(Stats))
+	wk.cache = newAnswerCache()
+	for range 3 {
+		for _, v := range cacheVariants {
+			wk.answer(snap, v.pack(t, "www.dyn.test.", dns.TypeA), netip.MustParseAddr("192.0.2.1"), false, make([]byte, 0, 65537))
+		}
+	}
+	if hits := wk.stats.CacheHits.Load(); hits != 0 {
+		t.Errorf("%d cache hits, want 0", hits)
 	}
 }
 

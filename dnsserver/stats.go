@@ -134,8 +134,11 @@ func (s *Stats) count(proto int, qtype uint16, rcode int) {
 	s.Queries[(proto*NumQtypes+qtypeSlot(qtype))*NumRcodes+rcodeSlot(rcode)].Add(1)
 }
 
-func (s *Stats) countDyn(info *DynInfo) {
-	r, d := int(info.ReasonCode), int(info.DCSlot)
+func (s *Stats) countDyn(info *DynInfo) { s.countDynAt(info.ReasonCode, info.DCSlot) }
+
+// countDynAt counts one dynamic resolution by reason code and DC slot.
+func (s *Stats) countDynAt(reason, slot uint8) {
+	r, d := int(reason), int(slot)
 	if r >= NumDynReasons {
 		r = 0
 	}
