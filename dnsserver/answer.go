@@ -166,10 +166,8 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 	if r.ecs.present && r.ecs.srcBits > 0 {
 		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
 	}
-	var key []byte
 	if wk.cache != nil {
-		var hit *cacheSlot
-		if hit, key = wk.cache.lookup(snap, r, &wk.dyn.client, limit, reserve); hit != nil {
+		if hit := wk.cache.lookup(snap, r, &wk.dyn.client, limit, reserve); hit != nil {
 			st.CacheHits.Add(1)
 			st.count(wk.proto, r.qtype, int(hit.rcode))
 			if hit.truncated {
@@ -207,7 +205,7 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 		w.additional(res.Additional, 10, reserve)
 	}
 	if wk.cache != nil {
-		wk.cache.store(key, &wk.dyn.client, w.buf, res.Rcode, truncated, &wk.dyn)
+		wk.cache.store(w.buf, res.Rcode, truncated, &wk.dyn)
 	}
 	wk.writeOPT(snap, tcp, 0)
 	return w.buf

@@ -24,7 +24,10 @@ type answerCache struct {
 	seed  maphash.Seed
 	slots [cacheSlots]cacheSlot
 	key   [cacheKeyMax]byte
-	dkey  [cacheKeyMax + 17]byte
+
+	// The last lookup's key and slots, which store reuses on a miss.
+	keyLen          int
+	static, dynamic *cacheSlot
 }
 
 const (
@@ -49,10 +52,10 @@ func newAnswerCache() *answerCache { return &answerCache{seed: maphash.MakeSeed(
 
 // lookup builds the key (lowercase qname, qtype, qclass, the size limit and
 // the OPT reserve, which decide truncation and the additional section, and
-// whether the query has ECS, which decides the address geo uses) and
+// whether the query has ECS, which decides the address geo uses). It
 // returns the slot holding a reply for this query and client, if any, and
-// the slot a new reply for it goes to once its kind is known.
-func (c *answerCache) lookup(snap *Snapshot, r *request, cl *Client, limit, reserve int) (hit *cacheSlot, key []byte) {
+// remembers the key and slots for store.
+func (c *answerCache) lookup(snap *Snapshot, r *request, cl *Client, limit, reserve int) *cacheSlot {
 	if c.snap != snap {
 		for i := range c.slots {
 			c.slots[i].keyLen = 0
@@ -69,27 +72,27 @@ func (c *answerCache) lookup(snap *Snapshot, r *request, cl *Client, limit, rese
 		ecs = 1
 	}
 	k = append(k, ecs)
-	if s := c.static(k); s.holds(k) && !s.dyn {
-		return s, k
+	h := maphash.Bytes(c.seed, k)
+	c.keyLen, c.static, c.dynamic = len(k), &c.slots[h&(cacheSlots-1)], nil
+	if s := c.static; s.holds(k) && !s.dyn {
+		return s // a static hit needs no dynamic slot
 	}
-	if s := c.dynamic(k, cl); s.holds(k) && s.dyn && s.valid.holds(cl) {
-		return s, k
+	c.dynamic = c.dynamicSlot(h, cl)
+	if s := c.dynamic; s.holds(k) && s.dyn && s.valid.holds(cl) {
+		return s
 	}
-	return nil, k
+	return nil
 }
 
-func (c *answerCache) static(key []byte) *cacheSlot {
-	return &c.slots[maphash.Bytes(c.seed, key)&(cacheSlots-1)]
-}
-
-// dynamic is the slot for key asked by a client in cl's /16 or /32 (of the
-// ECS address when the query has one, else the source).
-func (c *answerCache) dynamic(key []byte, cl *Client) *cacheSlot {
+// dynamicSlot is the slot for the key of hash h asked by a client in cl's /16
+// or /32 (of the ECS address when the query has one, else the source).
+func (c *answerCache) dynamicSlot(h uint64, cl *Client) *cacheSlot {
 	a := cl.Src
 	if cl.HasECS {
 		a = cl.ECS
 	}
-	k := append(c.dkey[:0], key...)
+	var b [8 + 5]byte
+	k := binary.BigEndian.AppendUint64(b[:0], h)
 	if a.Is4() {
 		v4 := a.As4()
 		k = append(k, 4, v4[0], v4[1])
@@ -105,20 +108,21 @@ func (s *cacheSlot) holds(key []byte) bool {
 	return int(s.keyLen) == len(key) && string(s.key[:s.keyLen]) == string(key)
 }
 
-// store keeps body (a reply without OPT) for key in the slot its kind
-// belongs to, if it fits. d is the query's dynamic context: a reply that
-// used dynamic records is stored only when d says for which clients.
-func (c *answerCache) store(key []byte, cl *Client, body []byte, rcode int, truncated bool, d *dynCtx) {
+// store keeps body (a reply without OPT), after a lookup that missed, in
+// the slot its kind belongs to, if it fits. d is the query's dynamic
+// context: a reply that used dynamic records is stored only when d says
+// for which clients.
+func (c *answerCache) store(body []byte, rcode int, truncated bool, d *dynCtx) {
 	if len(body) > cacheBodyMax || (d.used && !d.valid.cacheable) {
 		return
 	}
-	s := c.static(key)
+	s := c.static
 	if d.used {
-		s = c.dynamic(key, cl)
+		s = c.dynamic
 		s.valid, s.scope = d.valid, d.scope
 	}
 	s.dyn = d.used
-	s.keyLen = uint16(copy(s.key[:], key))
+	s.keyLen = uint16(copy(s.key[:], c.key[:c.keyLen]))
 	s.bodyLen = uint16(copy(s.body[:], body))
 	s.rcode, s.truncated = uint8(rcode), truncated
 }
