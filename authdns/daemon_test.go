@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testnet"
 )
 
 func bundleOf(t *testing.T, serial int, extra string) *Bundle {
@@ -94,8 +95,8 @@ func TestReloadMovesListenersAndKeepsStateOnError(t *testing.T) {
 	d, dir := testDaemon(t, "")
 	old := d.Server().Addrs()[0].String()
 	cfgPath := filepath.Join(dir, "authdns.yaml")
-	free := freePort(t)
-	metrics := freePort(t)
+	free := testnet.FreeUDPTCP(t)
+	metrics := testnet.FreeUDPTCP(t)
 	os.WriteFile(cfgPath, []byte("listen: [\""+free+"\"]\ndata: data\nudp_sockets: 1\nmetrics: "+metrics+"\ncontrol: ctl2.sock\n"), 0o644)
 	if err := d.Reload(); err != nil {
 		t.Fatal(err)
@@ -138,7 +139,7 @@ func TestControlTCPNeedsToken(t *testing.T) {
 	dir := t.TempDir()
 	tok := filepath.Join(dir, "token")
 	os.WriteFile(tok, []byte("0123456789abcdef0123\n"), 0o600)
-	addr := freePort(t)
+	addr := testnet.FreeUDPTCP(t)
 	d, _ := testDaemon(t, "control_tcp: "+addr+"\ncontrol_token_file: "+tok+"\n")
 	_ = d
 	ctx := context.Background()
@@ -176,26 +177,6 @@ func TestControlSocketStatusAndStale(t *testing.T) {
 	if _, err := l.openUnix(sock); err == nil || !strings.Contains(err.Error(), "another process") {
 		t.Fatalf("second listener: %v", err)
 	}
-}
-
-// freePort finds a loopback port free for both TCP and UDP.
-func freePort(t *testing.T) string {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		pc, err := net.ListenPacket("udp", addr)
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port")
-	return ""
 }
 
 func get(t *testing.T, url string) string {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testnet"
 	"github.com/miekg/dns"
 )
 
@@ -95,7 +95,7 @@ func TestRebindOpensNewBeforeClosingOld(t *testing.T) {
 		t.Fatalf("after the socket count change: %v", err)
 	}
 	// A new address: served; the old one is closed.
-	free := freeUDPTCP(t)
+	free := testnet.FreeUDPTCP(t)
 	if err := s.Rebind(Config{Listen: []string{free}, UDPSockets: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,24 +118,4 @@ func TestRebindOpensNewBeforeClosingOld(t *testing.T) {
 	if st := s.Stats(); st.QueryCount(0, 0, 0) < 4 {
 		t.Errorf("counters of closed sockets were lost: %d", st.QueryCount(0, 0, 0))
 	}
-}
-
-// freeUDPTCP finds a loopback port free for both UDP and TCP.
-func freeUDPTCP(t *testing.T) string {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		pc, err := net.ListenPacket("udp", addr)
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port")
-	return ""
 }
