@@ -120,7 +120,9 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 		e := p[host]
 		s, ok := c.servers[host]
 		if !ok {
-			s = &Server{Host: host, Enabled: e.Enabled, Weight: e.Weight, Up: true, monitors: map[string]bool{}}
+			// Not up until resolved (PyBal's up = False before DNS): an
+			// unresolved host counts in the total but never as capacity.
+			s = &Server{Host: host, Enabled: e.Enabled, Weight: e.Weight, monitors: map[string]bool{}}
 			for _, m := range c.set.Monitors {
 				s.monitors[m] = true // optimistic start, as PyBal
 			}
@@ -173,8 +175,9 @@ func enabledWord(e bool) string {
 	return "disabled"
 }
 
-// SetResolved records a host's address. A host that becomes ready is
-// pooled if enabled and up (PyBal's optimistic start).
+// SetResolved records a host's address. A host that becomes ready is up
+// as far as its monitors know (optimistic until they report, as PyBal)
+// and pooled if enabled and up.
 func (c *Coordinator) SetResolved(host string, addr netip.Addr) {
 	c.mu.Lock()
 	s, ok := c.servers[host]
@@ -192,6 +195,7 @@ func (c *Coordinator) SetResolved(host string, addr netip.Addr) {
 	wasReady := s.Ready
 	s.Addr, s.Ready = addr, true
 	if !wasReady {
+		s.Up = allUp(s.monitors)
 		if s.Enabled && s.Up {
 			s.Pooled = true
 		}
@@ -242,11 +246,7 @@ func (c *Coordinator) MonitorResult(host, monitor string, up bool, reason string
 		c.done()
 		return
 	}
-	all := true
-	for _, v := range s.monitors {
-		all = all && v
-	}
-	if !s.Up && all {
+	if !s.Up && s.Ready && allUp(s.monitors) {
 		c.logf(slog.LevelInfo, "Server %s (%s) is up", host, s.TextStatus())
 		s.Up = true
 		if s.Enabled && s.Ready {
@@ -254,6 +254,15 @@ func (c *Coordinator) MonitorResult(host, monitor string, up bool, reason string
 		}
 	}
 	c.done()
+}
+
+func allUp(monitors map[string]bool) bool {
+	for _, v := range monitors {
+		if !v {
+			return false
+		}
+	}
+	return true
 }
 
 func orUnknown(r string) string {

@@ -196,7 +196,7 @@ func TestUnresolvedNotPooled(t *testing.T) {
 	f.c.UpdatePool(pool.Pool{"a": {Enabled: true, Weight: 10}, "b": {Enabled: true, Weight: 10}})
 	f.c.SetResolved("a", netip.MustParseAddr("10.64.0.1"))
 	f.c.SetUnresolved("b", fmt.Errorf("no such host"))
-	if s, _ := f.c.Server("b"); s.Pooled || s.TextStatus() != "enabled/up/not pooled" {
+	if s, _ := f.c.Server("b"); s.Pooled || s.TextStatus() != "enabled/partial/not pooled" {
 		t.Errorf("b: %s", s.TextStatus())
 	}
 	if !strings.Contains(f.log.String(), "Initialization failed for server b, not pooled, will retry") {
