@@ -292,8 +292,13 @@ func (c *Coordinator) repool(s *Server) {
 		c.logf(slog.LevelInfo, "Leaving previously pooled but down server %s pooled", s.Host)
 	}
 	delete(c.pooledDown, s.Host)
-	// Depool servers that could not be depooled before, as far as the
-	// threshold now allows (sorted for determinism; PyBal pops a set).
+	c.depoolPooledDown()
+}
+
+// depoolPooledDown depools servers that could not be depooled before, as
+// far as the threshold now allows (sorted for determinism; PyBal pops a
+// set).
+func (c *Coordinator) depoolPooledDown() {
 	for _, h := range sortedKeys(c.pooledDown) {
 		if !c.canDepool() {
 			break

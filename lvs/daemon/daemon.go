@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,13 @@ type Daemon struct {
 	loaded   *Loaded
 	services []*service // configuration order
 	ctx      context.Context
+
+	// unannounceable are the routes left out at the last computation
+	// (logged once each); guarded by mu.
+	unannounceable map[netip.Prefix]bool
+	// keptLogged are the unattributed destinations kept at the last
+	// reconciliation (logged once each); used by the Run loop only.
+	keptLogged map[string]bool
 
 	routesMu   sync.Mutex
 	lastRoutes []bgp.Route
@@ -173,18 +181,26 @@ loop:
 }
 
 // reconcile pushes the desired state of every ready service to IPVS and
-// the desired routes to BGP.
+// the desired routes to BGP. It runs on the Run loop only.
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
 	var desired []ipvs.Desired
+	var unresolved []pendingHosts
 	for _, s := range d.services {
-		if s.ready.Load() {
-			desired = append(desired, s.coord.Desired())
+		if !s.ready.Load() {
+			continue
+		}
+		snap := s.coord.Snapshot()
+		desired = append(desired, s.coord.Desired())
+		if p := pendingOf(snap, s.cfg()); len(p.hosts) > 0 {
+			p.index = len(desired) - 1
+			unresolved = append(unresolved, p)
 		}
 	}
 	routes := d.routesLocked()
 	d.mu.Unlock()
 	if len(desired) > 0 {
+		d.keepUnattributed(ctx, desired, unresolved)
 		if _, err := d.director.Reconcile(ctx, desired); err != nil && ctx.Err() == nil {
 			d.log.Error("IPVS reconciliation failed, retrying in 1 s", "err", err)
 			time.AfterFunc(time.Second, d.kick)
@@ -208,7 +224,9 @@ func (d *Daemon) reconcile(ctx context.Context) {
 
 // routesLocked computes the BGP routes: each VIP with a bgp=yes service,
 // with its MED; with bgp-withdraw-on-down a VIP is left out while no
-// service on it has a pooled, up server.
+// service on it has a pooled, up server. A route the running BGP
+// configuration cannot announce (no next hop of its family) is left out
+// and logged once, so it cannot hold back the others.
 func (d *Daemon) routesLocked() []bgp.Route {
 	type vip struct {
 		med                         uint32
@@ -216,33 +234,50 @@ func (d *Daemon) routesLocked() []bgp.Route {
 	}
 	vips := map[netip.Addr]*vip{}
 	for _, s := range d.services {
-		if !s.cfg.BGP {
+		sc := s.cfg()
+		if !sc.BGP {
 			continue
 		}
-		v := vips[s.cfg.Key.Addr]
+		v := vips[sc.Key.Addr]
 		if v == nil {
-			v = &vip{med: s.cfg.BGPMED}
-			vips[s.cfg.Key.Addr] = v
+			v = &vip{med: sc.BGPMED}
+			vips[sc.Key.Addr] = v
 		}
-		v.withdraw = v.withdraw || s.cfg.BGPWithdrawOnDown
+		v.withdraw = v.withdraw || sc.BGPWithdrawOnDown
 		v.healthy = v.healthy || (s.ready.Load() && s.coord.HasPooledUp())
 	}
 	routes := []bgp.Route{}
+	bad := map[netip.Prefix]bool{}
 	for a, v := range vips {
 		if v.withdraw && !v.healthy {
 			continue
 		}
-		routes = append(routes, bgp.Route{Prefix: netip.PrefixFrom(a, a.BitLen()), MED: v.med})
+		r := bgp.Route{Prefix: netip.PrefixFrom(a, a.BitLen()), MED: v.med}
+		if err := d.loaded.Config.Global.BGP.CheckRoutes([]bgp.Route{r}); err != nil {
+			bad[r.Prefix] = true
+			if !d.unannounceable[r.Prefix] {
+				d.log.Error("BGP route left out: the running configuration cannot announce it", "err", err)
+			}
+			continue
+		}
+		routes = append(routes, r)
 	}
+	d.unannounceable = bad
 	slices.SortFunc(routes, func(a, b bgp.Route) int { return a.Prefix.Addr().Compare(b.Prefix.Addr()) })
 	return routes
 }
 
 // Reload re-reads pybal.conf. A bad file is refused whole (and the error
-// returned); otherwise services are added, removed or restarted where
-// their settings changed, and the others are not touched.
+// returned); otherwise services are added or removed, and a changed
+// service is updated without losing any server's state: settings the
+// running goroutines do not use (threshold, drain, scheduler, forwarding,
+// BGP keys) in place, others by restarting its pool watcher, resolution and
+// monitors around the same coordinator. Unchanged services are not touched.
 func (d *Daemon) Reload() error {
 	l, err := Load(d.opts.ConfigPath)
+	if err == nil {
+		err = d.checkAgainstRunning(l)
+	}
 	if err != nil {
 		d.log.Error("Configuration reload refused, keeping the running configuration", "err", err)
 		return err
@@ -258,47 +293,58 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	old := d.loaded.Config
-	if fmt.Sprint(old.Global) != fmt.Sprint(l.Config.Global) {
-		d.log.Warn("[global] changes (instrumentation, BGP, intervals) take effect at the next restart")
+	for _, msg := range globalChanges(old.Global, l.Config.Global) {
+		d.log.Warn(msg)
 	}
 	byName := map[string]*service{}
 	for _, s := range d.services {
-		byName[s.cfg.Name] = s
+		byName[s.cfg().Name] = s
 	}
 	var next []*service
 	var removedKeys []ipvs.ServiceKey
 	kept := map[string]bool{}
 	for _, sc := range l.Config.Services {
-		if s, ok := byName[sc.Name]; ok && s.cfg.Equal(sc) && specsEqual(s.specs, l.Monitors[sc.Name]) {
-			kept[sc.Name] = true
+		specs := l.Monitors[sc.Name]
+		s, ok := byName[sc.Name]
+		if !ok {
+			d.log.Info(fmt.Sprintf("[%s] New service %s", sc.Name, sc.Key))
+			s := newService(d, sc, specs, old.Global.DNSRefreshInterval)
+			s.start(d.ctx)
 			next = append(next, s)
 			continue
 		}
-		if s, ok := byName[sc.Name]; ok {
-			kept[sc.Name] = true
-			d.log.Info(fmt.Sprintf("[%s] Configuration changed, restarting the service", sc.Name))
-			s.stop()
-			if s.cfg.Key != sc.Key {
-				removedKeys = append(removedKeys, s.cfg.Key)
+		kept[sc.Name] = true
+		cur := s.cfg()
+		switch changed := changedKeys(cur, sc, s.specs, specs); {
+		case len(changed) == 0:
+			next = append(next, s)
+		case !needsRestart(cur, sc, s.specs, specs):
+			d.log.Info(fmt.Sprintf("[%s] Configuration changed (%s), applied in place", sc.Name, strings.Join(changed, ", ")))
+			s.reconfigure(sc)
+			next = append(next, s)
+		default:
+			d.log.Info(fmt.Sprintf("[%s] Configuration changed (%s), restarting its pool watcher and monitors; server states are kept",
+				sc.Name, strings.Join(changed, ", ")))
+			s.halt()
+			if cur.Key != sc.Key {
+				removedKeys = append(removedKeys, cur.Key)
 			}
-		} else {
-			d.log.Info(fmt.Sprintf("[%s] New service %s", sc.Name, sc.Key))
+			n := s.successor(sc, specs)
+			n.start(d.ctx)
+			next = append(next, n)
 		}
-		s := newService(d, sc, l.Monitors[sc.Name], old.Global.DNSRefreshInterval)
-		s.start(d.ctx)
-		next = append(next, s)
 	}
 	for _, s := range d.services {
-		if !kept[s.cfg.Name] {
-			d.log.Info(fmt.Sprintf("[%s] Service removed from the configuration", s.cfg.Name))
+		if !kept[s.cfg().Name] {
+			d.log.Info(fmt.Sprintf("[%s] Service removed from the configuration", s.cfg().Name))
 			s.stop()
-			removedKeys = append(removedKeys, s.cfg.Key)
+			removedKeys = append(removedKeys, s.cfg().Key)
 		}
 	}
 	// A key still used by a (new) service must not be deleted.
 	inUse := map[ipvs.ServiceKey]bool{}
 	for _, s := range next {
-		inUse[s.cfg.Key] = true
+		inUse[s.cfg().Key] = true
 	}
 	for _, k := range removedKeys {
 		if inUse[k] {
@@ -309,11 +355,36 @@ func (d *Daemon) Reload() error {
 		}
 	}
 	d.services = next
-	// Keep the running [global] (it needs a restart) with the new services.
+	// Keep the running [global] (most of it needs a restart) with the new
+	// services; their global-derived defaults are already applied.
 	l.Config.Global = old.Global
 	d.loaded = l
 	d.kick()
 	d.log.Info("Configuration reloaded", "services", len(next))
+	return nil
+}
+
+// checkAgainstRunning refuses a file whose services the running [global]
+// cannot serve: BGP keeps the running session settings until a restart,
+// so a VIP of a family without a running bgp-nexthop-* could never be
+// announced.
+func (d *Daemon) checkAgainstRunning(l *Loaded) error {
+	if d.announcer == nil {
+		return nil
+	}
+	d.mu.Lock()
+	running := d.loaded.Config.Global.BGP
+	d.mu.Unlock()
+	for _, sc := range l.Config.Services {
+		if !sc.BGP {
+			continue
+		}
+		r := bgp.Route{Prefix: netip.PrefixFrom(sc.Key.Addr, sc.Key.Addr.BitLen())}
+		if err := running.CheckRoutes([]bgp.Route{r}); err != nil {
+			return sc.IPPos.Errorf("ip", "service [%s] announces %s but the running BGP configuration cannot (%v); "+
+				"[global] BGP changes need a restart", sc.Name, sc.Key.Addr, err)
+		}
+	}
 	return nil
 }
 

@@ -19,9 +19,10 @@ import (
 // service runs one LVS service: pool watcher, per-server resolution and
 // monitors, and its coordinator.
 type service struct {
-	cfg      *config.Service
+	conf     atomic.Pointer[config.Service] // swapped in place by reload
 	specs    []monitor.Spec
 	coord    *coordinator.Coordinator
+	dampers  *dampers
 	d        *Daemon
 	log      *slog.Logger
 	dnsEvery time.Duration
@@ -29,6 +30,7 @@ type service struct {
 	// ready is set once the first pool has been applied and every initial
 	// host had one resolution attempt; until then the service is left out
 	// of reconciliation, so a restart never depools what the kernel has.
+	// A service restarted by reload inherits it.
 	ready atomic.Bool
 
 	cancel context.CancelFunc
@@ -39,34 +41,68 @@ type service struct {
 }
 
 func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery time.Duration) *service {
+	s := &service{specs: specs, d: d, log: d.log, dnsEvery: dnsEvery, servers: map[string]context.CancelFunc{}, dampers: newDampers()}
+	s.conf.Store(sc)
+	s.coord = coordinator.New(settingsOf(sc, specs), d.log, d.coordMetrics, d.kick)
+	return s
+}
+
+// successor is the service that replaces s (already halted) after a
+// reload changed settings that its goroutines use: it keeps s's
+// coordinator, dampers and readiness, so every server keeps its state.
+func (s *service) successor(sc *config.Service, specs []monitor.Spec) *service {
+	old := s.cfg()
+	n := &service{specs: specs, coord: s.coord, dampers: s.dampers, d: s.d, log: s.log, dnsEvery: s.dnsEvery, servers: map[string]context.CancelFunc{}}
+	n.conf.Store(sc)
+	n.ready.Store(s.ready.Load())
+	n.dampers.retune(s.specs, specs, old.Rise, old.Fall, sc.Rise, sc.Fall)
+	n.coord.Reconfigure(settingsOf(sc, specs))
+	return n
+}
+
+// reconfigure applies settings that need no goroutine restart.
+func (s *service) reconfigure(sc *config.Service) {
+	s.conf.Store(sc)
+	s.coord.Reconfigure(settingsOf(sc, s.specs))
+}
+
+func (s *service) cfg() *config.Service { return s.conf.Load() }
+
+func settingsOf(sc *config.Service, specs []monitor.Spec) coordinator.Settings {
 	names := make([]string, 0, len(specs))
 	for _, s := range specs {
 		names = append(names, s.Name())
 	}
-	set := coordinator.Settings{
+	return coordinator.Settings{
 		Name: sc.Name,
 		Service: ipvs.Service{Key: sc.Key, Scheduler: sc.Scheduler, OnePacket: sc.OnePacket,
 			MHPort: sc.MHPort, MHFallback: sc.MHFallback},
 		Port: sc.CheckPort(), Forward: sc.Forwarding, DepoolThreshold: sc.DepoolThreshold,
 		DrainOnDepool: sc.DrainOnDepool, Monitors: names,
 	}
-	s := &service{cfg: sc, specs: specs, d: d, log: d.log, dnsEvery: dnsEvery, servers: map[string]context.CancelFunc{}}
-	s.coord = coordinator.New(set, d.log, d.coordMetrics, d.kick)
-	return s
 }
 
 func (s *service) start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
-	src, err := pool.NewSource(s.cfg.PoolURL, 10*time.Second)
+	sc := s.cfg()
+	src, err := pool.NewSource(sc.PoolURL, 10*time.Second)
 	if err != nil {
-		s.log.Error(fmt.Sprintf("[%s] %v; the service is left as it is in IPVS", s.cfg.Name, err))
+		s.log.Error(fmt.Sprintf("[%s] %v; the service is left as it is in IPVS", sc.Name, err))
 		return
 	}
-	first := true
+	var initial sync.WaitGroup
+	first := !s.ready.Load()
+	// Servers carried over from the service this one replaces run from
+	// their known address at once.
+	s.mu.Lock()
+	for _, srv := range s.coord.Snapshot().Servers {
+		s.startServer(ctx, srv.Host, &initial)
+	}
+	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		pool.Watch(ctx, src, pool.IsJSON(s.cfg.PoolURL), s.cfg.PoolPollInterval, s.log.With("service", s.cfg.Name), func(p pool.Pool) {
+		pool.Watch(ctx, src, pool.IsJSON(sc.PoolURL), sc.PoolPollInterval, s.log.With("service", sc.Name), func(p pool.Pool) {
 			added, removed := s.coord.UpdatePool(p)
 			s.mu.Lock()
 			for _, h := range removed {
@@ -74,18 +110,11 @@ func (s *service) start(ctx context.Context) {
 					cancel()
 					delete(s.servers, h)
 				}
-				s.d.monMetrics.Forget(s.cfg.Name, h)
+				s.dampers.forget(h)
+				s.d.monMetrics.Forget(sc.Name, h)
 			}
-			var initial sync.WaitGroup
 			for _, h := range added {
-				hctx, cancel := context.WithCancel(ctx)
-				s.servers[h] = cancel
-				initial.Add(1)
-				s.wg.Add(1)
-				go func() {
-					defer s.wg.Done()
-					s.runServer(hctx, h, initial.Done)
-				}()
+				s.startServer(ctx, h, &initial)
 			}
 			s.mu.Unlock()
 			if first {
@@ -96,7 +125,7 @@ func (s *service) start(ctx context.Context) {
 					initial.Wait()
 					if ctx.Err() == nil {
 						s.ready.Store(true)
-						s.log.Info(fmt.Sprintf("[%s] Initialization complete", s.cfg.Name))
+						s.log.Info(fmt.Sprintf("[%s] Initialization complete", sc.Name))
 						s.d.kick()
 					}
 				}()
@@ -105,18 +134,40 @@ func (s *service) start(ctx context.Context) {
 	}()
 }
 
-// stop ends every goroutine of the service and waits for them.
-func (s *service) stop() {
+// startServer starts host's resolution and monitors; s.mu is held.
+func (s *service) startServer(ctx context.Context, host string, initial *sync.WaitGroup) {
+	if _, ok := s.servers[host]; ok {
+		return
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	s.servers[host] = cancel
+	initial.Add(1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runServer(hctx, host, initial.Done)
+	}()
+}
+
+// halt ends every goroutine of the service and waits for them; the
+// coordinator and its metrics stay (a successor may take them over).
+func (s *service) halt() {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.wg.Wait()
+}
+
+// stop halts the service for good and drops its metric series.
+func (s *service) stop() {
+	s.halt()
 	s.coord.Close()
 }
 
 // runServer resolves a host (retrying until it resolves, then
 // re-resolving periodically) and runs its monitors against the current
-// address. firstDone is called after the first resolution attempt.
+// address. firstDone is called after the first resolution attempt. A host
+// carried over by reload starts from its known address.
 func (s *service) runServer(ctx context.Context, host string, firstDone func()) {
 	var (
 		addr       netip.Addr
@@ -124,9 +175,14 @@ func (s *service) runServer(ctx context.Context, host string, firstDone func()) 
 		retryDelay = time.Second
 	)
 	defer mons.stop()
+	if srv, ok := s.coord.Server(host); ok && srv.Ready {
+		addr = srv.Addr
+		mons.start(ctx, func(mctx context.Context, wg *sync.WaitGroup) { s.startMonitors(mctx, wg, host, addr) })
+	}
+	family := s.cfg().Key.Addr
 	for attempt := 0; ; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		a, err := pool.Resolve(rctx, s.d.opts.Lookup, host, s.cfg.Key.Addr, addr)
+		a, err := pool.Resolve(rctx, s.d.opts.Lookup, host, family, addr)
 		cancel()
 		if ctx.Err() != nil {
 			if attempt == 0 {
@@ -159,20 +215,25 @@ func (s *service) runServer(ctx context.Context, host string, firstDone func()) 
 }
 
 func (s *service) startMonitors(ctx context.Context, wg *sync.WaitGroup, host string, addr netip.Addr) {
-	t := monitor.Target{Service: s.cfg.Name, Host: host, Addr: addr, Port: s.cfg.CheckPort()}
+	sc := s.cfg()
+	t := monitor.Target{Service: sc.Name, Host: host, Addr: addr, Port: sc.CheckPort()}
 	status := func() string {
 		srv, _ := s.coord.Server(host)
 		return srv.TextStatus()
 	}
 	for _, spec := range s.specs {
 		name := spec.Name()
+		mon := dampedMonitor{Monitor: spec.New(s.d.monMetrics), onResult: func(up bool, reason string) {
+			if state, changed := s.dampers.observe(host, name, sc.Rise, sc.Fall, up); changed {
+				s.coord.MonitorResult(host, name, state, reason)
+			}
+		}}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			monitor.Run(ctx, monitor.RunConfig{
-				Monitor: spec.New(s.d.monMetrics), Target: t, Rise: s.cfg.Rise, Fall: s.cfg.Fall,
+				Monitor: mon, Target: t, Rise: sc.Rise, Fall: sc.Fall,
 				Log: s.log, Metrics: s.d.monMetrics, Status: status,
-				OnChange: func(up bool, reason string) { s.coord.MonitorResult(host, name, up, reason) },
 			})
 		}()
 	}
