@@ -67,3 +67,19 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	}
 	return c, nil
 }
+
+// RegisterDisabled exports pybal_bgp_enabled as 0 for a daemon that runs
+// no speaker (bgp = no, or --no-bgp): monitoring such as Wikimedia's
+// check_pybal_bgp reports UNKNOWN when the series is missing.
+func RegisterDisabled(reg prometheus.Registerer) error {
+	m, err := newMetrics(nil)
+	if err != nil {
+		return err
+	}
+	g, err := register(reg, m.enabled)
+	if err != nil {
+		return err
+	}
+	g.Set(0)
+	return nil
+}

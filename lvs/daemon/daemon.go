@@ -106,8 +106,13 @@ func New(opts Options) (*Daemon, error) {
 			return nil, fmt.Errorf("bgp: %w", err)
 		}
 		d.announcer = a
-	} else if l.Config.Global.BGP.Enabled {
-		d.log.Warn("BGP is enabled in the configuration but disabled by --no-bgp")
+	} else {
+		if l.Config.Global.BGP.Enabled {
+			d.log.Warn("BGP is enabled in the configuration but disabled by --no-bgp")
+		}
+		if err := bgp.RegisterDisabled(opts.Registry); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

@@ -147,10 +147,15 @@ type harness struct {
 
 func startDaemon(t *testing.T, conf string) *harness {
 	t.Helper()
+	return startDaemonLog(t, conf, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+func startDaemonLog(t *testing.T, conf string, log *slog.Logger) *harness {
+	t.Helper()
 	h := &harness{dir: t.TempDir(), dir2: &fakeDirector{}, ann: &fakeAnnouncer{}}
 	h.conf = filepath.Join(h.dir, "pybal.conf")
 	writeFile(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
-	d, err := New(Options{ConfigPath: h.conf, Director: h.dir2, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	d, err := New(Options{ConfigPath: h.conf, Director: h.dir2, Log: log,
 		Registry: prometheus.NewRegistry(),
 		NewAnnouncer: func(bgp.Config, *slog.Logger, prometheus.Registerer) (bgp.Announcer, error) {
 			return h.ann, nil
