@@ -67,6 +67,7 @@ type Coordinator struct {
 	log        *slog.Logger
 	metrics    *Metrics
 	notify     func()
+	zeroWeight bool // in the no-capacity state (logged on change)
 }
 
 // New returns a coordinator; notify is called (without the lock held)
@@ -89,6 +90,7 @@ func (c *Coordinator) logf(level slog.Level, format string, args ...any) {
 
 // done updates metrics and notifies; called at the end of every mutation.
 func (c *Coordinator) done() {
+	c.checkCapacity()
 	c.updateMetrics()
 	c.mu.Unlock()
 	if c.notify != nil {
@@ -399,13 +401,17 @@ type Snapshot struct {
 	PooledDown      []string // sorted
 	DepoolThreshold float64
 	CanDepool       bool
+	// PooledWeight is the sum of the pooled servers' weights; 0 with
+	// servers in the pool means no new connection can be served.
+	PooledWeight uint64
 }
 
 // Snapshot copies the current state.
 func (c *Coordinator) Snapshot() Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	snap := Snapshot{Name: c.set.Name, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(), PooledDown: sortedKeys(c.pooledDown)}
+	snap := Snapshot{Name: c.set.Name, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(), PooledDown: sortedKeys(c.pooledDown),
+		PooledWeight: c.pooledWeight()}
 	for _, h := range sortedKeys(c.servers) {
 		s := *c.servers[h]
 		s.monitors = nil

@@ -5,6 +5,7 @@ import "github.com/prometheus/client_golang/prometheus"
 // Metrics are PyBal's pybal_service_* series plus pybal_monitor_status.
 type Metrics struct {
 	servers, enabled, up, pooled, canDepool, pooledDown, depoolThreshold *prometheus.GaugeVec
+	pooledWeight                                                         *prometheus.GaugeVec
 	couldNotDepool                                                       *prometheus.CounterVec
 	monitorStatus                                                        *prometheus.GaugeVec
 }
@@ -24,12 +25,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		canDepool:       g("can_depool", "Can depool more servers"),
 		pooledDown:      g("pooled_down_servers", "Amount of down servers pooled because too many down"),
 		depoolThreshold: g("depool_threshold", "Threshold of up servers vs total servers below which pybal can't depool any more"),
+		pooledWeight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lvsd_service_pooled_weight",
+			Help: "Sum of the pooled servers' weights; 0 with servers in the pool means no new connection is served"}, []string{"service"}),
 		couldNotDepool: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "pybal", Subsystem: "service", Name: "could_not_depool_total",
 			Help: "Pybal could not depool a server because too many down"}, []string{"service"}),
 		monitorStatus: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "pybal", Subsystem: "monitor", Name: "status",
 			Help: "Monitor up status"}, []string{"service", "host", "monitor"}),
 	}
-	reg.MustRegister(m.couldNotDepool, m.monitorStatus)
+	reg.MustRegister(m.pooledWeight, m.couldNotDepool, m.monitorStatus)
 	return m
 }
 
@@ -57,11 +60,12 @@ func (c *Coordinator) updateMetrics() {
 	m.pooled.WithLabelValues(n).Set(float64(pooled))
 	m.pooledDown.WithLabelValues(n).Set(float64(len(c.pooledDown)))
 	m.canDepool.WithLabelValues(n).Set(b2f(c.canDepool()))
+	m.pooledWeight.WithLabelValues(n).Set(float64(c.pooledWeight()))
 	m.couldNotDepool.WithLabelValues(n).Add(0)
 }
 
 func (m *Metrics) forget(service string) {
-	for _, v := range []*prometheus.GaugeVec{m.servers, m.enabled, m.up, m.pooled, m.canDepool, m.pooledDown, m.depoolThreshold} {
+	for _, v := range []*prometheus.GaugeVec{m.servers, m.enabled, m.up, m.pooled, m.canDepool, m.pooledDown, m.depoolThreshold, m.pooledWeight} {
 		v.DeleteLabelValues(service)
 	}
 	m.couldNotDepool.DeleteLabelValues(service)
