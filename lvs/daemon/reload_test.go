@@ -173,7 +173,11 @@ func TestReloadKeepsServerState(t *testing.T) {
 	h := startReloadDaemon(t, mk(".5", "0.05"), newOpsDirector())
 	writeFile(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 10, true)+line("127.0.0.3", 10, true))
 	waitFor(t, "127.0.0.3 depooled", func() bool {
-		s := h.d.Pools()[0]
+		p := h.d.Pools()
+		if len(p) == 0 {
+			return false // Run has not started the services yet
+		}
+		s := p[0]
 		return len(s.Servers) == 2 && s.Servers[1].Ready && !s.Servers[1].Up && !s.Servers[1].Pooled
 	})
 	waitFor(t, "route", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
@@ -204,7 +208,7 @@ func TestReloadKeepsServerState(t *testing.T) {
 					t.Errorf("SetRoutes(%q) after reload: the VIP was withdrawn", r)
 				}
 			}
-			if s, _ := h.d.Pools()[0].Servers[1], 0; s.Pooled || s.Up {
+			if s := h.d.Pools()[0].Servers[1]; s.Pooled || s.Up {
 				t.Errorf("127.0.0.3 after reload: %s", s.TextStatus())
 			}
 		})
