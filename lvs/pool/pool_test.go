@@ -49,6 +49,24 @@ not a dict at all
 	}
 }
 
+// PyBal reads pool lines with ast.literal_eval, which takes a trailing
+// comment; a '#' inside a quoted value is part of the value.
+func TestParseLegacyTrailingComment(t *testing.T) {
+	data := `{ 'host': 'mw1', 'weight': 10, 'enabled': True }  # rack B, T12345
+{ 'host': 'mw#2', 'weight': 5, 'enabled': False }# no space
+{ 'host': 'mw3', 'weight': 1, 'enabled': True } # 'enabled': False
+{ 'host': 'mw4', 'weight': 1, # 'enabled': True }
+`
+	p, bad := ParseLegacy([]byte(data))
+	want := Pool{"mw1": {Enabled: true, Weight: 10}, "mw#2": {Enabled: false, Weight: 5}, "mw3": {Enabled: true, Weight: 1}}
+	if !p.Equal(want) {
+		t.Errorf("pool = %v, want %v", p, want)
+	}
+	if len(bad) != 1 || bad[0].Line != 4 {
+		t.Errorf("bad = %v, want only line 4 (its closing brace is commented out)", bad)
+	}
+}
+
 func TestParseJSON(t *testing.T) {
 	p, err := ParseJSON([]byte(`{"a": {"enabled": true, "weight": 10}, "b": {"enabled": false, "weight": 0}, "c": {}}`))
 	if err != nil {
