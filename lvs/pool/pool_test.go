@@ -185,6 +185,99 @@ func TestWatchHTTP(t *testing.T) {
 	}
 }
 
+// An HTTP source reports every fetch as changed; an identical body must not
+// be parsed again, so its bad lines are logged once, not on every poll.
+func TestWatchHTTPIdenticalBody(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		requests int
+		status   = 200
+		body     = "{ 'host': 'a', 'weight': 1, 'enabled': True }\nnot a dict\n"
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests++
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	served := func() int { mu.Lock(); defer mu.Unlock(); return requests }
+	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
+	src, _ := NewSource(srv.URL+"/pool", time.Second)
+	var c collector
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, src, false, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	// Polls are sequential: once request n+1 has arrived, poll n is done.
+	afterPolls := func(n int) {
+		t.Helper()
+		start := served()
+		waitFor(t, fmt.Sprintf("%d more polls", n), func() bool { return served() > start+n })
+	}
+	count := func(s string) int { return strings.Count(logBuf.String(), s) }
+	afterPolls(5)
+	if n := count("Bad configuration line"); n != 1 {
+		t.Errorf("bad line logged %d times over 6 identical bodies, want 1:\n%s", n, logBuf.String())
+	}
+	if n := len(c.get()); n != 1 {
+		t.Errorf("%d pool notifications, want 1", n)
+	}
+	// A different body is parsed (and its bad line logged) again.
+	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
+	afterPolls(5)
+	if n := count("Bad configuration line"); n != 2 {
+		t.Errorf("bad line logged %d times after a change, want 2", n)
+	}
+	// A failure streak ended by the same body is reported as recovered.
+	set("", 500)
+	waitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 1 })
+	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
+	waitFor(t, "recovery logged", func() bool { return count("is readable again") == 1 })
+	afterPolls(3)
+	if n := count("Bad configuration line"); n != 2 {
+		t.Errorf("bad line logged %d times after recovery with the same body, want 2", n)
+	}
+	if got := c.get(); len(got) != 2 || !got[1].Equal(Pool{"a": {true, 2}}) {
+		t.Errorf("pools = %v", got)
+	}
+}
+
+// A rejected JSON document stays rejected while it is served unchanged:
+// no "readable again" and no repeated failure logs.
+func TestWatchHTTPSameBadJSON(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		requests int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		io.WriteString(w, `{"a": {"enabled": tru`)
+	}))
+	defer srv.Close()
+	src, _ := NewSource(srv.URL+"/pool.json", time.Second)
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, src, true, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), func(Pool) { t.Error("bad JSON notified") })
+		close(done)
+	}()
+	waitFor(t, "5 polls", func() bool { mu.Lock(); defer mu.Unlock(); return requests > 5 })
+	cancel()
+	<-done
+	if n := strings.Count(logBuf.String(), "bad JSON pool"); n != 1 || strings.Contains(logBuf.String(), "readable again") {
+		t.Errorf("log:\n%s", logBuf.String())
+	}
+}
+
 func TestResolve(t *testing.T) {
 	v4, v6 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("2001:db8::1")
 	lookup := func(_ context.Context, network, host string) ([]netip.Addr, error) {
