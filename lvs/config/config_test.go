@@ -244,3 +244,23 @@ monitors = ["IdleConnection"]  # TCP only
 		t.Errorf("continued monitors = %q", m)
 	}
 }
+
+// etcd:// is accepted (the file loads) and reported as a warning naming
+// file, line and service.
+func TestUnsupportedPoolSource(t *testing.T) {
+	conf := "[a]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = rr\nconfig = etcd://conf1001/conftool/v1/pools/a\n" +
+		"[b]\nprotocol = tcp\nip = 10.0.0.1\nport = 81\nscheduler = rr\nconfig = http://config-master/pools/b\n"
+	c, err := Parse("pybal.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Services[0].UnsupportedPoolSource(); got != "pool source etcd://conf1001/conftool/v1/pools/a not supported yet" {
+		t.Errorf("etcd: %q", got)
+	}
+	if got := c.Services[1].UnsupportedPoolSource(); got != "" {
+		t.Errorf("http: %q", got)
+	}
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "pybal.conf:6: config: [a] pool source etcd://conf1001/conftool/v1/pools/a not supported yet") {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+}
