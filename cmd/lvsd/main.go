@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -170,7 +168,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 			"Prints IPVS's table (ipvsadm -Ln style, with ActiveConn and InActConn) joined with\n"+
 			"each real server's enabled/up/pooled state from the running lvsd, and flags pooled\n"+
 			"servers under lc/wlc whose active connections are far below their peers' while their\n"+
-			"inactive ones are normal (refusing connections, or the VIP not bound).\n\n")
+			"inactive ones are normal (refusing connections, or the VIP not bound).\n"+
+			"With instrumentation off (PyBal's default) and no --url, or when lvsd does not answer,\n"+
+			"the table is read from the kernel and the output says the daemon's view is unavailable.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -184,33 +184,13 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	base := *url
-	if base == "" {
-		g := cfg.Global
-		if !g.Instrumentation || len(g.InstrumentationIPs) == 0 {
-			fmt.Fprintf(stderr, "lvsd status: %s has instrumentation off; enable it or pass --url\n", *cfgPath)
-			return 1
-		}
-		base = "http://" + net.JoinHostPort(g.InstrumentationIPs[0].String(), strconv.Itoa(int(g.InstrumentationPort)))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pools, kernel, err := status.Collect(ctx, base, cfg)
+	err = status.Run(ctx, stdout, status.Options{Config: cfg, URL: *url, OpenKernel: func() (status.Kernel, error) {
+		return ipvs.NewKernel(nil)
+	}})
 	if err != nil {
-		// The daemon could not give its IPVS view: read the kernel directly.
-		dir, kerr := ipvs.NewKernel(nil)
-		if kerr != nil {
-			fmt.Fprintf(stderr, "lvsd status: %v; and reading IPVS directly failed: %v\n", err, kerr)
-			return 1
-		}
-		defer dir.Close()
-		if kernel, kerr = dir.Status(ctx); kerr != nil {
-			fmt.Fprintf(stderr, "lvsd status: %v\n", kerr)
-			return 1
-		}
-	}
-	if err := status.Render(stdout, pools, kernel); err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, "lvsd status:", err)
 		return 1
 	}
 	return 0
