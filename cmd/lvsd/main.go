@@ -86,6 +86,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// The configuration first: a bad file must be reported as such, also
+	// on a host where IPVS cannot be opened.
+	if _, err := daemon.Load(*cfgPath); err != nil {
+		log.Error("cannot start: bad configuration", "err", err)
+		return 1
+	}
 	var dir ipvs.Director
 	if *dryRun {
 		dir = ipvs.NewDryRun(log)
