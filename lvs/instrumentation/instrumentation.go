@@ -275,9 +275,10 @@ func serveIPVS(w http.ResponseWriter, r *http.Request, st State) {
 	js := ToJSON(status)
 	var text strings.Builder
 	for _, s := range js {
-		fmt.Fprintf(&text, "%s %s:%d %s\n", strings.ToUpper(string(s.Protocol)), s.Address, s.Port, s.Scheduler)
+		// AddrPort writes IPv6 as [addr]:port, as ipvsadm does.
+		fmt.Fprintf(&text, "%s %s %s\n", strings.ToUpper(string(s.Protocol)), netip.AddrPortFrom(s.Address, s.Port), s.Scheduler)
 		for _, d := range s.Destinations {
-			fmt.Fprintf(&text, "  -> %s:%d %s %d %d %d\n", d.Address, d.Port, d.Forward, d.Weight, d.ActiveConns, d.InactiveConns)
+			fmt.Fprintf(&text, "  -> %s %s %d %d %d\n", netip.AddrPortFrom(d.Address, d.Port), d.Forward, d.Weight, d.ActiveConns, d.InactiveConns)
 		}
 	}
 	reply(w, r, js, text.String())

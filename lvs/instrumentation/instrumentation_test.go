@@ -22,6 +22,7 @@ import (
 type fakeState struct {
 	pools []*coordinator.Coordinator
 	ann   bgp.Announcer
+	ipvs  []ipvs.ServiceStatus // nil: one IPv4 service
 }
 
 func (f *fakeState) Pools() []coordinator.Snapshot {
@@ -33,6 +34,9 @@ func (f *fakeState) Pools() []coordinator.Snapshot {
 }
 func (f *fakeState) Announcer() bgp.Announcer { return f.ann }
 func (f *fakeState) IPVSStatus(context.Context) ([]ipvs.ServiceStatus, error) {
+	if f.ipvs != nil {
+		return f.ipvs, nil
+	}
 	return []ipvs.ServiceStatus{{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 443}, Scheduler: "wlc"},
 		Destinations: []ipvs.DestinationStatus{{Destination: ipvs.Destination{Addr: netip.MustParseAddr("10.64.0.1"), Port: 443, Weight: 10, Forward: ipvs.DirectRoute}, ActiveConns: 5, InactiveConns: 7}}}}, nil
 }
@@ -170,5 +174,21 @@ func TestAlertsUnsupportedPoolSource(t *testing.T) {
 	}
 	if _, body := get(t, srv, "/alerts", false); !strings.HasPrefix(body, "CRITICAL - text_443: Servers mw2 are marked down but pooled") {
 		t.Errorf("/alerts = %q", body)
+	}
+}
+
+// /ipvs text writes addresses as ipvsadm does: IPv6 in brackets.
+func TestIPVSText(t *testing.T) {
+	st := &fakeState{ipvs: []ipvs.ServiceStatus{
+		{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: netip.MustParseAddr("2001:db8::53"), Port: 18053}, Scheduler: "mh"},
+			Destinations: []ipvs.DestinationStatus{{Destination: ipvs.Destination{Addr: netip.MustParseAddr("2001:db8::1:5"), Port: 18053, Weight: 1, Forward: ipvs.Tunnel}, InactiveConns: 3}}},
+		{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 80}, Scheduler: "wlc"},
+			Destinations: []ipvs.DestinationStatus{{Destination: ipvs.Destination{Addr: netip.MustParseAddr("10.64.0.1"), Port: 80, Weight: 10, Forward: ipvs.DirectRoute}}}},
+	}}
+	srv := httptest.NewServer(Handler(st, prometheus.NewRegistry()))
+	defer srv.Close()
+	want := "UDP [2001:db8::53]:18053 mh\n  -> [2001:db8::1:5]:18053 tun 1 0 3\nTCP 10.2.2.1:80 wlc\n  -> 10.64.0.1:80 dr 10 0 0\n"
+	if _, body := get(t, srv, "/ipvs", false); body != want {
+		t.Errorf("/ipvs = %q, want %q", body, want)
 	}
 }
