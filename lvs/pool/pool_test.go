@@ -278,6 +278,56 @@ func TestWatchHTTPSameBadJSON(t *testing.T) {
 	}
 }
 
+// An https:// pool source is fetched over TLS. The test server's
+// certificate is self-signed: pool fetches do not verify it (as PyBal), so
+// internal config-master certificates work.
+func TestWatchHTTPS(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		tls  bool
+		body = `{"a": {"enabled": true, "weight": 10}}`
+	)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		tls = r.TLS != nil
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "https://") {
+		t.Fatalf("server URL %s", srv.URL)
+	}
+	src, err := NewSource(srv.URL+"/pools/text.json", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, src, true, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	mu.Lock()
+	body = `{"a": {"enabled": false, "weight": 10}, "b": {"enabled": true, "weight": 3}}`
+	mu.Unlock()
+	waitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
+	if got := c.get(); !got[0].Equal(Pool{"a": {true, 10}}) || !got[1].Equal(Pool{"a": {false, 10}, "b": {true, 3}}) {
+		t.Errorf("pools = %v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !tls {
+		t.Error("fetched without TLS")
+	}
+	if strings.Contains(logBuf.String(), "failed") {
+		t.Errorf("log:\n%s", logBuf.String())
+	}
+}
+
 func TestResolve(t *testing.T) {
 	v4, v6 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("2001:db8::1")
 	lookup := func(_ context.Context, network, host string) ([]netip.Addr, error) {
