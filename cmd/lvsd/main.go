@@ -33,6 +33,7 @@ Usage:
   lvsd status [--config FILE] [--url URL]                 show IPVS joined with pool state
   lvsd check [--config FILE]                              validate pybal.conf and exit
   lvsd --version
+  lvsd --help | lvsd status --help | lvsd check --help
 
 The daemon reads pybal.conf (PyBal's format) and its pool sources, runs the
 health monitors, and reconciles IPVS with the pooled servers. SIGHUP reloads
@@ -145,6 +146,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", defaultConfig, "pybal.conf `file`")
 	fs.StringVar(cfgPath, "c", defaultConfig, "short for --config")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: lvsd check [--config FILE]\n\n"+
+			"Validates pybal.conf completely (monitors included) and exits: status 0 when it\n"+
+			"loads, with each warning (unknown keys, pool sources not supported yet) on stderr;\n"+
+			"status 1 with the file:line: key: reason of the first error.\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0

@@ -28,3 +28,35 @@ func TestCheckUnsupportedPoolSource(t *testing.T) {
 		t.Errorf("stdout = %q", out.String())
 	}
 }
+
+// --help of lvsd and of each command lists the commands and flags, exit 0.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{
+			"lvsd [--config FILE] [--dry-run] [--no-bgp] [--debug]", "lvsd status [--config FILE] [--url URL]",
+			"lvsd check [--config FILE]", "lvsd --version", "lvsd --help",
+			"-config file", "-c string", "-dry-run", "-n\t", "-no-bgp", "-debug", "-d\t", "-version"}},
+		{[]string{"-h"}, []string{"lvsd status [--config FILE]", "-dry-run"}},
+		{[]string{"status", "--help"}, []string{"Usage: lvsd status [--config FILE] [--url URL]", "-config file", "-url URL",
+			"the table is read from the kernel"}},
+		{[]string{"check", "--help"}, []string{"Usage: lvsd check [--config FILE]", "-config file"}},
+	}
+	for _, tc := range tests {
+		var out, errOut strings.Builder
+		if code := run(tc.args, &out, &errOut); code != 0 {
+			t.Errorf("%v: exit %d", tc.args, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errOut.String(), w) {
+				t.Errorf("%v: help lacks %q:\n%s", tc.args, w, errOut.String())
+			}
+		}
+	}
+	var out, errOut strings.Builder
+	if code := run([]string{"--bogus"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "flag provided but not defined: -bogus") {
+		t.Errorf("unknown flag: exit %d\n%s", code, errOut.String())
+	}
+}
