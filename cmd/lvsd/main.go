@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -35,6 +33,7 @@ Usage:
   lvsd status [--config FILE] [--url URL]                 show IPVS joined with pool state
   lvsd check [--config FILE]                              validate pybal.conf and exit
   lvsd --version
+  lvsd --help | lvsd status --help | lvsd check --help
 
 The daemon reads pybal.conf (PyBal's format) and its pool sources, runs the
 health monitors, and reconciles IPVS with the pooled servers. SIGHUP reloads
@@ -88,6 +87,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// The configuration first: a bad file must be reported as such, also
+	// on a host where IPVS cannot be opened.
+	if _, err := daemon.Load(*cfgPath); err != nil {
+		log.Error("cannot start: bad configuration", "err", err)
+		return 1
+	}
 	var dir ipvs.Director
 	if *dryRun {
 		dir = ipvs.NewDryRun(log)
@@ -141,6 +146,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", defaultConfig, "pybal.conf `file`")
 	fs.StringVar(cfgPath, "c", defaultConfig, "short for --config")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: lvsd check [--config FILE]\n\n"+
+			"Validates pybal.conf completely (monitors included) and exits: status 0 when it\n"+
+			"loads, with each warning (unknown keys, pool sources not supported yet) on stderr;\n"+
+			"status 1 with the file:line: key: reason of the first error.\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -170,7 +182,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 			"Prints IPVS's table (ipvsadm -Ln style, with ActiveConn and InActConn) joined with\n"+
 			"each real server's enabled/up/pooled state from the running lvsd, and flags pooled\n"+
 			"servers under lc/wlc whose active connections are far below their peers' while their\n"+
-			"inactive ones are normal (refusing connections, or the VIP not bound).\n\n")
+			"inactive ones are normal (refusing connections, or the VIP not bound).\n"+
+			"With instrumentation off (PyBal's default) and no --url, or when lvsd does not answer,\n"+
+			"the table is read from the kernel and the output says the daemon's view is unavailable.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -184,33 +198,13 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	base := *url
-	if base == "" {
-		g := cfg.Global
-		if !g.Instrumentation || len(g.InstrumentationIPs) == 0 {
-			fmt.Fprintf(stderr, "lvsd status: %s has instrumentation off; enable it or pass --url\n", *cfgPath)
-			return 1
-		}
-		base = "http://" + net.JoinHostPort(g.InstrumentationIPs[0].String(), strconv.Itoa(int(g.InstrumentationPort)))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pools, kernel, err := status.Collect(ctx, base, cfg)
+	err = status.Run(ctx, stdout, status.Options{Config: cfg, URL: *url, OpenKernel: func() (status.Kernel, error) {
+		return ipvs.NewKernel(nil)
+	}})
 	if err != nil {
-		// The daemon could not give its IPVS view: read the kernel directly.
-		dir, kerr := ipvs.NewKernel(nil)
-		if kerr != nil {
-			fmt.Fprintf(stderr, "lvsd status: %v; and reading IPVS directly failed: %v\n", err, kerr)
-			return 1
-		}
-		defer dir.Close()
-		if kernel, kerr = dir.Status(ctx); kerr != nil {
-			fmt.Fprintf(stderr, "lvsd status: %v\n", kerr)
-			return 1
-		}
-	}
-	if err := status.Render(stdout, pools, kernel); err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, "lvsd status:", err)
 		return 1
 	}
 	return 0

@@ -24,7 +24,8 @@ type Config struct {
 	File     string
 	Global   Global
 	Services []*Service // file order
-	// Warnings are non-fatal findings (unknown keys), to be logged.
+	// Warnings are non-fatal findings (unknown keys, pool sources not
+	// supported yet), to be logged and printed by lvsd check.
 	Warnings []string
 }
 
@@ -624,7 +625,21 @@ func (c *Config) parseService(s *Section) (*Service, error) {
 		return nil, s.Opts["pool-poll-interval"].Pos.Errorf("pool-poll-interval", "must be at least 0.01 s")
 	}
 	r.unknown(c, "["+s.Name+"]")
+	if why := svc.UnsupportedPoolSource(); why != "" {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s: config: [%s] %s (use file://, http:// or https://); the service gets no servers and is left as it is in IPVS",
+			svc.PoolURLPos, s.Name, why))
+	}
 	return svc, nil
+}
+
+// UnsupportedPoolSource says why the service's pool source cannot be read
+// yet ("pool source etcd://... not supported yet"), or "" when it can. Such
+// a service loads, gets no servers, and is left as it is in IPVS.
+func (s *Service) UnsupportedPoolSource() string {
+	if strings.HasPrefix(s.PoolURL, "etcd://") {
+		return "pool source " + s.PoolURL + " not supported yet"
+	}
+	return ""
 }
 
 // checkPoolURL accepts the schemes lvsd can read plus etcd:// (parsed

@@ -205,3 +205,62 @@ func TestServiceEqual(t *testing.T) {
 		t.Error("changed monitor option must differ")
 	}
 }
+
+// PyBal eval()s list values, so a trailing '#' comment is allowed there;
+// a '#' inside a quoted string is part of the value.
+func TestListValueComments(t *testing.T) {
+	conf := `[global]
+instrumentation = yes
+instrumentation_ips = ["127.0.0.1", "::1"]  # loopback only
+bgp-communities = ["64600:1"]  # 64600:2 later
+
+[s]
+protocol = tcp
+ip = 10.0.0.1
+port = 80
+scheduler = rr
+config = file:///x
+monitors = ["IdleConnection"]  # TCP only
+`
+	c, err := Parse("f", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Services[0].Monitors; len(m) != 1 || m[0] != "IdleConnection" {
+		t.Errorf("monitors = %q", m)
+	}
+	if ips := c.Global.InstrumentationIPs; len(ips) != 2 {
+		t.Errorf("instrumentation_ips = %v", ips)
+	}
+	if cs := c.Global.BGP.Communities; len(cs) != 1 || cs[0] != (bgp.Community{ASN: 64600, Value: 1}) {
+		t.Errorf("bgp-communities = %v", cs)
+	}
+	c2, err := Parse("f", []byte(strings.Replace(conf, `monitors = ["IdleConnection"]  # TCP only`,
+		"monitors = [\"IdleConnection\",  # TCP\n    \"Pro#xy\"]  # done", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := c2.Services[0].Monitors; len(m) != 2 || m[1] != "Pro#xy" {
+		t.Errorf("continued monitors = %q", m)
+	}
+}
+
+// etcd:// is accepted (the file loads) and reported as a warning naming
+// file, line and service.
+func TestUnsupportedPoolSource(t *testing.T) {
+	conf := "[a]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = rr\nconfig = etcd://conf1001/conftool/v1/pools/a\n" +
+		"[b]\nprotocol = tcp\nip = 10.0.0.1\nport = 81\nscheduler = rr\nconfig = http://config-master/pools/b\n"
+	c, err := Parse("pybal.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Services[0].UnsupportedPoolSource(); got != "pool source etcd://conf1001/conftool/v1/pools/a not supported yet" {
+		t.Errorf("etcd: %q", got)
+	}
+	if got := c.Services[1].UnsupportedPoolSource(); got != "" {
+		t.Errorf("http: %q", got)
+	}
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "pybal.conf:6: config: [a] pool source etcd://conf1001/conftool/v1/pools/a not supported yet") {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/geotraffic/geotraffic/lvs/bgp"
+	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,14 +55,31 @@ type Alert struct {
 	Msg    string `json:"msg"`
 }
 
+// ConfigState is a State that also gives its running configuration (the
+// daemon does). The API uses it to name services whose pool source is not
+// supported yet, instead of reporting their empty pools as too small.
+type ConfigState interface {
+	State
+	Config() *config.Config
+}
+
 // Alerts computes PyBal's alert: critical when servers are pooled but
 // down, warning when a pool is too small to allow depooling.
-func Alerts(pools []coordinator.Snapshot) Alert {
+func Alerts(pools []coordinator.Snapshot) Alert { return AlertsWith(pools, nil) }
+
+// AlertsWith is Alerts where unsupported maps a service name to why its pool
+// source cannot be read (config.Service.UnsupportedPoolSource); such a
+// service is a warning of its own: "Pool X: pool source etcd://... not
+// supported yet."
+func AlertsWith(pools []coordinator.Snapshot, unsupported map[string]string) Alert {
 	a := Alert{Status: "ok"}
 	var crit []string
 	for _, p := range pools {
 		total := len(p.Servers)
 		switch {
+		case unsupported[p.Name] != "":
+			a.Status = "warning"
+			a.Msg += fmt.Sprintf("Pool %s: %s. ", p.Name, unsupported[p.Name])
 		case len(p.PooledDown) > 0:
 			crit = append(crit, fmt.Sprintf("%s: Servers %s are marked down but pooled", p.Name, strings.Join(p.PooledDown, ", ")))
 		case float64(total) < float64(total)*p.DepoolThreshold+1:
@@ -76,6 +94,26 @@ func Alerts(pools []coordinator.Snapshot) Alert {
 		a.Msg = "All pools are healthy"
 	}
 	return a
+}
+
+// unsupportedSources maps each service whose pool source cannot be read
+// yet to the reason, when st knows its configuration.
+func unsupportedSources(st State) map[string]string {
+	cs, ok := st.(ConfigState)
+	if !ok {
+		return nil
+	}
+	cfg := cs.Config()
+	if cfg == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, s := range cfg.Services {
+		if why := s.UnsupportedPoolSource(); why != "" {
+			out[s.Name] = why
+		}
+	}
+	return out
 }
 
 // BGPState is /bgp's JSON.
@@ -99,7 +137,7 @@ func Handler(st State, gatherer prometheus.Gatherer) http.Handler {
 		case parts[0] == "metrics" && len(parts) == 1:
 			metrics.ServeHTTP(w, r)
 		case parts[0] == "alerts" && len(parts) == 1:
-			a := Alerts(st.Pools())
+			a := AlertsWith(st.Pools(), unsupportedSources(st))
 			reply(w, r, a, strings.ToUpper(a.Status)+" - "+a.Msg)
 		case parts[0] == "pools":
 			servePools(w, r, st, parts[1:])
@@ -237,9 +275,10 @@ func serveIPVS(w http.ResponseWriter, r *http.Request, st State) {
 	js := ToJSON(status)
 	var text strings.Builder
 	for _, s := range js {
-		fmt.Fprintf(&text, "%s %s:%d %s\n", strings.ToUpper(string(s.Protocol)), s.Address, s.Port, s.Scheduler)
+		// AddrPort writes IPv6 as [addr]:port, as ipvsadm does.
+		fmt.Fprintf(&text, "%s %s %s\n", strings.ToUpper(string(s.Protocol)), netip.AddrPortFrom(s.Address, s.Port), s.Scheduler)
 		for _, d := range s.Destinations {
-			fmt.Fprintf(&text, "  -> %s:%d %s %d %d %d\n", d.Address, d.Port, d.Forward, d.Weight, d.ActiveConns, d.InactiveConns)
+			fmt.Fprintf(&text, "  -> %s %s %d %d %d\n", netip.AddrPortFrom(d.Address, d.Port), d.Forward, d.Weight, d.ActiveConns, d.InactiveConns)
 		}
 	}
 	reply(w, r, js, text.String())

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/lvs/bgp"
+	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/geotraffic/geotraffic/lvs/pool"
@@ -21,6 +22,7 @@ import (
 type fakeState struct {
 	pools []*coordinator.Coordinator
 	ann   bgp.Announcer
+	ipvs  []ipvs.ServiceStatus // nil: one IPv4 service
 }
 
 func (f *fakeState) Pools() []coordinator.Snapshot {
@@ -32,6 +34,9 @@ func (f *fakeState) Pools() []coordinator.Snapshot {
 }
 func (f *fakeState) Announcer() bgp.Announcer { return f.ann }
 func (f *fakeState) IPVSStatus(context.Context) ([]ipvs.ServiceStatus, error) {
+	if f.ipvs != nil {
+		return f.ipvs, nil
+	}
 	return []ipvs.ServiceStatus{{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 443}, Scheduler: "wlc"},
 		Destinations: []ipvs.DestinationStatus{{Destination: ipvs.Destination{Addr: netip.MustParseAddr("10.64.0.1"), Port: 443, Weight: 10, Forward: ipvs.DirectRoute}, ActiveConns: 5, InactiveConns: 7}}}}, nil
 }
@@ -129,5 +134,61 @@ func TestAlerts(t *testing.T) {
 	}
 	if got := Alerts([]coordinator.Snapshot{a.Snapshot()}); got.Status != "critical" || got.Msg != "a: Servers h3 are marked down but pooled" {
 		t.Errorf("%+v", got)
+	}
+}
+
+// configState is fakeState with a running configuration, as the daemon.
+type configState struct {
+	fakeState
+	cfg *config.Config
+}
+
+func (c *configState) Config() *config.Config { return c.cfg }
+
+// A service whose pool source is not supported yet is named as such by
+// /alerts, not reported as a pool too small to allow depooling.
+func TestAlertsUnsupportedPoolSource(t *testing.T) {
+	cfg, err := config.Parse("pybal.conf", []byte(
+		"[etcd_80]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = rr\nconfig = etcd://conf1001/pools/a\n"+
+			"[text_443]\nprotocol = tcp\nip = 10.0.0.1\nport = 443\nscheduler = rr\nconfig = file:///x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	etcd := newCoord("etcd_80", 0.5)
+	text := newCoord("text_443", 0.5, "mw1", "mw2", "mw3")
+	st := &configState{fakeState: fakeState{pools: []*coordinator.Coordinator{etcd, text}}, cfg: cfg}
+	srv := httptest.NewServer(Handler(st, prometheus.NewRegistry()))
+	defer srv.Close()
+	want := "WARNING - Pool etcd_80: pool source etcd://conf1001/pools/a not supported yet. "
+	if _, body := get(t, srv, "/alerts", false); body != want {
+		t.Errorf("/alerts = %q, want %q", body, want)
+	}
+	var a Alert
+	if _, body := get(t, srv, "/alerts", true); json.Unmarshal([]byte(body), &a) != nil || a.Status != "warning" ||
+		a.Msg != "Pool etcd_80: pool source etcd://conf1001/pools/a not supported yet. " {
+		t.Errorf("/alerts JSON = %s", body)
+	}
+	// Pooled-but-down elsewhere is still critical.
+	for _, h := range []string{"mw1", "mw2"} {
+		text.MonitorResult(h, "ProxyFetch", false, "x")
+	}
+	if _, body := get(t, srv, "/alerts", false); !strings.HasPrefix(body, "CRITICAL - text_443: Servers mw2 are marked down but pooled") {
+		t.Errorf("/alerts = %q", body)
+	}
+}
+
+// /ipvs text writes addresses as ipvsadm does: IPv6 in brackets.
+func TestIPVSText(t *testing.T) {
+	st := &fakeState{ipvs: []ipvs.ServiceStatus{
+		{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: netip.MustParseAddr("2001:db8::53"), Port: 18053}, Scheduler: "mh"},
+			Destinations: []ipvs.DestinationStatus{{Destination: ipvs.Destination{Addr: netip.MustParseAddr("2001:db8::1:5"), Port: 18053, Weight: 1, Forward: ipvs.Tunnel}, InactiveConns: 3}}},
+		{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 80}, Scheduler: "wlc"},
+			Destinations: []ipvs.DestinationStatus{{Destination: ipvs.Destination{Addr: netip.MustParseAddr("10.64.0.1"), Port: 80, Weight: 10, Forward: ipvs.DirectRoute}}}},
+	}}
+	srv := httptest.NewServer(Handler(st, prometheus.NewRegistry()))
+	defer srv.Close()
+	want := "UDP [2001:db8::53]:18053 mh\n  -> [2001:db8::1:5]:18053 tun 1 0 3\nTCP 10.2.2.1:80 wlc\n  -> 10.64.0.1:80 dr 10 0 0\n"
+	if _, body := get(t, srv, "/ipvs", false); body != want {
+		t.Errorf("/ipvs = %q, want %q", body, want)
 	}
 }

@@ -152,6 +152,25 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// Monitor option lists take a trailing Python comment like the rest of
+// pybal.conf; a '#' inside a string (a URL fragment, an argument) stays.
+func TestParseListComments(t *testing.T) {
+	s, _, err := Parse("ProxyFetch", opts("url", `["http://en.wikipedia.org/#top"]  # main page`), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := s.(*ProxyFetch).URLs; len(u) != 1 || u[0] != "http://en.wikipedia.org/#top" {
+		t.Errorf("urls = %q", u)
+	}
+	rc, _, err := Parse("RunCommand", opts("command", "/bin/check", "arguments", `["#1", server.host]  # host last`), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if argv := rc.(*RunCommand).argv(target("127.0.0.1:80")); len(argv) != 2 || argv[0] != "#1" || argv[1] != "mw1020" {
+		t.Errorf("argv = %q", argv)
+	}
+}
+
 func TestParseDefaults(t *testing.T) {
 	s, warn, err := Parse("ProxyFetch", opts("url", `["http://en.wikipedia.org/"]`, "typo", "1"), at)
 	if err != nil {

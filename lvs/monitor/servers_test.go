@@ -175,6 +175,43 @@ func TestIdleConnection(t *testing.T) {
 	waitFor(t, "up after restart", r, func() bool { up, ok := r.last(); return ok && up })
 }
 
+// A clean close is followed by one reconnect; when that is refused the
+// server goes down (and not before: no down result for the close itself).
+func TestIdleConnectionCleanCloseThenRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	conns := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			conns <- c
+		}
+	}()
+	r := start(t, "IdleConnection", target(addr), "max-delay", "0.2", "timeout-clean-reconnect", "0.05")
+	if !waitResult(t, r, 0) {
+		t.Fatalf("not up\n%s", r.dump())
+	}
+	c := <-conns
+	l.Close() // the reconnect will be refused
+	c.Close() // clean close (FIN)
+	if waitResult(t, r, 1) {
+		t.Fatalf("up after a refused reconnect\n%s", r.dump())
+	}
+	res, logs := r.snapshot()
+	all := strings.Join(logs, "\n")
+	r.mu.Lock()
+	msg := r.msgs[1]
+	r.mu.Unlock()
+	if res[0] != true || msg != "Connection to "+addr+" failed." {
+		t.Errorf("results %v, second message %q", res, msg)
+	}
+	if !strings.Contains(all, "closed cleanly, reconnecting") || strings.Contains(all, " lost.") {
+		t.Errorf("want a clean close then a failed reconnect, not a lost connection:\n%s", all)
+	}
+}
+
 func TestRunCommand(t *testing.T) {
 	dir := t.TempDir()
 	script := func(name, body string) string {

@@ -49,6 +49,24 @@ not a dict at all
 	}
 }
 
+// PyBal reads pool lines with ast.literal_eval, which takes a trailing
+// comment; a '#' inside a quoted value is part of the value.
+func TestParseLegacyTrailingComment(t *testing.T) {
+	data := `{ 'host': 'mw1', 'weight': 10, 'enabled': True }  # rack B, T12345
+{ 'host': 'mw#2', 'weight': 5, 'enabled': False }# no space
+{ 'host': 'mw3', 'weight': 1, 'enabled': True } # 'enabled': False
+{ 'host': 'mw4', 'weight': 1, # 'enabled': True }
+`
+	p, bad := ParseLegacy([]byte(data))
+	want := Pool{"mw1": {Enabled: true, Weight: 10}, "mw#2": {Enabled: false, Weight: 5}, "mw3": {Enabled: true, Weight: 1}}
+	if !p.Equal(want) {
+		t.Errorf("pool = %v, want %v", p, want)
+	}
+	if len(bad) != 1 || bad[0].Line != 4 {
+		t.Errorf("bad = %v, want only line 4 (its closing brace is commented out)", bad)
+	}
+}
+
 func TestParseJSON(t *testing.T) {
 	p, err := ParseJSON([]byte(`{"a": {"enabled": true, "weight": 10}, "b": {"enabled": false, "weight": 0}, "c": {}}`))
 	if err != nil {
@@ -164,6 +182,149 @@ func TestWatchHTTP(t *testing.T) {
 	waitFor(t, "recovery", func() bool { set(`{"a": {"enabled": false, "weight": 10}}`, 200); return len(c.get()) == 2 })
 	if got := c.get()[1]; !got.Equal(Pool{"a": {false, 10}}) {
 		t.Errorf("pool after recovery: %v", got)
+	}
+}
+
+// An HTTP source reports every fetch as changed; an identical body must not
+// be parsed again, so its bad lines are logged once, not on every poll.
+func TestWatchHTTPIdenticalBody(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		requests int
+		status   = 200
+		body     = "{ 'host': 'a', 'weight': 1, 'enabled': True }\nnot a dict\n"
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests++
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	served := func() int { mu.Lock(); defer mu.Unlock(); return requests }
+	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
+	src, _ := NewSource(srv.URL+"/pool", time.Second)
+	var c collector
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, src, false, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	// Polls are sequential: once request n+1 has arrived, poll n is done.
+	afterPolls := func(n int) {
+		t.Helper()
+		start := served()
+		waitFor(t, fmt.Sprintf("%d more polls", n), func() bool { return served() > start+n })
+	}
+	count := func(s string) int { return strings.Count(logBuf.String(), s) }
+	afterPolls(5)
+	if n := count("Bad configuration line"); n != 1 {
+		t.Errorf("bad line logged %d times over 6 identical bodies, want 1:\n%s", n, logBuf.String())
+	}
+	if n := len(c.get()); n != 1 {
+		t.Errorf("%d pool notifications, want 1", n)
+	}
+	// A different body is parsed (and its bad line logged) again.
+	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
+	afterPolls(5)
+	if n := count("Bad configuration line"); n != 2 {
+		t.Errorf("bad line logged %d times after a change, want 2", n)
+	}
+	// A failure streak ended by the same body is reported as recovered.
+	set("", 500)
+	waitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 1 })
+	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
+	waitFor(t, "recovery logged", func() bool { return count("is readable again") == 1 })
+	afterPolls(3)
+	if n := count("Bad configuration line"); n != 2 {
+		t.Errorf("bad line logged %d times after recovery with the same body, want 2", n)
+	}
+	if got := c.get(); len(got) != 2 || !got[1].Equal(Pool{"a": {true, 2}}) {
+		t.Errorf("pools = %v", got)
+	}
+}
+
+// A rejected JSON document stays rejected while it is served unchanged:
+// no "readable again" and no repeated failure logs.
+func TestWatchHTTPSameBadJSON(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		requests int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		io.WriteString(w, `{"a": {"enabled": tru`)
+	}))
+	defer srv.Close()
+	src, _ := NewSource(srv.URL+"/pool.json", time.Second)
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, src, true, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), func(Pool) { t.Error("bad JSON notified") })
+		close(done)
+	}()
+	waitFor(t, "5 polls", func() bool { mu.Lock(); defer mu.Unlock(); return requests > 5 })
+	cancel()
+	<-done
+	if n := strings.Count(logBuf.String(), "bad JSON pool"); n != 1 || strings.Contains(logBuf.String(), "readable again") {
+		t.Errorf("log:\n%s", logBuf.String())
+	}
+}
+
+// An https:// pool source is fetched over TLS. The test server's
+// certificate is self-signed: pool fetches do not verify it (as PyBal), so
+// internal config-master certificates work.
+func TestWatchHTTPS(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		tls  bool
+		body = `{"a": {"enabled": true, "weight": 10}}`
+	)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		tls = r.TLS != nil
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "https://") {
+		t.Fatalf("server URL %s", srv.URL)
+	}
+	src, err := NewSource(srv.URL+"/pools/text.json", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	var logBuf syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, src, true, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	mu.Lock()
+	body = `{"a": {"enabled": false, "weight": 10}, "b": {"enabled": true, "weight": 3}}`
+	mu.Unlock()
+	waitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
+	if got := c.get(); !got[0].Equal(Pool{"a": {true, 10}}) || !got[1].Equal(Pool{"a": {false, 10}, "b": {true, 3}}) {
+		t.Errorf("pools = %v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !tls {
+		t.Error("fetched without TLS")
+	}
+	if strings.Contains(logBuf.String(), "failed") {
+		t.Errorf("log:\n%s", logBuf.String())
 	}
 }
 

@@ -35,7 +35,8 @@ func (d *Dict) Get(key string) (Value, bool) {
 // server.host in RunCommand's arguments.
 type Name string
 
-// Parse parses exactly one literal; trailing text is an error.
+// Parse parses exactly one literal; trailing text other than whitespace
+// and '#' comments is an error.
 func Parse(s string) (Value, error) { return ParseNames(s, nil) }
 
 // ParseNames is Parse that also accepts the given bare identifiers
@@ -117,9 +118,22 @@ func (p *parser) rest() string {
 	return r
 }
 
+// skip passes whitespace and comments: as in Python source, '#' outside a
+// string starts a comment that runs to the end of the line, so a pool line
+// or a pybal.conf value may end with "# note" (ast.literal_eval and eval
+// accept it).
 func (p *parser) skip() {
-	for p.i < len(p.s) && strings.IndexByte(" \t\r\n", p.s[p.i]) >= 0 {
-		p.i++
+	for p.i < len(p.s) {
+		switch c := p.s[p.i]; {
+		case c == '#':
+			for p.i < len(p.s) && p.s[p.i] != '\n' {
+				p.i++
+			}
+		case strings.IndexByte(" \t\r\n", c) >= 0:
+			p.i++
+		default:
+			return
+		}
 	}
 }
 

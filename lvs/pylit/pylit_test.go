@@ -98,3 +98,34 @@ func TestParseNames(t *testing.T) {
 		t.Error("unlisted name accepted")
 	}
 }
+
+// Python comments: '#' outside a string runs to the end of the line, as
+// ast.literal_eval and eval accept; a '#' inside a string is kept.
+func TestParseComments(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Value
+	}{
+		{`["IdleConnection"]  # TCP only`, []Value{"IdleConnection"}},
+		{`10# no space`, int64(10)},
+		{`True # yes`, true},
+		{`["a#b", 'c # d']  # e`, []Value{"a#b", "c # d"}},
+		{"[\"a\",  # first\n \"b\"  # second\n]", []Value{"a", "b"}},
+		{"# leading\n[1]", []Value{int64(1)}},
+	}
+	for _, tc := range tests {
+		got, err := Parse(tc.in)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Parse(%q) = %#v, want %#v", tc.in, got, tc.want)
+		}
+	}
+	for _, in := range []string{`# only a comment`, `[1, # unclosed`, "1 # c\n2"} {
+		if v, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %#v, want error", in, v)
+		}
+	}
+}

@@ -26,17 +26,31 @@ type Pool struct {
 	Key     ipvs.ServiceKey
 	Servers map[string]instrumentation.ServerState // by host
 	Err     error                                  // fetching the state failed
+	// NoState: the daemon was not asked, so the servers' states are
+	// unknown (the IPVS table was read from the kernel).
+	NoState bool
+	// Unsupported says why the pool source cannot be read yet ("" when
+	// it can), e.g. "pool source etcd://... not supported yet".
+	Unsupported string
+}
+
+// Configured lists the configuration's services without their states.
+func Configured(cfg *config.Config) []Pool {
+	var pools []Pool
+	for _, s := range cfg.Services {
+		pools = append(pools, Pool{Name: s.Name, Key: s.Key, Unsupported: s.UnsupportedPoolSource()})
+	}
+	return pools
 }
 
 // Collect asks the daemon at base (e.g. http://127.0.0.1:9090) for every
 // configured service's pool and for the IPVS table.
 func Collect(ctx context.Context, base string, cfg *config.Config) ([]Pool, []ipvs.ServiceStatus, error) {
 	c := &http.Client{Timeout: 10 * time.Second}
-	var pools []Pool
-	for _, s := range cfg.Services {
-		p := Pool{Name: s.Name, Key: s.Key}
-		p.Err = getJSON(ctx, c, base+"/pools/"+s.Name, &p.Servers)
-		pools = append(pools, p)
+	pools := Configured(cfg)
+	for i := range pools {
+		p := &pools[i]
+		p.Err = getJSON(ctx, c, base+"/pools/"+p.Name, &p.Servers)
 	}
 	var js []instrumentation.ServiceJSON
 	if err := getJSON(ctx, c, base+"/ipvs", &js); err != nil {
@@ -165,12 +179,16 @@ func Render(w io.Writer, pools []Pool, kernel []ipvs.ServiceStatus) error {
 			}
 		}
 		fmt.Fprintf(&b, "%-4s %s %s  [%s]\n", strings.ToUpper(string(p.Key.Protocol)), hostPort(p.Key.Addr, p.Key.Port), sched, p.Name)
+		if p.Unsupported != "" {
+			fmt.Fprintf(&b, "  !! %s\n", p.Unsupported)
+		}
 		if p.Err != nil {
 			fmt.Fprintf(&b, "  !! state unavailable: %v\n", p.Err)
 		}
-		if !inKernel {
+		if !inKernel && p.Unsupported == "" {
 			b.WriteString("  !! service not in IPVS\n")
 		}
+		unknown := p.NoState || p.Err != nil
 		byAddr := map[netip.Addr]string{}
 		for h, st := range p.Servers {
 			if a, err := netip.ParseAddr(st.Address); err == nil {
@@ -181,7 +199,9 @@ func Render(w io.Writer, pools []Pool, kernel []ipvs.ServiceStatus) error {
 		listed := map[string]bool{}
 		for _, d := range ks.Destinations {
 			host, state := byAddr[d.Addr], "not in pool"
-			if host != "" {
+			if unknown {
+				host, state = "?", "state unknown"
+			} else if host != "" {
 				listed[host] = true
 				state = text(p.Servers[host])
 			} else {

@@ -48,7 +48,8 @@ runcommand.timeout = 5
 const checkScript = "[ ! -e \"$(dirname \"$0\")/down-$1\" ]\n"
 
 // TestLvsdEndToEnd runs the real lvsd daemon against the kernel (rr, so a
-// returning server is not flooded as under wlc): pool-file
+// returning server is not flooded as under wlc): its periodic resync
+// restores a flushed table; pool-file
 // changes and health results end up in IPVS and decide which namespaces get
 // real connections; the depool threshold keeps a down server pooled when
 // too many are down; SIGTERM leaves IPVS as it is and a restarted lvsd
@@ -85,6 +86,21 @@ func TestLvsdEndToEnd(t *testing.T) {
 	writePool(true, true, true)
 	first := startLvsd(t, conf)
 	waitPooled(t, c, k, first, "rs1", "rs2", "rs3")
+	expectHits(t, l.hits(t, vip, conns), "rs1", "rs2", "rs3")
+
+	// Drift: the table is flushed behind lvsd's back (ipvsadm -C). Nothing
+	// changes in the pool or the checks, so only the daemon's own periodic
+	// resync (ipvs-resync-interval = 1) can put the service back.
+	opsBefore := len(first.ops())
+	flush(t, c)
+	waitPooled(t, c, k, first, "rs1", "rs2", "rs3")
+	// Ops are logged after they are applied: wait for the log to catch up.
+	for deadline := time.Now().Add(20 * time.Second); len(first.ops())-opsBefore < 4 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if repair := first.ops()[opsBefore:]; len(repair) != 4 || !strings.Contains(repair[0], `op="-A -t 192.0.2.30:80 -s rr"`) {
+		t.Errorf("resync after the flush applied %d ops, want -A then the 3 servers:\n%s", len(repair), strings.Join(repair, "\n"))
+	}
 	expectHits(t, l.hits(t, vip, conns), "rs1", "rs2", "rs3")
 
 	// Disabled in the pool: depooled.

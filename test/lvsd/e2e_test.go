@@ -381,6 +381,24 @@ func TestBadConfigAtStart(t *testing.T) {
 	}
 }
 
+// Without --dry-run, lvsd validates pybal.conf before opening IPVS: a bad
+// file is reported with file:line: key even where IPVS cannot be opened
+// (this machine has no ip_vs), and IPVS is not touched.
+func TestBadConfigBeforeIPVS(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "pybal.conf")
+	writeFile(t, conf, "[global]\n\n[web]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = fifo\nconfig = file:///x\n")
+	out, err := exec.Command(lvsdBin, "--config", conf).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), conf+`:7: scheduler: unknown scheduler \"fifo\"`) {
+		t.Errorf("output lacks the file:line: key error:\n%s", out)
+	}
+	if strings.Contains(string(out), "cannot open IPVS") {
+		t.Errorf("IPVS opened before the configuration was validated:\n%s", out)
+	}
+}
+
 // TestBGPWiring runs lvsd --dry-run with bgp = yes (BGP runs for real in a
 // dry run) towards a peer that is not there: /bgp lists the peer and the
 // routes, and SIGTERM withdraws them before exiting. Sessions against a
