@@ -317,6 +317,45 @@ func (b *Bird) FindLog(re *regexp.Regexp) (LogLine, bool) {
 	return LogLine{}, false
 }
 
+// WithdrawnBeforeClose reports whether BIRD removed prefix, learned from
+// protocol proto, before the session to proto closed. It compares the
+// order of lines in bird.log, not their times: BIRD logs the removal and
+// the Cease in the same millisecond, and when the session closes without
+// a withdraw it logs "removed" too, after the close (flushing the routes).
+// The close is the first of "Received: <notification>", "BGP session
+// closed" or "State changed to stop" after the route was added. The string
+// describes what was found, for the failure message.
+func (b *Bird) WithdrawnBeforeClose(proto, prefix string) (bool, string) {
+	lines, err := b.Log()
+	if err != nil {
+		return false, err.Error()
+	}
+	q := regexp.QuoteMeta(proto)
+	route := `\.ipv[46] > %s .*` + regexp.QuoteMeta(prefix) + ` `
+	added := regexp.MustCompile(`^<TRACE> ` + q + fmt.Sprintf(route, "added"))
+	removed := regexp.MustCompile(`^<TRACE> ` + q + fmt.Sprintf(route, "removed"))
+	closed := regexp.MustCompile(`^(<RMT> ` + q + `: Received: |<TRACE> ` + q + `: (BGP session closed|State changed to stop))`)
+	add, rm, cl := -1, -1, -1
+	for i, l := range lines {
+		switch {
+		case add < 0 && added.MatchString(l.Text):
+			add = i
+		case add >= 0 && rm < 0 && removed.MatchString(l.Text):
+			rm = i
+		case add >= 0 && cl < 0 && closed.MatchString(l.Text):
+			cl = i
+		}
+	}
+	at := func(i int) string {
+		if i < 0 {
+			return "none"
+		}
+		return fmt.Sprintf("line %d %q", i, lines[i].Text)
+	}
+	desc := fmt.Sprintf("added: %s; removed: %s; closed: %s", at(add), at(rm), at(cl))
+	return add >= 0 && rm >= 0 && cl >= 0 && rm < cl, desc
+}
+
 func tail(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {

@@ -252,10 +252,12 @@ func TestLvsdFailover(t *testing.T) {
 	primary.term(t)
 	waitBest(t, bird, vip, "lvs2", 100)
 	waitGone(t, bird, vip, "lvs1")
-	cease, ok := bird.FindLog(regexp.MustCompile(`^<RMT> lvs1: Received: `))
-	rm, ok2 := bird.FindLog(regexp.MustCompile(`lvs1\.ipv4 > removed .*10\.2\.2\.1/32 `))
-	if !ok || !ok2 || rm.Time.After(cease.Time) {
-		t.Errorf("BIRD did not see the withdraw before the Cease: withdraw %q %v, cease %q %v", rm.Text, rm.Time, cease.Text, cease.Time)
+	Eventually(t, 10*time.Second, "BIRD to log the Cease from lvs1", func() (bool, string) {
+		l, ok := bird.FindLog(regexp.MustCompile(`^<RMT> lvs1: Received: `))
+		return ok, l.Text
+	})
+	if ok, desc := bird.WithdrawnBeforeClose("lvs1", vip.String()); !ok {
+		t.Errorf("BIRD did not see the withdraw before the session closed: %s", desc)
 	}
 	if out := primary.out.String(); !strings.Contains(out, "BGP withdrawals sent") {
 		t.Errorf("lvsd did not log the withdrawals being sent:\n%s", tail(out, 20))
