@@ -48,7 +48,7 @@ func report(b *testing.B, ds []time.Duration) {
 func BenchmarkSetRoutesWithdrawToBird(b *testing.B) {
 	port := FreePort(b)
 	bird := StartBird(b, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
-		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}}})
+		Peers: []BirdPeer{{Name: "lvs1", Address: "127.0.0.2", ASN: directorASN}}})
 	s := startSpeaker(b, director(2, port, b))
 	ctx := context.Background()
 	var ds []time.Duration
@@ -75,7 +75,7 @@ func BenchmarkSetRoutesWithdrawToBird(b *testing.B) {
 func BenchmarkStopWithdrawToBird(b *testing.B) {
 	port := FreePort(b)
 	bird := StartBird(b, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
-		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}}})
+		Peers: []BirdPeer{{Name: "lvs1", Address: "127.0.0.2", ASN: directorASN}}})
 	var ds, stops []time.Duration
 	for i := 0; i < b.N; i++ {
 		s := startSpeaker(b, director(2, port, b))

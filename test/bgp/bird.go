@@ -25,6 +25,7 @@ type BirdPeer struct {
 	Name    string // BIRD protocol name, e.g. "lvs1"
 	Address string // the director's session source address
 	ASN     uint32
+	Port    uint16 // the director's bgp-local-port; BIRD connects to it when Active
 }
 
 // BirdConfig is what the test router looks like.
@@ -34,13 +35,18 @@ type BirdConfig struct {
 	Port     uint16 // BIRD's listen port (the directors' bgp-peer-port)
 	ASN      uint32
 	Peers    []BirdPeer
+	// HoldTime is the hold time BIRD offers in its OPEN; 0 means 30 s.
+	HoldTime int
+	// Active makes BIRD open the sessions itself (to each peer's Port,
+	// retrying every second) instead of waiting for the directors.
+	Active bool
 }
 
 // The static device routes make the directors' next hops (10/8 and
 // 2001:db8::/32) resolvable, so routes are "unicast" rather than
 // "unreachable" and BIRD's best-path choice is the real one. BIRD is
 // passive: the directors connect to it, as to a production router that
-// does not know when a director comes up.
+// does not know when a director comes up (unless Active is set).
 var birdConf = template.Must(template.New("bird").Parse(`
 router id {{.RouterID}};
 log "{{.Dir}}/bird.log" all;
@@ -51,12 +57,12 @@ protocol static { ipv6; route 2001:db8::/32 via "lo"; }
 template bgp director {
 	local {{.Address}} port {{.Port}} as {{.ASN}};
 	multihop;
-	passive on;
-	hold time 30;
+	{{if .Active}}passive off; connect delay time 1; connect retry time 1;{{else}}passive on;{{end}}
+	hold time {{if .HoldTime}}{{.HoldTime}}{{else}}30{{end}};
 	ipv4 { import all; export none; };
 	ipv6 { import all; export none; next hop address 2001:db8::ffff; };
 }
-{{range .Peers}}protocol bgp {{.Name}} from director { neighbor {{.Address}} as {{.ASN}}; }
+{{range .Peers}}protocol bgp {{.Name}} from director { neighbor {{.Address}}{{if .Port}} port {{.Port}}{{end}} as {{.ASN}}; }
 {{end}}`))
 
 // Bird is one running BIRD.

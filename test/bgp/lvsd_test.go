@@ -116,15 +116,20 @@ type lvsdProc struct {
 	exited bool
 }
 
+// lvsdPorts are the ports a director's pybal.conf uses.
+type lvsdPorts struct {
+	instr, bgpLocal uint16
+}
+
+func newLvsdPorts(t testing.TB) lvsdPorts {
+	return lvsdPorts{instr: FreePort(t), bgpLocal: FreePort(t)}
+}
+
 // lvsdConf is the pybal.conf of director n (source 127.0.0.n, next hop
 // 10.0.0.n) with one service on VIP 10.2.2.1 and a ProxyFetch monitor.
-func lvsdConf(t testing.TB, n int, birdPort uint16, med int, be *backend, instrPort uint16) string {
+func lvsdConf(t testing.TB, n int, birdPort uint16, med int, be *backend, ports lvsdPorts) string {
 	dir := t.TempDir()
-	pool := filepath.Join(dir, "pool")
-	host, _, _ := net.SplitHostPort(be.addr)
-	if err := os.WriteFile(pool, []byte(fmt.Sprintf("{ 'host': '%s', 'weight': 10, 'enabled': True }\n", host)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pool := writePool(t, dir, be)
 	conf := fmt.Sprintf(`[global]
 bgp = yes
 bgp-local-asn = %d
@@ -151,7 +156,23 @@ monitors = ["ProxyFetch"]
 proxyfetch.url = ["http://web.test/health"]
 proxyfetch.interval = 0.2
 proxyfetch.timeout = 0.5
-`, directorASN, birdPort, n, n, FreePort(t), med, n, n, instrPort, be.port(), be.port(), pool)
+`, directorASN, birdPort, n, n, ports.bgpLocal, med, n, n, ports.instr, be.port(), be.port(), pool)
+	return writeConf(t, dir, conf)
+}
+
+// writePool writes a pool file in dir with be as its one server.
+func writePool(t testing.TB, dir string, be *backend) string {
+	t.Helper()
+	pool := filepath.Join(dir, "pool")
+	host, _, _ := net.SplitHostPort(be.addr)
+	if err := os.WriteFile(pool, []byte(fmt.Sprintf("{ 'host': '%s', 'weight': 10, 'enabled': True }\n", host)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+func writeConf(t testing.TB, dir, conf string) string {
+	t.Helper()
 	path := filepath.Join(dir, "pybal.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -159,12 +180,19 @@ proxyfetch.timeout = 0.5
 	return path
 }
 
-func startLvsd(t testing.TB, n int, birdPort uint16, med int, be *backend) *lvsdProc {
+// startLvsd runs director n (lvsdConf) with --dry-run and args.
+func startLvsd(t testing.TB, n int, birdPort uint16, med int, be *backend, args ...string) *lvsdProc {
 	t.Helper()
-	instrPort := FreePort(t)
-	conf := lvsdConf(t, n, birdPort, med, be, instrPort)
-	p := &lvsdProc{out: &testutil.SyncBuffer{}, done: make(chan error, 1), instr: fmt.Sprintf("http://127.0.0.%d:%d", n, instrPort)}
-	p.cmd = exec.Command(lvsdBinary(t), "--dry-run", "--config", conf)
+	ports := newLvsdPorts(t)
+	return runLvsd(t, n, lvsdConf(t, n, birdPort, med, be, ports), ports, args...)
+}
+
+// runLvsd runs lvsd --dry-run on conf, whose instrumentation API listens
+// on 127.0.0.n:ports.instr.
+func runLvsd(t testing.TB, n int, conf string, ports lvsdPorts, args ...string) *lvsdProc {
+	t.Helper()
+	p := &lvsdProc{out: &testutil.SyncBuffer{}, done: make(chan error, 1), instr: fmt.Sprintf("http://127.0.0.%d:%d", n, ports.instr)}
+	p.cmd = exec.Command(lvsdBinary(t), append([]string{"--dry-run", "--config", conf}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -187,10 +215,15 @@ func startLvsd(t testing.TB, n int, birdPort uint16, med int, be *backend) *lvsd
 	return p
 }
 
+var (
+	sigterm            = syscall.SIGTERM
+	regexpLvs1Incoming = regexp.MustCompile(`^<TRACE> lvs1: Incoming connection`)
+)
+
 // term sends SIGTERM and waits (bounded) for a clean exit.
 func (p *lvsdProc) term(t testing.TB) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(sigterm); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -61,7 +61,7 @@ var (
 func twoDirectors(t testing.TB) (*Bird, uint16) {
 	port := FreePort(t)
 	b := StartBird(t, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
-		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}, {"lvs2", "127.0.0.3", directorASN}}})
+		Peers: []BirdPeer{{Name: "lvs1", Address: "127.0.0.2", ASN: directorASN}, {Name: "lvs2", Address: "127.0.0.3", ASN: directorASN}}})
 	return b, port
 }
 
