@@ -9,6 +9,7 @@
 # Prints figures; never fails. BGP_BENCH_N rounds (default 20; lvsd ones 10).
 cd "$(dirname "$0")/.." || exit 0
 N=${BGP_BENCH_N:-20}
+export BGP_BENCH=1 # the benchmarks skip without it (so the generic go test -bench skips them)
 M=$(( (N + 1) / 2 ))
 echo "== bgp: withdraw latency to BIRD ($("$(command -v bird || echo /usr/sbin/bird)" --version 2>&1 | head -1), $(nproc) cores, $(uname -r))"
 {

@@ -153,8 +153,10 @@ func (c Config) localAddrFor(peer netip.Addr) netip.Addr {
 
 // wireASPath is the AS_PATH attribute given to gobgp. gobgp prepends the
 // local ASN itself on eBGP sessions, so one leading LocalASN is dropped:
-// an eBGP router then sees exactly bgp-as-path (PyBal's wire format), and
-// an iBGP router does not see its own ASN (which it would reject as a loop).
+// an eBGP router then sees exactly bgp-as-path (PyBal's wire format) when
+// the path starts with LocalASN, and LocalASN followed by the path when it
+// does not; an iBGP router does not see the leading LocalASN (it would
+// reject its own ASN as a loop).
 func (c Config) wireASPath() []uint32 {
 	p := c.ASPath
 	if len(p) > 0 && p[0] == c.LocalASN {

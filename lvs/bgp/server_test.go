@@ -278,3 +278,32 @@ func TestTwoRouters(t *testing.T) {
 		}
 	}
 }
+
+// TestASPathOnTheWire: what a router receives for bgp-as-path, on eBGP
+// (gobgp prepends our ASN) and iBGP (it does not; lvsd drops one leading
+// bgp-local-asn so the router does not see its own ASN). A path that does
+// not start with bgp-local-asn gets it prepended on eBGP.
+func TestASPathOnTheWire(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		routerASN uint32
+		path      []uint32
+		want      []uint32
+	}{
+		{"ebgp starting with local asn", testRouterASN, []uint32{testLocalASN, 64601}, []uint32{testLocalASN, 64601}},
+		{"ebgp not starting with local asn", testRouterASN, []uint32{64601}, []uint32{testLocalASN, 64601}},
+		{"ibgp starting with local asn", testLocalASN, []uint32{testLocalASN, 64601}, []uint32{64601}},
+		{"ibgp not starting with local asn", testLocalASN, []uint32{64601}, []uint32{64601}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			router := startRouter(t, tc.routerASN, freePort(t))
+			cfg := testConfig(router.port, t)
+			cfg.ASPath = tc.path
+			s, _, _ := newSpeaker(t, cfg)
+			if err := s.SetRoutes(context.Background(), []Route{{Prefix: mustPrefix("10.1.1.1/32")}}); err != nil {
+				t.Fatal(err)
+			}
+			waitReceived(t, router, map[string]attrs{"10.1.1.1/32": {ASPath: tc.want, NextHop: "10.0.0.10"}})
+		})
+	}
+}

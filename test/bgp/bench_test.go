@@ -3,6 +3,7 @@ package bgptest
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"testing"
@@ -16,6 +17,19 @@ import (
 // timestamp of BIRD's "removed" log line (millisecond resolution, same
 // clock). BIRD's timestamps are truncated to the millisecond, so each
 // figure is an upper bound: logged millisecond + 1 ms - call time.
+
+// benchEnv gates the benchmarks: each takes seconds and starts BIRD (and
+// the lvsd ones build and run lvsd), so `make bench`'s generic
+// `go test -bench . ./...` skips them and scripts/bench-bgp.sh, which sets
+// it, runs them with its own round counts.
+const benchEnv = "BGP_BENCH"
+
+func gate(b *testing.B) {
+	b.Helper()
+	if os.Getenv(benchEnv) == "" {
+		b.Skipf("BGP benchmarks run from scripts/bench-bgp.sh (set %s=1 to run them here)", benchEnv)
+	}
+}
 
 var removedRE = regexp.MustCompile(`^<TRACE> lvs1\.ipv4 > removed .*10\.2\.2\.1/32 `)
 
@@ -46,9 +60,10 @@ func report(b *testing.B, ds []time.Duration) {
 // BenchmarkSetRoutesWithdrawToBird: a health decision (SetRoutes without
 // the VIP) until BIRD drops the route; the session stays up.
 func BenchmarkSetRoutesWithdrawToBird(b *testing.B) {
+	gate(b)
 	port := FreePort(b)
 	bird := StartBird(b, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
-		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}}})
+		Peers: []BirdPeer{{Name: "lvs1", Address: "127.0.0.2", ASN: directorASN}}})
 	s := startSpeaker(b, director(2, port, b))
 	ctx := context.Background()
 	var ds []time.Duration
@@ -73,9 +88,10 @@ func BenchmarkSetRoutesWithdrawToBird(b *testing.B) {
 // BenchmarkStopWithdrawToBird: Stop (SIGTERM in lvsd) until BIRD drops the
 // route; each op starts a fresh speaker, so an op takes a few seconds.
 func BenchmarkStopWithdrawToBird(b *testing.B) {
+	gate(b)
 	port := FreePort(b)
 	bird := StartBird(b, BirdConfig{RouterID: "10.255.0.1", Address: "127.0.0.1", Port: port, ASN: routerASN,
-		Peers: []BirdPeer{{"lvs1", "127.0.0.2", directorASN}}})
+		Peers: []BirdPeer{{Name: "lvs1", Address: "127.0.0.2", ASN: directorASN}}})
 	var ds, stops []time.Duration
 	for i := 0; i < b.N; i++ {
 		s := startSpeaker(b, director(2, port, b))
@@ -113,6 +129,7 @@ var lvsdTimeRE = regexp.MustCompile(`(?m)^time=(\S+) level=ERROR msg="\[web_\d+\
 // lvsd's monitor logging the server down (the health decision) to BIRD
 // removing the VIP (bgp-withdraw-on-down).
 func BenchmarkLvsdHealthDownToBird(b *testing.B) {
+	gate(b)
 	bird, port := twoDirectors(b)
 	be := startBackend(b)
 	p := startLvsd(b, 2, port, 0, be)
@@ -144,6 +161,7 @@ func BenchmarkLvsdHealthDownToBird(b *testing.B) {
 // BenchmarkLvsdSigtermToBird: SIGTERM to a running lvsd until BIRD
 // removes its VIP.
 func BenchmarkLvsdSigtermToBird(b *testing.B) {
+	gate(b)
 	bird, port := twoDirectors(b)
 	be := startBackend(b)
 	var ds []time.Duration

@@ -25,6 +25,7 @@ type BirdPeer struct {
 	Name    string // BIRD protocol name, e.g. "lvs1"
 	Address string // the director's session source address
 	ASN     uint32
+	Port    uint16 // the director's bgp-local-port; BIRD connects to it when Active
 }
 
 // BirdConfig is what the test router looks like.
@@ -34,13 +35,18 @@ type BirdConfig struct {
 	Port     uint16 // BIRD's listen port (the directors' bgp-peer-port)
 	ASN      uint32
 	Peers    []BirdPeer
+	// HoldTime is the hold time BIRD offers in its OPEN; 0 means 30 s.
+	HoldTime int
+	// Active makes BIRD open the sessions itself (to each peer's Port,
+	// retrying every second) instead of waiting for the directors.
+	Active bool
 }
 
 // The static device routes make the directors' next hops (10/8 and
 // 2001:db8::/32) resolvable, so routes are "unicast" rather than
 // "unreachable" and BIRD's best-path choice is the real one. BIRD is
 // passive: the directors connect to it, as to a production router that
-// does not know when a director comes up.
+// does not know when a director comes up (unless Active is set).
 var birdConf = template.Must(template.New("bird").Parse(`
 router id {{.RouterID}};
 log "{{.Dir}}/bird.log" all;
@@ -51,12 +57,12 @@ protocol static { ipv6; route 2001:db8::/32 via "lo"; }
 template bgp director {
 	local {{.Address}} port {{.Port}} as {{.ASN}};
 	multihop;
-	passive on;
-	hold time 30;
+	{{if .Active}}passive off; connect delay time 1; connect retry time 1;{{else}}passive on;{{end}}
+	hold time {{if .HoldTime}}{{.HoldTime}}{{else}}30{{end}};
 	ipv4 { import all; export none; };
 	ipv6 { import all; export none; next hop address 2001:db8::ffff; };
 }
-{{range .Peers}}protocol bgp {{.Name}} from director { neighbor {{.Address}} as {{.ASN}}; }
+{{range .Peers}}protocol bgp {{.Name}} from director { neighbor {{.Address}}{{if .Port}} port {{.Port}}{{end}} as {{.ASN}}; }
 {{end}}`))
 
 // Bird is one running BIRD.
@@ -315,6 +321,45 @@ func (b *Bird) FindLog(re *regexp.Regexp) (LogLine, bool) {
 		}
 	}
 	return LogLine{}, false
+}
+
+// WithdrawnBeforeClose reports whether BIRD removed prefix, learned from
+// protocol proto, before the session to proto closed. It compares the
+// order of lines in bird.log, not their times: BIRD logs the removal and
+// the Cease in the same millisecond, and when the session closes without
+// a withdraw it logs "removed" too, after the close (flushing the routes).
+// The close is the first of "Received: <notification>", "BGP session
+// closed" or "State changed to stop" after the route was added. The string
+// describes what was found, for the failure message.
+func (b *Bird) WithdrawnBeforeClose(proto, prefix string) (bool, string) {
+	lines, err := b.Log()
+	if err != nil {
+		return false, err.Error()
+	}
+	q := regexp.QuoteMeta(proto)
+	route := `\.ipv[46] > %s .*` + regexp.QuoteMeta(prefix) + ` `
+	added := regexp.MustCompile(`^<TRACE> ` + q + fmt.Sprintf(route, "added"))
+	removed := regexp.MustCompile(`^<TRACE> ` + q + fmt.Sprintf(route, "removed"))
+	closed := regexp.MustCompile(`^(<RMT> ` + q + `: Received: |<TRACE> ` + q + `: (BGP session closed|State changed to stop))`)
+	add, rm, cl := -1, -1, -1
+	for i, l := range lines {
+		switch {
+		case add < 0 && added.MatchString(l.Text):
+			add = i
+		case add >= 0 && rm < 0 && removed.MatchString(l.Text):
+			rm = i
+		case add >= 0 && cl < 0 && closed.MatchString(l.Text):
+			cl = i
+		}
+	}
+	at := func(i int) string {
+		if i < 0 {
+			return "none"
+		}
+		return fmt.Sprintf("line %d %q", i, lines[i].Text)
+	}
+	desc := fmt.Sprintf("added: %s; removed: %s; closed: %s", at(add), at(rm), at(cl))
+	return add >= 0 && rm >= 0 && cl >= 0 && rm < cl, desc
 }
 
 func tail(s string, n int) string {

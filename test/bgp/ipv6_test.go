@@ -14,7 +14,7 @@ import (
 func TestBirdIPv6Session(t *testing.T) {
 	port := FreePort(t)
 	b := StartBird(t, BirdConfig{RouterID: "10.255.0.1", Address: "::1", Port: port, ASN: routerASN,
-		Peers: []BirdPeer{{"lvs6", "::1", directorASN}}})
+		Peers: []BirdPeer{{Name: "lvs6", Address: "::1", ASN: directorASN}}})
 	cfg := director(2, port, t)
 	cfg.Peers = []netip.Addr{netip.MustParseAddr("::1")}
 	cfg.LocalIPs = []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("::1")}
