@@ -179,7 +179,7 @@ func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	var c common
 	var authdns string
-	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--format text|json]\n\nCross-checks routing with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
+	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--format text|json]\n\nCross-checks routing (under --admin-state, by default the admin_state the authdns configuration names) with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
 	c.register(fs, false, "text|json")
 	fs.StringVar(&authdns, "authdns-config", "", "authdns configuration file (required)")
 	pos, err := parse(fs, args)
@@ -199,6 +199,14 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	view, err := loadDNSView(authdns)
 	if err != nil {
 		return err
+	}
+	if c.adminState == "" {
+		// The file is shared: without --admin-state, routing is checked
+		// under the admin_state authdns itself reads.
+		st = view.admin
+		if st != nil && st.File != "" {
+			fmt.Fprintf(stderr, "trafficctl check: routing under %s (the admin_state of %s)\n", st.File, authdns)
+		}
 	}
 	findings := routing.Check(cfg, st, view)
 	if c.format == "json" {
