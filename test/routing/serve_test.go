@@ -112,10 +112,14 @@ func TestServeBadRoutingKeepsLastGood(t *testing.T) {
 		t.Fatal("test edit did not apply")
 	}
 	writeInPlace(t, rp, bad)
-	waitFor(t, "the bad file to be reported in metrics", func() bool {
-		_, m := get(t, s.url+"/metrics")
-		return strings.Contains(string(m), `geotraffic_routing_file_valid{file="routing"} 0`)
+	// An in-place write may first be read empty (also rejected): wait for
+	// the bad contents themselves.
+	waitFor(t, "the bad file to be reported", func() bool {
+		_, st := get(t, s.url+"/status")
+		return strings.Contains(string(st), "loop: codfw -> ulsfo -> codfw")
 	})
+	_, m := get(t, s.url+"/metrics")
+	contains(t, "/metrics", string(m), `geotraffic_routing_file_valid{file="routing"} 0`)
 	_, st := get(t, s.url+"/status")
 	contains(t, "/status", string(st), rp+":", "loop: codfw -> ulsfo -> codfw")
 	contains(t, "serve log", s.logText(), "routing: file rejected; the last good contents stay in force", "loop: codfw -> ulsfo -> codfw")
