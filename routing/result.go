@@ -46,7 +46,7 @@ type Reason struct {
 	Site   string `json:"site"`
 	Next   string `json:"next"`
 	Reason string `json:"reason"`
-	Detail string `json:"detail,omitempty"`
+	Detail string `json:"detail"`
 }
 
 // AppRoute is where one app's requests go from the path's direct site. DC
@@ -55,5 +55,5 @@ type AppRoute struct {
 	DC      string `json:"dc"`
 	Backend string `json:"backend"`
 	Reason  string `json:"reason"`
-	Detail  string `json:"detail,omitempty"`
+	Detail  string `json:"detail"`
 }

@@ -160,14 +160,7 @@ func TestServeEndpoints(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &all) != nil || len(all) != 14 {
 		t.Fatalf("/routes: %d, %d results: %s", code, len(all), body)
 	}
-	// The JSON objects have exactly the documented keys.
-	var raw []map[string]any
-	json.Unmarshal(body, &raw)
-	for _, k := range []string{"cluster", "site", "status", "path", "reasons", "apps"} {
-		if _, ok := raw[0][k]; !ok {
-			t.Errorf("result lacks %q: %v", k, raw[0])
-		}
-	}
+	checkListShape(t, "/routes", body, 14) // the exact keys: TestJSONShape
 	code, body = get(t, s.url+"/routes/upload")
 	var up []routing.Result
 	if code != 200 || json.Unmarshal(body, &up) != nil || len(up) != 7 || up[0].Cluster != "upload" {
