@@ -60,7 +60,11 @@ func WriteRoutesTable(w io.Writer, results []Result) error {
 // apps shown to one when not empty.
 func WriteExplain(w io.Writer, r Result, app string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s/%s: %s\n", r.Cluster, r.Site, r.Status)
+	fmt.Fprintf(&b, "%s/%s: %s", r.Cluster, r.Site, r.Status)
+	if r.Status == StatusDegraded {
+		fmt.Fprintf(&b, " (no valid DC for %s)", strings.Join(UnreachableApps(r), ", "))
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "path: %s\n", PathString(r))
 	for _, x := range r.Reasons {
 		next := x.Next

@@ -29,12 +29,18 @@ func (e *Error) Error() string {
 }
 
 type errList struct {
-	file string
-	errs []*Error
+	file  string
+	errs  []*Error
+	warns []*Error
 }
 
 func (l *errList) add(line int, key, format string, args ...any) {
 	l.errs = append(l.errs, &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warn records a problem that does not reject the file.
+func (l *errList) warn(line int, key, format string, args ...any) {
+	l.warns = append(l.warns, &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // err joins the collected errors in file order, or returns nil.
@@ -116,6 +122,8 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
+	sort.SliceStable(l.warns, func(i, j int) bool { return l.warns[i].Line < l.warns[j].Line })
+	cfg.Warnings = l.warns
 	return cfg, nil
 }
 

@@ -162,3 +162,23 @@ func TestAliases(t *testing.T) {
 		t.Fatal("alias not followed")
 	}
 }
+
+// A backend that no app route names is accepted with a warning: it is
+// never used, and cannot make its DC promotable.
+func TestParseWarnsUnusedBackend(t *testing.T) {
+	cfg := mustParse(t, sitesBlock+`clusters:
+  text:
+    route_table: {eqiad: direct, codfw: eqiad}
+    apps:
+      appservers: {route: eqiad, backends: {eqiad: a.eqiad, codfw: a.codfw}}
+      api: {route: [eqiad, codfw], backends: {eqiad: b.eqiad, codfw: b.codfw}}
+`)
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, Warning(w))
+	}
+	want := `warning: routing.yaml:9: clusters.text.apps.appservers.backends.codfw: backend a.codfw is never used: "codfw" is not in the app's route`
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Fatalf("warnings %q, want one starting %q", got, want)
+	}
+}

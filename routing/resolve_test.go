@@ -127,10 +127,11 @@ func TestResolve(t *testing.T) {
 			"ulsfo": {StatusOK, "ulsfo codfw eqiad", "configured configured configured", nil},
 		}},
 		{name: "eqiad DOWN: codfw promoted to direct", config: seeds, state: "site/eqiad => DOWN", want: map[string]want{
-			"codfw": {StatusOK, "codfw", "promoted-to-direct", map[string]string{"appservers": ":unreachable", "api": "codfw:fallback", "restbase": "codfw:configured"}},
-			"ulsfo": {StatusOK, "ulsfo codfw", "configured promoted-to-direct", nil},
-			"esams": {StatusOK, "esams codfw", "nearest promoted-to-direct", map[string]string{"restbase": "codfw:configured"}},
-			"eqiad": {StatusOK, "eqiad", "configured", map[string]string{"restbase": "codfw:nearest", "api": "codfw:fallback"}},
+			// appservers (route: eqiad only) has no valid DC: the paths are valid but degraded.
+			"codfw": {StatusDegraded, "codfw", "promoted-to-direct", map[string]string{"appservers": ":unreachable", "api": "codfw:fallback", "restbase": "codfw:configured"}},
+			"ulsfo": {StatusDegraded, "ulsfo codfw", "configured promoted-to-direct", nil},
+			"esams": {StatusDegraded, "esams codfw", "nearest promoted-to-direct", map[string]string{"restbase": "codfw:configured"}},
+			"eqiad": {StatusDegraded, "eqiad", "configured", map[string]string{"restbase": "codfw:nearest", "api": "codfw:fallback"}},
 		}},
 		{name: "eqiad and codfw DOWN: nothing valid remains", config: seeds, state: "site/eqiad => DOWN\nsite/codfw => DOWN", want: map[string]want{
 			"ulsfo": {StatusUnreachable, "ulsfo", "unreachable", map[string]string{"api": ":unreachable"}},
@@ -211,5 +212,50 @@ func TestDistance(t *testing.T) {
 	}
 	if d := DistanceKm(Site{Lat: 0, Lon: 179}, Site{Lat: 0, Lon: -179}); d > 250 {
 		t.Fatalf("across the antimeridian = %.0f km, want about 222", d)
+	}
+}
+
+// Promotion needs an up site that some app's route names as a DC: a
+// backend no route uses, or a DOWN DC, is not enough.
+func TestPromotionNeedsAnUpRoutedDC(t *testing.T) {
+	const base = `
+sites:
+  eqiad: {coords: [39.04, -77.49]}
+  codfw: {coords: [32.90, -97.04]}
+  ulsfo: {coords: [37.78, -122.39]}
+clusters:
+  text:
+    route_table: {eqiad: direct, codfw: eqiad, ulsfo: codfw}
+    apps:
+      appservers: {route: ROUTE, backends: {eqiad: app.eqiad, codfw: app.codfw}}
+`
+	tests := []struct {
+		name, route, state string
+		want               map[string]want
+	}{
+		{"backend in no route: not promoted", "eqiad", "site/eqiad => DOWN", map[string]want{
+			"codfw": {StatusUnreachable, "codfw", "unreachable", map[string]string{"appservers": ":unreachable"}},
+			"ulsfo": {StatusUnreachable, "ulsfo", "unreachable", nil},
+		}},
+		{"DC of a route: promoted", "[eqiad, codfw]", "site/eqiad => DOWN", map[string]want{
+			"codfw": {StatusOK, "codfw", "promoted-to-direct", map[string]string{"appservers": "codfw:fallback"}},
+			"ulsfo": {StatusOK, "ulsfo codfw", "configured promoted-to-direct", nil},
+		}},
+		{"DOWN DC of a route: not promoted", "[eqiad, codfw]", "site/eqiad => DOWN\nsite/codfw => DOWN", map[string]want{
+			"codfw": {StatusUnreachable, "codfw", "unreachable", nil},
+			"ulsfo": {StatusUnreachable, "ulsfo", "unreachable", nil},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Resolve(mustParse(t, strings.Replace(base, "ROUTE", tt.route, 1)), mustState(t, tt.state))
+			check(t, got, "text", tt.want)
+		})
+	}
+	got := Resolve(mustParse(t, strings.Replace(base, "ROUTE", "eqiad", 1)), mustState(t, "site/eqiad => DOWN"))
+	for _, r := range got {
+		if r.Site == "codfw" && !strings.Contains(r.Reasons[0].Detail, "no app's route names codfw as a DC") {
+			t.Errorf("codfw detail does not say why it was not promoted: %q", r.Reasons[0].Detail)
+		}
 	}
 }

@@ -33,8 +33,9 @@ func indexOf(s string, b byte) int {
 }
 
 // load reads routing.yaml and the admin state, and checks the flags they
-// need.
-func (c *common) load(formats ...string) (*routing.Config, *adminstate.State, error) {
+// need. Warnings about routing.yaml (problems that do not reject it) go to
+// stderr.
+func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *adminstate.State, error) {
 	if c.routing == "" {
 		return nil, nil, usagef("--routing FILE is required")
 	}
@@ -48,6 +49,9 @@ func (c *common) load(formats ...string) (*routing.Config, *adminstate.State, er
 	cfg, err := routing.Load(c.routing)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "trafficctl:", routing.Warning(w))
 	}
 	var st *adminstate.State
 	if c.adminState != "" {
@@ -87,7 +91,7 @@ func cmdRoutes(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usagef("unexpected arguments %q", pos)
 	}
-	cfg, st, err := c.load("table", "json")
+	cfg, st, err := c.load(stderr, "table", "json")
 	if err != nil {
 		return err
 	}
@@ -110,7 +114,7 @@ func cmdExplain(args []string, stdout, stderr io.Writer) error {
 		return usagef("expected CLUSTER SITE [APP], got %q", pos)
 	}
 	c.cluster = pos[0]
-	cfg, st, err := c.load("text", "json")
+	cfg, st, err := c.load(stderr, "text", "json")
 	if err != nil {
 		return err
 	}
@@ -153,7 +157,7 @@ func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
 	if len(sites) == 0 {
 		return usagef("--down SITE[,SITE] is required")
 	}
-	cfg, st, err := c.load("table", "json")
+	cfg, st, err := c.load(stderr, "table", "json")
 	if err != nil {
 		return err
 	}
@@ -192,7 +196,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if authdns == "" {
 		return usagef("--authdns-config FILE is required")
 	}
-	cfg, st, err := c.load("text", "json")
+	cfg, st, err := c.load(stderr, "text", "json")
 	if err != nil {
 		return err
 	}

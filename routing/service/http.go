@@ -14,7 +14,7 @@ import (
 //	GET /routes                  every resolved route (a JSON list)
 //	GET /routes/<cluster>        one cluster's routes (a JSON list)
 //	GET /routes/<cluster>/<site> one route (a JSON object)
-//	GET /status                  generation and rejected files
+//	GET /status                  generation, rejected files and warnings
 //	GET /metrics                 Prometheus metrics of the registry
 //
 // Route responses carry X-Routing-Generation.
@@ -58,6 +58,7 @@ func (s *Service) Handler() http.Handler {
 			"routing":     s.opts.RoutingPath,
 			"admin_state": s.opts.AdminStatePath,
 			"errors":      s.Errors(),
+			"warnings":    warningStrings(snap.Warnings),
 		})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
@@ -71,4 +72,13 @@ func (s *Service) writeJSON(w http.ResponseWriter, snap *Snapshot, code int, v a
 	if err := routing.WriteJSON(w, v); err != nil {
 		s.log.Debug("routing: writing response", "err", err)
 	}
+}
+
+// warningStrings renders warnings as `file:line: key: msg`; [] when none.
+func warningStrings(ws []*routing.Error) []string {
+	out := []string{}
+	for _, w := range ws {
+		out = append(out, w.Error())
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,9 @@ type Snapshot struct {
 	Results    []routing.Result
 	Generation uint64 // increases by one per re-resolution
 	At         time.Time
+	// Warnings are problems of the files in force that do not reject them
+	// (routing.yaml backends no route uses), as `file:line: key: msg`.
+	Warnings []*routing.Error
 }
 
 // Service holds the last good routing config and admin state and the
@@ -220,8 +224,30 @@ func (s *Service) resolve() {
 	if old := s.snap.Load(); old != nil {
 		gen = old.Generation + 1
 	}
-	snap := &Snapshot{Config: s.cfg, State: s.st, Results: routing.Resolve(s.cfg, s.st), Generation: gen, At: time.Now()}
-	s.snap.Store(snap)
+	snap := &Snapshot{Config: s.cfg, State: s.st, Results: routing.Resolve(s.cfg, s.st), Generation: gen, At: time.Now(),
+		Warnings: warnings(s.cfg, s.st)}
+	old := s.snap.Swap(snap)
 	s.m.observe(snap)
 	s.log.Info("routing: routes resolved", "generation", gen, "routes", len(snap.Results))
+	s.logNewWarnings(old, snap)
+}
+
+func warnings(cfg *routing.Config, st *adminstate.State) []*routing.Error {
+	return slices.Clone(cfg.Warnings)
+}
+
+// logNewWarnings logs the warnings of snap that old did not have, so a
+// warning is logged once per appearance, not once per re-resolution.
+func (s *Service) logNewWarnings(old, snap *Snapshot) {
+	seen := map[string]bool{}
+	if old != nil {
+		for _, w := range old.Warnings {
+			seen[w.Error()] = true
+		}
+	}
+	for _, w := range snap.Warnings {
+		if !seen[w.Error()] {
+			s.log.Warn("routing: "+w.Msg, "file", w.File, "line", w.Line, "key", w.Key)
+		}
+	}
 }
