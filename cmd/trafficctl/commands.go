@@ -58,6 +58,7 @@ func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *ad
 		if st, err = adminstate.Load(c.adminState); err != nil {
 			return nil, nil, err
 		}
+		warnAdminState(stderr, cfg, st)
 	}
 	if c.cluster != "" {
 		if _, ok := cfg.Clusters[c.cluster]; !ok {
@@ -65,6 +66,14 @@ func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *ad
 		}
 	}
 	return cfg, st, nil
+}
+
+// warnAdminState prints the site/ lines of st that match no site of cfg
+// (typos such as site/cdfw), which would otherwise change nothing silently.
+func warnAdminState(stderr io.Writer, cfg *routing.Config, st *adminstate.State) {
+	for _, w := range routing.AdminStateWarnings(cfg, st) {
+		fmt.Fprintln(stderr, "trafficctl:", routing.Warning(w))
+	}
 }
 
 func (c *common) filter(results []routing.Result) []routing.Result {
@@ -210,6 +219,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		st = view.admin
 		if st != nil && st.File != "" {
 			fmt.Fprintf(stderr, "trafficctl check: routing under %s (the admin_state of %s)\n", st.File, authdns)
+			warnAdminState(stderr, cfg, st)
 		}
 	}
 	findings := routing.Check(cfg, st, view)

@@ -43,7 +43,8 @@ type Snapshot struct {
 	Generation uint64 // increases by one per re-resolution
 	At         time.Time
 	// Warnings are problems of the files in force that do not reject them
-	// (routing.yaml backends no route uses), as `file:line: key: msg`.
+	// (routing.yaml backends no route uses, admin_state site/ lines that
+	// match no site).
 	Warnings []*routing.Error
 }
 
@@ -233,7 +234,7 @@ func (s *Service) resolve() {
 }
 
 func warnings(cfg *routing.Config, st *adminstate.State) []*routing.Error {
-	return slices.Clone(cfg.Warnings)
+	return append(slices.Clone(cfg.Warnings), routing.AdminStateWarnings(cfg, st)...)
 }
 
 // logNewWarnings logs the warnings of snap that old did not have, so a
@@ -247,7 +248,7 @@ func (s *Service) logNewWarnings(old, snap *Snapshot) {
 	}
 	for _, w := range snap.Warnings {
 		if !seen[w.Error()] {
-			s.log.Warn("routing: "+w.Msg, "file", w.File, "line", w.Line, "key", w.Key)
+			s.log.Warn("routing: warning: "+w.Key+": "+w.Msg, "file", w.File, "line", w.Line)
 		}
 	}
 }
