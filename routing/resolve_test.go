@@ -259,3 +259,48 @@ clusters:
 		}
 	}
 }
+
+// Two readings of the issue are possible; these cases differ between them,
+// so the documented one is pinned.
+func TestInterpretationsPinned(t *testing.T) {
+	const src = `
+sites:
+  eqiad: {coords: [39.04, -77.49]}
+  codfw: {coords: [32.90, -97.04]}
+  ulsfo: {coords: [37.78, -122.39]}
+  esams: {coords: [52.31, 4.94]}
+  drmrs: {coords: [43.30, 5.37]}
+clusters:
+  text:
+    route_table: {eqiad: direct, ulsfo: direct, codfw: eqiad, esams: eqiad, drmrs: eqiad}
+    apps:
+      api: {route: [eqiad, codfw, ulsfo], backends: {eqiad: api.eqiad, codfw: api.codfw, ulsfo: api.ulsfo}}
+      rb: {route: {active-active: [codfw, esams]}, backends: {codfw: rb.codfw, esams: rb.esams}}
+`
+	cfg := mustParse(t, src)
+	tests := []struct {
+		name, state string
+		want        map[string]want
+	}{
+		// Promotion is tried before nearest: codfw, whose only choice eqiad
+		// is DOWN, becomes direct itself although ulsfo (direct, up) is a
+		// usable nearest site. Nearest first would give "codfw ulsfo".
+		{"promotion before nearest", "site/eqiad => DOWN", map[string]want{
+			"codfw": {StatusOK, "codfw", "promoted-to-direct", map[string]string{"api": "codfw:fallback"}},
+		}},
+		// Active-active "nearest" is measured from the path's direct site:
+		// drmrs enters and goes to eqiad; neither codfw nor esams is on the
+		// path; codfw is nearest to eqiad (1880 km; esams 6200 km). From
+		// the entry site drmrs, esams (about 1000 km) would win.
+		{"active-active nearest from the direct site", "", map[string]want{
+			"drmrs": {StatusOK, "drmrs eqiad", "configured configured", map[string]string{"rb": "codfw:nearest"}},
+			// esams is on its own path: met first, whatever is nearest.
+			"esams": {StatusOK, "esams eqiad", "configured configured", map[string]string{"rb": "esams:configured"}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, Resolve(cfg, mustState(t, tt.state)), "text", tt.want)
+		})
+	}
+}
