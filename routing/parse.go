@@ -72,17 +72,11 @@ func Digest(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Parse parses and validates the bytes of a routing.yaml named file.
 func Parse(file string, data []byte) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			return nil, &Error{File: file, Line: n, Msg: "YAML syntax: " + m[2]}
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+	doc, err := parseYAML(file, data)
+	if err != nil {
+		return nil, err
 	}
 	l := &errList{file: file}
 	cfg := &Config{File: file, Sites: map[string]Site{}, Clusters: map[string]*Cluster{}}
