@@ -355,9 +355,15 @@ func parseShutdown(l *errList, c *Cluster, n *yaml.Node, path string) {
 	}
 	for _, item := range n.Content {
 		item = deref(item)
-		if s := name(l, item, path); s != "" {
-			c.Shutdown[s] = item.Line
+		s := name(l, item, path)
+		if s == "" {
+			continue
 		}
+		if first, dup := c.Shutdown[s]; dup {
+			l.add(item.Line, path, "site %q is listed twice (first at line %d)", s, first)
+			continue
+		}
+		c.Shutdown[s] = item.Line
 	}
 }
 

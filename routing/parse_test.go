@@ -95,6 +95,8 @@ func TestParseErrors(t *testing.T) {
 		{"traffic_shutdown unknown site", sitesBlock + "clusters:\n  text:\n    route_table: {eqiad: direct}\n    traffic_shutdown: [codfw, esams]\n", []string{
 			`routing.yaml:8: clusters.text.traffic_shutdown: site "codfw" has no route_table entry`,
 			`routing.yaml:8: clusters.text.traffic_shutdown: unknown site "esams"`}},
+		{"traffic_shutdown duplicate", sitesBlock + "clusters:\n  text:\n    route_table: {eqiad: direct, codfw: eqiad}\n    traffic_shutdown: [codfw,\n      codfw]\n", []string{
+			`routing.yaml:9: clusters.text.traffic_shutdown: site "codfw" is listed twice (first at line 8)`}},
 		{"bad names", "sites:\n  direct: {coords: [1, 2]}\n  a/b: {coords: [1, 2]}\nclusters: {}\n", []string{
 			`routing.yaml:2: sites.direct: site name "direct" is reserved`,
 			`routing.yaml:3: sites.a/b: site name "a/b": use letters`}},

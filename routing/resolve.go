@@ -131,7 +131,8 @@ func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
 }
 
 func result(cfg *Config, c *Cluster, downs map[string]string, entry string, dec map[string]*decision) Result {
-	res := Result{Cluster: c.Name, Site: entry, Path: []string{entry}, Apps: map[string]AppRoute{}}
+	_, entryDown := downs[entry]
+	res := Result{Cluster: c.Name, Site: entry, EntryDown: entryDown, Path: []string{entry}, Apps: map[string]AppRoute{}}
 	if _, shut := c.Shutdown[entry]; shut {
 		res.Status = StatusShutdown
 		res.Reasons = []Reason{{Site: entry, Reason: ReasonShutdown,

@@ -36,12 +36,15 @@ var Statuses = []string{StatusOK, StatusDegraded, StatusShutdown, StatusUnreacha
 // site. Path always starts with the entry site; it ends with the site that
 // talks to the applications only when Status is "ok" or "degraded".
 type Result struct {
-	Cluster string              `json:"cluster"`
-	Site    string              `json:"site"`
-	Status  string              `json:"status"`
-	Path    []string            `json:"path"`
-	Reasons []Reason            `json:"reasons"`
-	Apps    map[string]AppRoute `json:"apps"`
+	Cluster string `json:"cluster"`
+	Site    string `json:"site"`
+	Status  string `json:"status"`
+	// EntryDown: admin_state marks the entry site DOWN; its route is still
+	// resolved for clients with stale DNS.
+	EntryDown bool                `json:"entry_down"`
+	Path      []string            `json:"path"`
+	Reasons   []Reason            `json:"reasons"`
+	Apps      map[string]AppRoute `json:"apps"`
 }
 
 // Reason explains one hop: why Site forwards to Next ("direct" when Site

@@ -17,7 +17,8 @@ import (
 //	GET /status                  generation, rejected files and warnings
 //	GET /metrics                 Prometheus metrics of the registry
 //
-// Route responses carry X-Routing-Generation.
+// Route responses carry X-Routing-Generation. Every other GET is a JSON
+// 404 {"error": ...}.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /routes", func(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +63,12 @@ func (s *Service) Handler() http.Handler {
 		})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+	// Anything else, such as /routes/text/ (an empty site), gets the same
+	// JSON error as an unknown cluster or site, not the mux's plain text.
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		s.writeJSON(w, s.Current(), http.StatusNotFound, map[string]string{"error": "no such endpoint " + strconv.Quote(r.URL.Path) +
+			" (GET /routes, /routes/CLUSTER, /routes/CLUSTER/SITE, /status, /metrics)"})
+	})
 	return mux
 }
 

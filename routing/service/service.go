@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -77,6 +78,16 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.Registry == nil {
 		return nil, errors.New("service: a metrics registry is required")
+	}
+	// Run watches the files' directories; a missing admin_state file is
+	// fine (nothing forced), a missing directory cannot be watched.
+	for _, p := range []string{opts.RoutingPath, opts.AdminStatePath} {
+		dir := filepath.Dir(p)
+		if fi, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("service: %s: its directory cannot be watched: %w", p, err)
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("service: %s: %s is not a directory", p, dir)
+		}
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -28,8 +28,8 @@ func TestDegradedWhenAnAppHasNoDC(t *testing.T) {
 		if f[0] == "upload" {
 			want = "ok"
 		}
-		if f[2] != want {
-			t.Errorf("status %s, want %s: %q", f[2], want, l)
+		if f[3] != want {
+			t.Errorf("status %s, want %s: %q", f[3], want, l)
 		}
 	}
 

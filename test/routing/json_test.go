@@ -12,7 +12,7 @@ import (
 // The JSON contract of the README: a route object has exactly these keys,
 // each of its reasons and each of its apps exactly theirs.
 var (
-	routeKeys  = []string{"apps", "cluster", "path", "reasons", "site", "status"}
+	routeKeys  = []string{"apps", "cluster", "entry_down", "path", "reasons", "site", "status"}
 	reasonKeys = []string{"detail", "next", "reason", "site"}
 	appKeys    = []string{"backend", "dc", "detail", "reason"}
 )

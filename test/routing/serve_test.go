@@ -166,7 +166,7 @@ func TestServeEndpoints(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &up) != nil || len(up) != 7 || up[0].Cluster != "upload" {
 		t.Fatalf("/routes/upload: %d %s", code, body)
 	}
-	for _, p := range []string{"/routes/nope", "/routes/text/nope", "/routes/nope/eqiad"} {
+	for _, p := range []string{"/routes/nope", "/routes/text/nope", "/routes/nope/eqiad", "/routes/text/", "/routes/text/eqiad/x", "/nope"} {
 		if code, body := get(t, s.url+p); code != http.StatusNotFound || !strings.Contains(string(body), `"error"`) {
 			t.Errorf("GET %s: %d %s", p, code, body)
 		}
@@ -185,4 +185,16 @@ func TestServeRefusesBadStart(t *testing.T) {
 		t.Fatalf("exit %d, want 1: %s", code, stderr)
 	}
 	contains(t, "stderr", stderr, rp+":25: clusters.text.route_table.esams: unknown site \"nosuch\"")
+}
+
+// A missing admin_state file is fine, a missing directory cannot be
+// watched: serve refuses to start, before announcing anything.
+func TestServeRefusesMissingAdminStateDir(t *testing.T) {
+	rp, _ := files(t, "")
+	as := filepath.Join(t.TempDir(), "nonexistent_dir", "as")
+	_, stderr, code := run(t, "serve", "--routing", rp, "--admin-state", as, "--listen", "127.0.0.1:0")
+	if code != 1 || strings.Contains(stderr, "serving routes") {
+		t.Fatalf("exit %d, want 1 and no announcement: %s", code, stderr)
+	}
+	contains(t, "stderr", stderr, as+": its directory cannot be watched", "no such file or directory")
 }
