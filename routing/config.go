@@ -8,6 +8,9 @@ type Config struct {
 	File     string
 	Sites    map[string]Site
 	Clusters map[string]*Cluster
+	// Warnings are problems that do not reject the file, in file order,
+	// e.g. a backend that no app route uses.
+	Warnings []*Error
 }
 
 // Site is a data centre with its coordinates, used to pick the nearest
@@ -71,15 +74,20 @@ func (c *Cluster) SiteNames() []string { return sortedKeys(c.Routes) }
 // AppNames returns the app names, sorted.
 func (c *Cluster) AppNames() []string { return sortedKeys(c.Apps) }
 
-// hasBackends reports whether any app of the cluster has a backend in site,
-// which is what allows the site to be promoted to direct.
-func (c *Cluster) hasBackends(site string) bool {
-	for _, a := range c.Apps {
-		if _, ok := a.Backends[site]; ok {
-			return true
+// routedApps lists the apps whose route names site as one of its DCs:
+// only those can use the site as their DC, so only they let it be promoted
+// to direct (a backend that no route names is never used).
+func (c *Cluster) routedApps(site string) []string {
+	var out []string
+	for _, name := range c.AppNames() {
+		for _, dc := range c.Apps[name].DCs {
+			if dc == site {
+				out = append(out, name)
+				break
+			}
 		}
 	}
-	return false
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

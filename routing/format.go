@@ -46,12 +46,21 @@ func appsString(r Result) string {
 	return strings.Join(parts, " ")
 }
 
+// entryState is the ENTRY column: DOWN when admin_state takes the entry
+// site out (only clients with stale DNS should still arrive there).
+func entryState(r Result) string {
+	if r.EntryDown {
+		return "DOWN"
+	}
+	return "up"
+}
+
 // WriteRoutesTable writes one line per cluster and entry site.
 func WriteRoutesTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLUSTER\tSITE\tSTATUS\tPATH\tREASONS\tAPPS")
+	fmt.Fprintln(tw, "CLUSTER\tSITE\tENTRY\tSTATUS\tPATH\tREASONS\tAPPS")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Cluster, r.Site, r.Status, PathString(r), reasonCodes(r), appsString(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Cluster, r.Site, entryState(r), r.Status, PathString(r), reasonCodes(r), appsString(r))
 	}
 	return tw.Flush()
 }
@@ -60,7 +69,14 @@ func WriteRoutesTable(w io.Writer, results []Result) error {
 // apps shown to one when not empty.
 func WriteExplain(w io.Writer, r Result, app string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s/%s: %s\n", r.Cluster, r.Site, r.Status)
+	fmt.Fprintf(&b, "%s/%s: %s", r.Cluster, r.Site, r.Status)
+	if r.Status == StatusDegraded {
+		fmt.Fprintf(&b, " (no valid DC for %s)", strings.Join(UnreachableApps(r), ", "))
+	}
+	if r.EntryDown {
+		b.WriteString("; entry site DOWN")
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "path: %s\n", PathString(r))
 	for _, x := range r.Reasons {
 		next := x.Next

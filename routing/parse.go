@@ -29,12 +29,18 @@ func (e *Error) Error() string {
 }
 
 type errList struct {
-	file string
-	errs []*Error
+	file  string
+	errs  []*Error
+	warns []*Error
 }
 
 func (l *errList) add(line int, key, format string, args ...any) {
 	l.errs = append(l.errs, &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warn records a problem that does not reject the file.
+func (l *errList) warn(line int, key, format string, args ...any) {
+	l.warns = append(l.warns, &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // err joins the collected errors in file order, or returns nil.
@@ -66,17 +72,11 @@ func Digest(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Parse parses and validates the bytes of a routing.yaml named file.
 func Parse(file string, data []byte) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			return nil, &Error{File: file, Line: n, Msg: "YAML syntax: " + m[2]}
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+	doc, err := parseYAML(file, data)
+	if err != nil {
+		return nil, err
 	}
 	l := &errList{file: file}
 	cfg := &Config{File: file, Sites: map[string]Site{}, Clusters: map[string]*Cluster{}}
@@ -116,6 +116,8 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
+	sort.SliceStable(l.warns, func(i, j int) bool { return l.warns[i].Line < l.warns[j].Line })
+	cfg.Warnings = l.warns
 	return cfg, nil
 }
 
@@ -353,9 +355,15 @@ func parseShutdown(l *errList, c *Cluster, n *yaml.Node, path string) {
 	}
 	for _, item := range n.Content {
 		item = deref(item)
-		if s := name(l, item, path); s != "" {
-			c.Shutdown[s] = item.Line
+		s := name(l, item, path)
+		if s == "" {
+			continue
 		}
+		if first, dup := c.Shutdown[s]; dup {
+			l.add(item.Line, path, "site %q is listed twice (first at line %d)", s, first)
+			continue
+		}
+		c.Shutdown[s] = item.Line
 	}
 }
 

@@ -95,6 +95,8 @@ func TestParseErrors(t *testing.T) {
 		{"traffic_shutdown unknown site", sitesBlock + "clusters:\n  text:\n    route_table: {eqiad: direct}\n    traffic_shutdown: [codfw, esams]\n", []string{
 			`routing.yaml:8: clusters.text.traffic_shutdown: site "codfw" has no route_table entry`,
 			`routing.yaml:8: clusters.text.traffic_shutdown: unknown site "esams"`}},
+		{"traffic_shutdown duplicate", sitesBlock + "clusters:\n  text:\n    route_table: {eqiad: direct, codfw: eqiad}\n    traffic_shutdown: [codfw,\n      codfw]\n", []string{
+			`routing.yaml:9: clusters.text.traffic_shutdown: site "codfw" is listed twice (first at line 8)`}},
 		{"bad names", "sites:\n  direct: {coords: [1, 2]}\n  a/b: {coords: [1, 2]}\nclusters: {}\n", []string{
 			`routing.yaml:2: sites.direct: site name "direct" is reserved`,
 			`routing.yaml:3: sites.a/b: site name "a/b": use letters`}},
@@ -161,4 +163,54 @@ func TestAliases(t *testing.T) {
 	if !cfg.Clusters["upload"].Routes["eqiad"].Direct {
 		t.Fatal("alias not followed")
 	}
+}
+
+// A backend that no app route names is accepted with a warning: it is
+// never used, and cannot make its DC promotable.
+func TestParseWarnsUnusedBackend(t *testing.T) {
+	cfg := mustParse(t, sitesBlock+`clusters:
+  text:
+    route_table: {eqiad: direct, codfw: eqiad}
+    apps:
+      appservers: {route: eqiad, backends: {eqiad: a.eqiad, codfw: a.codfw}}
+      api: {route: [eqiad, codfw], backends: {eqiad: b.eqiad, codfw: b.codfw}}
+`)
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, Warning(w))
+	}
+	want := `warning: routing.yaml:9: clusters.text.apps.appservers.backends.codfw: backend a.codfw is never used: "codfw" is not in the app's route`
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Fatalf("warnings %q, want one starting %q", got, want)
+	}
+}
+
+// yaml.v3 reports parser errors at the 0-based line of the enclosing
+// construct and some errors at no line; the line reported must be the
+// problem's own, 1-based, and a second document must not be ignored.
+func TestYAMLSyntaxLines(t *testing.T) {
+	const four = "sites:\n  eqiad: {coords: [1,2]}\n  codfw: {coords: [1,2]}\n"
+	tests := []struct {
+		name, src, want string
+	}{
+		{"brace not closed on line 2", "sites:\n  eqiad: {coords: [1,2]\nclusters:\n", "routing.yaml:2: YAML syntax: did not find expected ',' or '}'"},
+		{"brace not closed on line 4", four + "  ulsfo: {coords: [1,2]\nclusters:\n  text:\n    route_table: {eqiad: direct}\n", "routing.yaml:4: YAML syntax: did not find expected ',' or '}'"},
+		{"bad indentation on line 8", four + "  ulsfo: {coords: [1,2]}\nclusters:\n  text:\n    route_table: {eqiad: direct}\n   bad: 1\n", "routing.yaml:8: YAML syntax: did not find expected key"},
+		{"tab on line 2", "sites:\n\teqiad: x\n", "routing.yaml:2: YAML syntax: found character that cannot start any token"},
+		{"quote not closed on the last line", "sites: \"abc\n", "routing.yaml:1: YAML syntax: found unexpected end of stream"},
+		{"control character on line 1", "sites: \x01\n", "routing.yaml:1: YAML syntax: control characters are not allowed"},
+		{"control character on line 4", four + "  x: \x01\n", "routing.yaml:4: YAML syntax: control characters are not allowed"},
+		{"second document", "---\nsites: {}\n---\nfoo: 1\n", "routing.yaml:3: a second YAML document (`---`) is not allowed"},
+		{"syntax error in a second document", "a: 1\n---\nb: [\n", "routing.yaml:3: YAML syntax: did not find expected node content"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("routing.yaml", []byte(tt.src))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("err = %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+	// A single document with a leading --- is fine.
+	mustParse(t, "---\n"+seeds)
 }

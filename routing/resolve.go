@@ -60,7 +60,7 @@ type decision struct {
 // Each site decides, in this order of preference: configured direct; the
 // first of its ordered choices that is up and reaches direct along
 // configured routes (a later one is a "fallback"); promotion to direct if
-// it has application backends; else the nearest (great-circle) up site
+// it is up and a DC of some app's route; else the nearest (great-circle) up site
 // that reaches direct without passing a DOWN site; else unreachable.
 // Sites are decided in topological order of the (validated, acyclic)
 // choice graph, so each choice is settled before the sites that use it,
@@ -94,9 +94,9 @@ func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
 			}
 			skipped[site] = append(skipped[site], whyUnusable(downs, hop))
 		}
-		if d == nil && c.hasBackends(site) {
+		if apps := c.routedApps(site); d == nil && !down(site) && len(apps) > 0 {
 			d = &decision{terminal: true, reason: ReasonPromoted,
-				detail: fmt.Sprintf("no usable upstream (%s); %s has application backends", strings.Join(skipped[site], "; "), site)}
+				detail: fmt.Sprintf("no usable upstream (%s); %s is up and a DC of the route of %s", strings.Join(skipped[site], "; "), site, strings.Join(apps, ", "))}
 		}
 		if d != nil {
 			dec[site] = d
@@ -120,7 +120,7 @@ func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
 			continue
 		}
 		dec[site] = &decision{reason: ReasonUnreachable,
-			detail: fmt.Sprintf("no usable choice (%s); %s has no application backends to be promoted; no up site reaches direct", why, site)}
+			detail: fmt.Sprintf("no usable choice (%s); %s cannot be promoted (%s); no up site reaches direct", why, site, whyNotPromoted(c, downs, site))}
 	}
 
 	out := make([]Result, 0, len(c.Routes))
@@ -131,7 +131,8 @@ func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
 }
 
 func result(cfg *Config, c *Cluster, downs map[string]string, entry string, dec map[string]*decision) Result {
-	res := Result{Cluster: c.Name, Site: entry, Path: []string{entry}, Apps: map[string]AppRoute{}}
+	_, entryDown := downs[entry]
+	res := Result{Cluster: c.Name, Site: entry, EntryDown: entryDown, Path: []string{entry}, Apps: map[string]AppRoute{}}
 	if _, shut := c.Shutdown[entry]; shut {
 		res.Status = StatusShutdown
 		res.Reasons = []Reason{{Site: entry, Reason: ReasonShutdown,
@@ -169,14 +170,37 @@ func result(cfg *Config, c *Cluster, downs map[string]string, entry string, dec 
 	if why, isDown := downs[entry]; isDown {
 		res.Reasons[0].Detail += fmt.Sprintf("; the entry site itself: %s, so only clients with stale DNS should arrive here", why)
 	}
+	pathOK := res.Status == StatusOK
 	for _, a := range c.AppNames() {
-		if res.Status != StatusOK {
+		if !pathOK {
 			res.Apps[a] = AppRoute{Reason: ReasonUnreachable, Detail: "no cache path to a direct site"}
 			continue
 		}
 		res.Apps[a] = resolveApp(cfg, c.Apps[a], downs, res.Path)
+		if res.Apps[a].Reason == ReasonUnreachable {
+			// A valid path that some app cannot use is not "ok".
+			res.Status = StatusDegraded
+		}
 	}
 	return res
+}
+
+// UnreachableApps lists the apps of r with no valid DC, sorted.
+func UnreachableApps(r Result) []string {
+	var out []string
+	for _, name := range sortedKeys(r.Apps) {
+		if r.Apps[name].Reason == ReasonUnreachable {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func whyNotPromoted(c *Cluster, downs map[string]string, site string) string {
+	if why, d := downs[site]; d {
+		return why
+	}
+	return "no app's route names " + site + " as a DC"
 }
 
 func resolveApp(cfg *Config, a *App, downs map[string]string, path []string) AppRoute {

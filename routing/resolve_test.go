@@ -127,10 +127,11 @@ func TestResolve(t *testing.T) {
 			"ulsfo": {StatusOK, "ulsfo codfw eqiad", "configured configured configured", nil},
 		}},
 		{name: "eqiad DOWN: codfw promoted to direct", config: seeds, state: "site/eqiad => DOWN", want: map[string]want{
-			"codfw": {StatusOK, "codfw", "promoted-to-direct", map[string]string{"appservers": ":unreachable", "api": "codfw:fallback", "restbase": "codfw:configured"}},
-			"ulsfo": {StatusOK, "ulsfo codfw", "configured promoted-to-direct", nil},
-			"esams": {StatusOK, "esams codfw", "nearest promoted-to-direct", map[string]string{"restbase": "codfw:configured"}},
-			"eqiad": {StatusOK, "eqiad", "configured", map[string]string{"restbase": "codfw:nearest", "api": "codfw:fallback"}},
+			// appservers (route: eqiad only) has no valid DC: the paths are valid but degraded.
+			"codfw": {StatusDegraded, "codfw", "promoted-to-direct", map[string]string{"appservers": ":unreachable", "api": "codfw:fallback", "restbase": "codfw:configured"}},
+			"ulsfo": {StatusDegraded, "ulsfo codfw", "configured promoted-to-direct", nil},
+			"esams": {StatusDegraded, "esams codfw", "nearest promoted-to-direct", map[string]string{"restbase": "codfw:configured"}},
+			"eqiad": {StatusDegraded, "eqiad", "configured", map[string]string{"restbase": "codfw:nearest", "api": "codfw:fallback"}},
 		}},
 		{name: "eqiad and codfw DOWN: nothing valid remains", config: seeds, state: "site/eqiad => DOWN\nsite/codfw => DOWN", want: map[string]want{
 			"ulsfo": {StatusUnreachable, "ulsfo", "unreachable", map[string]string{"api": ":unreachable"}},
@@ -211,5 +212,95 @@ func TestDistance(t *testing.T) {
 	}
 	if d := DistanceKm(Site{Lat: 0, Lon: 179}, Site{Lat: 0, Lon: -179}); d > 250 {
 		t.Fatalf("across the antimeridian = %.0f km, want about 222", d)
+	}
+}
+
+// Promotion needs an up site that some app's route names as a DC: a
+// backend no route uses, or a DOWN DC, is not enough.
+func TestPromotionNeedsAnUpRoutedDC(t *testing.T) {
+	const base = `
+sites:
+  eqiad: {coords: [39.04, -77.49]}
+  codfw: {coords: [32.90, -97.04]}
+  ulsfo: {coords: [37.78, -122.39]}
+clusters:
+  text:
+    route_table: {eqiad: direct, codfw: eqiad, ulsfo: codfw}
+    apps:
+      appservers: {route: ROUTE, backends: {eqiad: app.eqiad, codfw: app.codfw}}
+`
+	tests := []struct {
+		name, route, state string
+		want               map[string]want
+	}{
+		{"backend in no route: not promoted", "eqiad", "site/eqiad => DOWN", map[string]want{
+			"codfw": {StatusUnreachable, "codfw", "unreachable", map[string]string{"appservers": ":unreachable"}},
+			"ulsfo": {StatusUnreachable, "ulsfo", "unreachable", nil},
+		}},
+		{"DC of a route: promoted", "[eqiad, codfw]", "site/eqiad => DOWN", map[string]want{
+			"codfw": {StatusOK, "codfw", "promoted-to-direct", map[string]string{"appservers": "codfw:fallback"}},
+			"ulsfo": {StatusOK, "ulsfo codfw", "configured promoted-to-direct", nil},
+		}},
+		{"DOWN DC of a route: not promoted", "[eqiad, codfw]", "site/eqiad => DOWN\nsite/codfw => DOWN", map[string]want{
+			"codfw": {StatusUnreachable, "codfw", "unreachable", nil},
+			"ulsfo": {StatusUnreachable, "ulsfo", "unreachable", nil},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Resolve(mustParse(t, strings.Replace(base, "ROUTE", tt.route, 1)), mustState(t, tt.state))
+			check(t, got, "text", tt.want)
+		})
+	}
+	got := Resolve(mustParse(t, strings.Replace(base, "ROUTE", "eqiad", 1)), mustState(t, "site/eqiad => DOWN"))
+	for _, r := range got {
+		if r.Site == "codfw" && !strings.Contains(r.Reasons[0].Detail, "no app's route names codfw as a DC") {
+			t.Errorf("codfw detail does not say why it was not promoted: %q", r.Reasons[0].Detail)
+		}
+	}
+}
+
+// Two readings of the issue are possible; these cases differ between them,
+// so the documented one is pinned.
+func TestInterpretationsPinned(t *testing.T) {
+	const src = `
+sites:
+  eqiad: {coords: [39.04, -77.49]}
+  codfw: {coords: [32.90, -97.04]}
+  ulsfo: {coords: [37.78, -122.39]}
+  esams: {coords: [52.31, 4.94]}
+  drmrs: {coords: [43.30, 5.37]}
+clusters:
+  text:
+    route_table: {eqiad: direct, ulsfo: direct, codfw: eqiad, esams: eqiad, drmrs: eqiad}
+    apps:
+      api: {route: [eqiad, codfw, ulsfo], backends: {eqiad: api.eqiad, codfw: api.codfw, ulsfo: api.ulsfo}}
+      rb: {route: {active-active: [codfw, esams]}, backends: {codfw: rb.codfw, esams: rb.esams}}
+`
+	cfg := mustParse(t, src)
+	tests := []struct {
+		name, state string
+		want        map[string]want
+	}{
+		// Promotion is tried before nearest: codfw, whose only choice eqiad
+		// is DOWN, becomes direct itself although ulsfo (direct, up) is a
+		// usable nearest site. Nearest first would give "codfw ulsfo".
+		{"promotion before nearest", "site/eqiad => DOWN", map[string]want{
+			"codfw": {StatusOK, "codfw", "promoted-to-direct", map[string]string{"api": "codfw:fallback"}},
+		}},
+		// Active-active "nearest" is measured from the path's direct site:
+		// drmrs enters and goes to eqiad; neither codfw nor esams is on the
+		// path; codfw is nearest to eqiad (1880 km; esams 6200 km). From
+		// the entry site drmrs, esams (about 1000 km) would win.
+		{"active-active nearest from the direct site", "", map[string]want{
+			"drmrs": {StatusOK, "drmrs eqiad", "configured configured", map[string]string{"rb": "codfw:nearest"}},
+			// esams is on its own path: met first, whatever is nearest.
+			"esams": {StatusOK, "esams eqiad", "configured configured", map[string]string{"rb": "esams:configured"}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, Resolve(cfg, mustState(t, tt.state)), "text", tt.want)
+		})
 	}
 }

@@ -11,8 +11,8 @@ const (
 	// ReasonNearest: every configured choice was unusable; the nearest up
 	// site (or DC) by great-circle distance was used.
 	ReasonNearest = "nearest"
-	// ReasonPromoted: a site with application backends whose upstreams are
-	// all unusable talks to the applications itself.
+	// ReasonPromoted: an up site that is a DC of some app's route, whose
+	// upstreams are all unusable, talks to the applications itself.
 	ReasonPromoted = "promoted-to-direct"
 	// ReasonShutdown: the entry site is in traffic_shutdown; its frontends
 	// refuse all traffic of the cluster.
@@ -23,21 +23,28 @@ const (
 
 // Status of a resolved route.
 const (
-	StatusOK          = "ok"          // the path ends at a direct site
+	StatusOK          = "ok"          // the path ends at a direct site and every app has a DC
+	StatusDegraded    = "degraded"    // the path ends at a direct site, but some app has no valid DC
 	StatusShutdown    = "shutdown"    // the entry site refuses all traffic
 	StatusUnreachable = "unreachable" // no valid path remains
 )
 
+// Statuses lists every status, for metrics that show zeros too.
+var Statuses = []string{StatusOK, StatusDegraded, StatusShutdown, StatusUnreachable}
+
 // Result is the resolved route of one cluster for users entering at one
 // site. Path always starts with the entry site; it ends with the site that
-// talks to the applications only when Status is "ok".
+// talks to the applications only when Status is "ok" or "degraded".
 type Result struct {
-	Cluster string              `json:"cluster"`
-	Site    string              `json:"site"`
-	Status  string              `json:"status"`
-	Path    []string            `json:"path"`
-	Reasons []Reason            `json:"reasons"`
-	Apps    map[string]AppRoute `json:"apps"`
+	Cluster string `json:"cluster"`
+	Site    string `json:"site"`
+	Status  string `json:"status"`
+	// EntryDown: admin_state marks the entry site DOWN; its route is still
+	// resolved for clients with stale DNS.
+	EntryDown bool                `json:"entry_down"`
+	Path      []string            `json:"path"`
+	Reasons   []Reason            `json:"reasons"`
+	Apps      map[string]AppRoute `json:"apps"`
 }
 
 // Reason explains one hop: why Site forwards to Next ("direct" when Site
@@ -46,7 +53,7 @@ type Reason struct {
 	Site   string `json:"site"`
 	Next   string `json:"next"`
 	Reason string `json:"reason"`
-	Detail string `json:"detail,omitempty"`
+	Detail string `json:"detail"`
 }
 
 // AppRoute is where one app's requests go from the path's direct site. DC
@@ -55,5 +62,5 @@ type AppRoute struct {
 	DC      string `json:"dc"`
 	Backend string `json:"backend"`
 	Reason  string `json:"reason"`
-	Detail  string `json:"detail,omitempty"`
+	Detail  string `json:"detail"`
 }

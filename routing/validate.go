@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -54,6 +55,9 @@ func validate(l *errList, cfg *Config) {
 			for _, dc := range sortedKeys(a.Backends) {
 				if _, ok := cfg.Sites[dc]; !ok {
 					l.add(a.backendLines[dc], join(join(p, "backends"), dc), "unknown site %q (not under sites:)", dc)
+				} else if !slices.Contains(a.DCs, dc) {
+					l.warn(a.backendLines[dc], join(join(p, "backends"), dc),
+						"backend %s is never used: %q is not in the app's route, so this app never goes there and %s cannot be promoted to direct for it", a.Backends[dc], dc, dc)
 				}
 			}
 			for i, dc := range a.DCs {

@@ -90,3 +90,32 @@ func TestWriteExplain(t *testing.T) {
 		t.Errorf("explain with an app shows other apps:\n%s", out)
 	}
 }
+
+// A DOWN entry site still gets its route (stale DNS); the table's ENTRY
+// column and explain say it is DOWN.
+func TestEntryDownShown(t *testing.T) {
+	res := Resolve(mustParse(t, seeds), mustState(t, "site/esams => DOWN"))
+	var buf bytes.Buffer
+	if err := WriteRoutesTable(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n")[1:] {
+		f := strings.Fields(line)
+		want := "up"
+		if f[1] == "esams" {
+			want = "DOWN"
+		}
+		if f[2] != want {
+			t.Errorf("ENTRY of %s = %s, want %s\n%s", f[1], f[2], want, buf.String())
+		}
+	}
+	for _, r := range res {
+		if r.Site == "esams" {
+			buf.Reset()
+			WriteExplain(&buf, r, "")
+			if !strings.HasPrefix(buf.String(), "text/esams: ok; entry site DOWN\n") || !r.EntryDown {
+				t.Errorf("explain:\n%s", buf.String())
+			}
+		}
+	}
+}

@@ -33,8 +33,9 @@ func indexOf(s string, b byte) int {
 }
 
 // load reads routing.yaml and the admin state, and checks the flags they
-// need.
-func (c *common) load(formats ...string) (*routing.Config, *adminstate.State, error) {
+// need. Warnings about routing.yaml (problems that do not reject it) go to
+// stderr.
+func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *adminstate.State, error) {
 	if c.routing == "" {
 		return nil, nil, usagef("--routing FILE is required")
 	}
@@ -49,11 +50,15 @@ func (c *common) load(formats ...string) (*routing.Config, *adminstate.State, er
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "trafficctl:", routing.Warning(w))
+	}
 	var st *adminstate.State
 	if c.adminState != "" {
 		if st, err = adminstate.Load(c.adminState); err != nil {
 			return nil, nil, err
 		}
+		warnAdminState(stderr, cfg, st)
 	}
 	if c.cluster != "" {
 		if _, ok := cfg.Clusters[c.cluster]; !ok {
@@ -61,6 +66,14 @@ func (c *common) load(formats ...string) (*routing.Config, *adminstate.State, er
 		}
 	}
 	return cfg, st, nil
+}
+
+// warnAdminState prints the site/ lines of st that match no site of cfg
+// (typos such as site/cdfw), which would otherwise change nothing silently.
+func warnAdminState(stderr io.Writer, cfg *routing.Config, st *adminstate.State) {
+	for _, w := range routing.AdminStateWarnings(cfg, st) {
+		fmt.Fprintln(stderr, "trafficctl:", routing.Warning(w))
+	}
 }
 
 func (c *common) filter(results []routing.Result) []routing.Result {
@@ -87,7 +100,7 @@ func cmdRoutes(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usagef("unexpected arguments %q", pos)
 	}
-	cfg, st, err := c.load("table", "json")
+	cfg, st, err := c.load(stderr, "table", "json")
 	if err != nil {
 		return err
 	}
@@ -110,7 +123,7 @@ func cmdExplain(args []string, stdout, stderr io.Writer) error {
 		return usagef("expected CLUSTER SITE [APP], got %q", pos)
 	}
 	c.cluster = pos[0]
-	cfg, st, err := c.load("text", "json")
+	cfg, st, err := c.load(stderr, "text", "json")
 	if err != nil {
 		return err
 	}
@@ -153,7 +166,7 @@ func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
 	if len(sites) == 0 {
 		return usagef("--down SITE[,SITE] is required")
 	}
-	cfg, st, err := c.load("table", "json")
+	cfg, st, err := c.load(stderr, "table", "json")
 	if err != nil {
 		return err
 	}
@@ -179,7 +192,7 @@ func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	var c common
 	var authdns string
-	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--format text|json]\n\nCross-checks routing with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
+	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--format text|json]\n\nCross-checks routing (under --admin-state, by default the admin_state the authdns configuration names) with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
 	c.register(fs, false, "text|json")
 	fs.StringVar(&authdns, "authdns-config", "", "authdns configuration file (required)")
 	pos, err := parse(fs, args)
@@ -192,13 +205,22 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if authdns == "" {
 		return usagef("--authdns-config FILE is required")
 	}
-	cfg, st, err := c.load("text", "json")
+	cfg, st, err := c.load(stderr, "text", "json")
 	if err != nil {
 		return err
 	}
 	view, err := loadDNSView(authdns)
 	if err != nil {
 		return err
+	}
+	if c.adminState == "" {
+		// The file is shared: without --admin-state, routing is checked
+		// under the admin_state authdns itself reads.
+		st = view.admin
+		if st != nil && st.File != "" {
+			fmt.Fprintf(stderr, "trafficctl check: routing under %s (the admin_state of %s)\n", st.File, authdns)
+			warnAdminState(stderr, cfg, st)
+		}
 	}
 	findings := routing.Check(cfg, st, view)
 	if c.format == "json" {

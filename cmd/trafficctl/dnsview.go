@@ -7,14 +7,16 @@ import (
 	"sort"
 	"strings"
 
+	adminstate "github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
 // loadDNSView loads the authdns configuration exactly as the daemon does
-// (zones, GeoIP, admin_state) and reduces it to what `check` needs: the
-// sites GeoDNS knows and whether it sends anyone to each of them now.
-func loadDNSView(authdnsConfig string) (routing.DNSView, error) {
+// (zones, GeoIP, admin_state, `data: DIR`) and reduces it to what `check`
+// needs: the sites GeoDNS knows, whether it sends anyone to each of them
+// now, and the admin_state it read, which routing shares.
+func loadDNSView(authdnsConfig string) (*dnsView, error) {
 	st, err := authdns.LoadState(authdnsConfig, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, err
@@ -22,7 +24,7 @@ func loadDNSView(authdnsConfig string) (routing.DNSView, error) {
 	if st.Geo == nil {
 		return nil, fmt.Errorf("%s: no geoip section: GeoDNS sends users nowhere in particular", authdnsConfig)
 	}
-	v := &dnsView{down: map[string]bool{}}
+	v := &dnsView{down: map[string]bool{}, admin: st.Admin}
 	states := st.States()
 	for _, res := range st.Geo.Resources() {
 		prefix := "geoip/" + res + "/"
@@ -47,7 +49,12 @@ func loadDNSView(authdnsConfig string) (routing.DNSView, error) {
 type dnsView struct {
 	sites []string
 	down  map[string]bool
+	// admin is the admin_state authdns reads (its `admin_state:` or
+	// DIR/admin_state); File is "" when the configuration names none.
+	admin *adminstate.State
 }
+
+var _ routing.DNSView = (*dnsView)(nil)
 
 func (v *dnsView) Sites() []string          { return v.sites }
 func (v *dnsView) DNSDown(site string) bool { return v.down[site] }

@@ -14,10 +14,11 @@ import (
 //	GET /routes                  every resolved route (a JSON list)
 //	GET /routes/<cluster>        one cluster's routes (a JSON list)
 //	GET /routes/<cluster>/<site> one route (a JSON object)
-//	GET /status                  generation and rejected files
+//	GET /status                  generation, rejected files and warnings
 //	GET /metrics                 Prometheus metrics of the registry
 //
-// Route responses carry X-Routing-Generation.
+// Route responses carry X-Routing-Generation. Every other GET is a JSON
+// 404 {"error": ...}.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /routes", func(w http.ResponseWriter, r *http.Request) {
@@ -58,9 +59,16 @@ func (s *Service) Handler() http.Handler {
 			"routing":     s.opts.RoutingPath,
 			"admin_state": s.opts.AdminStatePath,
 			"errors":      s.Errors(),
+			"warnings":    warningStrings(snap.Warnings),
 		})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+	// Anything else, such as /routes/text/ (an empty site), gets the same
+	// JSON error as an unknown cluster or site, not the mux's plain text.
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		s.writeJSON(w, s.Current(), http.StatusNotFound, map[string]string{"error": "no such endpoint " + strconv.Quote(r.URL.Path) +
+			" (GET /routes, /routes/CLUSTER, /routes/CLUSTER/SITE, /status, /metrics)"})
+	})
 	return mux
 }
 
@@ -71,4 +79,13 @@ func (s *Service) writeJSON(w http.ResponseWriter, snap *Snapshot, code int, v a
 	if err := routing.WriteJSON(w, v); err != nil {
 		s.log.Debug("routing: writing response", "err", err)
 	}
+}
+
+// warningStrings renders warnings as `file:line: key: msg`; [] when none.
+func warningStrings(ws []*routing.Error) []string {
+	out := []string{}
+	for _, w := range ws {
+		out = append(out, w.Error())
+	}
+	return out
 }

@@ -14,6 +14,7 @@ type metrics struct {
 	generation  prometheus.Gauge
 	routes      *prometheus.GaugeVec
 	sitesDown   prometheus.Gauge
+	warnings    *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -40,14 +41,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		routes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "geotraffic_routing_routes",
-			Help: "Resolved (cluster, entry site) routes by status: ok, shutdown, unreachable.",
+			Help: "Resolved (cluster, entry site) routes by status: ok, degraded (some app has no valid DC), shutdown, unreachable.",
 		}, []string{"cluster", "status"}),
 		sitesDown: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "geotraffic_routing_sites_down",
 			Help: "Sites of routing.yaml that admin_state marks DOWN.",
 		}),
+		warnings: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "geotraffic_routing_warnings",
+			Help: "Warnings about the files in force (see /status): routing.yaml backends no app route uses; admin_state site/ lines that match no site.",
+		}, []string{"file"}),
 	}
-	reg.MustRegister(m.reloads, m.valid, m.lastSuccess, m.resolutions, m.generation, m.routes, m.sitesDown)
+	reg.MustRegister(m.reloads, m.valid, m.lastSuccess, m.resolutions, m.generation, m.routes, m.sitesDown, m.warnings)
 	return m
 }
 
@@ -56,7 +61,7 @@ func (m *metrics) observe(s *Snapshot) {
 	m.generation.Set(float64(s.Generation))
 	m.routes.Reset()
 	for _, c := range s.Config.ClusterNames() {
-		for _, st := range []string{routing.StatusOK, routing.StatusShutdown, routing.StatusUnreachable} {
+		for _, st := range routing.Statuses {
 			m.routes.WithLabelValues(c, st).Set(0)
 		}
 	}
@@ -70,4 +75,15 @@ func (m *metrics) observe(s *Snapshot) {
 		}
 	}
 	m.sitesDown.Set(float64(down))
+	n := map[string]int{}
+	for _, w := range s.Warnings {
+		kind := "routing"
+		if w.File != s.Config.File {
+			kind = "admin_state"
+		}
+		n[kind]++
+	}
+	for _, kind := range []string{"routing", "admin_state"} {
+		m.warnings.WithLabelValues(kind).Set(float64(n[kind]))
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +43,10 @@ type Snapshot struct {
 	Results    []routing.Result
 	Generation uint64 // increases by one per re-resolution
 	At         time.Time
+	// Warnings are problems of the files in force that do not reject them
+	// (routing.yaml backends no route uses, admin_state site/ lines that
+	// match no site).
+	Warnings []*routing.Error
 }
 
 // Service holds the last good routing config and admin state and the
@@ -72,6 +78,16 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.Registry == nil {
 		return nil, errors.New("service: a metrics registry is required")
+	}
+	// Run watches the files' directories; a missing admin_state file is
+	// fine (nothing forced), a missing directory cannot be watched.
+	for _, p := range []string{opts.RoutingPath, opts.AdminStatePath} {
+		dir := filepath.Dir(p)
+		if fi, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("service: %s: its directory cannot be watched: %w", p, err)
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("service: %s: %s is not a directory", p, dir)
+		}
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -220,8 +236,30 @@ func (s *Service) resolve() {
 	if old := s.snap.Load(); old != nil {
 		gen = old.Generation + 1
 	}
-	snap := &Snapshot{Config: s.cfg, State: s.st, Results: routing.Resolve(s.cfg, s.st), Generation: gen, At: time.Now()}
-	s.snap.Store(snap)
+	snap := &Snapshot{Config: s.cfg, State: s.st, Results: routing.Resolve(s.cfg, s.st), Generation: gen, At: time.Now(),
+		Warnings: warnings(s.cfg, s.st)}
+	old := s.snap.Swap(snap)
 	s.m.observe(snap)
 	s.log.Info("routing: routes resolved", "generation", gen, "routes", len(snap.Results))
+	s.logNewWarnings(old, snap)
+}
+
+func warnings(cfg *routing.Config, st *adminstate.State) []*routing.Error {
+	return append(slices.Clone(cfg.Warnings), routing.AdminStateWarnings(cfg, st)...)
+}
+
+// logNewWarnings logs the warnings of snap that old did not have, so a
+// warning is logged once per appearance, not once per re-resolution.
+func (s *Service) logNewWarnings(old, snap *Snapshot) {
+	seen := map[string]bool{}
+	if old != nil {
+		for _, w := range old.Warnings {
+			seen[w.Error()] = true
+		}
+	}
+	for _, w := range snap.Warnings {
+		if !seen[w.Error()] {
+			s.log.Warn("routing: warning: "+w.Key+": "+w.Msg, "file", w.File, "line", w.Line)
+		}
+	}
 }

@@ -186,7 +186,9 @@ func TestWatchAndServe(t *testing.T) {
 		}
 		return r
 	}
-	time.Sleep(50 * time.Millisecond) // let the watch be established
+	// No sleep for the watch to be set up: Run re-reads both files once it
+	// is, and setup disables the poll (Poll: -1), so only file events and
+	// that one read can apply the edits below.
 	// In-place write, as an operator's editor may do.
 	if err := os.WriteFile(ap, []byte("site/codfw => DOWN\n"), 0o644); err != nil {
 		t.Fatal(err)

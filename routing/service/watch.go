@@ -31,6 +31,9 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		dirs[d] = true
 	}
+	// Files changed between New's load and the watch being set up emit no
+	// event we can see: read them once more now that nothing is missed.
+	_ = s.Reload()
 	var tick <-chan time.Time
 	if s.opts.Poll > 0 {
 		t := time.NewTicker(s.opts.Poll)

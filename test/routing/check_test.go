@@ -95,3 +95,57 @@ func writeState(t *testing.T, data string) string {
 	writeAtomic(t, p, data)
 	return p
 }
+
+// authdnsDataConfig writes an authdns configuration in the `data: DIR` form:
+// DIR/zones and DIR/geoip.yaml are the committed ones, DIR/admin_state has
+// the given content.
+func authdnsDataConfig(t *testing.T, adminState string) string {
+	t.Helper()
+	dir := t.TempDir()
+	root, err := filepath.Abs(filepath.Join("..", "..", "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "zones"), filepath.Join(data, "zones")); err != nil {
+		t.Fatal(err)
+	}
+	geoip, err := os.ReadFile(filepath.Join(root, "geoip.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, filepath.Join(data, "geoip.yaml"), string(geoip))
+	writeAtomic(t, filepath.Join(data, "admin_state"), adminState)
+	p := filepath.Join(dir, "authdns.yaml")
+	writeAtomic(t, p, "listen: [127.0.0.1:5300]\ndata: data\ngeoip_db_dir: "+root+"\n")
+	return p
+}
+
+// The issue's exact command, without --admin-state: routing is checked
+// under the admin_state the authdns configuration names, so a site forced
+// DOWN for routing (site/ulsfo) but put back UP for every GeoDNS resource
+// is warned about.
+func TestCheckUsesAuthdnsAdminState(t *testing.T) {
+	rp, _ := files(t, "")
+	const shared = "site/ulsfo => DOWN\ngeoip/*/ulsfo => UP\n"
+	for name, authdns := range map[string]string{
+		"admin_state: FILE": authdnsConfig(t, shared),
+		"data: DIR":         authdnsDataConfig(t, shared),
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, stderr, code := run(t, "check", "--routing", rp, "--authdns-config", authdns)
+			if code != 3 || !strings.Contains(out, "warning: ulsfo: ulsfo is DOWN (admin_state line 1: site/ulsfo => DOWN) for routing, but GeoDNS still sends users here") {
+				t.Fatalf("exit %d:\n%s%s", code, out, stderr)
+			}
+			contains(t, "stderr", stderr, "routing under "+filepath.Join(filepath.Dir(authdns)))
+			// --admin-state still wins over the authdns one.
+			out, stderr, code = run(t, "check", "--routing", rp, "--authdns-config", authdns, "--admin-state", writeState(t, ""))
+			if code != 0 || strings.Contains(out, "ulsfo") {
+				t.Fatalf("--admin-state ignored: exit %d:\n%s%s", code, out, stderr)
+			}
+		})
+	}
+}

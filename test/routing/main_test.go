@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // exampleConfig is the committed example, which the docs also use.
-func exampleConfig(t *testing.T) string {
+func exampleConfig(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "config", "routing.yaml"))
 	if err != nil {
@@ -53,7 +53,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 // writeAtomic replaces path by rename, as editors and authdns-update do.
-func writeAtomic(t *testing.T, path, data string) {
+func writeAtomic(t testing.TB, path, data string) {
 	t.Helper()
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
@@ -99,10 +99,12 @@ func (s *server) logText() string {
 var addrRE = regexp.MustCompile(`msg="trafficctl: serving routes" addr=(127\.0\.0\.1:\d+)`)
 
 // serve starts `trafficctl serve` on a free loopback port and stops it
-// (SIGTERM, then the wait) when the test ends.
-func serve(t *testing.T, args ...string) *server {
+// (SIGTERM, then the wait) when the test ends. The safety-net poll is off
+// (--poll 0), so every change a test waits for proves that file events
+// alone re-resolve the routes.
+func serve(t testing.TB, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(trafficctl, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(trafficctl, append([]string{"serve", "--listen", "127.0.0.1:0", "--poll", "0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

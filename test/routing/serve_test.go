@@ -112,10 +112,14 @@ func TestServeBadRoutingKeepsLastGood(t *testing.T) {
 		t.Fatal("test edit did not apply")
 	}
 	writeInPlace(t, rp, bad)
-	waitFor(t, "the bad file to be reported in metrics", func() bool {
-		_, m := get(t, s.url+"/metrics")
-		return strings.Contains(string(m), `geotraffic_routing_file_valid{file="routing"} 0`)
+	// An in-place write may first be read empty (also rejected): wait for
+	// the bad contents themselves.
+	waitFor(t, "the bad file to be reported", func() bool {
+		_, st := get(t, s.url+"/status")
+		return strings.Contains(string(st), "loop: codfw -> ulsfo -> codfw")
 	})
+	_, m := get(t, s.url+"/metrics")
+	contains(t, "/metrics", string(m), `geotraffic_routing_file_valid{file="routing"} 0`)
 	_, st := get(t, s.url+"/status")
 	contains(t, "/status", string(st), rp+":", "loop: codfw -> ulsfo -> codfw")
 	contains(t, "serve log", s.logText(), "routing: file rejected; the last good contents stay in force", "loop: codfw -> ulsfo -> codfw")
@@ -156,20 +160,13 @@ func TestServeEndpoints(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &all) != nil || len(all) != 14 {
 		t.Fatalf("/routes: %d, %d results: %s", code, len(all), body)
 	}
-	// The JSON objects have exactly the documented keys.
-	var raw []map[string]any
-	json.Unmarshal(body, &raw)
-	for _, k := range []string{"cluster", "site", "status", "path", "reasons", "apps"} {
-		if _, ok := raw[0][k]; !ok {
-			t.Errorf("result lacks %q: %v", k, raw[0])
-		}
-	}
+	checkListShape(t, "/routes", body, 14) // the exact keys: TestJSONShape
 	code, body = get(t, s.url+"/routes/upload")
 	var up []routing.Result
 	if code != 200 || json.Unmarshal(body, &up) != nil || len(up) != 7 || up[0].Cluster != "upload" {
 		t.Fatalf("/routes/upload: %d %s", code, body)
 	}
-	for _, p := range []string{"/routes/nope", "/routes/text/nope", "/routes/nope/eqiad"} {
+	for _, p := range []string{"/routes/nope", "/routes/text/nope", "/routes/nope/eqiad", "/routes/text/", "/routes/text/eqiad/x", "/nope"} {
 		if code, body := get(t, s.url+p); code != http.StatusNotFound || !strings.Contains(string(body), `"error"`) {
 			t.Errorf("GET %s: %d %s", p, code, body)
 		}
@@ -188,4 +185,16 @@ func TestServeRefusesBadStart(t *testing.T) {
 		t.Fatalf("exit %d, want 1: %s", code, stderr)
 	}
 	contains(t, "stderr", stderr, rp+":25: clusters.text.route_table.esams: unknown site \"nosuch\"")
+}
+
+// A missing admin_state file is fine, a missing directory cannot be
+// watched: serve refuses to start, before announcing anything.
+func TestServeRefusesMissingAdminStateDir(t *testing.T) {
+	rp, _ := files(t, "")
+	as := filepath.Join(t.TempDir(), "nonexistent_dir", "as")
+	_, stderr, code := run(t, "serve", "--routing", rp, "--admin-state", as, "--listen", "127.0.0.1:0")
+	if code != 1 || strings.Contains(stderr, "serving routes") {
+		t.Fatalf("exit %d, want 1 and no announcement: %s", code, stderr)
+	}
+	contains(t, "stderr", stderr, as+": its directory cannot be watched", "no such file or directory")
 }

@@ -1,0 +1,69 @@
+package routinge2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/geotraffic/geotraffic/routing"
+)
+
+// BenchmarkServeChangeToRoutes measures, on the real `trafficctl serve`
+// with the safety-net poll off, the time from an admin_state rename to
+// /routes/text/ulsfo showing the new path: the "re-resolves within a
+// second" figure of the README. Each iteration toggles codfw DOWN and UP.
+func BenchmarkServeChangeToRoutes(b *testing.B) {
+	dir := b.TempDir()
+	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
+	writeAtomic(b, rp, exampleConfig(b))
+	writeAtomic(b, ap, "")
+	s := serve(b, "--routing", rp, "--admin-state", ap)
+	client := &http.Client{Timeout: 5 * time.Second}
+	ulsfoPath := func() string {
+		resp, err := client.Get(s.url + "/routes/text/ulsfo")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r routing.Result
+		if err := json.Unmarshal(body, &r); err != nil {
+			b.Fatalf("%v: %s", err, body)
+		}
+		return strings.Join(r.Path, " ")
+	}
+	states := []struct{ file, path string }{
+		{"site/codfw => DOWN\n", "ulsfo eqiad"},
+		{"", "ulsfo codfw eqiad"},
+	}
+	var worst time.Duration
+	var total time.Duration
+	i := 0
+	for b.Loop() {
+		st := states[i%2]
+		i++
+		start := time.Now()
+		writeAtomic(b, ap, st.file)
+		// Bounded: a change that never shows fails the benchmark.
+		for deadline := start.Add(10 * time.Second); ulsfoPath() != st.path; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatalf("/routes did not follow admin_state within 10 s:\n%s", s.logText())
+			}
+		}
+		d := time.Since(start)
+		total += d
+		worst = max(worst, d)
+	}
+	if i > 0 {
+		b.ReportMetric(float64(total.Microseconds())/float64(i)/1000, "ms/change")
+		b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+		b.Logf("admin_state rename to /routes change, poll off: mean %v, worst %v over %d changes", total/time.Duration(i), worst, i)
+	}
+}
