@@ -1,6 +1,7 @@
 package authdns
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -103,4 +104,33 @@ func inode(t *testing.T, p string) uint64 {
 		t.Fatal(err)
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// Abort takes an id: an id-less or foreign abort leaves the staged bundle
+// for its owner to commit.
+func TestAbortOnlyByID(t *testing.T) {
+	d, _ := testDaemon(t, "")
+	good := bundleOf(t, 2, "new IN A 192.0.2.2\n")
+	res, err := d.StageRequest(&StageRequest{ID: "theirs", Before: d.State().DataDigest, Bundle: *good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Abort(""); err == nil {
+		t.Error("an abort without an id was accepted")
+	}
+	if err := d.Abort("mine"); !errors.Is(err, ErrNotStaged) {
+		t.Errorf("abort of another id: %v", err)
+	}
+	if st := d.Status(); st.Staged == nil || st.Staged.ID != "theirs" {
+		t.Fatalf("staged after foreign aborts: %+v", st.Staged)
+	}
+	if err := d.Commit(res.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d.State().DataDigest != good.Digest() {
+		t.Error("the owner's commit did not take effect")
+	}
+	if _, err := d.StageRequest(&StageRequest{ID: "", Bundle: *good}); err == nil {
+		t.Error("a stage without an id was accepted")
+	}
 }

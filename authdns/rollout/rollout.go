@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,11 +163,13 @@ func Run(ctx context.Context, o Options) int {
 		return ExitFailed
 	}
 
-	// 3. Phase one: stage everywhere.
+	// 3. Phase one: stage everywhere, under one id we choose, against the
+	// digest each server's diff was computed from.
+	id := authdns.NewStageID("upd-")
 	parallel(len(results), func(i int) {
 		c, cancel := context.WithTimeout(ctx, o.StageTimeout)
 		defer cancel()
-		res, err := clients[i].Stage(c, bundle)
+		res, err := clients[i].Stage(c, &authdns.StageRequest{ID: id, Before: results[i].before, Bundle: *bundle})
 		if err != nil {
 			results[i].err = err
 			return
@@ -178,31 +182,13 @@ func Run(ctx context.Context, o Options) int {
 			failed++
 		}
 	}
-	if failed > 0 {
-		// Abort everywhere: staged servers by id, and the others too
-		// (a stage that timed out on our side may have succeeded there).
-		parallel(len(results), func(i int) {
-			r := results[i]
-			c, cancel := context.WithTimeout(ctx, o.Timeout)
-			defer cancel()
-			aerr := clients[i].Abort(c, r.stageID)
-			switch {
-			case r.staged && aerr != nil:
-				r.outcome = "staged, ABORT FAILED (expires on its own): " + aerr.Error()
-			case r.staged:
-				r.outcome = "aborted"
-			default:
-				r.outcome = "stage failed: " + oneLine(r.err)
-			}
-		})
-		fmt.Fprintf(o.Stderr, "authdns-update: %d of %d servers could not stage the bundle; aborted everywhere, nothing was changed\n", failed, len(results))
+	if failed == 0 && ctx.Err() != nil {
 		for _, r := range results {
-			if r.err != nil {
-				fmt.Fprintf(o.Stderr, "%s:\n%s\n", r.server, indent(r.err.Error()))
-			}
+			r.err = context.Cause(ctx)
 		}
-		table(o.Stdout, results)
-		return ExitFailed
+	}
+	if failed > 0 || ctx.Err() != nil {
+		return abortAll(ctx, o, clients, results, id, failed)
 	}
 
 	// 4. Phase two: commit everywhere.
@@ -243,6 +229,57 @@ func Run(ctx context.Context, o Options) int {
 	fmt.Fprintf(o.Stderr, "!!! committed: %s\n!!! not committed: %s\n", strings.Join(good, ", "), strings.Join(bad, ", "))
 	fmt.Fprintf(o.Stderr, "!!! the servers now disagree. Retry the failed ones with:\n    authdns-update --data %s --servers %s --yes\n", shellQuote(data), shellQuote(strings.Join(bad, ",")))
 	return ExitPartial
+}
+
+// abortAll aborts bundle id on every server. A server whose stage failed
+// is asked too: a stage that timed out on our side may have succeeded
+// there, and the id (ours alone) makes that abort safe for anyone else's
+// staged bundle. The aborts run even when ctx was cancelled (a signal),
+// each bounded by o.Timeout.
+func abortAll(ctx context.Context, o Options, clients []*authdns.Client, results []*result, id string, failed int) int {
+	actx := context.WithoutCancel(ctx)
+	var holding []string
+	var mu sync.Mutex
+	parallel(len(results), func(i int) {
+		r := results[i]
+		c, cancel := context.WithTimeout(actx, o.Timeout)
+		defer cancel()
+		aerr := clients[i].Abort(c, id)
+		var api *authdns.APIError
+		notStaged := errors.As(aerr, &api) && api.Status == http.StatusNotFound
+		switch {
+		case aerr != nil && !notStaged:
+			mu.Lock()
+			holding = append(holding, r.server)
+			mu.Unlock()
+			r.outcome = "MAY STILL HOLD BUNDLE " + id + " (abort failed: " + oneLine(aerr) + ")"
+		case r.staged:
+			r.outcome = "aborted"
+		case r.err != nil:
+			r.outcome = "stage failed: " + oneLine(r.err)
+		default:
+			r.outcome = "not staged"
+		}
+	})
+	why := fmt.Sprintf("%d of %d servers could not stage the bundle", failed, len(results))
+	if ctx.Err() != nil {
+		why = "interrupted (" + context.Cause(ctx).Error() + ")"
+	}
+	if len(holding) == 0 {
+		fmt.Fprintf(o.Stderr, "authdns-update: %s; aborted everywhere, nothing was changed\n", why)
+	} else {
+		slices.Sort(holding)
+		fmt.Fprintf(o.Stderr, "authdns-update: %s; nothing was committed, but the abort failed on %d server(s), which may still hold bundle %s: %s\n",
+			why, len(holding), id, strings.Join(holding, ", "))
+		fmt.Fprintf(o.Stderr, "authdns-update: it expires there on its own; to drop it now: authdns ctl --control SERVER abort %s\n", id)
+	}
+	for _, r := range results {
+		if r.err != nil && ctx.Err() == nil {
+			fmt.Fprintf(o.Stderr, "%s:\n%s\n", r.server, indent(r.err.Error()))
+		}
+	}
+	table(o.Stdout, results)
+	return ExitFailed
 }
 
 func validate(o Options, data string) (*authdns.State, error) {

@@ -1,0 +1,76 @@
+package update_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/geotraffic/geotraffic/authdns"
+)
+
+func (s *server) client() *authdns.Client { return authdns.NewClient(s.control, "", 10*time.Second) }
+
+func (s *server) status(t *testing.T) *authdns.Status {
+	t.Helper()
+	st, err := s.client().Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// stageOther stages, as another operator would with their own id, a copy of
+// the server's data with one more record.
+func stageOther(t *testing.T, s *server, id string) *authdns.Bundle {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "other")
+	makeData(t, dir)
+	zone := filepath.Join(dir, "zones", "example.org")
+	orig, _ := os.ReadFile(zone)
+	writeFile(t, zone, string(orig)+"other IN A 192.0.2.77\n")
+	b, err := authdns.ReadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client().Stage(context.Background(), &authdns.StageRequest{ID: id, Before: s.status(t).DataDigest, Bundle: *b}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A failed rollout aborts only its own bundle: another operator's bundle
+// staged on one server survives it and can still be committed.
+func TestFailedRolloutKeepsAnotherOperatorsBundle(t *testing.T) {
+	c := newCluster(t)
+	before := make([]string, 3)
+	for i, s := range c.servers {
+		before[i] = s.status(t).DataDigest
+	}
+	other := stageOther(t, c.servers[1], "other-operator")
+	c.change(t, true)
+	out, errOut, code := c.update(t, "--yes")
+	if code != 1 || !strings.Contains(errOut, "waiting for commit or abort") || !strings.Contains(errOut, "aborted everywhere, nothing was changed") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	for i, s := range c.servers {
+		st := s.status(t)
+		if st.DataDigest != before[i] {
+			t.Errorf("server %d changed", i)
+		}
+		switch {
+		case i == 1 && (st.Staged == nil || st.Staged.ID != "other-operator"):
+			t.Fatalf("the other operator's bundle was dropped: %+v", st.Staged)
+		case i != 1 && st.Staged != nil:
+			t.Errorf("server %d still holds %s", i, st.Staged.ID)
+		}
+	}
+	if _, err := c.servers[1].client().Commit(context.Background(), "other-operator"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.servers[1].dig("other.example.org", "A"); got != "192.0.2.77" || c.servers[1].status(t).DataDigest != other.Digest() {
+		t.Errorf("after the other operator's commit: other.example.org = %q", got)
+	}
+}
