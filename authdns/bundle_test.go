@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -132,5 +133,24 @@ func TestAbortOnlyByID(t *testing.T) {
 	}
 	if _, err := d.StageRequest(&StageRequest{ID: "", Bundle: *good}); err == nil {
 		t.Error("a stage without an id was accepted")
+	}
+}
+
+// A stage whose "before" digest is not what the server serves is a
+// conflict, and stages nothing: the operator's diff is stale.
+func TestStageRefusesStaleBefore(t *testing.T) {
+	d, _ := testDaemon(t, "")
+	before := d.State().DataDigest
+	good := bundleOf(t, 2, "new IN A 192.0.2.2\n")
+	_, err := d.StageRequest(&StageRequest{ID: "late", Before: "0123456789abcdef", Bundle: *good})
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "changed since the diff") {
+		t.Fatalf("stale before: %v", err)
+	}
+	if d.Status().Staged != nil || d.State().DataDigest != before {
+		t.Fatal("a refused stage staged or changed something")
+	}
+	if _, err := d.StageRequest(&StageRequest{ID: "fresh", Before: before, Bundle: *good}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -350,20 +350,49 @@ func confirm(o Options, n int) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
+// DefaultLockFile is /run/lock/authdns-update.lock when /run/lock is a
+// writable directory, else authdns-update.lock in $TMPDIR: a place every
+// operator of the host can reach, so their rollouts exclude each other.
+// The lock is per host; across hosts the servers' before-digest check is
+// what refuses a rollout computed against data that changed.
+func DefaultLockFile() string {
+	if fi, err := os.Stat("/run/lock"); err == nil && fi.IsDir() && syscall.Access("/run/lock", 2 /* W_OK */) == nil {
+		return "/run/lock/authdns-update.lock"
+	}
+	return filepath.Join(os.TempDir(), "authdns-update.lock")
+}
+
 // lock takes an exclusive, non-blocking flock on path; the kernel drops it
-// if the process dies, so a crashed rollout never leaves a stale lock.
+// if the process dies, so a crashed rollout never leaves a stale lock. The
+// file is created mode 0666 so other operators can lock it too; a lock file
+// we may not write (another user's) is locked through a read-only open,
+// which flock allows.
 func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+	switch {
+	case err == nil:
+		f.Chmod(0o666) // past the umask
+	case errors.Is(err, os.ErrExist):
+		if f, err = os.OpenFile(path, os.O_RDWR, 0); errors.Is(err, os.ErrPermission) {
+			f, err = os.Open(path)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		data, _ := os.ReadFile(path)
 		f.Close()
-		return nil, fmt.Errorf("another rollout is running (lock %s held by pid %s)", path, strings.TrimSpace(string(data)))
+		holder := strings.TrimSpace(string(data))
+		if holder == "" {
+			holder = "unknown"
+		}
+		return nil, fmt.Errorf("another rollout is running on this host (lock %s held by pid %s)", path, holder)
 	}
+	// The pid is a courtesy for the message above; a read-only open
+	// cannot record it.
 	f.Truncate(0)
-	f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() { f.Truncate(0); f.Close() }, nil
 }
 

@@ -3,12 +3,14 @@ package update_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/geotraffic/geotraffic/authdns"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 func (s *server) client() *authdns.Client { return authdns.NewClient(s.control, "", 10*time.Second) }
@@ -72,5 +74,53 @@ func TestFailedRolloutKeepsAnotherOperatorsBundle(t *testing.T) {
 	}
 	if got := c.servers[1].dig("other.example.org", "A"); got != "192.0.2.77" || c.servers[1].status(t).DataDigest != other.Digest() {
 		t.Errorf("after the other operator's commit: other.example.org = %q", got)
+	}
+}
+
+// Another rollout (from any host) commits on one server while ours waits
+// at the prompt: its "before" digest no longer matches there, the stage is
+// refused with 409, and nothing changes anywhere — our rollout does not
+// silently revert theirs.
+func TestDataChangedAfterDiffRefused(t *testing.T) {
+	c := newCluster(t)
+	c.change(t, true)
+	lock := filepath.Join(t.TempDir(), "lock")
+	cmd := exec.Command(bin("authdns-update"), "--data", c.src, "--servers", c.list(), "--lock", lock)
+	stdin, _ := cmd.StdinPipe()
+	var out, errOut testutil.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "Type yes") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	other := stageOther(t, c.servers[2], "other-host")
+	if _, err := c.servers[2].client().Commit(context.Background(), "other-host"); err != nil {
+		t.Fatal(err)
+	}
+	before := make([]string, 3)
+	for i, s := range c.servers {
+		before[i] = s.status(t).DataDigest
+	}
+	stdin.Write([]byte("yes\n"))
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v:\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "changed since the diff was computed") || !strings.Contains(errOut.String(), "nothing was changed") {
+		t.Errorf("stderr:\n%s", errOut.String())
+	}
+	for i, s := range c.servers {
+		st := s.status(t)
+		if st.DataDigest != before[i] || st.Staged != nil {
+			t.Errorf("server %d: digest %s (before %s), staged %+v", i, st.DataDigest, before[i], st.Staged)
+		}
+	}
+	if before[2] != other.Digest() {
+		t.Error("the other rollout's data is not what server 2 serves")
 	}
 }
