@@ -191,16 +191,18 @@ func Run(ctx context.Context, o Options) int {
 		return abortAll(ctx, o, clients, results, id, failed)
 	}
 
-	// 4. Phase two: commit everywhere.
+	// 4. Phase two: commit everywhere. Every server has staged, so a
+	// signal now must not split them: the commits (each quick) finish.
+	cctx := context.WithoutCancel(ctx)
 	parallel(len(results), func(i int) {
 		r := results[i]
-		c, cancel := context.WithTimeout(ctx, o.CommitTimeout)
+		c, cancel := context.WithTimeout(cctx, o.CommitTimeout)
 		defer cancel()
 		s, err := clients[i].Commit(c, r.stageID)
 		if err != nil {
 			r.err, r.outcome = err, "COMMIT FAILED: "+oneLine(err)
 			// Find out what it serves now, if it answers.
-			c2, cancel2 := context.WithTimeout(ctx, o.Timeout)
+			c2, cancel2 := context.WithTimeout(cctx, o.Timeout)
 			defer cancel2()
 			if s2, err2 := clients[i].Status(c2); err2 == nil {
 				r.after = s2.DataDigest

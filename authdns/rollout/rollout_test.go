@@ -158,12 +158,17 @@ func dataDir(t *testing.T) string {
 
 func runWith(t *testing.T, fakes ...*fakeServer) (int, string, string) {
 	t.Helper()
+	return runCtx(t, context.Background(), fakes...)
+}
+
+func runCtx(t *testing.T, ctx context.Context, fakes ...*fakeServer) (int, string, string) {
+	t.Helper()
 	var servers []string
 	for _, f := range fakes {
 		servers = append(servers, f.sock)
 	}
 	var out, errb bytes.Buffer
-	code := Run(context.Background(), Options{
+	code := Run(ctx, Options{
 		Data: dataDir(t), Servers: servers, Yes: true, LockFile: filepath.Join(t.TempDir(), "lock"),
 		Timeout: 5 * time.Second, StageTimeout: 5 * time.Second, CommitTimeout: 5 * time.Second,
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
