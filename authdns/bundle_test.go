@@ -154,3 +154,20 @@ func TestStageRefusesStaleBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An abort that overtakes its own stage (the client gave up while the
+// server was still reading the bundle) makes that stage refused when it
+// arrives, so nothing is left staged.
+func TestAbortBeforeStageRefusesTheStage(t *testing.T) {
+	d, _ := testDaemon(t, "")
+	if err := d.Abort("early"); !errors.Is(err, ErrNotStaged) {
+		t.Fatalf("abort of an unknown id: %v", err)
+	}
+	var conflict *ConflictError
+	if _, err := d.StageRequest(&StageRequest{ID: "early", Bundle: *bundleOf(t, 2, "")}); !errors.As(err, &conflict) {
+		t.Fatalf("stage after its abort: %v", err)
+	}
+	if d.Status().Staged != nil {
+		t.Fatal("a bundle aborted before its stage is staged")
+	}
+}

@@ -42,6 +42,7 @@ type Daemon struct {
 	ctx         context.Context
 	listeners   *listeners
 	pending     *staged
+	aborted     map[string]time.Time // ids aborted before their stage arrived
 	slots       DCSlots
 
 	// StageTimeout bounds how long a staged bundle is kept (default
@@ -326,6 +327,9 @@ func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
 		return nil, errors.New("this server has no `data:` directory in its configuration; rollouts need one")
 	}
 	d.expireLocked()
+	if _, ok := d.aborted[req.ID]; ok {
+		return nil, &ConflictError{fmt.Sprintf("bundle %s was aborted before its stage arrived; nothing was staged", req.ID)}
+	}
 	if p := d.pending; p != nil {
 		age := d.clock().Sub(p.created).Round(time.Second)
 		return nil, &ConflictError{fmt.Sprintf("bundle %s (staged %s ago) is waiting for commit or abort", p.id, age)}
@@ -459,6 +463,9 @@ func (d *Daemon) Abort(id string) error {
 	d.expireLocked()
 	p := d.pending
 	if p == nil || p.id != id {
+		// The client may have given up on a stage this server is still
+		// reading: remember the id so that stage is refused when it comes.
+		d.rememberAbortLocked(id)
 		return ErrNotStaged
 	}
 	d.log.Info("abort: staged bundle dropped", "id", p.id)
@@ -480,6 +487,22 @@ func (d *Daemon) expireLocked() *staged {
 	d.log.Warn("dropping a staged bundle nobody committed", "id", p.id, "age", age.Round(time.Second))
 	d.dropPending()
 	return p
+}
+
+// maxAborted bounds the ids remembered by rememberAbortLocked.
+const maxAborted = 64
+
+func (d *Daemon) rememberAbortLocked(id string) {
+	now := d.clock()
+	for k, t := range d.aborted {
+		if now.Sub(t) >= d.StageTimeout || len(d.aborted) >= maxAborted {
+			delete(d.aborted, k)
+		}
+	}
+	if d.aborted == nil {
+		d.aborted = map[string]time.Time{}
+	}
+	d.aborted[id] = now
 }
 
 func (d *Daemon) clock() time.Time {

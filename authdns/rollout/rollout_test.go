@@ -29,13 +29,14 @@ type fakeServer struct {
 	holdStage                bool // stage, then keep the reply until the client gives up
 	slowCommitReply          bool // commit, then keep the reply until the client gives up
 	staged, committed, abort atomic.Int32
-	stageArrived             chan struct{} // closed when a stage request arrives
+	stageArrived             chan struct{} // closed when a bundle is staged
 
 	mu            sync.Mutex
 	digest        string // data digest served
 	pending       string // staged bundle id
 	pendingDigest string
 	abortIDs      []string
+	tombstones    map[string]bool // aborted before their stage arrived
 }
 
 func (f *fakeServer) state() (digest, pending string) {
@@ -66,7 +67,6 @@ func startFake(t *testing.T, f *fakeServer) {
 		reply(w, 200, authdns.DataInfo{Data: "/srv/data", Digest: digest, Zones: []authdns.ZoneInfo{{Name: "example.com.", Serial: 1}}})
 	})
 	mux.HandleFunc("POST /v1/stage", func(w http.ResponseWriter, r *http.Request) {
-		arrived.Do(func() { close(f.stageArrived) })
 		var req authdns.StageRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ID == "" || req.Before == "" {
 			reply(w, 400, map[string]string{"error": "bad stage request"})
@@ -82,6 +82,10 @@ func startFake(t *testing.T, f *fakeServer) {
 			f.mu.Unlock()
 			reply(w, 409, map[string]string{"error": "bundle " + f.pending + " is waiting for commit or abort"})
 			return
+		case f.tombstones[req.ID]:
+			f.mu.Unlock()
+			reply(w, 409, map[string]string{"error": "aborted before its stage arrived"})
+			return
 		case req.Before != f.digest:
 			f.mu.Unlock()
 			reply(w, 409, map[string]string{"error": "this server's data changed since the diff was computed"})
@@ -90,6 +94,7 @@ func startFake(t *testing.T, f *fakeServer) {
 		f.pending, f.pendingDigest = req.ID, req.Bundle.Digest()
 		f.mu.Unlock()
 		f.staged.Add(1)
+		arrived.Do(func() { close(f.stageArrived) })
 		if f.holdStage {
 			<-r.Context().Done()
 			return
@@ -132,6 +137,10 @@ func startFake(t *testing.T, f *fakeServer) {
 		case f.failAbort:
 			reply(w, 500, map[string]string{"error": "abort broke"})
 		case req.ID != f.pending:
+			if f.tombstones == nil {
+				f.tombstones = map[string]bool{}
+			}
+			f.tombstones[req.ID] = true
 			reply(w, 404, map[string]string{"error": "no such staged bundle"})
 		default:
 			f.pending = ""
