@@ -39,6 +39,10 @@ type Options struct {
 	// the whole bundle), and the commit phase.
 	Timeout, StageTimeout, CommitTimeout time.Duration
 
+	// Args are the command-line arguments as given (without the program
+	// name); the PARTIAL ROLLOUT retry command is rebuilt from them.
+	Args []string
+
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Log            *slog.Logger
@@ -229,7 +233,11 @@ func Run(ctx context.Context, o Options) int {
 	}
 	fmt.Fprintf(o.Stderr, "\n!!! PARTIAL ROLLOUT: %d of %d servers committed %s, %d did NOT !!!\n", len(good), len(results), short(digest), len(bad))
 	fmt.Fprintf(o.Stderr, "!!! committed: %s\n!!! not committed: %s\n", strings.Join(good, ", "), strings.Join(bad, ", "))
-	fmt.Fprintf(o.Stderr, "!!! the servers now disagree. Retry the failed ones with:\n    authdns-update --data %s --servers %s --yes\n", shellQuote(data), shellQuote(strings.Join(bad, ",")))
+	args := o.Args
+	if args == nil {
+		args = []string{"--data", data}
+	}
+	fmt.Fprintf(o.Stderr, "!!! the servers now disagree. Retry the failed ones (from the same directory) with:\n    %s\n", retryCommand(args, bad))
 	return ExitPartial
 }
 
@@ -282,6 +290,50 @@ func abortAll(ctx context.Context, o Options, clients []*authdns.Client, results
 	}
 	table(o.Stdout, results)
 	return ExitFailed
+}
+
+// valueFlags are authdns-update's flags that take a value (as the next
+// argument unless written --flag=value).
+var valueFlags = map[string]bool{"data": true, "servers": true, "servers-file": true, "config": true,
+	"geoip-db-dir": true, "token-file": true, "lock": true, "timeout": true, "stage-timeout": true, "commit-timeout": true}
+
+// retryCommand is the original command line with --servers/--servers-file
+// replaced by the servers that did not commit, and --yes added: every
+// other flag (config, GeoIP directory, token, lock, time-outs) is kept.
+func retryCommand(args, bad []string) string {
+	out := []string{"authdns-update"}
+	yes := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			out = append(out, args[i:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takesNext := valueFlags[name] && !hasValue && i+1 < len(args)
+		if name == "servers" || name == "servers-file" {
+			if takesNext {
+				i++
+			}
+			continue
+		}
+		if name == "yes" {
+			yes = true
+		}
+		out = append(out, a)
+		if takesNext {
+			i++
+			out = append(out, args[i])
+		}
+	}
+	out = append(out, "--servers", strings.Join(bad, ","))
+	if !yes {
+		out = append(out, "--yes")
+	}
+	for i := range out {
+		out[i] = shellQuote(out[i])
+	}
+	return strings.Join(out, " ")
 }
 
 func validate(o Options, data string) (*authdns.State, error) {
@@ -437,6 +489,9 @@ func indent(s string) string {
 }
 
 func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
 	if strings.ContainsAny(s, " '\"$`\\;&|<>()*?[]{}!#~") {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}

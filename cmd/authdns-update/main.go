@@ -104,7 +104,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	return rollout.Run(ctx, rollout.Options{
 		Data: *data, Servers: list, Config: *config, GeoIPDBDir: *geoipDBDir, Token: token,
-		Yes: *yes, DiffOnly: *diffOnly, LockFile: *lockFile,
+		Yes: *yes, DiffOnly: *diffOnly, LockFile: *lockFile, Args: args,
 		Timeout: *timeout, StageTimeout: *stageTimeout, CommitTimeout: *commitTimeout,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
