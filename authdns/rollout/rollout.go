@@ -371,17 +371,34 @@ func cleanTree(dir string) error {
 	if err != nil || strings.TrimSpace(string(out)) != "true" {
 		return nil // not a git work tree
 	}
-	// --ignored too: an ignored file would still be rolled out.
-	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=all", "--ignored", "--", ".").Output()
+	// Porcelain paths are relative to the repository root; the dotfile
+	// rule applies to paths inside dir, so strip dir's own prefix (dir may
+	// itself sit under a dot-directory, repo/.dns/zones).
+	prefix, err := exec.Command("git", "-C", dir, "rev-parse", "--show-prefix").Output()
+	if err != nil {
+		return fmt.Errorf("git rev-parse in %s: %w", dir, err)
+	}
+	// --ignored too: an ignored file would still be rolled out. -z: paths
+	// unquoted, one NUL-terminated entry each.
+	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", "--", ".").Output()
 	if err != nil {
 		return fmt.Errorf("git status in %s: %w", dir, err)
 	}
 	var dirty []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if len(line) < 4 || hasDotComponent(line[3:]) {
+	entries := strings.Split(string(out), "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 {
+			continue
+		}
+		if e[0] == 'R' || e[0] == 'C' {
+			i++ // the source path of a rename or copy follows
+		}
+		rel := strings.TrimPrefix(e[3:], strings.TrimSpace(string(prefix)))
+		if hasDotComponent(rel) {
 			continue // dotfiles are never part of the bundle
 		}
-		dirty = append(dirty, line)
+		dirty = append(dirty, e)
 	}
 	if len(dirty) > 0 {
 		return fmt.Errorf("%s has uncommitted, untracked or ignored files that would be rolled out; commit or remove them first:\n%s", dir, strings.Join(dirty, "\n"))
@@ -390,7 +407,7 @@ func cleanTree(dir string) error {
 }
 
 func hasDotComponent(p string) bool {
-	for _, part := range strings.Split(strings.Trim(p, `"`), "/") {
+	for _, part := range strings.Split(p, "/") {
 		if strings.HasPrefix(part, ".") {
 			return true
 		}
