@@ -171,3 +171,28 @@ func TestAbortBeforeStageRefusesTheStage(t *testing.T) {
 		t.Fatal("a bundle aborted before its stage is staged")
 	}
 }
+
+// A data directory reached through a symlink is read through it; a symlink
+// to a directory inside it is listed by SymlinkedDirs, since ReadBundle
+// leaves its content out.
+func TestBundleSymlinks(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "release1")
+	writeData(t, real, 1, "")
+	link := filepath.Join(root, "data")
+	os.Symlink("release1", link)
+	direct, _ := ReadBundle(real)
+	via, err := ReadBundle(link)
+	if err != nil || via.Digest() != direct.Digest() || len(via.Files) == 0 {
+		t.Fatalf("reading through a symlinked root: %d files, %v", len(via.Files), err)
+	}
+	if links, err := SymlinkedDirs(link); err != nil || len(links) != 0 {
+		t.Fatalf("SymlinkedDirs of a plain tree: %v %v", links, err)
+	}
+	os.Rename(filepath.Join(real, "zones"), filepath.Join(root, "zones"))
+	os.Symlink("../zones", filepath.Join(real, "zones"))
+	links, err := SymlinkedDirs(link)
+	if err != nil || len(links) != 1 || links[0] != "zones" {
+		t.Fatalf("SymlinkedDirs = %v, %v; want [zones]", links, err)
+	}
+}

@@ -87,18 +87,28 @@ func Run(ctx context.Context, o Options) int {
 		fmt.Fprintln(o.Stderr, "authdns-update:", err)
 		return ExitUsage
 	}
-	st, err := validate(o, data)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "authdns-update: %s does not validate; nothing was changed:\n%v\n", data, err)
-		return ExitFailed
-	}
-	if err := cleanTree(data); err != nil {
+	// Validate exactly what will be sent: the bundle written out afresh,
+	// not DIR (which may hold what the bundle leaves out).
+	if links, err := authdns.SymlinkedDirs(data); err != nil || len(links) > 0 {
+		if err == nil {
+			err = fmt.Errorf("%s: %s: a symlink to a directory; a bundle carries regular files (and symlinks to files) only, so its content would not reach the servers: replace it with a real directory",
+				data, strings.Join(links, ", "))
+		}
 		fmt.Fprintf(o.Stderr, "authdns-update: %v; nothing was changed\n", err)
 		return ExitFailed
 	}
 	bundle, err := authdns.ReadBundle(data)
 	if err != nil {
 		fmt.Fprintln(o.Stderr, "authdns-update:", err)
+		return ExitFailed
+	}
+	st, err := validateBundle(o, data, bundle)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "authdns-update: %s does not validate; nothing was changed:\n%v\n", data, err)
+		return ExitFailed
+	}
+	if err := cleanTree(data); err != nil {
+		fmt.Fprintf(o.Stderr, "authdns-update: %v; nothing was changed\n", err)
 		return ExitFailed
 	}
 	digest := bundle.Digest()
@@ -336,7 +346,29 @@ func retryCommand(args, bad []string) string {
 	return strings.Join(out, " ")
 }
 
-func validate(o Options, data string) (*authdns.State, error) {
+// validateBundle writes b to a temporary directory and validates that as
+// checkconf would; errors name files under data, as the operator knows them.
+func validateBundle(o Options, data string, b *authdns.Bundle) (*authdns.State, error) {
+	tmp, err := os.MkdirTemp("", "authdns-update-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	sent := filepath.Join(tmp, filepath.Base(data))
+	if err := b.WriteDir(sent); err != nil {
+		return nil, fmt.Errorf("writing the bundle out for validation: %w", err)
+	}
+	st, err := validate(o, data, sent)
+	if err != nil {
+		return nil, errors.New(strings.ReplaceAll(err.Error(), sent, data))
+	}
+	return st, nil
+}
+
+// validate checks the data directory sent; relative GeoIP database paths
+// resolve as they would in data (unless --config or --geoip-db-dir say
+// otherwise).
+func validate(o Options, data, sent string) (*authdns.State, error) {
 	var base *authdns.Config
 	if o.Config != "" {
 		c, err := authdns.LoadConfig(o.Config)
@@ -355,7 +387,7 @@ func validate(o Options, data string) (*authdns.State, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return authdns.Check(base.WithData(data), log)
+	return authdns.Check(base.WithData(sent), log)
 }
 
 // cleanTree refuses a git work tree with uncommitted or untracked changes

@@ -172,13 +172,23 @@ func runWith(t *testing.T, fakes ...*fakeServer) (int, string, string) {
 
 func runCtx(t *testing.T, ctx context.Context, fakes ...*fakeServer) (int, string, string) {
 	t.Helper()
+	return runIn(t, ctx, dataDir(t), fakes...)
+}
+
+func runData(t *testing.T, data string, fakes ...*fakeServer) (int, string, string) {
+	t.Helper()
+	return runIn(t, context.Background(), data, fakes...)
+}
+
+func runIn(t *testing.T, ctx context.Context, data string, fakes ...*fakeServer) (int, string, string) {
+	t.Helper()
 	var servers []string
 	for _, f := range fakes {
 		servers = append(servers, f.sock)
 	}
 	var out, errb bytes.Buffer
 	code := Run(ctx, Options{
-		Data: dataDir(t), Servers: servers, Yes: true, LockFile: filepath.Join(t.TempDir(), "lock"),
+		Data: data, Servers: servers, Yes: true, LockFile: filepath.Join(t.TempDir(), "lock"),
 		Timeout: 5 * time.Second, StageTimeout: 5 * time.Second, CommitTimeout: 5 * time.Second,
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 	})
