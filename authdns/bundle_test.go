@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestBundleValidate(t *testing.T) {
@@ -195,4 +196,52 @@ func TestBundleSymlinks(t *testing.T) {
 	if err != nil || len(links) != 1 || links[0] != "zones" {
 		t.Fatalf("SymlinkedDirs = %v, %v; want [zones]", links, err)
 	}
+}
+
+// A staged bundle past StageTimeout cannot be committed, is not shown in
+// status, and its directory is removed — on the next call, and by its
+// timer when nobody calls.
+func TestStagedBundleExpires(t *testing.T) {
+	d, dir := testDaemon(t, "")
+	staged := filepath.Join(dir, ".data.staged")
+	now := time.Now()
+	d.now = func() time.Time { return now }
+	before := d.State().DataDigest
+	res, err := d.StageRequest(&StageRequest{ID: "slow", Before: before, Bundle: *bundleOf(t, 2, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(d.StageTimeout)
+	if st := d.Status(); st.Staged != nil {
+		t.Errorf("status shows an expired bundle: %+v", st.Staged)
+	}
+	if _, err := os.Stat(staged); !os.IsNotExist(err) {
+		t.Errorf("the expired bundle's directory is still there: %v", err)
+	}
+	if err := d.Commit(res.ID); !errors.Is(err, ErrNotStaged) {
+		t.Fatalf("commit of an expired bundle: %v", err)
+	}
+	if d.State().DataDigest != before {
+		t.Fatal("an expired bundle was committed")
+	}
+
+	// Expired in Commit itself (no status call first).
+	if _, err := d.StageRequest(&StageRequest{ID: "slow2", Before: before, Bundle: *bundleOf(t, 3, "")}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(d.StageTimeout + time.Second)
+	if err := d.Commit("slow2"); !errors.Is(err, ErrNotStaged) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("commit of an expired bundle: %v", err)
+	}
+	if _, err := os.Stat(staged); !os.IsNotExist(err) || d.State().DataDigest != before {
+		t.Fatalf("after the refused commit: staged dir %v, digest changed %v", err, d.State().DataDigest != before)
+	}
+
+	// Nobody calls: the timer removes it.
+	d.now = nil
+	d.StageTimeout = time.Millisecond
+	if _, err := d.StageRequest(&StageRequest{ID: "forgotten", Before: before, Bundle: *bundleOf(t, 4, "")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, err := os.Stat(staged); return os.IsNotExist(err) })
 }
