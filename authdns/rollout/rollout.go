@@ -214,14 +214,19 @@ func Run(ctx context.Context, o Options) int {
 		defer cancel()
 		s, err := clients[i].Commit(c, r.stageID)
 		if err != nil {
-			r.err, r.outcome = err, "COMMIT FAILED: "+oneLine(err)
-			// Find out what it serves now, if it answers.
+			// The commit may have happened with only its answer lost (a
+			// time-out): what the server serves now decides.
 			c2, cancel2 := context.WithTimeout(cctx, o.Timeout)
 			defer cancel2()
-			if s2, err2 := clients[i].Status(c2); err2 == nil {
-				r.after = s2.DataDigest
-			} else {
-				r.after = "unknown"
+			s2, err2 := clients[i].Status(c2)
+			switch {
+			case err2 == nil && s2.DataDigest == digest:
+				r.done, r.after, r.outcome = true, s2.DataDigest, "committed (its answer was lost: "+oneLine(err)+"; status shows the new data)"
+				r.serials = serialList(s2.Zones)
+			case err2 == nil:
+				r.err, r.after, r.outcome = err, s2.DataDigest, "COMMIT FAILED: "+oneLine(err)
+			default:
+				r.err, r.after, r.outcome = err, "unknown", "COMMIT FAILED: "+oneLine(err)+" (status: "+oneLine(err2)+")"
 			}
 			return
 		}
