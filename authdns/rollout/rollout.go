@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -267,6 +268,10 @@ func abortAll(ctx context.Context, o Options, clients []*authdns.Client, results
 	var mu sync.Mutex
 	parallel(len(results), func(i int) {
 		r := results[i]
+		if neverSent(r.err) {
+			r.outcome = "stage failed: " + oneLine(r.err)
+			return // the server never got the bundle: nothing to abort
+		}
 		c, cancel := context.WithTimeout(actx, o.Timeout)
 		defer cancel()
 		aerr := clients[i].Abort(c, id)
@@ -353,6 +358,13 @@ func retryCommand(args, bad []string) string {
 
 // validateBundle writes b to a temporary directory and validates that as
 // checkconf would; errors name files under data, as the operator knows them.
+// neverSent tells an error from a call that never reached the server (the
+// connection could not be made), so the server cannot hold what it carried.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
 func validateBundle(o Options, data string, b *authdns.Bundle) (*authdns.State, error) {
 	tmp, err := os.MkdirTemp("", "authdns-update-")
 	if err != nil {

@@ -124,3 +124,47 @@ func TestDataChangedAfterDiffRefused(t *testing.T) {
 		t.Error("the other rollout's data is not what server 2 serves")
 	}
 }
+
+// A server dies between the diff and the stage (while the rollout waits
+// for confirmation): the stage fails there, the others abort, and nothing
+// changes anywhere.
+func TestServerDiesAfterDiffChangesNone(t *testing.T) {
+	c := newCluster(t)
+	c.change(t, true)
+	lock := filepath.Join(t.TempDir(), "lock")
+	cmd := exec.Command(bin("authdns-update"), "--data", c.src, "--servers", c.list(), "--lock", lock, "--timeout", "5s")
+	stdin, _ := cmd.StdinPipe()
+	var out, errOut testutil.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "Type yes") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	before := make([]string, 2)
+	for i, s := range c.servers[:2] {
+		before[i] = s.status(t).DataDigest
+	}
+	c.servers[2].Stop()
+	stdin.Write([]byte("yes\n"))
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v:\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "aborted everywhere, nothing was changed") || strings.Count(out.String(), "aborted") != 2 {
+		t.Errorf("output:\n%s%s", out.String(), errOut.String())
+	}
+	for i, s := range c.servers[:2] {
+		st := s.status(t)
+		if st.DataDigest != before[i] || st.Staged != nil {
+			t.Errorf("server %d: digest %s (before %s), staged %+v", i, st.DataDigest, before[i], st.Staged)
+		}
+		if got := s.dig("rolled.example.org", "A"); got != "" {
+			t.Errorf("server %d serves the aborted data: %q", i, got)
+		}
+	}
+}
