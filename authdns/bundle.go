@@ -42,23 +42,13 @@ type FileInfo struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ReadBundle reads every regular file under dir (symlinks followed).
+// ReadBundle reads every regular file under dir, following symlinks to
+// files. Symlinks to directories are not followed (SymlinkedDirs lists
+// them, so a caller can refuse them rather than leave their content out).
 func ReadBundle(dir string) (*Bundle, error) {
 	b := &Bundle{}
 	total := 0
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == dir {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	err := walkData(dir, func(dir, p string, d fs.DirEntry) error {
 		if d.IsDir() {
 			return nil
 		}
@@ -86,6 +76,51 @@ func ReadBundle(dir string) (*Bundle, error) {
 	}
 	b.sort()
 	return b, nil
+}
+
+// SymlinkedDirs lists, relative to dir, the symlinks to directories under
+// dir (outside dot-directories): content ReadBundle leaves out.
+func SymlinkedDirs(dir string) ([]string, error) {
+	var out []string
+	err := walkData(dir, func(dir, p string, d fs.DirEntry) error {
+		if d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("data %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// walkData calls fn for every entry under dir outside dot-files and
+// dot-directories. A dir that is itself a symlink (data -> releases/N) is
+// walked through; fn gets the resolved root.
+func walkData(dir string, fn func(root, p string, d fs.DirEntry) error) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return fn(root, p, d)
+	})
 }
 
 func (b *Bundle) sort() {

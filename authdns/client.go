@@ -3,7 +3,10 @@ package authdns
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -125,10 +128,22 @@ func (c *Client) Raw(ctx context.Context, method, path string) (json.RawMessage,
 	return raw, c.do(ctx, method, path, nil, &raw)
 }
 
-// Stage calls POST /v1/stage.
-func (c *Client) Stage(ctx context.Context, b *Bundle) (*StageResult, error) {
+// Stage calls POST /v1/stage. req.ID is chosen by the caller, so a stage
+// whose answer is lost (a time-out) can still be aborted by that id;
+// req.Before is the data digest the caller's diff was computed against.
+func (c *Client) Stage(ctx context.Context, req *StageRequest) (*StageResult, error) {
+	if err := checkStageID(req.ID); err != nil {
+		return nil, err
+	}
 	var r StageResult
-	return &r, c.do(ctx, "POST", "/v1/stage", b, &r)
+	return &r, c.do(ctx, "POST", "/v1/stage", req, &r)
+}
+
+// NewStageID returns a fresh bundle id for a stage request.
+func NewStageID(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
 }
 
 // Commit calls POST /v1/commit.
@@ -137,7 +152,11 @@ func (c *Client) Commit(ctx context.Context, id string) (*Status, error) {
 	return &s, c.do(ctx, "POST", "/v1/commit", idRequest{id}, &s)
 }
 
-// Abort calls POST /v1/abort.
+// Abort calls POST /v1/abort. It never sends an empty id: only the
+// bundle's owner aborts it.
 func (c *Client) Abort(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("abort needs the id of the staged bundle")
+	}
 	return c.do(ctx, "POST", "/v1/abort", idRequest{id}, nil)
 }

@@ -71,7 +71,7 @@ type StatsInfo struct {
 	DynAnswers    map[string]uint64       `json:"dyn_answers"` // "geoip esams"
 }
 
-// Commit/abort request body.
+// Commit/abort request body; the id is required.
 type idRequest struct {
 	ID string `json:"id"`
 }
@@ -98,6 +98,7 @@ func (d *Daemon) Status() *Status {
 		s.Reloads.LastError = *e
 	}
 	d.mu.Lock()
+	d.expireLocked()
 	if p := d.pending; p != nil {
 		s.Staged = &StagedInfo{ID: p.id, Digest: p.state.DataDigest, Created: p.created}
 	}
@@ -173,13 +174,23 @@ func newControlHandler(d *Daemon) http.Handler {
 		writeJSON(w, http.StatusOK, d.Status())
 	})
 	mux.HandleFunc("POST /v1/stage", func(w http.ResponseWriter, r *http.Request) {
-		var b Bundle
+		var req StageRequest
 		body := http.MaxBytesReader(w, r.Body, MaxBundleBytes/3*4+1<<20) // base64
-		if err := json.NewDecoder(body).Decode(&b); err != nil {
+		if err := json.NewDecoder(body).Decode(&req); err != nil {
 			writeError(w, http.StatusBadRequest, err)
 			return
 		}
-		res, err := d.Stage(&b)
+		// Over the API both are required: the id so the client can abort a
+		// stage whose answer it never got, before so a stale diff is refused.
+		if err := checkStageID(req.ID); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		if req.Before == "" {
+			writeError(w, http.StatusBadRequest, errors.New(`stage needs "before": the data digest the change was computed against`))
+			return
+		}
+		res, err := d.StageRequest(&req)
 		var conflict *ConflictError
 		switch {
 		case errors.As(err, &conflict):
@@ -198,6 +209,10 @@ func newControlHandler(d *Daemon) http.Handler {
 			var req idRequest
 			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
 				writeError(w, http.StatusBadRequest, err)
+				return
+			}
+			if req.ID == "" {
+				writeError(w, http.StatusBadRequest, errors.New(`"id" of the staged bundle is required`))
 				return
 			}
 			if err := op.fn(req.ID); err != nil {

@@ -42,6 +42,7 @@ type Daemon struct {
 	ctx         context.Context
 	listeners   *listeners
 	pending     *staged
+	aborted     map[string]time.Time // ids aborted before their stage arrived
 	slots       DCSlots
 
 	// StageTimeout bounds how long a staged bundle is kept (default
@@ -52,6 +53,8 @@ type Daemon struct {
 	// blocking UDP readers after Start and after every reload that rebinds
 	// the DNS sockets; cmd/authdns sizes GOMAXPROCS with it.
 	OnUDPReaders func(n int)
+
+	now func() time.Time // tests move the stage-expiry clock; nil: time.Now
 
 	started                      time.Time
 	reloadOK, reloadFail         atomic.Uint64
@@ -65,7 +68,9 @@ type staged struct {
 	dir     string
 	bundle  *Bundle
 	state   *State
+	before  string // the data digest served when it was staged
 	created time.Time
+	timer   *time.Timer // drops it at expiry
 }
 
 // New loads and validates everything; it opens no sockets. reg receives
@@ -269,22 +274,69 @@ func (d *Daemon) onAdmin(_, new *adminstate.State) {
 	d.swap(cur.WithAdmin(new))
 }
 
-// Stage validates a data bundle completely, exactly as a reload would load
-// it, and keeps it aside for Commit. One bundle may be staged at a time.
+// StageRequest is POST /v1/stage: the bundle, the id the client chose for
+// it (so a stage whose answer was lost can still be aborted by that id), and
+// the data digest the client's diff was computed against.
+type StageRequest struct {
+	ID     string `json:"id"`
+	Before string `json:"before"`
+	Bundle
+}
+
+// maxStageID bounds a client-chosen id; it only appears in logs and answers.
+const maxStageID = 64
+
+func checkStageID(id string) error {
+	if id == "" {
+		return errors.New("a staged bundle needs an id chosen by the client")
+	}
+	if len(id) > maxStageID {
+		return fmt.Errorf("bundle id longer than %d characters", maxStageID)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("bundle id %q: only letters, digits, '-', '_' and '.' are allowed", id)
+		}
+	}
+	return nil
+}
+
+// Stage stages b under a random id with no check of the data it replaces;
+// the control API always goes through StageRequest with both.
 func (d *Daemon) Stage(b *Bundle) (*StageResult, error) {
+	idb := make([]byte, 8)
+	rand.Read(idb)
+	return d.StageRequest(&StageRequest{ID: hex.EncodeToString(idb), Bundle: *b})
+}
+
+// StageRequest validates a data bundle completely, exactly as a reload
+// would load it, and keeps it aside for Commit. One bundle may be staged at
+// a time. A non-empty req.Before must equal the data digest served now:
+// otherwise the operator's diff is stale (another rollout, possibly from
+// another host, got there first) and committing would silently revert it.
+func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
+	if err := checkStageID(req.ID); err != nil {
+		return nil, err
+	}
+	b := &req.Bundle
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cfg := d.state.Load().Config
+	cur := d.state.Load()
+	cfg := cur.Config
 	if cfg.Data == "" {
 		return nil, errors.New("this server has no `data:` directory in its configuration; rollouts need one")
 	}
+	d.expireLocked()
+	if _, ok := d.aborted[req.ID]; ok {
+		return nil, &ConflictError{fmt.Sprintf("bundle %s was aborted before its stage arrived; nothing was staged", req.ID)}
+	}
 	if p := d.pending; p != nil {
-		if time.Since(p.created) < d.StageTimeout {
-			return nil, &ConflictError{fmt.Sprintf("bundle %s (staged %s ago) is waiting for commit or abort",
-				p.id, time.Since(p.created).Round(time.Second))}
-		}
-		d.log.Warn("stage: dropping a staged bundle nobody committed", "id", p.id, "age", time.Since(p.created).Round(time.Second))
-		d.dropPending()
+		age := d.clock().Sub(p.created).Round(time.Second)
+		return nil, &ConflictError{fmt.Sprintf("bundle %s (staged %s ago) is waiting for commit or abort", p.id, age)}
+	}
+	if req.Before != "" && req.Before != cur.DataDigest {
+		return nil, &ConflictError{fmt.Sprintf("this server's data changed since the diff was computed: it serves %s, the diff was against %s (another rollout got there first?); nothing was staged: look at the new diff and roll out again",
+			short(cur.DataDigest), short(req.Before))}
 	}
 	if err := b.Validate(); err != nil {
 		return nil, err
@@ -309,7 +361,7 @@ func (d *Daemon) Stage(b *Bundle) (*StageResult, error) {
 		os.RemoveAll(dir)
 		// Name files as the operator knows them: relative to DIR.
 		err = errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
-		d.log.Error("stage refused", "digest", short(b.Digest()), "err", err)
+		d.log.Error("stage refused", "id", req.ID, "digest", short(b.Digest()), "err", err)
 		return nil, err
 	}
 	live := *st
@@ -319,11 +371,17 @@ func (d *Daemon) Stage(b *Bundle) (*StageResult, error) {
 		a.File = cfg.AdminState
 		live.Admin = &a
 	}
-	idb := make([]byte, 8)
-	rand.Read(idb)
-	d.pending = &staged{id: hex.EncodeToString(idb), dir: dir, bundle: b, state: &live, created: time.Now()}
-	d.log.Info("stage complete", "id", d.pending.id, "digest", short(st.DataDigest), "serials", serials(st))
-	return &StageResult{ID: d.pending.id, Digest: st.DataDigest, Zones: zoneInfos(st)}, nil
+	p := &staged{id: req.ID, dir: dir, bundle: b, state: &live, before: cur.DataDigest, created: d.clock()}
+	// Clean up on time even if nobody calls again; the checks in
+	// Stage/Commit/Status do not depend on this timer having run.
+	p.timer = time.AfterFunc(d.StageTimeout, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.expireLocked()
+	})
+	d.pending = p
+	d.log.Info("stage complete", "id", p.id, "digest", short(st.DataDigest), "serials", serials(st))
+	return &StageResult{ID: p.id, Digest: st.DataDigest, Zones: zoneInfos(st)}, nil
 }
 
 // StageResult is what Stage reports.
@@ -333,7 +391,8 @@ type StageResult struct {
 	Zones  []ZoneInfo `json:"zones"`
 }
 
-// ConflictError is a Stage refused because another bundle is staged.
+// ConflictError is a Stage refused because another bundle is staged or the
+// data changed since the client's diff.
 type ConflictError struct{ msg string }
 
 func (e *ConflictError) Error() string { return e.msg }
@@ -345,17 +404,28 @@ var ErrNotStaged = errors.New("no such staged bundle (never staged, expired, or 
 // the state built from it, atomically for the answer path.
 func (d *Daemon) Commit(id string) error {
 	d.mu.Lock()
+	if gone := d.expireLocked(); gone != nil && gone.id == id {
+		d.mu.Unlock()
+		return fmt.Errorf("%w: bundle %s expired %s after staging; nothing changed, stage it again", ErrNotStaged, id, d.StageTimeout)
+	}
 	p := d.pending
 	if p == nil || p.id != id {
 		d.mu.Unlock()
 		return ErrNotStaged
 	}
 	d.pending = nil
+	p.timer.Stop()
 	cur := d.state.Load()
 	if cur.Config.Digest != p.state.Config.Digest {
 		os.RemoveAll(p.dir)
 		d.mu.Unlock()
 		return errors.New("commit: authdns.yaml was reloaded since this bundle was staged; stage it again")
+	}
+	if cur.DataDigest != p.before {
+		os.RemoveAll(p.dir)
+		d.mu.Unlock()
+		return fmt.Errorf("commit: the data directory changed (reloaded from disk) since this bundle was staged: it serves %s, staged against %s; stage it again",
+			short(cur.DataDigest), short(p.before))
 	}
 	start := time.Now()
 	if err := p.bundle.Install(p.dir, cur.Config.Data); err != nil {
@@ -380,27 +450,72 @@ func (d *Daemon) Commit(id string) error {
 	return nil
 }
 
-// Abort drops the staged bundle; nothing changes. Aborting when nothing is
-// staged succeeds, so a rollout can abort everywhere without knowing which
-// servers got as far as staging.
+// Abort drops the staged bundle with this id; nothing changes. Only the
+// id's owner may abort: an abort without an id, or with another bundle's
+// id, is refused, so a failed rollout never drops another operator's
+// staged bundle.
 func (d *Daemon) Abort(id string) error {
+	if id == "" {
+		return errors.New("abort needs the id of the staged bundle")
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.expireLocked()
 	p := d.pending
-	if p == nil {
-		return nil
-	}
-	if id != "" && p.id != id {
-		return fmt.Errorf("abort: bundle %s is staged, not %s", p.id, id)
+	if p == nil || p.id != id {
+		// The client may have given up on a stage this server is still
+		// reading: remember the id so that stage is refused when it comes.
+		d.rememberAbortLocked(id)
+		return ErrNotStaged
 	}
 	d.log.Info("abort: staged bundle dropped", "id", p.id)
 	d.dropPending()
 	return nil
 }
 
+// expireLocked drops the staged bundle if it is older than StageTimeout and
+// returns it (nil if nothing expired).
+func (d *Daemon) expireLocked() *staged {
+	p := d.pending
+	if p == nil {
+		return nil
+	}
+	age := d.clock().Sub(p.created)
+	if age < d.StageTimeout {
+		return nil
+	}
+	d.log.Warn("dropping a staged bundle nobody committed", "id", p.id, "age", age.Round(time.Second))
+	d.dropPending()
+	return p
+}
+
+// maxAborted bounds the ids remembered by rememberAbortLocked.
+const maxAborted = 64
+
+func (d *Daemon) rememberAbortLocked(id string) {
+	now := d.clock()
+	for k, t := range d.aborted {
+		if now.Sub(t) >= d.StageTimeout || len(d.aborted) >= maxAborted {
+			delete(d.aborted, k)
+		}
+	}
+	if d.aborted == nil {
+		d.aborted = map[string]time.Time{}
+	}
+	d.aborted[id] = now
+}
+
+func (d *Daemon) clock() time.Time {
+	if d.now != nil {
+		return d.now()
+	}
+	return time.Now()
+}
+
 func (d *Daemon) dropPending() {
-	if d.pending != nil {
-		os.RemoveAll(d.pending.dir)
+	if p := d.pending; p != nil {
+		p.timer.Stop()
+		os.RemoveAll(p.dir)
 		d.pending = nil
 	}
 }

@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +39,10 @@ type Options struct {
 	// Time-outs: a status/diff call, the stage phase (each server loads
 	// the whole bundle), and the commit phase.
 	Timeout, StageTimeout, CommitTimeout time.Duration
+
+	// Args are the command-line arguments as given (without the program
+	// name); the PARTIAL ROLLOUT retry command is rebuilt from them.
+	Args []string
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -81,18 +88,28 @@ func Run(ctx context.Context, o Options) int {
 		fmt.Fprintln(o.Stderr, "authdns-update:", err)
 		return ExitUsage
 	}
-	st, err := validate(o, data)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "authdns-update: %s does not validate; nothing was changed:\n%v\n", data, err)
-		return ExitFailed
-	}
-	if err := cleanTree(data); err != nil {
+	// Validate exactly what will be sent: the bundle written out afresh,
+	// not DIR (which may hold what the bundle leaves out).
+	if links, err := authdns.SymlinkedDirs(data); err != nil || len(links) > 0 {
+		if err == nil {
+			err = fmt.Errorf("%s: %s: a symlink to a directory; a bundle carries regular files (and symlinks to files) only, so its content would not reach the servers: replace it with a real directory",
+				data, strings.Join(links, ", "))
+		}
 		fmt.Fprintf(o.Stderr, "authdns-update: %v; nothing was changed\n", err)
 		return ExitFailed
 	}
 	bundle, err := authdns.ReadBundle(data)
 	if err != nil {
 		fmt.Fprintln(o.Stderr, "authdns-update:", err)
+		return ExitFailed
+	}
+	st, err := validateBundle(o, data, bundle)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "authdns-update: %s does not validate; nothing was changed:\n%v\n", data, err)
+		return ExitFailed
+	}
+	if err := cleanTree(data); err != nil {
+		fmt.Fprintf(o.Stderr, "authdns-update: %v; nothing was changed\n", err)
 		return ExitFailed
 	}
 	digest := bundle.Digest()
@@ -161,11 +178,13 @@ func Run(ctx context.Context, o Options) int {
 		return ExitFailed
 	}
 
-	// 3. Phase one: stage everywhere.
+	// 3. Phase one: stage everywhere, under one id we choose, against the
+	// digest each server's diff was computed from.
+	id := authdns.NewStageID("upd-")
 	parallel(len(results), func(i int) {
 		c, cancel := context.WithTimeout(ctx, o.StageTimeout)
 		defer cancel()
-		res, err := clients[i].Stage(c, bundle)
+		res, err := clients[i].Stage(c, &authdns.StageRequest{ID: id, Before: results[i].before, Bundle: *bundle})
 		if err != nil {
 			results[i].err = err
 			return
@@ -178,48 +197,37 @@ func Run(ctx context.Context, o Options) int {
 			failed++
 		}
 	}
-	if failed > 0 {
-		// Abort everywhere: staged servers by id, and the others too
-		// (a stage that timed out on our side may have succeeded there).
-		parallel(len(results), func(i int) {
-			r := results[i]
-			c, cancel := context.WithTimeout(ctx, o.Timeout)
-			defer cancel()
-			aerr := clients[i].Abort(c, r.stageID)
-			switch {
-			case r.staged && aerr != nil:
-				r.outcome = "staged, ABORT FAILED (expires on its own): " + aerr.Error()
-			case r.staged:
-				r.outcome = "aborted"
-			default:
-				r.outcome = "stage failed: " + oneLine(r.err)
-			}
-		})
-		fmt.Fprintf(o.Stderr, "authdns-update: %d of %d servers could not stage the bundle; aborted everywhere, nothing was changed\n", failed, len(results))
+	if failed == 0 && ctx.Err() != nil {
 		for _, r := range results {
-			if r.err != nil {
-				fmt.Fprintf(o.Stderr, "%s:\n%s\n", r.server, indent(r.err.Error()))
-			}
+			r.err = context.Cause(ctx)
 		}
-		table(o.Stdout, results)
-		return ExitFailed
+	}
+	if failed > 0 || ctx.Err() != nil {
+		return abortAll(ctx, o, clients, results, id, failed)
 	}
 
-	// 4. Phase two: commit everywhere.
+	// 4. Phase two: commit everywhere. Every server has staged, so a
+	// signal now must not split them: the commits (each quick) finish.
+	cctx := context.WithoutCancel(ctx)
 	parallel(len(results), func(i int) {
 		r := results[i]
-		c, cancel := context.WithTimeout(ctx, o.CommitTimeout)
+		c, cancel := context.WithTimeout(cctx, o.CommitTimeout)
 		defer cancel()
 		s, err := clients[i].Commit(c, r.stageID)
 		if err != nil {
-			r.err, r.outcome = err, "COMMIT FAILED: "+oneLine(err)
-			// Find out what it serves now, if it answers.
-			c2, cancel2 := context.WithTimeout(ctx, o.Timeout)
+			// The commit may have happened with only its answer lost (a
+			// time-out): what the server serves now decides.
+			c2, cancel2 := context.WithTimeout(cctx, o.Timeout)
 			defer cancel2()
-			if s2, err2 := clients[i].Status(c2); err2 == nil {
-				r.after = s2.DataDigest
-			} else {
-				r.after = "unknown"
+			s2, err2 := clients[i].Status(c2)
+			switch {
+			case err2 == nil && s2.DataDigest == digest:
+				r.done, r.after, r.outcome = true, s2.DataDigest, "committed (its answer was lost: "+oneLine(err)+"; status shows the new data)"
+				r.serials = serialList(s2.Zones)
+			case err2 == nil:
+				r.err, r.after, r.outcome = err, s2.DataDigest, "COMMIT FAILED: "+oneLine(err)
+			default:
+				r.err, r.after, r.outcome = err, "unknown", "COMMIT FAILED: "+oneLine(err)+" (status: "+oneLine(err2)+")"
 			}
 			return
 		}
@@ -241,11 +249,143 @@ func Run(ctx context.Context, o Options) int {
 	}
 	fmt.Fprintf(o.Stderr, "\n!!! PARTIAL ROLLOUT: %d of %d servers committed %s, %d did NOT !!!\n", len(good), len(results), short(digest), len(bad))
 	fmt.Fprintf(o.Stderr, "!!! committed: %s\n!!! not committed: %s\n", strings.Join(good, ", "), strings.Join(bad, ", "))
-	fmt.Fprintf(o.Stderr, "!!! the servers now disagree. Retry the failed ones with:\n    authdns-update --data %s --servers %s --yes\n", shellQuote(data), shellQuote(strings.Join(bad, ",")))
+	args := o.Args
+	if args == nil {
+		args = []string{"--data", data}
+	}
+	fmt.Fprintf(o.Stderr, "!!! the servers now disagree. Retry the failed ones (from the same directory) with:\n    %s\n", retryCommand(args, bad))
 	return ExitPartial
 }
 
-func validate(o Options, data string) (*authdns.State, error) {
+// abortAll aborts bundle id on every server. A server whose stage failed
+// is asked too: a stage that timed out on our side may have succeeded
+// there, and the id (ours alone) makes that abort safe for anyone else's
+// staged bundle. The aborts run even when ctx was cancelled (a signal),
+// each bounded by o.Timeout.
+func abortAll(ctx context.Context, o Options, clients []*authdns.Client, results []*result, id string, failed int) int {
+	actx := context.WithoutCancel(ctx)
+	var holding []string
+	var mu sync.Mutex
+	parallel(len(results), func(i int) {
+		r := results[i]
+		if neverSent(r.err) {
+			r.outcome = "stage failed: " + oneLine(r.err)
+			return // the server never got the bundle: nothing to abort
+		}
+		c, cancel := context.WithTimeout(actx, o.Timeout)
+		defer cancel()
+		aerr := clients[i].Abort(c, id)
+		var api *authdns.APIError
+		notStaged := errors.As(aerr, &api) && api.Status == http.StatusNotFound
+		switch {
+		case aerr != nil && !notStaged:
+			mu.Lock()
+			holding = append(holding, r.server)
+			mu.Unlock()
+			r.outcome = "MAY STILL HOLD BUNDLE " + id + " (abort failed: " + oneLine(aerr) + ")"
+		case r.staged:
+			r.outcome = "aborted"
+		case r.err != nil:
+			r.outcome = "stage failed: " + oneLine(r.err)
+		default:
+			r.outcome = "not staged"
+		}
+	})
+	why := fmt.Sprintf("%d of %d servers could not stage the bundle", failed, len(results))
+	if ctx.Err() != nil {
+		why = "interrupted (" + context.Cause(ctx).Error() + ")"
+	}
+	if len(holding) == 0 {
+		fmt.Fprintf(o.Stderr, "authdns-update: %s; aborted everywhere, nothing was changed\n", why)
+	} else {
+		slices.Sort(holding)
+		fmt.Fprintf(o.Stderr, "authdns-update: %s; nothing was committed, but the abort failed on %d server(s), which may still hold bundle %s: %s\n",
+			why, len(holding), id, strings.Join(holding, ", "))
+		fmt.Fprintf(o.Stderr, "authdns-update: it expires there on its own; to drop it now: authdns ctl --control SERVER abort %s\n", id)
+	}
+	for _, r := range results {
+		if r.err != nil && ctx.Err() == nil {
+			fmt.Fprintf(o.Stderr, "%s:\n%s\n", r.server, indent(r.err.Error()))
+		}
+	}
+	table(o.Stdout, results)
+	return ExitFailed
+}
+
+// valueFlags are authdns-update's flags that take a value (as the next
+// argument unless written --flag=value).
+var valueFlags = map[string]bool{"data": true, "servers": true, "servers-file": true, "config": true,
+	"geoip-db-dir": true, "token-file": true, "lock": true, "timeout": true, "stage-timeout": true, "commit-timeout": true}
+
+// retryCommand is the original command line with --servers/--servers-file
+// replaced by the servers that did not commit, and --yes added: every
+// other flag (config, GeoIP directory, token, lock, time-outs) is kept.
+func retryCommand(args, bad []string) string {
+	out := []string{"authdns-update"}
+	yes := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			out = append(out, args[i:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takesNext := valueFlags[name] && !hasValue && i+1 < len(args)
+		if name == "servers" || name == "servers-file" {
+			if takesNext {
+				i++
+			}
+			continue
+		}
+		if name == "yes" {
+			yes = true
+		}
+		out = append(out, a)
+		if takesNext {
+			i++
+			out = append(out, args[i])
+		}
+	}
+	out = append(out, "--servers", strings.Join(bad, ","))
+	if !yes {
+		out = append(out, "--yes")
+	}
+	for i := range out {
+		out[i] = shellQuote(out[i])
+	}
+	return strings.Join(out, " ")
+}
+
+// validateBundle writes b to a temporary directory and validates that as
+// checkconf would; errors name files under data, as the operator knows them.
+// neverSent tells an error from a call that never reached the server (the
+// connection could not be made), so the server cannot hold what it carried.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func validateBundle(o Options, data string, b *authdns.Bundle) (*authdns.State, error) {
+	tmp, err := os.MkdirTemp("", "authdns-update-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	sent := filepath.Join(tmp, filepath.Base(data))
+	if err := b.WriteDir(sent); err != nil {
+		return nil, fmt.Errorf("writing the bundle out for validation: %w", err)
+	}
+	st, err := validate(o, data, sent)
+	if err != nil {
+		return nil, errors.New(strings.ReplaceAll(err.Error(), sent, data))
+	}
+	return st, nil
+}
+
+// validate checks the data directory sent; relative GeoIP database paths
+// resolve as they would in data (unless --config or --geoip-db-dir say
+// otherwise).
+func validate(o Options, data, sent string) (*authdns.State, error) {
 	var base *authdns.Config
 	if o.Config != "" {
 		c, err := authdns.LoadConfig(o.Config)
@@ -264,7 +404,7 @@ func validate(o Options, data string) (*authdns.State, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return authdns.Check(base.WithData(data), log)
+	return authdns.Check(base.WithData(sent), log)
 }
 
 // cleanTree refuses a git work tree with uncommitted or untracked changes
@@ -280,17 +420,34 @@ func cleanTree(dir string) error {
 	if err != nil || strings.TrimSpace(string(out)) != "true" {
 		return nil // not a git work tree
 	}
-	// --ignored too: an ignored file would still be rolled out.
-	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=all", "--ignored", "--", ".").Output()
+	// Porcelain paths are relative to the repository root; the dotfile
+	// rule applies to paths inside dir, so strip dir's own prefix (dir may
+	// itself sit under a dot-directory, repo/.dns/zones).
+	prefix, err := exec.Command("git", "-C", dir, "rev-parse", "--show-prefix").Output()
+	if err != nil {
+		return fmt.Errorf("git rev-parse in %s: %w", dir, err)
+	}
+	// --ignored too: an ignored file would still be rolled out. -z: paths
+	// unquoted, one NUL-terminated entry each.
+	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", "--", ".").Output()
 	if err != nil {
 		return fmt.Errorf("git status in %s: %w", dir, err)
 	}
 	var dirty []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if len(line) < 4 || hasDotComponent(line[3:]) {
+	entries := strings.Split(string(out), "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 {
+			continue
+		}
+		if e[0] == 'R' || e[0] == 'C' {
+			i++ // the source path of a rename or copy follows
+		}
+		rel := strings.TrimPrefix(e[3:], strings.TrimSpace(string(prefix)))
+		if hasDotComponent(rel) {
 			continue // dotfiles are never part of the bundle
 		}
-		dirty = append(dirty, line)
+		dirty = append(dirty, e)
 	}
 	if len(dirty) > 0 {
 		return fmt.Errorf("%s has uncommitted, untracked or ignored files that would be rolled out; commit or remove them first:\n%s", dir, strings.Join(dirty, "\n"))
@@ -299,7 +456,7 @@ func cleanTree(dir string) error {
 }
 
 func hasDotComponent(p string) bool {
-	for _, part := range strings.Split(strings.Trim(p, `"`), "/") {
+	for _, part := range strings.Split(p, "/") {
 		if strings.HasPrefix(part, ".") {
 			return true
 		}
@@ -313,20 +470,49 @@ func confirm(o Options, n int) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
+// DefaultLockFile is /run/lock/authdns-update.lock when /run/lock is a
+// writable directory, else authdns-update.lock in $TMPDIR: a place every
+// operator of the host can reach, so their rollouts exclude each other.
+// The lock is per host; across hosts the servers' before-digest check is
+// what refuses a rollout computed against data that changed.
+func DefaultLockFile() string {
+	if fi, err := os.Stat("/run/lock"); err == nil && fi.IsDir() && syscall.Access("/run/lock", 2 /* W_OK */) == nil {
+		return "/run/lock/authdns-update.lock"
+	}
+	return filepath.Join(os.TempDir(), "authdns-update.lock")
+}
+
 // lock takes an exclusive, non-blocking flock on path; the kernel drops it
-// if the process dies, so a crashed rollout never leaves a stale lock.
+// if the process dies, so a crashed rollout never leaves a stale lock. The
+// file is created mode 0666 so other operators can lock it too; a lock file
+// we may not write (another user's) is locked through a read-only open,
+// which flock allows.
 func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+	switch {
+	case err == nil:
+		f.Chmod(0o666) // past the umask
+	case errors.Is(err, os.ErrExist):
+		if f, err = os.OpenFile(path, os.O_RDWR, 0); errors.Is(err, os.ErrPermission) {
+			f, err = os.Open(path)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		data, _ := os.ReadFile(path)
 		f.Close()
-		return nil, fmt.Errorf("another rollout is running (lock %s held by pid %s)", path, strings.TrimSpace(string(data)))
+		holder := strings.TrimSpace(string(data))
+		if holder == "" {
+			holder = "unknown"
+		}
+		return nil, fmt.Errorf("another rollout is running on this host (lock %s held by pid %s)", path, holder)
 	}
+	// The pid is a courtesy for the message above; a read-only open
+	// cannot record it.
 	f.Truncate(0)
-	f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() { f.Truncate(0); f.Close() }, nil
 }
 
@@ -369,6 +555,9 @@ func indent(s string) string {
 }
 
 func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
 	if strings.ContainsAny(s, " '\"$`\\;&|<>()*?[]{}!#~") {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -56,7 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	config := fs.String("config", "", "an authdns.yaml whose server-local settings (geoip_db_dir) the local validation uses")
 	geoipDBDir := fs.String("geoip-db-dir", "", "where relative geoip2_db paths resolve for the local validation (default: DIR)")
 	tokenFile := fs.String("token-file", "", "bearer token for TCP control addresses")
-	lockFile := fs.String("lock", filepath.Join(os.TempDir(), "authdns-update.lock"), "lock file preventing concurrent rollouts")
+	lockFile := fs.String("lock", rollout.DefaultLockFile(), "lock file preventing concurrent rollouts from this host (servers refuse a rollout whose diff is stale, whatever host it comes from)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time-out for connecting and for status and abort calls")
 	stageTimeout := fs.Duration("stage-timeout", 120*time.Second, "time-out for the stage phase")
 	commitTimeout := fs.Duration("commit-timeout", 60*time.Second, "time-out for the commit phase")
@@ -105,7 +104,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	return rollout.Run(ctx, rollout.Options{
 		Data: *data, Servers: list, Config: *config, GeoIPDBDir: *geoipDBDir, Token: token,
-		Yes: *yes, DiffOnly: *diffOnly, LockFile: *lockFile,
+		Yes: *yes, DiffOnly: *diffOnly, LockFile: *lockFile, Args: args,
 		Timeout: *timeout, StageTimeout: *stageTimeout, CommitTimeout: *commitTimeout,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,8 +16,19 @@ import (
 // ctl calls one control API command and prints its JSON answer.
 func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: authdns ctl [--control ADDR] COMMAND (status, reload, states, stats, data, abort [ID])")
+		fmt.Fprintln(stderr, "usage: authdns ctl [--control ADDR] COMMAND (status, reload, states, stats, data, stage DIR, commit ID, abort ID)")
 		return 2
+	}
+	switch args[0] {
+	case "stage", "commit", "abort":
+		if len(args) != 2 || args[1] == "" {
+			what := "ID"
+			if args[0] == "stage" {
+				what = "DIR"
+			}
+			fmt.Fprintf(stderr, "usage: authdns ctl [--control ADDR] %s %s\n", args[0], what)
+			return 2
+		}
 	}
 	token := ""
 	if tokenFile != "" {
@@ -41,13 +53,19 @@ func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, s
 		out, err = c.Raw(ctx, "GET", "/v1/"+cmd)
 	case "reload":
 		out, err = c.Raw(ctx, "POST", "/v1/reload")
-	case "abort":
-		id := ""
-		if len(args) > 1 {
-			id = args[1]
+	case "stage":
+		var id string
+		id, err = stage(ctx, c, args[1])
+		out = []byte(id + "\n")
+	case "commit":
+		var st *authdns.Status
+		if st, err = c.Commit(ctx, args[1]); err == nil {
+			out, err = json.MarshalIndent(st, "", "  ")
+			out = append(out, '\n')
 		}
-		err = c.Abort(ctx, id)
-		out = []byte("aborted\n")
+	case "abort":
+		err = c.Abort(ctx, args[1])
+		out = []byte("aborted " + args[1] + "\n")
 	default:
 		fmt.Fprintf(stderr, "authdns ctl: unknown command %q\n", cmd)
 		return 2
@@ -63,4 +81,28 @@ func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, s
 	}
 	stdout.Write(out)
 	return 0
+}
+
+// stage stages DIR as a bundle under a fresh id, against the data digest
+// the server serves now, and returns the id. It shows no diff and checks
+// no git tree: authdns-update does that for real rollouts.
+func stage(ctx context.Context, c *authdns.Client, dir string) (string, error) {
+	if links, err := authdns.SymlinkedDirs(dir); err != nil {
+		return "", err
+	} else if len(links) > 0 {
+		return "", fmt.Errorf("%s: %s: a symlink to a directory; a bundle carries regular files only: replace it with a real directory", dir, strings.Join(links, ", "))
+	}
+	b, err := authdns.ReadBundle(dir)
+	if err != nil {
+		return "", err
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := c.Stage(ctx, &authdns.StageRequest{ID: authdns.NewStageID("ctl-"), Before: st.DataDigest, Bundle: *b})
+	if err != nil {
+		return "", err
+	}
+	return res.ID, nil
 }
