@@ -76,6 +76,11 @@ func AlertsWith(pools []coordinator.Snapshot, unsupported map[string]string) Ale
 	var crit []string
 	for _, p := range pools {
 		total := len(p.Servers)
+		// No pooled weight means IPVS sends the service no new
+		// connection, whatever the depool threshold says.
+		if total > 0 && p.PooledWeight == 0 && unsupported[p.Name] == "" {
+			crit = append(crit, fmt.Sprintf("%s: no pooled server has a weight above 0", p.Name))
+		}
 		switch {
 		case unsupported[p.Name] != "":
 			a.Status = "warning"

@@ -137,6 +137,22 @@ func TestAlerts(t *testing.T) {
 	}
 }
 
+// A service whose pooled servers all have weight 0 takes no new connection:
+// /alerts says so although the depool threshold holds.
+func TestAlertsNoPooledWeight(t *testing.T) {
+	c := newCoord("w", 0.5)
+	c.UpdatePool(pool.Pool{"h1": {Enabled: true, Weight: 0}, "h2": {Enabled: true, Weight: 0}})
+	c.SetResolved("h1", netip.MustParseAddr("10.64.0.1"))
+	c.SetResolved("h2", netip.MustParseAddr("10.64.0.2"))
+	if got := Alerts([]coordinator.Snapshot{c.Snapshot()}); got.Status != "critical" || got.Msg != "w: no pooled server has a weight above 0" {
+		t.Errorf("weight 0: %+v", got)
+	}
+	c.UpdatePool(pool.Pool{"h1": {Enabled: true, Weight: 0}, "h2": {Enabled: true, Weight: 5}})
+	if got := Alerts([]coordinator.Snapshot{c.Snapshot()}); got.Status != "ok" {
+		t.Errorf("weight 5: %+v", got)
+	}
+}
+
 // configState is fakeState with a running configuration, as the daemon.
 type configState struct {
 	fakeState
