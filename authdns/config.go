@@ -14,8 +14,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Config is authdns.yaml. Relative paths are resolved against the file's
-// directory.
+// Config is authdns.yaml. Relative paths are resolved once, against the
+// file's directory made absolute, so they mean the same whatever the
+// working directory of a later reader (geo, the data directory) is.
 type Config struct {
 	File           string
 	Listen         []string
@@ -94,10 +95,14 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	base, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	sum := sha256.Sum256(data)
 	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
 		MaxTCPClients: DefaultMaxTCPClients, Digest: hex.EncodeToString(sum[:]),
-		Control: filepath.Join(filepath.Dir(path), DefaultControlSocket), GeoIPDBDir: filepath.Dir(path)}
+		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s:1: empty configuration", path)
 	}
@@ -105,7 +110,6 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &fieldError{path, root.Line, "", "the configuration must be a mapping of keys"}
 	}
-	base := filepath.Dir(path)
 	var errs []error
 	fail := func(n *yaml.Node, key, format string, args ...any) {
 		errs = append(errs, &fieldError{path, n.Line, key, fmt.Sprintf(format, args...)})

@@ -69,12 +69,18 @@ func loadDataGeo(cfg *Config) (*geo.Config, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.GeoIPFile, err)
 	}
+	// Absolute before joining: geo.ParseConfig resolves what is still
+	// relative against the data directory, which would apply it twice.
+	dbDir, err := filepath.Abs(cfg.GeoIPDBDir)
+	if err != nil {
+		return nil, fmt.Errorf("geoip_db_dir: %w", err)
+	}
 	if len(doc.Content) == 1 {
 		if maps := mappingValue(doc.Content[0], "maps"); maps != nil && maps.Kind == yaml.MappingNode {
 			for i := 1; i < len(maps.Content); i += 2 {
 				db := mappingValue(maps.Content[i], "geoip2_db")
 				if db != nil && db.Kind == yaml.ScalarNode && db.Value != "" && !filepath.IsAbs(db.Value) {
-					db.Value = filepath.Join(cfg.GeoIPDBDir, db.Value)
+					db.Value = filepath.Join(dbDir, db.Value)
 				}
 			}
 		}
