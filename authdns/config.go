@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/yamlerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -93,7 +94,7 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(path string, data []byte) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, yamlerr.Wrap(path, data, err)
 	}
 	base, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {

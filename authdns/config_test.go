@@ -1,6 +1,8 @@
 package authdns
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +96,55 @@ func TestDataGeoIPDBDir(t *testing.T) {
 	cfg.GeoIPDBDir = dir
 	if _, err := Check(cfg, quietLog()); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "default-city.mmdb")) {
 		t.Fatalf("without the database: %v", err)
+	}
+}
+
+// YAML syntax errors read file:line: reason with the real 1-based line,
+// in authdns.yaml, DIR/geoip.yaml and nets files alike.
+func TestYAMLSyntaxErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, file, content, want string
+	}{
+		{"authdns.yaml, unclosed list on line 1", "authdns.yaml", "listen: [\"127.0.0.1:0\"\ndata: data\n",
+			"authdns.yaml:2: did not find expected ',' or ']'"},
+		{"authdns.yaml, bad indentation on line 3", "authdns.yaml", "listen: [\"127.0.0.1:0\"]\ndata: data\n udp_sockets: 1\n",
+			"authdns.yaml:3: mapping values are not allowed in this context"},
+		{"geoip.yaml, unclosed list on line 4", "data/geoip.yaml", "maps:\n  m:\n    geoip2_db: x.mmdb\n    datacenters: [dc1, dc2\n    nets: nets.yaml\n",
+			"data/geoip.yaml:4: did not find expected ',' or ']'"},
+		{"nets file, stray entry on line 2", "data/nets.yaml", "10.0.0.0/8: [dc2]\n- 11.0.0.0/8\n",
+			"data/nets.yaml:2: geoip.maps.m.nets: did not find expected key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeData(t, filepath.Join(dir, "data"), 1, "")
+			os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:0\"]\ndata: data\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.content), 0o644)
+			cfg, err := LoadConfig(filepath.Join(dir, "authdns.yaml"))
+			if err == nil {
+				_, err = Check(cfg, quietLog())
+			}
+			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, tc.want)) {
+				t.Errorf("err = %v\nwant %s", err, filepath.Join(dir, tc.want))
+			}
+		})
+	}
+}
+
+// checkconf builds the geo config once: every map is compiled, and
+// logged, once.
+func TestCheckCompilesEachMapOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeData(t, filepath.Join(dir, "data"), 1, "")
+	cfg, err := ParseConfig(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:0\"]\ndata: data\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if _, err := Check(cfg, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(log.String(), `msg="geoip map compiled"`); n != 1 {
+		t.Errorf("the one map was compiled %d times:\n%s", n, log.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
 	"github.com/geotraffic/geotraffic/geo"
+	"github.com/geotraffic/geotraffic/internal/yamlerr"
 	"github.com/geotraffic/geotraffic/zones"
 	"gopkg.in/yaml.v3"
 )
@@ -67,7 +68,7 @@ func loadDataGeo(cfg *Config) (*geo.Config, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.GeoIPFile, err)
+		return nil, yamlerr.Wrap(cfg.GeoIPFile, data, err)
 	}
 	// Absolute before joining: geo.ParseConfig resolves what is still
 	// relative against the data directory, which would apply it twice.
@@ -119,6 +120,12 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if err != nil {
 		return nil, err
 	}
+	return assemble(cfg, admin, g, set, bundle), nil
+}
+
+// assemble makes a State of parts already loaded and validated; bundle is
+// nil without a data directory.
+func assemble(cfg *Config, admin *adminstate.State, g *geo.Geo, set *zones.Set, bundle *Bundle) *State {
 	st := &State{Config: cfg, Zones: set, Geo: g, Admin: admin}
 	if bundle != nil {
 		st.DataDigest, st.DataFiles = bundle.Digest(), bundle.Manifest()
@@ -126,7 +133,7 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if g != nil {
 		st.Forced = g.ApplyAdmin(admin)
 	}
-	return st, nil
+	return st
 }
 
 // WithAdmin returns a copy of st with a new admin_state applied.

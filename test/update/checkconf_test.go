@@ -96,3 +96,25 @@ func TestRelativePathsResolveOnce(t *testing.T) {
 		t.Errorf("authdns-update --geoip-db-dir rel/dbs: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// A YAML syntax error is printed as file:line: reason, with the line the
+// problem is on, for authdns.yaml and geoip.yaml.
+func TestCheckconfYAMLSyntaxErrors(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	makeData(t, data)
+	cfg := filepath.Join(dir, "authdns.yaml")
+	writeFile(t, cfg, "listen: [\"127.0.0.1:0\"\ndata: data\n")
+	_, errOut, code := run(t, "", "authdns", "checkconf", "--config", cfg)
+	if want := cfg + ":2: did not find expected ',' or ']'\n"; code != 1 || errOut != want {
+		t.Errorf("authdns.yaml: exit %d\n%s\nwant %s", code, errOut, want)
+	}
+
+	writeFile(t, cfg, "listen: [\"127.0.0.1:0\"]\ndata: data\n")
+	geo := filepath.Join(data, "geoip.yaml")
+	writeFile(t, geo, "maps:\n  m:\n    datacenters: [eqiad\n    nets: {}\n")
+	_, errOut, code = run(t, "", "authdns", "checkconf", "--config", cfg)
+	if want := geo + ":3: did not find expected ',' or ']'"; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("geoip.yaml: exit %d\n%s\nwant %s", code, errOut, want)
+	}
+}
