@@ -10,8 +10,8 @@ import (
 
 // Check loads and validates everything the daemon would load from cfg
 // (data directory, zones, geoip config and databases, nets files,
-// admin_state, control token) and returns every error found, each as
-// file:line: reason, joined. It changes nothing. Parts are checked
+// admin_state, control token and TLS material) and returns every error
+// found, each as file:line: reason, joined. It changes nothing. Parts are checked
 // independently, so a broken geoip.yaml does not hide zone errors.
 func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	var errs []error
@@ -25,6 +25,9 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 		}
 	}
 	if _, err := readToken(cfg); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := loadControlCert(cfg); err != nil {
 		errs = append(errs, err)
 	}
 	var bundle *Bundle

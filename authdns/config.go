@@ -41,10 +41,14 @@ type Config struct {
 
 	// Control is the control API's Unix socket (mode 0600); "" = off.
 	Control string
-	// ControlTCP is an optional loopback host:port for the control API,
-	// guarded by the bearer token in ControlTokenFile.
+	// ControlTCP is an optional host:port for the control API, guarded by
+	// the bearer token in ControlTokenFile. Without TLS it must be a
+	// loopback address: the token must never cross a network in clear.
 	ControlTCP       string
 	ControlTokenFile string
+	// ControlTLSCert and ControlTLSKey (PEM files, both or neither) put
+	// the TCP control listener behind TLS 1.2+; reread on every reload.
+	ControlTLSCert, ControlTLSKey string
 	// Metrics is the host:port serving Prometheus /metrics; "" = off.
 	Metrics string
 
@@ -206,13 +210,14 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				}
 			}
 		case "control_tcp":
-			if err := loopbackAddr(v.Value); err != nil {
-				fail(v, key, "%v", err)
-				continue
-			}
+			// Checked below, once control_tls_* are known.
 			cfg.ControlTCP = v.Value
 		case "control_token_file":
 			cfg.ControlTokenFile = resolve(base, v.Value)
+		case "control_tls_cert":
+			cfg.ControlTLSCert = resolve(base, v.Value)
+		case "control_tls_key":
+			cfg.ControlTLSKey = resolve(base, v.Value)
 		case "metrics":
 			if _, _, err := net.SplitHostPort(v.Value); err != nil && v.Value != "" {
 				fail(v, key, "want host:port, such as 127.0.0.1:9153")
@@ -234,9 +239,23 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.AdminState = filepath.Join(cfg.Data, "admin_state")
 		cfg.GeoIPFile = filepath.Join(cfg.Data, "geoip.yaml")
 	}
-	if cfg.ControlTCP != "" && cfg.ControlTokenFile == "" {
-		errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
-			"needs control_token_file: the TCP control API always requires a bearer token"})
+	if (cfg.ControlTLSCert == "") != (cfg.ControlTLSKey == "") {
+		have, missing := "control_tls_cert", "control_tls_key"
+		if cfg.ControlTLSKey != "" {
+			have, missing = missing, have
+		}
+		errs = append(errs, &fieldError{path, keyLine(root, have), have, "needs " + missing + " too"})
+	}
+	if cfg.ControlTCP != "" {
+		if err := controlTCPAddr(cfg.ControlTCP, cfg.ControlTLS()); err != nil {
+			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp", err.Error()})
+		}
+		if cfg.ControlTokenFile == "" {
+			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
+				"needs control_token_file: the TCP control API always requires a bearer token"})
+		}
+	} else if cfg.ControlTLS() {
+		errs = append(errs, &fieldError{path, keyLine(root, "control_tls_cert"), "control_tls_cert", "needs control_tcp: TLS is for the TCP control listener"})
 	}
 	if len(cfg.Listen) == 0 {
 		errs = append(errs, &fieldError{path, root.Line, "listen", "at least one address is required"})
@@ -262,19 +281,26 @@ func (cfg *Config) WithData(dir string) *Config {
 	return &n
 }
 
-// loopbackAddr accepts host:port on a loopback address only: the control
-// API has no TLS, so its bearer token must never cross a network.
-func loopbackAddr(a string) error {
+// ControlTLS tells whether the TCP control listener uses TLS.
+func (cfg *Config) ControlTLS() bool { return cfg.ControlTLSCert != "" && cfg.ControlTLSKey != "" }
+
+// controlTCPAddr accepts an IP:port for the TCP control listener: any
+// address with TLS, a loopback one only without, so the bearer token
+// never crosses a network in clear.
+func controlTCPAddr(a string, withTLS bool) error {
 	host, port, err := net.SplitHostPort(a)
 	if err != nil {
-		return fmt.Errorf("want host:port, such as 127.0.0.1:5380")
+		return fmt.Errorf("want IP:port, such as 127.0.0.1:5380")
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("%q: bad port", a)
 	}
 	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback address: the control API has no TLS, so it only listens on 127.0.0.0/8 or ::1 (use the Unix socket, or an SSH tunnel)", a)
+	if ip == nil {
+		return fmt.Errorf("%q: want an IP address, not a host name", a)
+	}
+	if !ip.IsLoopback() && !withTLS {
+		return fmt.Errorf("%q is not a loopback address: without TLS the control API only listens on 127.0.0.0/8 or ::1; set control_tls_cert and control_tls_key to listen on it with TLS", a)
 	}
 	return nil
 }

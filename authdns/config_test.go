@@ -2,6 +2,7 @@ package authdns
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -35,6 +36,23 @@ func TestConfigKeys(t *testing.T) {
 		{"zones with data", "listen: [\"127.0.0.1:53\"]\ndata: d\nzones: z\n", "/etc/x/authdns.yaml:3: zones: comes from the data directory", nil},
 		{"geoip with data", "listen: [\"127.0.0.1:53\"]\ndata: d\ngeoip: g.yaml\n", "/etc/x/authdns.yaml:3: geoip: comes from the data directory", nil},
 		{"non-loopback TCP control", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_token_file: t\n", "/etc/x/authdns.yaml:3: control_tcp: \"192.0.2.1:5380\" is not a loopback address", nil},
+		{"non-loopback TCP control with TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_token_file: t\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "", func(c *Config) string {
+			if c.ControlTCP != "192.0.2.1:5380" || !c.ControlTLS() || c.ControlTLSCert != "/etc/x/c.pem" || c.ControlTLSKey != "/etc/x/k.pem" {
+				return fmt.Sprintf("%+v", c)
+			}
+			return ""
+		}},
+		{"wildcard TCP control without TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: \"[::]:5380\"\ncontrol_token_file: t\n", "/etc/x/authdns.yaml:3: control_tcp: \"[::]:5380\" is not a loopback address", nil},
+		{"loopback TCP control with TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\ncontrol_token_file: t\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "", func(c *Config) string {
+			if !c.ControlTLS() {
+				return "TLS off"
+			}
+			return ""
+		}},
+		{"non-loopback TCP control with TLS but no token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "/etc/x/authdns.yaml:3: control_tcp: needs control_token_file", nil},
+		{"TLS certificate without a key", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_token_file: t\ncontrol_tls_cert: c.pem\n", "/etc/x/authdns.yaml:5: control_tls_cert: needs control_tls_key too", nil},
+		{"TLS without TCP control", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "/etc/x/authdns.yaml:3: control_tls_cert: needs control_tcp", nil},
+		{"TCP control by host name", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: localhost:5380\ncontrol_token_file: t\n", "/etc/x/authdns.yaml:3: control_tcp: \"localhost:5380\": want an IP address", nil},
 		{"TCP control without a token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\n", "/etc/x/authdns.yaml:3: control_tcp: needs control_token_file", nil},
 		{"bad metrics address", "listen: [\"127.0.0.1:53\"]\nzones: z\nmetrics: nope\n", "/etc/x/authdns.yaml:3: metrics: want host:port", nil},
 		{"unknown key", "listen: [\"127.0.0.1:53\"]\nzones: z\nlog_format: json\n", "/etc/x/authdns.yaml:3: log_format: unknown key", nil},

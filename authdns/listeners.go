@@ -3,6 +3,7 @@ package authdns
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -18,17 +19,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// listeners owns the control API (Unix socket and optional loopback TCP)
-// and the metrics endpoint, and moves them when a reload changes their
-// addresses: the new listener serves before the old one is shut down.
+// listeners owns the control API (Unix socket and optional TCP, with or
+// without TLS) and the metrics endpoint, and moves them when a reload
+// changes their addresses: the new listener serves before the old one is
+// shut down.
 type listeners struct {
 	d                  *Daemon
 	unix, tcp, metrics *httpListener
 	token              atomic.Pointer[[]byte]
+	// cert is the TCP control listener's TLS certificate: a reload
+	// replaces it for new connections without reopening the socket.
+	cert atomic.Pointer[tls.Certificate]
 }
 
 type httpListener struct {
-	addr string
+	addr string // what the configuration asked for: a new value reopens it
 	ln   net.Listener
 	srv  *http.Server
 	path string // Unix socket file to remove on close
@@ -51,6 +56,10 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 	if err != nil {
 		return nil, err
 	}
+	cert, err := loadControlCert(cfg)
+	if err != nil {
+		return nil, err
+	}
 	type change struct {
 		slot *(*httpListener)
 		next *httpListener
@@ -64,25 +73,30 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 		}
 		return nil, err
 	}
+	tcpKey := cfg.ControlTCP
+	if tcpKey != "" && cfg.ControlTLS() {
+		tcpKey = "https://" + tcpKey // turning TLS on or off reopens the listener
+	}
 	want := []struct {
-		slot *(*httpListener)
-		addr string
-		open func(string) (*httpListener, error)
+		slot      *(*httpListener)
+		key, addr string
+		open      func(string) (*httpListener, error)
 	}{
-		{&l.unix, cfg.Control, l.openUnix},
-		{&l.tcp, cfg.ControlTCP, l.openTCP},
-		{&l.metrics, cfg.Metrics, l.openMetrics},
+		{&l.unix, cfg.Control, cfg.Control, l.openUnix},
+		{&l.tcp, tcpKey, cfg.ControlTCP, func(a string) (*httpListener, error) { return l.openTCP(a, cfg.ControlTLS()) }},
+		{&l.metrics, cfg.Metrics, cfg.Metrics, l.openMetrics},
 	}
 	for _, w := range want {
 		cur := *w.slot
-		if (cur == nil && w.addr == "") || (cur != nil && cur.addr == w.addr) {
+		if (cur == nil && w.key == "") || (cur != nil && cur.addr == w.key) {
 			continue
 		}
 		var next *httpListener
-		if w.addr != "" {
+		if w.key != "" {
 			if next, err = w.open(w.addr); err != nil {
 				return fail(err)
 			}
+			next.addr = w.key
 		}
 		changes = append(changes, change{w.slot, next})
 	}
@@ -92,6 +106,7 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 			return
 		}
 		l.token.Store(&token)
+		l.cert.Store(cert)
 		for _, c := range changes {
 			old := *c.slot
 			if c.next != nil {
@@ -215,13 +230,18 @@ func peerUID(c *net.UnixConn) (uint32, error) {
 	return cred.Uid, nil
 }
 
-func (l *listeners) openTCP(addr string) (*httpListener, error) {
-	if err := loopbackAddr(addr); err != nil {
+// openTCP opens the TCP control listener, behind TLS when withTLS (the
+// certificate is l.cert at each handshake).
+func (l *listeners) openTCP(addr string, withTLS bool) (*httpListener, error) {
+	if err := controlTCPAddr(addr, withTLS); err != nil {
 		return nil, fmt.Errorf("control_tcp: %w", err)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("control_tcp: %w", err)
+	}
+	if withTLS {
+		ln = tls.NewListener(ln, serverTLSConfig(&l.cert))
 	}
 	inner := newControlHandler(l.d)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

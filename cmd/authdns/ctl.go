@@ -13,7 +13,7 @@ import (
 )
 
 // ctl calls one control API command and prints its JSON answer.
-func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, stderr io.Writer) int {
+func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, stderr io.Writer, opts ...authdns.ClientOption) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: authdns ctl [--control ADDR] COMMAND (status, reload, states, stats, data, abort [ID])")
 		return 2
@@ -31,7 +31,7 @@ func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, s
 		fmt.Fprintln(stderr, "authdns ctl: a TCP control address needs --token-file")
 		return 2
 	}
-	c := authdns.NewClient(addr, token, timeout)
+	c := authdns.NewClient(addr, token, timeout, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var out []byte
