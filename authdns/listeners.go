@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -147,8 +148,12 @@ func (h *httpListener) shutdown(d time.Duration) {
 	h.close()
 }
 
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+// newHTTPServer serves h; net/http's own messages (TLS handshake
+// failures, accept errors) go to the daemon's slog logger as warnings, so
+// JSON logs stay one JSON object per line.
+func (l *listeners) newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		ErrorLog: slog.NewLogLogger(l.d.log.Handler(), slog.LevelWarn)}
 }
 
 // openUnix creates the control socket with mode 0600 from the start: it is
@@ -186,7 +191,7 @@ func (l *listeners) openUnix(path string) (*httpListener, error) {
 		return nil, fmt.Errorf("control %s: %w", path, err)
 	}
 	h := &httpListener{addr: path, path: path, ln: peerCredListener{ln.(*net.UnixListener), l.d}}
-	h.srv = newHTTPServer(newControlHandler(l.d))
+	h.srv = l.newHTTPServer(newControlHandler(l.d))
 	return h, nil
 }
 
@@ -254,7 +259,7 @@ func (l *listeners) openTCP(addr string, withTLS bool) (*httpListener, error) {
 		}
 		inner.ServeHTTP(w, r)
 	})
-	return &httpListener{addr: addr, ln: ln, srv: newHTTPServer(h)}, nil
+	return &httpListener{addr: addr, ln: ln, srv: l.newHTTPServer(h)}, nil
 }
 
 func (l *listeners) openMetrics(addr string) (*httpListener, error) {
@@ -264,7 +269,7 @@ func (l *listeners) openMetrics(addr string) (*httpListener, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(l.d.reg, promhttp.HandlerOpts{}))
-	return &httpListener{addr: addr, ln: ln, srv: newHTTPServer(mux)}, nil
+	return &httpListener{addr: addr, ln: ln, srv: l.newHTTPServer(mux)}, nil
 }
 
 // readToken reads the TCP control token; it must not be readable by group
