@@ -13,11 +13,12 @@ import (
 )
 
 // loadControlCert reads control_tls_cert and control_tls_key (nil, nil
-// without TLS). It runs on start, on every reload and in checkconf, so a
-// renewed certificate is picked up by a reload and a bad one is refused
-// before anything changes.
+// without TLS, or without control_tcp: authdns-update validates with a
+// server's authdns.yaml minus its server-local listener). It runs on
+// start, on every reload and in checkconf, so a renewed certificate is
+// picked up by a reload and a bad one is refused before anything changes.
 func loadControlCert(cfg *Config) (*tls.Certificate, error) {
-	if !cfg.ControlTLS() {
+	if !cfg.ControlTLS() || cfg.ControlTCP == "" {
 		return nil, nil
 	}
 	cert, err := tls.LoadX509KeyPair(cfg.ControlTLSCert, cfg.ControlTLSKey)

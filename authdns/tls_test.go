@@ -128,3 +128,22 @@ func TestControlTLSCertificateReload(t *testing.T) {
 		t.Errorf("after a failed reload: %v", err)
 	}
 }
+
+// authdns-update's local validation borrows a server's authdns.yaml with
+// control_tcp cleared: that server's TLS files need not exist here.
+func TestCheckIgnoresTLSWithoutControlTCP(t *testing.T) {
+	dir := t.TempDir()
+	writeData(t, filepath.Join(dir, "data"), 1, "")
+	cfg, err := ParseConfig(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:0\"]\ndata: data\n"+
+		"control_tcp: 192.0.2.1:5380\ncontrol_token_file: tok\ncontrol_tls_cert: nope.crt\ncontrol_tls_key: nope.key\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(cfg, quietLog()); err == nil || !strings.Contains(err.Error(), "nope.crt") {
+		t.Errorf("with control_tcp, missing TLS files: %v", err)
+	}
+	cfg.ControlTCP, cfg.ControlTokenFile = "", ""
+	if _, err := Check(cfg, quietLog()); err != nil {
+		t.Errorf("without control_tcp: %v", err)
+	}
+}
