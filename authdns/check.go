@@ -10,8 +10,8 @@ import (
 
 // Check loads and validates everything the daemon would load from cfg
 // (data directory, zones, geoip config and databases, nets files,
-// admin_state, control token) and returns every error found, each as
-// file:line: reason, joined. It changes nothing. Parts are checked
+// admin_state, control token and TLS material) and returns every error
+// found, each as file:line: reason, joined. It changes nothing. Parts are checked
 // independently, so a broken geoip.yaml does not hide zone errors.
 func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	var errs []error
@@ -27,11 +27,18 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	if _, err := readToken(cfg); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := loadControlCert(cfg); err != nil {
+		errs = append(errs, err)
+	}
+	var bundle *Bundle
 	if cfg.Data != "" {
-		if _, err := ReadBundle(cfg.Data); err != nil {
+		b, err := ReadBundle(cfg.Data)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		bundle = b
 	}
+	// The geo config is built once: building compiles (and logs) every map.
 	g, err := LoadGeo(cfg, log)
 	if err != nil {
 		errs = append(errs, err)
@@ -41,13 +48,14 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 		}
 		return nil, errors.Join(errs...)
 	}
+	set, err := zones.LoadDir(cfg.Zones, checkerFor(g))
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
-		if _, zerr := zones.LoadDir(cfg.Zones, checkerFor(g)); zerr != nil {
-			errs = append(errs, zerr)
-		}
 		return nil, errors.Join(errs...)
 	}
-	return Build(cfg, admin, log)
+	return assemble(cfg, admin, g, set, bundle), nil
 }
 
 // anyDyn accepts every dynamic target: used to keep checking zones when

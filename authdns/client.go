@@ -33,10 +33,20 @@ func IsTCPAddr(addr string) bool {
 	return err == nil && port != ""
 }
 
-// NewClient returns a client whose every call is bounded by timeout.
-func NewClient(addr, token string, timeout time.Duration) *Client {
+// NewClient returns a client whose every call is bounded by timeout. An
+// https://host:port address, or any TCP address with WithTLS, is reached
+// over TLS.
+func NewClient(addr, token string, timeout time.Duration, opts ...ClientOption) *Client {
+	var o clientOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tr := &http.Transport{DisableKeepAlives: true}
-	if !IsTCPAddr(addr) {
+	if target, ok := tlsTarget(addr, o); ok {
+		// The dialer, not the request URL, decides where and how to
+		// connect, so the URL can stay whatever the address makes it.
+		tr.DialContext = tlsDialer(target, o.tls)
+	} else if !IsTCPAddr(addr) {
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", addr)

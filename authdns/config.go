@@ -11,11 +11,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/yamlerr"
 	"gopkg.in/yaml.v3"
 )
 
-// Config is authdns.yaml. Relative paths are resolved against the file's
-// directory.
+// Config is authdns.yaml. Relative paths are resolved once, against the
+// file's directory made absolute, so they mean the same whatever the
+// working directory of a later reader (geo, the data directory) is.
 type Config struct {
 	File           string
 	Listen         []string
@@ -39,10 +41,14 @@ type Config struct {
 
 	// Control is the control API's Unix socket (mode 0600); "" = off.
 	Control string
-	// ControlTCP is an optional loopback host:port for the control API,
-	// guarded by the bearer token in ControlTokenFile.
+	// ControlTCP is an optional host:port for the control API, guarded by
+	// the bearer token in ControlTokenFile. Without TLS it must be a
+	// loopback address: the token must never cross a network in clear.
 	ControlTCP       string
 	ControlTokenFile string
+	// ControlTLSCert and ControlTLSKey (PEM files, both or neither) put
+	// the TCP control listener behind TLS 1.2+; reread on every reload.
+	ControlTLSCert, ControlTLSKey string
 	// Metrics is the host:port serving Prometheus /metrics; "" = off.
 	Metrics string
 
@@ -92,12 +98,16 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(path string, data []byte) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlerr.Wrap(path, data, err)
+	}
+	base, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	sum := sha256.Sum256(data)
 	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
 		MaxTCPClients: DefaultMaxTCPClients, Digest: hex.EncodeToString(sum[:]),
-		Control: filepath.Join(filepath.Dir(path), DefaultControlSocket), GeoIPDBDir: filepath.Dir(path)}
+		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s:1: empty configuration", path)
 	}
@@ -105,7 +115,6 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &fieldError{path, root.Line, "", "the configuration must be a mapping of keys"}
 	}
-	base := filepath.Dir(path)
 	var errs []error
 	fail := func(n *yaml.Node, key, format string, args ...any) {
 		errs = append(errs, &fieldError{path, n.Line, key, fmt.Sprintf(format, args...)})
@@ -201,13 +210,14 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				}
 			}
 		case "control_tcp":
-			if err := loopbackAddr(v.Value); err != nil {
-				fail(v, key, "%v", err)
-				continue
-			}
+			// Checked below, once control_tls_* are known.
 			cfg.ControlTCP = v.Value
 		case "control_token_file":
 			cfg.ControlTokenFile = resolve(base, v.Value)
+		case "control_tls_cert":
+			cfg.ControlTLSCert = resolve(base, v.Value)
+		case "control_tls_key":
+			cfg.ControlTLSKey = resolve(base, v.Value)
 		case "metrics":
 			if _, _, err := net.SplitHostPort(v.Value); err != nil && v.Value != "" {
 				fail(v, key, "want host:port, such as 127.0.0.1:9153")
@@ -229,9 +239,23 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.AdminState = filepath.Join(cfg.Data, "admin_state")
 		cfg.GeoIPFile = filepath.Join(cfg.Data, "geoip.yaml")
 	}
-	if cfg.ControlTCP != "" && cfg.ControlTokenFile == "" {
-		errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
-			"needs control_token_file: the TCP control API always requires a bearer token"})
+	if (cfg.ControlTLSCert == "") != (cfg.ControlTLSKey == "") {
+		have, missing := "control_tls_cert", "control_tls_key"
+		if cfg.ControlTLSKey != "" {
+			have, missing = missing, have
+		}
+		errs = append(errs, &fieldError{path, keyLine(root, have), have, "needs " + missing + " too"})
+	}
+	if cfg.ControlTCP != "" {
+		if err := controlTCPAddr(cfg.ControlTCP, cfg.ControlTLS()); err != nil {
+			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp", err.Error()})
+		}
+		if cfg.ControlTokenFile == "" {
+			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
+				"needs control_token_file: the TCP control API always requires a bearer token"})
+		}
+	} else if cfg.ControlTLS() {
+		errs = append(errs, &fieldError{path, keyLine(root, "control_tls_cert"), "control_tls_cert", "needs control_tcp: TLS is for the TCP control listener"})
 	}
 	if len(cfg.Listen) == 0 {
 		errs = append(errs, &fieldError{path, root.Line, "listen", "at least one address is required"})
@@ -257,19 +281,26 @@ func (cfg *Config) WithData(dir string) *Config {
 	return &n
 }
 
-// loopbackAddr accepts host:port on a loopback address only: the control
-// API has no TLS, so its bearer token must never cross a network.
-func loopbackAddr(a string) error {
+// ControlTLS tells whether the TCP control listener uses TLS.
+func (cfg *Config) ControlTLS() bool { return cfg.ControlTLSCert != "" && cfg.ControlTLSKey != "" }
+
+// controlTCPAddr accepts an IP:port for the TCP control listener: any
+// address with TLS, a loopback one only without, so the bearer token
+// never crosses a network in clear.
+func controlTCPAddr(a string, withTLS bool) error {
 	host, port, err := net.SplitHostPort(a)
 	if err != nil {
-		return fmt.Errorf("want host:port, such as 127.0.0.1:5380")
+		return fmt.Errorf("want IP:port, such as 127.0.0.1:5380")
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("%q: bad port", a)
 	}
 	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback address: the control API has no TLS, so it only listens on 127.0.0.0/8 or ::1 (use the Unix socket, or an SSH tunnel)", a)
+	if ip == nil {
+		return fmt.Errorf("%q: want an IP address, not a host name", a)
+	}
+	if !ip.IsLoopback() && !withTLS {
+		return fmt.Errorf("%q is not a loopback address: without TLS the control API only listens on 127.0.0.0/8 or ::1; set control_tls_cert and control_tls_key to listen on it with TLS", a)
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package authdns
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +36,23 @@ func TestConfigKeys(t *testing.T) {
 		{"zones with data", "listen: [\"127.0.0.1:53\"]\ndata: d\nzones: z\n", "/etc/x/authdns.yaml:3: zones: comes from the data directory", nil},
 		{"geoip with data", "listen: [\"127.0.0.1:53\"]\ndata: d\ngeoip: g.yaml\n", "/etc/x/authdns.yaml:3: geoip: comes from the data directory", nil},
 		{"non-loopback TCP control", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_token_file: t\n", "/etc/x/authdns.yaml:3: control_tcp: \"192.0.2.1:5380\" is not a loopback address", nil},
+		{"non-loopback TCP control with TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_token_file: t\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "", func(c *Config) string {
+			if c.ControlTCP != "192.0.2.1:5380" || !c.ControlTLS() || c.ControlTLSCert != "/etc/x/c.pem" || c.ControlTLSKey != "/etc/x/k.pem" {
+				return fmt.Sprintf("%+v", c)
+			}
+			return ""
+		}},
+		{"wildcard TCP control without TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: \"[::]:5380\"\ncontrol_token_file: t\n", "/etc/x/authdns.yaml:3: control_tcp: \"[::]:5380\" is not a loopback address", nil},
+		{"loopback TCP control with TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\ncontrol_token_file: t\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "", func(c *Config) string {
+			if !c.ControlTLS() {
+				return "TLS off"
+			}
+			return ""
+		}},
+		{"non-loopback TCP control with TLS but no token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "/etc/x/authdns.yaml:3: control_tcp: needs control_token_file", nil},
+		{"TLS certificate without a key", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_token_file: t\ncontrol_tls_cert: c.pem\n", "/etc/x/authdns.yaml:5: control_tls_cert: needs control_tls_key too", nil},
+		{"TLS without TCP control", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\n", "/etc/x/authdns.yaml:3: control_tls_cert: needs control_tcp", nil},
+		{"TCP control by host name", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: localhost:5380\ncontrol_token_file: t\n", "/etc/x/authdns.yaml:3: control_tcp: \"localhost:5380\": want an IP address", nil},
 		{"TCP control without a token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\n", "/etc/x/authdns.yaml:3: control_tcp: needs control_token_file", nil},
 		{"bad metrics address", "listen: [\"127.0.0.1:53\"]\nzones: z\nmetrics: nope\n", "/etc/x/authdns.yaml:3: metrics: want host:port", nil},
 		{"unknown key", "listen: [\"127.0.0.1:53\"]\nzones: z\nlog_format: json\n", "/etc/x/authdns.yaml:3: log_format: unknown key", nil},
@@ -94,5 +114,55 @@ func TestDataGeoIPDBDir(t *testing.T) {
 	cfg.GeoIPDBDir = dir
 	if _, err := Check(cfg, quietLog()); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "default-city.mmdb")) {
 		t.Fatalf("without the database: %v", err)
+	}
+}
+
+// YAML syntax errors read file:line: reason with the real 1-based line,
+// in authdns.yaml, DIR/geoip.yaml and nets files alike.
+func TestYAMLSyntaxErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, file, content, want string
+	}{
+		{"authdns.yaml, unclosed list on line 1", "authdns.yaml", "listen: [\"127.0.0.1:0\"\ndata: data\n",
+			"authdns.yaml:2: did not find expected ',' or ']'"},
+		{"authdns.yaml, bad indentation on line 3", "authdns.yaml", "listen: [\"127.0.0.1:0\"]\ndata: data\n udp_sockets: 1\n",
+			"authdns.yaml:3: mapping values are not allowed in this context"},
+		{"geoip.yaml, unclosed list on line 4", "data/geoip.yaml", "maps:\n  m:\n    geoip2_db: x.mmdb\n    datacenters: [dc1, dc2\n    nets: nets.yaml\n",
+			"data/geoip.yaml:4: did not find expected ',' or ']'"},
+		{"nets file, stray entry on line 2", "data/nets.yaml", "10.0.0.0/8: [dc2]\n- 11.0.0.0/8\n",
+			"data/nets.yaml:2: geoip.maps.m.nets: did not find expected key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeData(t, filepath.Join(dir, "data"), 1, "")
+			os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:0\"]\ndata: data\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.content), 0o644)
+			cfg, err := LoadConfig(filepath.Join(dir, "authdns.yaml"))
+			if err == nil {
+				_, err = Check(cfg, quietLog())
+			}
+			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, tc.want)) {
+				t.Errorf("err = %v\nwant %s", err, filepath.Join(dir, tc.want))
+			}
+		})
+	}
+}
+
+// checkconf builds the geo config once: every map is compiled, and
+// logged, once.
+func TestCheckCompilesEachMapOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeData(t, filepath.Join(dir, "data"), 1, "")
+	cfg, err := ParseConfig(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:0\"]\ndata: data\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if _, err := Check(cfg, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(log.String(), `msg="geoip map compiled"`); n != 1 {
+		t.Errorf("the one map was compiled %d times:\n%s", n, log.String())
 	}
 }

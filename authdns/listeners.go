@@ -3,8 +3,10 @@ package authdns
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,17 +20,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// listeners owns the control API (Unix socket and optional loopback TCP)
-// and the metrics endpoint, and moves them when a reload changes their
-// addresses: the new listener serves before the old one is shut down.
+// listeners owns the control API (Unix socket and optional TCP, with or
+// without TLS) and the metrics endpoint, and moves them when a reload
+// changes their addresses: the new listener serves before the old one is
+// shut down.
 type listeners struct {
 	d                  *Daemon
 	unix, tcp, metrics *httpListener
 	token              atomic.Pointer[[]byte]
+	// cert is the TCP control listener's TLS certificate: a reload
+	// replaces it for new connections without reopening the socket.
+	cert atomic.Pointer[tls.Certificate]
 }
 
 type httpListener struct {
-	addr string
+	addr string // what the configuration asked for: a new value reopens it
 	ln   net.Listener
 	srv  *http.Server
 	path string // Unix socket file to remove on close
@@ -51,6 +57,10 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 	if err != nil {
 		return nil, err
 	}
+	cert, err := loadControlCert(cfg)
+	if err != nil {
+		return nil, err
+	}
 	type change struct {
 		slot *(*httpListener)
 		next *httpListener
@@ -64,25 +74,30 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 		}
 		return nil, err
 	}
+	tcpKey := cfg.ControlTCP
+	if tcpKey != "" && cfg.ControlTLS() {
+		tcpKey = "https://" + tcpKey // turning TLS on or off reopens the listener
+	}
 	want := []struct {
-		slot *(*httpListener)
-		addr string
-		open func(string) (*httpListener, error)
+		slot      *(*httpListener)
+		key, addr string
+		open      func(string) (*httpListener, error)
 	}{
-		{&l.unix, cfg.Control, l.openUnix},
-		{&l.tcp, cfg.ControlTCP, l.openTCP},
-		{&l.metrics, cfg.Metrics, l.openMetrics},
+		{&l.unix, cfg.Control, cfg.Control, l.openUnix},
+		{&l.tcp, tcpKey, cfg.ControlTCP, func(a string) (*httpListener, error) { return l.openTCP(a, cfg.ControlTLS()) }},
+		{&l.metrics, cfg.Metrics, cfg.Metrics, l.openMetrics},
 	}
 	for _, w := range want {
 		cur := *w.slot
-		if (cur == nil && w.addr == "") || (cur != nil && cur.addr == w.addr) {
+		if (cur == nil && w.key == "") || (cur != nil && cur.addr == w.key) {
 			continue
 		}
 		var next *httpListener
-		if w.addr != "" {
+		if w.key != "" {
 			if next, err = w.open(w.addr); err != nil {
 				return fail(err)
 			}
+			next.addr = w.key
 		}
 		changes = append(changes, change{w.slot, next})
 	}
@@ -92,6 +107,7 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 			return
 		}
 		l.token.Store(&token)
+		l.cert.Store(cert)
 		for _, c := range changes {
 			old := *c.slot
 			if c.next != nil {
@@ -132,8 +148,12 @@ func (h *httpListener) shutdown(d time.Duration) {
 	h.close()
 }
 
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+// newHTTPServer serves h; net/http's own messages (TLS handshake
+// failures, accept errors) go to the daemon's slog logger as warnings, so
+// JSON logs stay one JSON object per line.
+func (l *listeners) newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		ErrorLog: slog.NewLogLogger(l.d.log.Handler(), slog.LevelWarn)}
 }
 
 // openUnix creates the control socket with mode 0600 from the start: it is
@@ -171,7 +191,7 @@ func (l *listeners) openUnix(path string) (*httpListener, error) {
 		return nil, fmt.Errorf("control %s: %w", path, err)
 	}
 	h := &httpListener{addr: path, path: path, ln: peerCredListener{ln.(*net.UnixListener), l.d}}
-	h.srv = newHTTPServer(newControlHandler(l.d))
+	h.srv = l.newHTTPServer(newControlHandler(l.d))
 	return h, nil
 }
 
@@ -215,13 +235,18 @@ func peerUID(c *net.UnixConn) (uint32, error) {
 	return cred.Uid, nil
 }
 
-func (l *listeners) openTCP(addr string) (*httpListener, error) {
-	if err := loopbackAddr(addr); err != nil {
+// openTCP opens the TCP control listener, behind TLS when withTLS (the
+// certificate is l.cert at each handshake).
+func (l *listeners) openTCP(addr string, withTLS bool) (*httpListener, error) {
+	if err := controlTCPAddr(addr, withTLS); err != nil {
 		return nil, fmt.Errorf("control_tcp: %w", err)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("control_tcp: %w", err)
+	}
+	if withTLS {
+		ln = tls.NewListener(ln, serverTLSConfig(&l.cert))
 	}
 	inner := newControlHandler(l.d)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -234,7 +259,7 @@ func (l *listeners) openTCP(addr string) (*httpListener, error) {
 		}
 		inner.ServeHTTP(w, r)
 	})
-	return &httpListener{addr: addr, ln: ln, srv: newHTTPServer(h)}, nil
+	return &httpListener{addr: addr, ln: ln, srv: l.newHTTPServer(h)}, nil
 }
 
 func (l *listeners) openMetrics(addr string) (*httpListener, error) {
@@ -244,7 +269,7 @@ func (l *listeners) openMetrics(addr string) (*httpListener, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(l.d.reg, promhttp.HandlerOpts{}))
-	return &httpListener{addr: addr, ln: ln, srv: newHTTPServer(mux)}, nil
+	return &httpListener{addr: addr, ln: ln, srv: l.newHTTPServer(mux)}, nil
 }
 
 // readToken reads the TCP control token; it must not be readable by group

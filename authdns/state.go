@@ -12,6 +12,7 @@ import (
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
 	"github.com/geotraffic/geotraffic/geo"
+	"github.com/geotraffic/geotraffic/internal/yamlerr"
 	"github.com/geotraffic/geotraffic/zones"
 	"gopkg.in/yaml.v3"
 )
@@ -67,14 +68,20 @@ func loadDataGeo(cfg *Config) (*geo.Config, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.GeoIPFile, err)
+		return nil, yamlerr.Wrap(cfg.GeoIPFile, data, err)
+	}
+	// Absolute before joining: geo.ParseConfig resolves what is still
+	// relative against the data directory, which would apply it twice.
+	dbDir, err := filepath.Abs(cfg.GeoIPDBDir)
+	if err != nil {
+		return nil, fmt.Errorf("geoip_db_dir: %w", err)
 	}
 	if len(doc.Content) == 1 {
 		if maps := mappingValue(doc.Content[0], "maps"); maps != nil && maps.Kind == yaml.MappingNode {
 			for i := 1; i < len(maps.Content); i += 2 {
 				db := mappingValue(maps.Content[i], "geoip2_db")
 				if db != nil && db.Kind == yaml.ScalarNode && db.Value != "" && !filepath.IsAbs(db.Value) {
-					db.Value = filepath.Join(cfg.GeoIPDBDir, db.Value)
+					db.Value = filepath.Join(dbDir, db.Value)
 				}
 			}
 		}
@@ -113,6 +120,12 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if err != nil {
 		return nil, err
 	}
+	return assemble(cfg, admin, g, set, bundle), nil
+}
+
+// assemble makes a State of parts already loaded and validated; bundle is
+// nil without a data directory.
+func assemble(cfg *Config, admin *adminstate.State, g *geo.Geo, set *zones.Set, bundle *Bundle) *State {
 	st := &State{Config: cfg, Zones: set, Geo: g, Admin: admin}
 	if bundle != nil {
 		st.DataDigest, st.DataFiles = bundle.Digest(), bundle.Manifest()
@@ -120,7 +133,7 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if g != nil {
 		st.Forced = g.ApplyAdmin(admin)
 	}
-	return st, nil
+	return st
 }
 
 // WithAdmin returns a copy of st with a new admin_state applied.

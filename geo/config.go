@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/geotraffic/geotraffic/internal/yamlerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -108,7 +109,7 @@ func LoadConfigFile(path string) (*Config, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, yamlerr.Wrap(path, data, err)
 	}
 	return ParseConfig(path, &doc, filepath.Dir(path))
 }

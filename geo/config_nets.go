@@ -1,11 +1,11 @@
 package geo
 
 import (
-	"fmt"
 	"net/netip"
 	"os"
 	"strings"
 
+	"github.com/geotraffic/geotraffic/internal/yamlerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -21,7 +21,9 @@ func (p *parser) parseNets(c valueCtx, v *yaml.Node, path string) []Net {
 		}
 		var doc yaml.Node
 		if err := yaml.Unmarshal(gdnsdToYAML(data), &doc); err != nil {
-			p.errs = append(p.errs, fmt.Errorf("%s: %s: %w", name, path, err))
+			// gdnsdToYAML keeps lines where they are, so the line is the file's.
+			ye := yamlerr.Wrap(name, data, err)
+			p.errs = append(p.errs, Where{name, ye.Line, path}.Errorf("%s", ye.Reason))
 			return nil
 		}
 		fv := deref(&doc)

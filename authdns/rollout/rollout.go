@@ -28,13 +28,14 @@ import (
 
 // Options is one rollout.
 type Options struct {
-	Data       string   // the data directory to roll out
-	Servers    []string // control addresses
-	Config     string   // optional authdns.yaml for local validation settings
-	GeoIPDBDir string   // where relative geoip2_db paths resolve locally (default: Data)
-	Token      string   // bearer token for TCP control addresses
-	Yes        bool     // do not ask for confirmation
-	DiffOnly   bool     // stop after showing the diff
+	Data       string            // the data directory to roll out
+	Servers    []string          // control addresses
+	Config     string            // optional authdns.yaml for local validation settings
+	GeoIPDBDir string            // where relative geoip2_db paths resolve locally (default: Data)
+	Token      string            // bearer token for TCP control addresses
+	TLS        authdns.ClientTLS // CA file and server name for TLS control addresses; zero = https:// addresses only, system roots
+	Yes        bool              // do not ask for confirmation
+	DiffOnly   bool              // stop after showing the diff
 	LockFile   string
 	// Time-outs: a status/diff call, the stage phase (each server loads
 	// the whole bundle), and the commit phase.
@@ -128,9 +129,18 @@ func Run(ctx context.Context, o Options) int {
 	results := make([]*result, len(o.Servers))
 	clients := make([]*authdns.Client, len(o.Servers))
 	infos := make([]*authdns.DataInfo, len(o.Servers))
+	var copts []authdns.ClientOption
+	if o.TLS != (authdns.ClientTLS{}) {
+		opt, err := authdns.WithTLS(o.TLS)
+		if err != nil {
+			fmt.Fprintln(o.Stderr, "authdns-update:", err)
+			return ExitUsage
+		}
+		copts = append(copts, opt)
+	}
 	for i, s := range o.Servers {
 		results[i] = &result{server: s}
-		clients[i] = authdns.NewClient(s, o.Token, max(o.Timeout, o.StageTimeout, o.CommitTimeout))
+		clients[i] = authdns.NewClient(s, o.Token, max(o.Timeout, o.StageTimeout, o.CommitTimeout), copts...)
 	}
 	parallel(len(o.Servers), func(i int) {
 		c, cancel := context.WithTimeout(ctx, o.Timeout)

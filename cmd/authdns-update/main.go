@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/authdns/rollout"
 	"github.com/geotraffic/geotraffic/internal/version"
 )
@@ -28,7 +29,8 @@ Usage:
   authdns-update --data DIR (--servers A,B,... | --servers-file F) [--yes] [--diff-only]
 
 A server is its control address: a Unix socket path, or host:port of its
-control_tcp listener (then --token-file is needed). Steps: validate DIR
+control_tcp listener (then --token-file is needed); https://host:port, or
+host:port with --ca-file or --tls-server-name, is reached over TLS. Steps: validate DIR
 locally (as authdns checkconf) and refuse a git work tree with uncommitted or
 untracked changes; show what changes on each server; ask for confirmation
 (unless --yes; --diff-only stops here); stage on every server (each validates
@@ -55,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	config := fs.String("config", "", "an authdns.yaml whose server-local settings (geoip_db_dir) the local validation uses")
 	geoipDBDir := fs.String("geoip-db-dir", "", "where relative geoip2_db paths resolve for the local validation (default: DIR)")
 	tokenFile := fs.String("token-file", "", "bearer token for TCP control addresses")
+	caFile := fs.String("ca-file", "", "PEM CAs that sign the servers' control TLS certificates (turns TLS on for host:port addresses; default: the system's roots, for https:// addresses)")
+	tlsName := fs.String("tls-server-name", "", "name the servers' control certificates must be valid for (turns TLS on; default: each address's host)")
 	lockFile := fs.String("lock", rollout.DefaultLockFile(), "lock file preventing concurrent rollouts from this host (servers refuse a rollout whose diff is stale, whatever host it comes from)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time-out for connecting and for status and abort calls")
 	stageTimeout := fs.Duration("stage-timeout", 120*time.Second, "time-out for the stage phase")
@@ -104,6 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	return rollout.Run(ctx, rollout.Options{
 		Data: *data, Servers: list, Config: *config, GeoIPDBDir: *geoipDBDir, Token: token,
+		TLS: authdns.ClientTLS{CAFile: *caFile, ServerName: *tlsName},
 		Yes: *yes, DiffOnly: *diffOnly, LockFile: *lockFile, Args: args,
 		Timeout: *timeout, StageTimeout: *stageTimeout, CommitTimeout: *commitTimeout,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,

@@ -14,7 +14,7 @@ import (
 )
 
 // ctl calls one control API command and prints its JSON answer.
-func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, stderr io.Writer) int {
+func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, stderr io.Writer, opts ...authdns.ClientOption) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: authdns ctl [--control ADDR] COMMAND (status, reload, states, stats, data, stage DIR, commit ID, abort ID)")
 		return 2
@@ -43,7 +43,7 @@ func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, s
 		fmt.Fprintln(stderr, "authdns ctl: a TCP control address needs --token-file")
 		return 2
 	}
-	c := authdns.NewClient(addr, token, timeout)
+	c := authdns.NewClient(addr, token, timeout, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var out []byte

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,10 +37,15 @@ Usage:
         zones, geoip config and databases, nets files, admin_state, control
         token); print every error as file:line: reason; exit 1 on any error;
         change nothing
-  authdns ctl [--control ADDR | --config FILE] [--token-file F] COMMAND
-        call a running daemon's control API; ADDR is the Unix socket path or
-        host:port of control_tcp (default: the control key of --config).
-        COMMAND: status | reload | states | stats | data | abort [ID]
+  authdns ctl [--control ADDR | --config FILE] [--token-file F]
+        [--ca-file F] [--tls-server-name NAME] COMMAND
+        call a running daemon's control API; ADDR is the Unix socket path,
+        host:port of control_tcp, or https://host:port when control_tcp has
+        TLS (default: the control key of --config). TLS is verified against
+        --ca-file (default: the system's roots); --ca-file or
+        --tls-server-name also turn TLS on for a host:port address.
+        COMMAND: status | reload | states | stats | data | stage DIR |
+                 commit ID | abort ID
   authdns states --config FILE
         print the forced and real state of every geoip map/resource/DC and
         site as JSON (from the files)
@@ -68,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	control := fs.String("control", "", "ctl: control address (socket path or host:port)")
 	tokenFile := fs.String("token-file", "", "ctl: file holding the bearer token for a TCP control address")
 	timeout := fs.Duration("timeout", 60*time.Second, "ctl: time-out for the call")
+	caFile := fs.String("ca-file", "", "ctl: PEM file of the CAs for a TLS control address (default: the system's roots)")
+	tlsName := fs.String("tls-server-name", "", "ctl: name the control server's certificate must hold (default: the address's host)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -107,7 +115,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			addr = cfg.Control
 		}
-		return ctl(addr, *tokenFile, *timeout, rest, stdout, stderr)
+		var opts []authdns.ClientOption
+		if *caFile != "" || *tlsName != "" {
+			opt, err := authdns.WithTLS(authdns.ClientTLS{CAFile: *caFile, ServerName: *tlsName})
+			if err != nil {
+				fmt.Fprintln(stderr, "authdns ctl:", err)
+				return 2
+			}
+			opts = append(opts, opt)
+		}
+		if strings.HasPrefix(addr, authdns.TLSScheme) && *tokenFile == "" {
+			fmt.Fprintln(stderr, "authdns ctl: a TCP control address needs --token-file")
+			return 2
+		}
+		return ctl(addr, *tokenFile, *timeout, rest, stdout, stderr, opts...)
 	default:
 		fmt.Fprintf(stderr, "authdns: unknown command %q (see authdns --help)\n", cmd)
 		return 2

@@ -39,7 +39,11 @@ func repoRoot() string {
 
 // startServer copies the default configuration into a temp dir, points it
 // at free loopback ports and starts authdns.
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T) *server { t.Helper(); return startServerWith(t, "", "") }
+
+// startServerWith is startServer with extra lines for authdns.yaml, an
+// admin_state to start with, and extra command-line flags.
+func startServerWith(t *testing.T, extraCfg, adminState string, flags ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	root := repoRoot()
@@ -58,20 +62,25 @@ chaos_response: geotraffic-e2e
 geoip: geoip.yaml
 admin_state: admin_state
 udp_sockets: 2
-`
+` + extraCfg
 	os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte(cfg), 0o644)
+	if adminState != "" {
+		os.WriteFile(filepath.Join(dir, "admin_state"), []byte(adminState), 0o644)
+	}
 	s := &server{t: t, dir: dir}
-	re := regexp.MustCompile(`msg=listening udp=(\S+)`)
-	cmd := exec.Command(filepath.Join(binDir, "authdns"), "--config", filepath.Join(dir, "authdns.yaml"))
+	// Text or JSON logs (--log-format json).
+	re := regexp.MustCompile(`msg=listening udp=(\S+)|"msg":"listening","udp":"([^"]+)"`)
+	cmd := exec.Command(filepath.Join(binDir, "authdns"), append([]string{"--config", filepath.Join(dir, "authdns.yaml")}, flags...)...)
 	s.Daemon = testutil.StartDaemon(t, cmd, func(line string) bool {
 		if m := re.FindStringSubmatch(line); m != nil {
-			if strings.HasPrefix(m[1], "[") {
-				s.addr6 = m[1]
+			a := m[1] + m[2]
+			if strings.HasPrefix(a, "[") {
+				s.addr6 = a
 			} else {
-				s.addr = m[1]
+				s.addr = a
 			}
 		}
-		return s.addr != "" && s.addr6 != "" && strings.Contains(line, "msg=serving")
+		return s.addr != "" && s.addr6 != "" && (strings.Contains(line, "msg=serving") || strings.Contains(line, `"msg":"serving"`))
 	})
 	return s
 }
