@@ -8,52 +8,19 @@ import (
 	"github.com/geotraffic/geotraffic/lvs/monitor"
 )
 
-// damper is monitor.Damper's rise/fall rule with state that outlives a
-// monitor: the daemon keeps one per server and monitor, so a monitor
-// restarted after an address change or a reload goes on from its last
-// verdict instead of starting optimistic (one good result must not repool
-// a down server when rise > 1).
-type damper struct {
-	rise, fall int
-	up         bool
-	started    bool
-	streak     int
-}
-
-// observe feeds one result and reports whether the damped state changed;
-// the first result of a new damper counts as a change when it confirms the
-// optimistic state, so the coordinator hears every monitor at least once.
-func (d *damper) observe(up bool) (state, changed bool) {
-	if !d.started {
-		d.started, d.up = true, true
-		if up {
-			return true, true
-		}
-	}
-	if up == d.up {
-		d.streak = 0
-		return d.up, false
-	}
-	d.streak++
-	need := d.fall
-	if up {
-		need = d.rise
-	}
-	if d.streak >= max(need, 1) {
-		d.up, d.streak = up, 0
-		return d.up, true
-	}
-	return d.up, false
-}
+// The daemon keeps one monitor.Damper per server and monitor, outside the
+// monitor, so a monitor restarted after an address change or a reload goes
+// on from its last verdict instead of starting optimistic (one good result
+// must not repool a down server when rise > 1).
 
 // dampers holds a service's dampers by host and monitor; it is carried
 // into the service that replaces it on reload.
 type dampers struct {
 	mu sync.Mutex
-	m  map[string]map[string]*damper
+	m  map[string]map[string]*monitor.Damper
 }
 
-func newDampers() *dampers { return &dampers{m: map[string]map[string]*damper{}} }
+func newDampers() *dampers { return &dampers{m: map[string]map[string]*monitor.Damper{}} }
 
 // observe feeds a result to host's damper for mon, creating it if needed.
 func (ds *dampers) observe(host, mon string, rise, fall int, up bool) (state, changed bool) {
@@ -61,15 +28,15 @@ func (ds *dampers) observe(host, mon string, rise, fall int, up bool) (state, ch
 	defer ds.mu.Unlock()
 	byMon := ds.m[host]
 	if byMon == nil {
-		byMon = map[string]*damper{}
+		byMon = map[string]*monitor.Damper{}
 		ds.m[host] = byMon
 	}
 	d := byMon[mon]
 	if d == nil {
-		d = &damper{rise: rise, fall: fall}
+		d = &monitor.Damper{Rise: rise, Fall: fall}
 		byMon[mon] = d
 	}
-	return d.observe(up)
+	return d.Observe(up)
 }
 
 func (ds *dampers) forget(host string) {
@@ -101,7 +68,7 @@ func (ds *dampers) retune(oldSpecs, newSpecs []monitor.Spec, oldRise, oldFall, r
 				continue
 			}
 			if !reflect.DeepEqual(spec, old[name]) || rise != oldRise || fall != oldFall {
-				d.rise, d.fall, d.streak = rise, fall, 0
+				d.Retune(rise, fall)
 			}
 		}
 	}

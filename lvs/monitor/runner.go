@@ -42,6 +42,10 @@ func (d *Damper) Observe(up bool) (state, changed bool) {
 	return d.up, false
 }
 
+// Retune sets new rise/fall counts. The damped state stays; the streak
+// starts again, since earlier results were judged by other rules.
+func (d *Damper) Retune(rise, fall int) { d.Rise, d.Fall, d.streak = rise, fall, 0 }
+
 // RunConfig ties a monitor to a server.
 type RunConfig struct {
 	Monitor    Monitor

@@ -1,7 +1,6 @@
 package authdns_test
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,28 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testnet"
 	"github.com/miekg/dns"
 )
-
-// freeUDPTCP is a 127.0.0.1 port free for both UDP and TCP.
-func freeUDPTCP(t *testing.T) string {
-	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		pc, err := net.ListenPacket("udp", addr)
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port")
-	return ""
-}
 
 // Moving the listen address by reload opens the new sockets before the
 // old ones close. One loop asks the old and then the new address, over
@@ -39,7 +19,7 @@ func freeUDPTCP(t *testing.T) string {
 // moment with neither listening.
 func TestListenMoveOpensNewBeforeClosingOld(t *testing.T) {
 	s := startServer(t)
-	old, next := s.addr, freeUDPTCP(t)
+	old, next := s.addr, testnet.FreeUDPTCP(t)
 	cfgFile := filepath.Join(s.dir, "authdns.yaml")
 	cfg, _ := os.ReadFile(cfgFile)
 	moved := strings.Replace(string(cfg), `listen: ["127.0.0.1:0", "[::1]:0"]`, `listen: ["`+next+`"]`, 1)
