@@ -2,6 +2,7 @@ package update_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,19 +86,7 @@ func TestDataChangedAfterDiffRefused(t *testing.T) {
 	c := newCluster(t)
 	c.change(t, true)
 	lock := filepath.Join(t.TempDir(), "lock")
-	cmd := exec.Command(bin("authdns-update"), "--data", c.src, "--servers", c.list(), "--lock", lock)
-	stdin, _ := cmd.StdinPipe()
-	var out, errOut testutil.SyncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer stdin.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), "Type yes") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	run := startAtPrompt(t, "--data", c.src, "--servers", c.list(), "--lock", lock)
 	other := stageOther(t, c.servers[2], "other-host")
 	if _, err := c.servers[2].client().Commit(context.Background(), "other-host"); err != nil {
 		t.Fatal(err)
@@ -106,8 +95,8 @@ func TestDataChangedAfterDiffRefused(t *testing.T) {
 	for i, s := range c.servers {
 		before[i] = s.status(t).DataDigest
 	}
-	stdin.Write([]byte("yes\n"))
-	err := cmd.Wait()
+	err := run.confirm()
+	out, errOut := &run.out, &run.errOut
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit %v:\n%s%s", err, out.String(), errOut.String())
 	}
@@ -132,26 +121,14 @@ func TestServerDiesAfterDiffChangesNone(t *testing.T) {
 	c := newCluster(t)
 	c.change(t, true)
 	lock := filepath.Join(t.TempDir(), "lock")
-	cmd := exec.Command(bin("authdns-update"), "--data", c.src, "--servers", c.list(), "--lock", lock, "--timeout", "5s")
-	stdin, _ := cmd.StdinPipe()
-	var out, errOut testutil.SyncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer stdin.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), "Type yes") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	run := startAtPrompt(t, "--data", c.src, "--servers", c.list(), "--lock", lock, "--timeout", "5s")
 	before := make([]string, 2)
 	for i, s := range c.servers[:2] {
 		before[i] = s.status(t).DataDigest
 	}
 	c.servers[2].Stop()
-	stdin.Write([]byte("yes\n"))
-	err := cmd.Wait()
+	err := run.confirm()
+	out, errOut := &run.out, &run.errOut
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit %v:\n%s%s", err, out.String(), errOut.String())
 	}
@@ -167,4 +144,45 @@ func TestServerDiesAfterDiffChangesNone(t *testing.T) {
 			t.Errorf("server %d serves the aborted data: %q", i, got)
 		}
 	}
+}
+
+// promptRun is an authdns-update waiting at its confirmation prompt.
+type promptRun struct {
+	cmd         *exec.Cmd
+	stdin       io.WriteCloser
+	out, errOut testutil.SyncBuffer
+}
+
+// startAtPrompt starts authdns-update with args and returns once it asks
+// for confirmation; the process is killed at the end of the test if it is
+// still running.
+func startAtPrompt(t *testing.T, args ...string) *promptRun {
+	t.Helper()
+	r := &promptRun{cmd: exec.Command(bin("authdns-update"), args...)}
+	r.stdin, _ = r.cmd.StdinPipe()
+	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.errOut
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if r.cmd.ProcessState == nil {
+			r.cmd.Process.Kill()
+			r.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(r.out.String(), "Type yes") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmation prompt:\n%s%s", r.out.String(), r.errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return r
+}
+
+// confirm answers yes and waits for the process to exit.
+func (r *promptRun) confirm() error {
+	r.stdin.Write([]byte("yes\n"))
+	r.stdin.Close()
+	return r.cmd.Wait()
 }
