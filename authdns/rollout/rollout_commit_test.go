@@ -18,7 +18,7 @@ func TestCommitAnswerLostButCommitted(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := Run(context.Background(), Options{
 		Data: dataDir(t), Servers: []string{b.sock}, Yes: true, LockFile: filepath.Join(t.TempDir(), "lock"),
-		Timeout: 5 * time.Second, StageTimeout: 5 * time.Second, CommitTimeout: time.Second, // the fake answers only after it
+		Timeout: 5 * time.Second, StageTimeout: 5 * time.Second, CommitTimeout: 3 * time.Second, // the fake answers only after it; room for a loaded machine to deliver the request
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 	})
 	if code != ExitOK {
