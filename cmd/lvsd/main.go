@@ -89,7 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	// The configuration first: a bad file must be reported as such, also
 	// on a host where IPVS cannot be opened.
-	if _, err := daemon.Load(*cfgPath); err != nil {
+	loaded, err := daemon.Load(*cfgPath)
+	if err != nil {
 		log.Error("cannot start: bad configuration", "err", err)
 		return 1
 	}
@@ -97,7 +98,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *dryRun {
 		dir = ipvs.NewDryRun(log)
 	} else {
-		var err error
 		if dir, err = ipvs.NewKernel(log); err != nil {
 			log.Error("cannot open IPVS (use --dry-run to test without it)", "err", err)
 			return 1
@@ -105,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts := daemon.Options{ConfigPath: *cfgPath, Log: log, Registry: reg, Director: dir}
+	opts := daemon.Options{ConfigPath: *cfgPath, Loaded: loaded, Log: log, Registry: reg, Director: dir}
 	if !*noBGP {
 		opts.NewAnnouncer = func(cfg bgp.Config, log *slog.Logger, reg prometheus.Registerer) (bgp.Announcer, error) {
 			return bgp.New(cfg, log, reg)

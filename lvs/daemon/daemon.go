@@ -28,7 +28,10 @@ import (
 // Options configure a Daemon.
 type Options struct {
 	ConfigPath string
-	Log        *slog.Logger
+	// Loaded, when set, is ConfigPath already loaded (lvsd validates it
+	// before opening IPVS), so start-up does not read it again.
+	Loaded *Loaded
+	Log    *slog.Logger
 	// Registry receives every metric; /metrics serves it.
 	Registry *prometheus.Registry
 	// Director programs IPVS (kernel or dry run); the daemon closes it.
@@ -90,9 +93,12 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Director == nil {
 		return nil, errors.New("daemon: no IPVS director")
 	}
-	l, err := Load(opts.ConfigPath)
-	if err != nil {
-		return nil, err
+	l := opts.Loaded
+	if l == nil {
+		var err error
+		if l, err = Load(opts.ConfigPath); err != nil {
+			return nil, err
+		}
 	}
 	d := &Daemon{opts: opts, log: opts.Log, director: opts.Director, kickCh: make(chan struct{}, 1), loaded: l}
 	d.coordMetrics = coordinator.NewMetrics(opts.Registry)
