@@ -22,6 +22,24 @@ type Entry struct {
 	TTL     uint32 `json:"ttl,omitempty"` // meaningful only when HasTTL
 	HasTTL  bool   `json:"has_ttl"`
 	Line    int    `json:"line"`
+	// Source is where the entry came from: "" for the admin_state file
+	// (File and Line say where), "etcd" for an etcd object (Key and
+	// Revision say which), so operators can find what forced a state.
+	Source   string `json:"source,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Revision int64  `json:"revision,omitempty"`
+}
+
+// Origin names where the entry was set, for logs and status output:
+// "etcd /conftool/v1/sites/esams@42" or "admin_state:3".
+func (e Entry) Origin(file string) string {
+	if e.Source != "" {
+		return e.Source + " " + e.Key + "@" + strconv.FormatInt(e.Revision, 10)
+	}
+	if file == "" {
+		file = "admin_state"
+	}
+	return file + ":" + strconv.Itoa(e.Line)
 }
 
 // StateString renders the value as written in the file, e.g. "DOWN/120".

@@ -1,0 +1,92 @@
+package etcdstore
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// ClientConfig is how every tool and daemon reaches etcd.
+type ClientConfig struct {
+	Endpoints []string // "http://host:port", "https://host:port" or "host:port"
+	CACert    string   // PEM file of the CA that signed etcd's certificate
+	Cert, Key string   // client certificate and key, for etcd with client certificates
+	User      string   // etcd RBAC user; Password goes with it
+	Password  string
+	// DialTimeout bounds the first connection; 0 means 5 s.
+	DialTimeout time.Duration
+}
+
+// Client opens a client. It does not wait for etcd: daemons must start and
+// keep serving while etcd is down, and Watcher reports reachability.
+func (c ClientConfig) Client() (*clientv3.Client, error) {
+	if len(c.Endpoints) == 0 {
+		return nil, errors.New("etcd: no endpoints")
+	}
+	cfg := clientv3.Config{
+		Endpoints:   c.Endpoints,
+		DialTimeout: c.DialTimeout,
+		Username:    c.User,
+		Password:    c.Password,
+		// The client's own logger would print every retry; Watcher logs
+		// each change of reachability once instead.
+		Logger: zap.NewNop(),
+	}
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	if c.User == "" && c.Password != "" {
+		return nil, errors.New("etcd: a password without a user")
+	}
+	tlsCfg, err := c.tls()
+	if err != nil {
+		return nil, err
+	}
+	cfg.TLS = tlsCfg
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("etcd %s: %w", strings.Join(c.Endpoints, ","), err)
+	}
+	return cli, nil
+}
+
+// tls is nil for plain http endpoints without certificates.
+func (c ClientConfig) tls() (*tls.Config, error) {
+	https := false
+	for _, e := range c.Endpoints {
+		https = https || strings.HasPrefix(e, "https://")
+	}
+	if !https && c.CACert == "" && c.Cert == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CACert != "" {
+		pem, err := os.ReadFile(c.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("etcd CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("etcd CA %s: no PEM certificate", c.CACert)
+		}
+		cfg.RootCAs = pool
+	}
+	if (c.Cert == "") != (c.Key == "") {
+		return nil, errors.New("etcd: a client certificate needs both cert and key")
+	}
+	if c.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+		if err != nil {
+			return nil, fmt.Errorf("etcd client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}

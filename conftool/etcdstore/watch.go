@@ -1,0 +1,303 @@
+package etcdstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/geotraffic/geotraffic/conftool"
+)
+
+// View is a consistent picture of a watched prefix: every object whose
+// value is valid, at one revision, sorted by key. An object whose value
+// stopped being valid appears with its last good value.
+type View struct {
+	Revision int64
+	Objects  []conftool.Object
+}
+
+// Options configures a Watcher.
+type Options struct {
+	Layout conftool.Layout
+	// Prefix is the key prefix watched, e.g. Layout.Dir(conftool.Site);
+	// "" means the whole layout (Layout.Prefix + "/").
+	Prefix string
+	// Validate checks one object; nil means conftool.Validate of its kind.
+	Validate func(conftool.Object) error
+	// OnUpdate is called, from Run's goroutine, with each new view.
+	OnUpdate func(View)
+	// Probe is how often a watch is checked to reach etcd (default 1 s):
+	// a watch alone does not notice that etcd went away.
+	Probe time.Duration
+	Log   *slog.Logger
+}
+
+// Watcher keeps the last good view of a prefix. Run lists it, watches from
+// the next revision, re-lists after a compaction or an outage, and keeps
+// serving the last view while etcd is unreachable.
+type Watcher struct {
+	cli  *clientv3.Client
+	opt  Options
+	log  *slog.Logger
+	name string
+
+	connected   atomic.Bool
+	revision    atomic.Int64
+	lists       atomic.Int64 // full re-lists after the first: outages, compactions
+	rejected    atomic.Int64 // values refused, counted once per key and reason
+	warnedStart bool         // the start-up outage is logged once
+
+	mu      sync.Mutex
+	objects map[string]conftool.Object // last good value per key
+	invalid map[string]string          // key -> why its current value is ignored
+	view    *View
+}
+
+// NewWatcher returns a watcher; nothing happens before Run.
+func NewWatcher(cli *clientv3.Client, opt Options) *Watcher {
+	if opt.Prefix == "" {
+		opt.Prefix = opt.Layout.Prefix + "/"
+	}
+	if opt.Probe <= 0 {
+		opt.Probe = time.Second
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Validate == nil {
+		opt.Validate = func(o conftool.Object) error { return conftool.Validate(o.Kind, o.Value) }
+	}
+	return &Watcher{cli: cli, opt: opt, log: opt.Log, name: opt.Prefix,
+		objects: map[string]conftool.Object{}, invalid: map[string]string{}}
+}
+
+// Connected reports whether the last contact with etcd succeeded.
+func (w *Watcher) Connected() bool { return w.connected.Load() }
+
+// Revision is the etcd revision of the view last applied (0 before any).
+func (w *Watcher) Revision() int64 { return w.revision.Load() }
+
+// Relists counts full re-lists after the first (outages and compactions).
+func (w *Watcher) Relists() int64 { return w.lists.Load() }
+
+// Rejected counts values refused (each key and revision once).
+func (w *Watcher) Rejected() int64 { return w.rejected.Load() }
+
+// Current is the last view; ok is false until the first list succeeded.
+func (w *Watcher) Current() (View, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.view == nil {
+		return View{}, false
+	}
+	return *w.view, true
+}
+
+// Invalid lists the keys whose current value is ignored, with the reason.
+func (w *Watcher) Invalid() map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.invalid)
+}
+
+// Run follows the prefix until ctx ends.
+func (w *Watcher) Run(ctx context.Context) {
+	first := true
+	backoff := newBackoff(100*time.Millisecond, 2*time.Second)
+	for ctx.Err() == nil {
+		rev, err := w.list(ctx)
+		if err != nil {
+			w.setConnected(false, err)
+			backoff.wait(ctx)
+			continue
+		}
+		backoff.reset()
+		if !first {
+			w.lists.Add(1)
+		}
+		first = false
+		w.setConnected(true, nil)
+		err = w.watch(ctx, rev)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			w.log.Warn("etcd: watch fell behind a compaction; re-listing", "prefix", w.name, "revision", w.Revision(), "err", err)
+		} else {
+			w.setConnected(false, err)
+			backoff.wait(ctx)
+		}
+	}
+}
+
+// list reads the whole prefix and replaces the view with it.
+func (w *Watcher) list(ctx context.Context) (int64, error) {
+	lctx, cancel := context.WithTimeout(ctx, w.timeout())
+	defer cancel()
+	resp, err := w.cli.Get(lctx, w.opt.Prefix, clientv3.WithPrefix())
+	if err != nil {
+		return 0, fmt.Errorf("list %s: %w", w.opt.Prefix, err)
+	}
+	w.mu.Lock()
+	seen := map[string]bool{}
+	for _, kv := range resp.Kvs {
+		seen[string(kv.Key)] = true
+		w.put(kv)
+	}
+	for k := range w.objects {
+		if !seen[k] {
+			w.del(k)
+		}
+	}
+	for k := range w.invalid {
+		if !seen[k] {
+			delete(w.invalid, k)
+		}
+	}
+	v := w.publish(resp.Header.Revision)
+	w.mu.Unlock()
+	w.notify(v)
+	return resp.Header.Revision, nil
+}
+
+func (w *Watcher) timeout() time.Duration { return max(w.opt.Probe, 2*time.Second) }
+
+// watch applies events after rev until the watch fails or etcd stops
+// answering the probe.
+func (w *Watcher) watch(ctx context.Context, rev int64) error {
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	wch := w.cli.Watch(wctx, w.opt.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	probe := time.NewTicker(w.opt.Probe)
+	defer probe.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case resp, ok := <-wch:
+			if !ok {
+				return errors.New("watch closed")
+			}
+			if err := resp.Err(); err != nil {
+				return err
+			}
+			if resp.Canceled {
+				return errors.New("watch cancelled by etcd")
+			}
+			w.apply(resp)
+		case <-probe.C:
+			if err := w.probe(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// probe is a cheap linearizable read: it fails when etcd or its quorum is
+// gone, which a quiet watch would never tell.
+func (w *Watcher) probe(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, w.timeout())
+	defer cancel()
+	_, err := w.cli.Get(pctx, w.opt.Prefix, clientv3.WithCountOnly(), clientv3.WithLimit(1))
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	return nil
+}
+
+func (w *Watcher) apply(resp clientv3.WatchResponse) {
+	w.mu.Lock()
+	for _, ev := range resp.Events {
+		switch ev.Type {
+		case mvccpb.PUT:
+			w.put(ev.Kv)
+		case mvccpb.DELETE:
+			k := string(ev.Kv.Key)
+			w.del(k)
+			delete(w.invalid, k)
+		}
+	}
+	var v *View
+	if len(resp.Events) > 0 {
+		v = w.publish(resp.Header.Revision)
+	}
+	w.mu.Unlock()
+	w.notify(v)
+}
+
+// put takes a new value, or keeps the last good one when it is invalid.
+// Called with mu held.
+func (w *Watcher) put(kv *mvccpb.KeyValue) {
+	key := string(kv.Key)
+	kind, tags, ok := w.opt.Layout.Parse(key)
+	if !ok {
+		return // the audit log and keys outside the layout are not objects
+	}
+	o := conftool.Object{Kind: kind, Key: key, Tags: tags, Value: kv.Value, ModRevision: kv.ModRevision}
+	if old, had := w.objects[key]; had && old.ModRevision == o.ModRevision {
+		return // seen already (a re-list after an outage)
+	}
+	if err := w.opt.Validate(o); err != nil {
+		why := err.Error()
+		if w.invalid[key] != why {
+			w.rejected.Add(1)
+			_, had := w.objects[key]
+			w.log.Warn("etcd: ignoring a value that does not parse; the object keeps its previous value",
+				"key", key, "revision", kv.ModRevision, "err", err, "previous_kept", had)
+		}
+		w.invalid[key] = why
+		return
+	}
+	if _, was := w.invalid[key]; was {
+		delete(w.invalid, key)
+		w.log.Info("etcd: value valid again", "key", key, "revision", kv.ModRevision)
+	}
+	w.objects[key] = o
+}
+
+func (w *Watcher) del(key string) { delete(w.objects, key) }
+
+// publish builds the view and makes it current. Called with mu held.
+func (w *Watcher) publish(rev int64) *View {
+	v := &View{Revision: rev, Objects: make([]conftool.Object, 0, len(w.objects))}
+	for _, k := range slices.Sorted(maps.Keys(w.objects)) {
+		v.Objects = append(v.Objects, w.objects[k])
+	}
+	w.view = v
+	w.revision.Store(rev)
+	return v
+}
+
+// notify hands a view to OnUpdate, outside mu so the callback may call
+// Current or Invalid. Only Run's goroutine notifies, so views arrive in
+// revision order.
+func (w *Watcher) notify(v *View) {
+	if v != nil && w.opt.OnUpdate != nil {
+		w.opt.OnUpdate(*v)
+	}
+}
+
+// setConnected logs only changes of reachability, never each retry.
+func (w *Watcher) setConnected(up bool, err error) {
+	was := w.connected.Swap(up)
+	switch {
+	case up && !was:
+		w.log.Info("etcd: connected; view current", "prefix", w.name, "revision", w.Revision())
+	case !up && was:
+		w.log.Error("etcd: unreachable; keeping the last good state until it returns", "prefix", w.name,
+			"revision", w.Revision(), "err", err)
+	case !up && w.Revision() == 0 && err != nil && !w.warnedStart:
+		w.log.Error("etcd: unreachable at start; nothing from etcd applies until it answers", "prefix", w.name, "err", err)
+		w.warnedStart = true
+	}
+}

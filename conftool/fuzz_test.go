@@ -1,0 +1,51 @@
+package conftool
+
+import "testing"
+
+// FuzzValues feeds etcd values, as anyone with write access could store
+// them, to every kind's parser: none may panic, and a value accepted must
+// survive Canonical and still be accepted.
+func FuzzValues(f *testing.F) {
+	for _, s := range []string{`{"weight": 10, "pooled": "yes"}`, `{"state": "down"}`, `{"state": "DOWN", "ttl": 30}`,
+		`{"route": ["codfw", "eqiad"]}`, `{"route": {"active-active": ["eqiad"]}}`, `<html>502</html>`, `{"weight": 1e3}`, ``, `null`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, k := range Kinds() {
+			if Validate(k, []byte(s)) != nil {
+				continue
+			}
+			c, err := Canonical(k, []byte(s))
+			if err != nil {
+				t.Fatalf("%s: valid %q but Canonical: %v", k, s, err)
+			}
+			if err := Validate(k, c); err != nil {
+				t.Fatalf("%s: canonical %q of %q refused: %v", k, c, s, err)
+			}
+		}
+	})
+}
+
+// FuzzKeysAndSelectors: keys from etcd and selectors from the command line.
+func FuzzKeysAndSelectors(f *testing.F) {
+	f.Add("/conftool/v1/pools/eqiad/appserver/apache2/mw1001", "dc=eqiad,name=mw.*")
+	f.Add("/conftool/v1/admin-state/geoip/x/*", "key=geoip/.*")
+	f.Add("/conftool/v1/sites/", "name=(")
+	l := NewLayout("")
+	f.Fuzz(func(t *testing.T, key, sel string) {
+		k, tags, ok := l.Parse(key)
+		if !ok {
+			return
+		}
+		back, err := l.Key(k, tags...)
+		if err != nil || back != key {
+			t.Fatalf("Parse(%q) = %s %q, Key = %q, %v", key, k, tags, back, err)
+		}
+		if s, err := ParseSelector(k, sel); err == nil {
+			s.Match(Object{Kind: k, Key: key, Tags: tags})
+		}
+		if as, err := ParseAssignments(sel); err == nil {
+			_, _ = Apply(k, nil, as)
+		}
+	})
+}
