@@ -24,8 +24,10 @@ type ClientConfig struct {
 	DialTimeout time.Duration
 }
 
-// Client opens a client. It does not wait for etcd: daemons must start and
-// keep serving while etcd is down, and Watcher reports reachability.
+// Client opens a client. Without a user it does not wait for etcd: daemons
+// must start and keep serving while etcd is down, and Watcher reports
+// reachability. With a user, clientv3 authenticates here, so while etcd is
+// unreachable Client fails after DialTimeout: a daemon retries it.
 func (c ClientConfig) Client() (*clientv3.Client, error) {
 	if len(c.Endpoints) == 0 {
 		return nil, errors.New("etcd: no endpoints")

@@ -7,13 +7,34 @@ import "github.com/prometheus/client_golang/prometheus"
 // and NAMESPACE_etcd_rejected_values_total, with constant labels (e.g. the
 // prefix or service) so one daemon can export several watchers.
 func RegisterMetrics(reg prometheus.Registerer, namespace string, labels prometheus.Labels, w *Watcher) error {
+	for _, c := range Collectors(namespace, labels, w) {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WatcherState is what the metrics read; *Watcher has it. A caller may
+// stand in for a watcher it has not created yet (lvsd does while it cannot
+// create the client: with a user, that needs etcd).
+type WatcherState interface {
+	Connected() bool
+	Revision() int64
+	Relists() int64
+	Rejected() int64
+}
+
+// Collectors are RegisterMetrics' series, for a caller that must also
+// unregister them (a daemon whose watchers come and go with reloads).
+func Collectors(namespace string, labels prometheus.Labels, w WatcherState) []prometheus.Collector {
 	b2f := func(b bool) float64 {
 		if b {
 			return 1
 		}
 		return 0
 	}
-	cs := []prometheus.Collector{
+	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "etcd_connected", ConstLabels: labels,
 			Help: "1 while etcd answers; 0 while the last good state is kept without it."},
 			func() float64 { return b2f(w.Connected()) }),
@@ -27,10 +48,4 @@ func RegisterMetrics(reg prometheus.Registerer, namespace string, labels prometh
 			Help: "etcd values ignored because they do not parse (the object kept its previous value)."},
 			func() float64 { return float64(w.Rejected()) }),
 	}
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -24,6 +24,11 @@ import (
 type View struct {
 	Revision int64
 	Objects  []conftool.Object
+	// Listed is set on a view made by a full read (at start, after an
+	// outage or a compaction) rather than by watch events: a key missing
+	// from it may have been deleted at any time since the last view, and
+	// a reader may want to be careful with what such a view removes.
+	Listed bool
 }
 
 // Options configures a Watcher.
@@ -52,6 +57,7 @@ type Watcher struct {
 	name string
 
 	connected   atomic.Bool
+	since       atomic.Int64 // unix ns of the last change of connected, or of Run's start
 	revision    atomic.Int64
 	lists       atomic.Int64 // full re-lists after the first: outages, compactions
 	rejected    atomic.Int64 // values refused, counted once per key and reason
@@ -84,6 +90,16 @@ func NewWatcher(cli *clientv3.Client, opt Options) *Watcher {
 // Connected reports whether the last contact with etcd succeeded.
 func (w *Watcher) Connected() bool { return w.connected.Load() }
 
+// State reports whether the last contact with etcd succeeded and since
+// when that is so: the last change of reachability, or Run's start while
+// etcd never answered (zero before Run).
+func (w *Watcher) State() (connected bool, since time.Time) {
+	if ns := w.since.Load(); ns != 0 {
+		since = time.Unix(0, ns)
+	}
+	return w.connected.Load(), since
+}
+
 // Revision is the etcd revision of the view last applied (0 before any).
 func (w *Watcher) Revision() int64 { return w.revision.Load() }
 
@@ -112,6 +128,7 @@ func (w *Watcher) Invalid() map[string]string {
 
 // Run follows the prefix until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
+	w.since.CompareAndSwap(0, time.Now().UnixNano())
 	first := true
 	backoff := newBackoff(100*time.Millisecond, 2*time.Second)
 	for ctx.Err() == nil {
@@ -165,6 +182,7 @@ func (w *Watcher) list(ctx context.Context) (int64, error) {
 		}
 	}
 	v := w.publish(resp.Header.Revision)
+	v.Listed = true
 	w.mu.Unlock()
 	w.notify(v)
 	return resp.Header.Revision, nil
@@ -290,6 +308,9 @@ func (w *Watcher) notify(v *View) {
 // setConnected logs only changes of reachability, never each retry.
 func (w *Watcher) setConnected(up bool, err error) {
 	was := w.connected.Swap(up)
+	if was != up {
+		w.since.Store(time.Now().UnixNano())
+	}
 	switch {
 	case up && !was:
 		w.log.Info("etcd: connected; view current", "prefix", w.name, "revision", w.Revision())
