@@ -60,9 +60,12 @@ func (s *Server) TextStatus() string {
 
 // Coordinator holds one service's servers. It is safe for concurrent use.
 type Coordinator struct {
-	mu         sync.Mutex
-	set        Settings
-	servers    map[string]*Server
+	mu      sync.Mutex
+	set     Settings
+	servers map[string]*Server
+	// pooledDown holds the servers pooled only because the depool
+	// threshold needs them: enabled ones that are down (PyBal's
+	// pooledDownServers) and disabled ones (held; an lvsd addition).
 	pooledDown map[string]bool
 	log        *slog.Logger
 	metrics    *Metrics
@@ -90,6 +93,7 @@ func (c *Coordinator) logf(level slog.Level, format string, args ...any) {
 
 // done updates metrics and notifies; called at the end of every mutation.
 func (c *Coordinator) done() {
+	c.releaseHeld()
 	c.checkCapacity()
 	c.updateMetrics()
 	c.mu.Unlock()
@@ -98,26 +102,20 @@ func (c *Coordinator) done() {
 	}
 }
 
-// canDepool is PyBal's rule, float arithmetic included (100 × 0.07
-// is 7.000000000000001, so 7 up servers of 100 are not enough).
-func (c *Coordinator) canDepool() bool {
-	up := 0
-	for _, s := range c.servers {
-		if s.Up && s.Enabled {
-			up++
-		}
-	}
-	return float64(up) >= float64(len(c.servers))*c.set.DepoolThreshold
-}
-
 // UpdatePool applies a new pool: new hosts are added (not ready until
 // resolved), existing ones merged, missing ones removed regardless of the
-// threshold (PyBal's behaviour: an operator's removal is final). It returns
+// threshold (PyBal's behaviour: an operator's removal is final). A disabled
+// server leaves the pool only as far as the depool threshold allows (see
+// ensureDepoolThreshold), so no pool change can empty a service. It returns
 // the added and removed hosts, so the caller can start and stop their
 // resolution and monitors.
 func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 	c.mu.Lock()
 	first := len(c.servers) == 0
+	wasPooled := map[string]bool{}
+	for h, s := range c.servers {
+		wasPooled[h] = s.Pooled
+	}
 	for _, host := range p.Hosts() {
 		e := p[host]
 		s, ok := c.servers[host]
@@ -136,10 +134,14 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 			continue
 		}
 		s.Enabled, s.Weight = e.Enabled, e.Weight
-		if c.pooledDown[host] && s.Enabled && s.Ready {
-			s.Pooled = true // stays pooled until the threshold allows
-		} else {
-			s.Pooled = s.Enabled && s.Ready && s.Up
+		switch {
+		case s.Enabled && s.Ready && s.Up:
+			s.Pooled = true
+			delete(c.pooledDown, host)
+		case c.pooledDown[host] && s.Ready:
+			s.Pooled = true // down or disabled: stays pooled until the threshold allows
+		default:
+			s.Pooled = false
 			delete(c.pooledDown, host)
 		}
 		c.logf(slog.LevelInfo, "Merged %s server %s, weight %d", enabledWord(s.Enabled), host, s.Weight)
@@ -165,7 +167,7 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 		}
 	}
 	sort.Strings(removed)
-	c.ensureDepoolThreshold()
+	c.ensureDepoolThreshold(wasPooled)
 	c.done()
 	return added, removed
 }
@@ -201,7 +203,7 @@ func (c *Coordinator) SetResolved(host string, addr netip.Addr) {
 		if s.Enabled && s.Up {
 			s.Pooled = true
 		}
-		c.ensureDepoolThreshold()
+		c.ensureDepoolThreshold(nil)
 	}
 	c.done()
 }
@@ -274,78 +276,6 @@ func orUnknown(r string) string {
 	return r
 }
 
-func (c *Coordinator) depool(s *Server) {
-	if c.canDepool() {
-		s.Pooled = false
-		delete(c.pooledDown, s.Host)
-		return
-	}
-	c.pooledDown[s.Host] = true
-	c.logf(slog.LevelError, "Could not depool server %s because of too many down!", s.Host)
-	if c.metrics != nil {
-		c.metrics.couldNotDepool.WithLabelValues(c.set.Name).Inc()
-	}
-}
-
-func (c *Coordinator) repool(s *Server) {
-	if !s.Pooled {
-		s.Pooled = true
-	} else {
-		c.logf(slog.LevelInfo, "Leaving previously pooled but down server %s pooled", s.Host)
-	}
-	delete(c.pooledDown, s.Host)
-	c.depoolPooledDown()
-}
-
-// depoolPooledDown depools servers that could not be depooled before, as
-// far as the threshold now allows (sorted for determinism; PyBal pops a
-// set).
-func (c *Coordinator) depoolPooledDown() {
-	for _, h := range sortedKeys(c.pooledDown) {
-		if !c.canDepool() {
-			break
-		}
-		d := c.servers[h]
-		d.Pooled = false
-		delete(c.pooledDown, h)
-		c.logf(slog.LevelInfo, "Depooling previously pooled but down server %s", h)
-	}
-}
-
-// ensureDepoolThreshold force-pools enabled, resolved servers (up ones
-// first) until pooled ≥ total × threshold, tracking forced down servers as
-// pooled-but-down.
-func (c *Coordinator) ensureDepoolThreshold() {
-	if c.set.DepoolThreshold == 0 {
-		return
-	}
-	pooled := 0
-	for _, s := range c.servers {
-		if s.Pooled {
-			pooled++
-		}
-	}
-	need := float64(len(c.servers)) * c.set.DepoolThreshold
-	hosts := sortedKeys(c.servers)
-	sort.SliceStable(hosts, func(i, j int) bool { return c.servers[hosts[i]].Up && !c.servers[hosts[j]].Up })
-	for _, h := range hosts {
-		if float64(pooled) >= need {
-			return
-		}
-		s := c.servers[h]
-		if s.Pooled || !s.Enabled || !s.Ready {
-			continue
-		}
-		c.logf(slog.LevelWarn, "Forcing server %s (%s) to be pooled: %d pooled of %d servers is below the depool threshold %g",
-			h, s.TextStatus(), pooled, len(c.servers), c.set.DepoolThreshold)
-		s.Pooled = true
-		pooled++
-		if !s.Up {
-			c.pooledDown[h] = true
-		}
-	}
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -396,9 +326,12 @@ func (c *Coordinator) HasPooledUp() bool {
 
 // Snapshot is a copy of the state for reporting.
 type Snapshot struct {
-	Name            string
-	Servers         []Server // sorted by host
-	PooledDown      []string // sorted
+	Name       string
+	Servers    []Server // sorted by host
+	PooledDown []string // sorted: pooled but down (PyBal's pooledDownServers)
+	// Held are the disabled servers kept pooled because the threshold
+	// needs them, sorted.
+	Held            []string
 	DepoolThreshold float64
 	CanDepool       bool
 	// PooledWeight is the sum of the pooled servers' weights; 0 with
@@ -410,7 +343,8 @@ type Snapshot struct {
 func (c *Coordinator) Snapshot() Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	snap := Snapshot{Name: c.set.Name, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(), PooledDown: sortedKeys(c.pooledDown),
+	down, held := c.downAndHeld()
+	snap := Snapshot{Name: c.set.Name, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(), PooledDown: down, Held: held,
 		PooledWeight: c.pooledWeight()}
 	for _, h := range sortedKeys(c.servers) {
 		s := *c.servers[h]

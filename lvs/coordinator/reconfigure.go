@@ -51,7 +51,7 @@ func (c *Coordinator) Reconfigure(set Settings) {
 			}
 		}
 	}
-	c.ensureDepoolThreshold()
+	c.ensureDepoolThreshold(nil)
 	c.depoolPooledDown()
 	c.done()
 }

@@ -1,0 +1,168 @@
+package coordinator
+
+import (
+	"log/slog"
+	"sort"
+)
+
+// canDepool is PyBal's rule, float arithmetic included (100 × 0.07
+// is 7.000000000000001, so 7 up servers of 100 are not enough).
+func (c *Coordinator) canDepool() bool {
+	up := 0
+	for _, s := range c.servers {
+		if s.Up && s.Enabled {
+			up++
+		}
+	}
+	return float64(up) >= float64(len(c.servers))*c.set.DepoolThreshold
+}
+
+func (c *Coordinator) depool(s *Server) {
+	if c.canDepool() {
+		s.Pooled = false
+		delete(c.pooledDown, s.Host)
+		return
+	}
+	c.pooledDown[s.Host] = true
+	c.logf(slog.LevelError, "Could not depool server %s because of too many down!", s.Host)
+	if c.metrics != nil {
+		c.metrics.couldNotDepool.WithLabelValues(c.set.Name).Inc()
+	}
+}
+
+func (c *Coordinator) repool(s *Server) {
+	if !s.Pooled {
+		s.Pooled = true
+	} else {
+		c.logf(slog.LevelInfo, "Leaving previously pooled but down server %s pooled", s.Host)
+	}
+	delete(c.pooledDown, s.Host)
+	c.depoolPooledDown()
+}
+
+// depoolPooledDown depools servers that could not be depooled before, as
+// far as the threshold now allows (sorted for determinism; PyBal pops a
+// set).
+func (c *Coordinator) depoolPooledDown() {
+	for _, h := range sortedKeys(c.pooledDown) {
+		if !c.canDepool() {
+			break
+		}
+		d := c.servers[h]
+		d.Pooled = false
+		delete(c.pooledDown, h)
+		if d.Enabled {
+			c.logf(slog.LevelInfo, "Depooling previously pooled but down server %s", h)
+		} else {
+			c.logf(slog.LevelInfo, "Depooling disabled server %s: enough servers are up and enabled again", h)
+		}
+	}
+}
+
+func (c *Coordinator) pooledCount() int {
+	n := 0
+	for _, s := range c.servers {
+		if s.Pooled {
+			n++
+		}
+	}
+	return n
+}
+
+// ensureDepoolThreshold force-pools resolved servers until pooled ≥ total
+// × threshold, tracking them in pooledDown: enabled ones first (up ones
+// first; PyBal's rule), then, when those are not enough, disabled ones.
+// The latter is lvsd's: PyBal let a pool change disable every server, so
+// one bad pool document (or confctl command) could empty a service; here a
+// disabled server stays pooled (those pooled before the change first, then
+// up ones) while the threshold needs it. Removing a server from the pool
+// (pooled=inactive, a deleted key, a removed line) still takes it out.
+func (c *Coordinator) ensureDepoolThreshold(wasPooled map[string]bool) {
+	if c.set.DepoolThreshold == 0 {
+		return
+	}
+	pooled := c.pooledCount()
+	need := float64(len(c.servers)) * c.set.DepoolThreshold
+	rank := func(s *Server) int {
+		r := 0
+		if !s.Enabled {
+			r += 4
+			if !wasPooled[s.Host] {
+				r += 2
+			}
+		}
+		if !s.Up {
+			r++
+		}
+		return r
+	}
+	hosts := sortedKeys(c.servers)
+	sort.SliceStable(hosts, func(i, j int) bool { return rank(c.servers[hosts[i]]) < rank(c.servers[hosts[j]]) })
+	for _, h := range hosts {
+		if float64(pooled) >= need {
+			return
+		}
+		s := c.servers[h]
+		if s.Pooled || !s.Ready {
+			continue
+		}
+		switch {
+		case s.Enabled:
+			c.logf(slog.LevelWarn, "Forcing server %s (%s) to be pooled: %d pooled of %d servers is below the depool threshold %g",
+				h, s.TextStatus(), pooled, len(c.servers), c.set.DepoolThreshold)
+		case wasPooled[h]:
+			c.logf(slog.LevelWarn, "Keeping disabled server %s pooled: %d pooled of %d servers would be below the depool threshold %g "+
+				"(removing it from the pool, e.g. pooled=inactive, takes it out)", h, pooled, len(c.servers), c.set.DepoolThreshold)
+		default:
+			c.logf(slog.LevelWarn, "Forcing disabled server %s (%s) to be pooled: %d pooled of %d servers is below the depool threshold %g",
+				h, s.TextStatus(), pooled, len(c.servers), c.set.DepoolThreshold)
+		}
+		s.Pooled = true
+		pooled++
+		if !s.Up || !s.Enabled {
+			c.pooledDown[h] = true
+		}
+	}
+}
+
+// releaseHeld depools the disabled servers kept for the threshold that it
+// no longer needs (down ones first), e.g. once others are enabled again.
+func (c *Coordinator) releaseHeld() {
+	var held []string
+	for _, h := range sortedKeys(c.pooledDown) {
+		if !c.servers[h].Enabled {
+			held = append(held, h)
+		}
+	}
+	if len(held) == 0 {
+		return
+	}
+	sort.SliceStable(held, func(i, j int) bool { return !c.servers[held[i]].Up && c.servers[held[j]].Up })
+	pooled := c.pooledCount()
+	need := float64(len(c.servers)) * c.set.DepoolThreshold
+	for _, h := range held {
+		if float64(pooled-1) < need {
+			return
+		}
+		c.servers[h].Pooled = false
+		delete(c.pooledDown, h)
+		pooled--
+		c.logf(slog.LevelInfo, "Depooling disabled server %s: the depool threshold no longer needs it", h)
+	}
+}
+
+// downAndHeld splits pooledDown for reporting: the servers that are down
+// (PyBal's "marked down but pooled") and the disabled ones.
+func (c *Coordinator) downAndHeld() (down, held []string) {
+	down, held = []string{}, []string{}
+	for _, h := range sortedKeys(c.pooledDown) {
+		s := c.servers[h]
+		if !s.Up {
+			down = append(down, h)
+		}
+		if !s.Enabled {
+			held = append(held, h)
+		}
+	}
+	return down, held
+}
