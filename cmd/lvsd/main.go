@@ -149,7 +149,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: lvsd check [--config FILE]\n\n"+
 			"Validates pybal.conf completely (monitors included) and exits: status 0 when it\n"+
-			"loads, with each warning (unknown keys, pool sources not supported yet) on stderr;\n"+
+			"loads, with each warning (unknown keys, unused settings) on stderr; the etcd\n"+
+			"client's files ([global] etcd-cacert, etcd-cert, etcd-key, etcd-password-file) are read;\n"+
 			"status 1 with the file:line: key: reason of the first error.\n\n")
 		fs.PrintDefaults()
 	}

@@ -7,25 +7,41 @@ import (
 	"testing"
 )
 
-// lvsd check accepts a service with an etcd:// pool (exit 0) and prints one
-// warning line for it, naming file, line and service.
-func TestCheckUnsupportedPoolSource(t *testing.T) {
-	conf := filepath.Join(t.TempDir(), "pybal.conf")
-	err := os.WriteFile(conf, []byte("[global]\n\n[etcd_80]\nprotocol = tcp\nip = 10.2.2.2\nport = 80\nscheduler = rr\n"+
-		"config = etcd://conf1001/conftool/v1/pools/etcd\n\n[text_80]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = rr\nconfig = file:///x\n"), 0o644)
-	if err != nil {
+// lvsd check accepts etcd:// and etcds:// pools silently, refuses a path
+// that is not a conftool node directory with its file:line, and reads the
+// etcd client's files ([global] etcd-password-file here).
+func TestCheckEtcdPoolSource(t *testing.T) {
+	dir := t.TempDir()
+	svc := "[etcd_80]\nprotocol = tcp\nip = 10.2.2.2\nport = 80\nscheduler = rr\nconfig = etcd://127.0.0.1:2379/conftool/v1/pools/eqiad/appserver/apache2/\n\n" +
+		"[text_80]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = rr\nconfig = file:///x\n"
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut strings.Builder
-	if code := run([]string{"check", "--config", conf}, &out, &errOut); code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
+	tests := []struct {
+		name, conf string
+		code       int
+		stdout     string
+		stderr     string
+	}{
+		{"etcd pool", "[global]\n\n" + svc, 0, "OK, 2 services", ""},
+		{"with a user and password file", "[global]\netcd-user = lvsd\netcd-password-file = " + pw + "\n\n" + svc, 0, "OK, 2 services", ""},
+		{"missing password file", "[global]\netcd-user = lvsd\netcd-password-file = " + pw + ".nope\n\n" + svc, 1, "",
+			":3: etcd-password-file: open " + pw + ".nope: no such file or directory"},
+		{"not a node directory", "[global]\n\n" + strings.Replace(svc, "/apache2/", "/", 1), 1, "",
+			":8: config: pool source etcd://127.0.0.1:2379/conftool/v1/pools/eqiad/appserver/: the path"},
 	}
-	want := "warning: " + conf + ":8: config: [etcd_80] pool source etcd://conf1001/conftool/v1/pools/etcd not supported yet"
-	if lines := strings.Split(strings.TrimSpace(errOut.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], want) {
-		t.Errorf("stderr = %q, want one line starting %q", errOut.String(), want)
-	}
-	if !strings.Contains(out.String(), "OK, 2 services") {
-		t.Errorf("stdout = %q", out.String())
+	for _, tc := range tests {
+		conf := filepath.Join(dir, "pybal.conf")
+		if err := os.WriteFile(conf, []byte(tc.conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut strings.Builder
+		code := run([]string{"check", "--config", conf}, &out, &errOut)
+		if code != tc.code || !strings.Contains(out.String(), tc.stdout) || (tc.stderr == "") != (errOut.Len() == 0) ||
+			!strings.Contains(errOut.String(), tc.stderr) {
+			t.Errorf("%s: exit %d\nstdout %q\nstderr %q", tc.name, code, out.String(), errOut.String())
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
+	"github.com/geotraffic/geotraffic/lvs/pool"
 	"github.com/geotraffic/geotraffic/lvs/pylit"
 )
 
@@ -24,8 +25,8 @@ type Config struct {
 	File     string
 	Global   Global
 	Services []*Service // file order
-	// Warnings are non-fatal findings (unknown keys, pool sources not
-	// supported yet), to be logged and printed by lvsd check.
+	// Warnings are non-fatal findings (unknown keys, unused settings), to
+	// be logged and printed by lvsd check.
 	Warnings []string
 }
 
@@ -41,20 +42,48 @@ type Global struct {
 	PoolPollInterval   time.Duration // pool-poll-interval, default 1 s
 	DNSRefreshInterval time.Duration // dns-refresh-interval, default 60 s
 	ResyncInterval     time.Duration // ipvs-resync-interval, default 30 s
+	// Etcd configures the client of the etcd:// and etcds:// pools.
+	Etcd EtcdSettings
 }
+
+// EtcdSettings are the [global] keys of the etcd client shared by the
+// etcd:// and etcds:// services. They are paths: the daemon reads the files
+// (lvsd status, which parses the same file, may not be allowed to).
+type EtcdSettings struct {
+	CACert string // etcd-cacert: PEM CA of etcd's certificate (etcds://; system roots if unset)
+	Cert   string // etcd-cert: client certificate, with Key (etcds://)
+	Key    string // etcd-key
+	User   string // etcd-user: RBAC user
+	// PasswordFile is etcd-password-file; without it the password comes
+	// from the environment (LVSD_ETCD_PASSWORD).
+	PasswordFile string
+	// Pos is where each key was set, for errors about the files.
+	Pos map[string]Pos
+}
+
+// Equal compares the settings, not where they were written.
+func (e EtcdSettings) Equal(o EtcdSettings) bool {
+	return e.CACert == o.CACert && e.Cert == o.Cert && e.Key == o.Key && e.User == o.User && e.PasswordFile == o.PasswordFile
+}
+
+// TLSSet reports whether a TLS key is set (they matter to etcds:// only).
+func (e EtcdSettings) TLSSet() bool { return e.CACert != "" || e.Cert != "" || e.Key != "" }
 
 // Service is one LVS service section.
 type Service struct {
-	Name            string
-	Pos             Pos
-	Key             ipvs.ServiceKey
-	IPPos           Pos
-	Scheduler       string
-	OnePacket       bool
-	MHPort          bool
-	MHFallback      bool
-	PoolURL         string
-	PoolURLPos      Pos
+	Name       string
+	Pos        Pos
+	Key        ipvs.ServiceKey
+	IPPos      Pos
+	Scheduler  string
+	OnePacket  bool
+	MHPort     bool
+	MHFallback bool
+	PoolURL    string
+	PoolURLPos Pos
+	// Etcd is the parsed PoolURL of an etcd:// or etcds:// pool (zero
+	// otherwise: see IsEtcd).
+	Etcd            pool.EtcdURL
 	DepoolThreshold float64
 	Monitors        []string
 	MonitorsPos     Pos
@@ -71,6 +100,9 @@ type Service struct {
 	DrainOnDepool     bool
 	PoolPollInterval  time.Duration
 }
+
+// IsEtcd reports whether the pool comes from etcd.
+func (s *Service) IsEtcd() bool { return len(s.Etcd.Endpoints) > 0 }
 
 // CheckPort is the port health checks and IPVS destinations use.
 func (s *Service) CheckPort() uint16 {
@@ -344,6 +376,9 @@ func (c *Config) parseGlobal(s *Section) error {
 	if err := parseBGP(r, &g.BGP); err != nil {
 		return err
 	}
+	if err := parseEtcd(r, &g.Etcd); err != nil {
+		return err
+	}
 	r.unknown(c, "[global]")
 	return nil
 }
@@ -539,6 +574,15 @@ func (c *Config) parseService(s *Section) (*Service, error) {
 		return nil, cfgURL.Pos.Errorf("config", "%v", err)
 	}
 	svc.PoolURL, svc.PoolURLPos = cfgURL.Value, cfgURL.Pos
+	if pool.IsEtcdURL(cfgURL.Value) {
+		if svc.Etcd, err = pool.ParseEtcdURL(cfgURL.Value); err != nil {
+			return nil, cfgURL.Pos.Errorf("config", "%v", err)
+		}
+		if !svc.Etcd.TLS && c.Global.Etcd.TLSSet() {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: config: [%s] etcd:// is plain HTTP: etcd-cacert, etcd-cert and etcd-key "+
+				"apply to etcds:// pools only", cfgURL.Pos, s.Name))
+		}
+	}
 	svc.DepoolThreshold = 0.5
 	if o, ok := r.opt("depool-threshold"); ok {
 		f, err := strconv.ParseFloat(o.Value, 64)
@@ -625,31 +669,46 @@ func (c *Config) parseService(s *Section) (*Service, error) {
 		return nil, s.Opts["pool-poll-interval"].Pos.Errorf("pool-poll-interval", "must be at least 0.01 s")
 	}
 	r.unknown(c, "["+s.Name+"]")
-	if why := svc.UnsupportedPoolSource(); why != "" {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("%s: config: [%s] %s (use file://, http:// or https://); the service gets no servers and is left as it is in IPVS",
-			svc.PoolURLPos, s.Name, why))
-	}
 	return svc, nil
 }
 
-// UnsupportedPoolSource says why the service's pool source cannot be read
-// yet ("pool source etcd://... not supported yet"), or "" when it can. Such
-// a service loads, gets no servers, and is left as it is in IPVS.
-func (s *Service) UnsupportedPoolSource() string {
-	if strings.HasPrefix(s.PoolURL, "etcd://") {
-		return "pool source " + s.PoolURL + " not supported yet"
-	}
-	return ""
-}
-
-// checkPoolURL accepts the schemes lvsd can read plus etcd:// (parsed
-// here so that a config naming it loads; the pool layer reports it as not
-// yet supported).
+// checkPoolURL accepts the schemes lvsd can read.
 func checkPoolURL(u string) error {
-	for _, p := range []string{"file://", "http://", "https://", "etcd://"} {
+	for _, p := range []string{"file://", "http://", "https://", "etcd://", "etcds://"} {
 		if strings.HasPrefix(u, p) && len(u) > len(p) {
 			return nil
 		}
 	}
-	return fmt.Errorf("pool source %q: want file://, http://, https:// or etcd:// URL", u)
+	return fmt.Errorf("pool source %q: want a file://, http://, https://, etcd:// or etcds:// URL", u)
+}
+
+// parseEtcd reads the etcd client keys of [global].
+func parseEtcd(r *reader, e *EtcdSettings) error {
+	e.Pos = map[string]Pos{}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"etcd-cacert", &e.CACert}, {"etcd-cert", &e.Cert}, {"etcd-key", &e.Key}, {"etcd-user", &e.User},
+		{"etcd-password-file", &e.PasswordFile}} {
+		key, dst := k.key, k.dst
+		o, ok := r.opt(key)
+		if !ok {
+			continue
+		}
+		if strings.TrimSpace(o.Value) == "" {
+			return o.Pos.Errorf(key, "empty")
+		}
+		*dst, e.Pos[key] = o.Value, o.Pos
+	}
+	if (e.Cert == "") != (e.Key == "") {
+		k := "etcd-cert"
+		if e.Cert == "" {
+			k = "etcd-key"
+		}
+		return e.Pos[k].Errorf(k, "etcd-cert and etcd-key go together (a client certificate and its key)")
+	}
+	if e.PasswordFile != "" && e.User == "" {
+		return e.Pos["etcd-password-file"].Errorf("etcd-password-file", "a password needs etcd-user")
+	}
+	return nil
 }

@@ -245,22 +245,58 @@ monitors = ["IdleConnection"]  # TCP only
 	}
 }
 
-// etcd:// is accepted (the file loads) and reported as a warning naming
-// file, line and service.
-func TestUnsupportedPoolSource(t *testing.T) {
-	conf := "[a]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = rr\nconfig = etcd://conf1001/conftool/v1/pools/a\n" +
-		"[b]\nprotocol = tcp\nip = 10.0.0.1\nport = 81\nscheduler = rr\nconfig = http://config-master/pools/b\n"
+// etcd:// and etcds:// pools are PyBal's syntax: the path is the key prefix
+// of the service's conftool nodes; [global] holds the client's TLS and auth.
+func TestEtcdPoolSource(t *testing.T) {
+	conf := "[global]\netcd-cacert = /etc/ssl/ca.pem\netcd-user = lvsd\netcd-password-file = /etc/lvsd/pw\n" +
+		"[a]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = rr\nconfig = etcds://conf1001,conf1002:4001/conftool/v1/pools/eqiad/appserver/apache2/\n" +
+		"[b]\nprotocol = tcp\nip = 10.0.0.1\nport = 81\nscheduler = rr\nconfig = etcd://127.0.0.1:2379/conftool/v1/pools/eqiad/appserver/apache2\n" +
+		"[c]\nprotocol = tcp\nip = 10.0.0.1\nport = 82\nscheduler = rr\nconfig = http://config-master/pools/c\n"
 	c, err := Parse("pybal.conf", []byte(conf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Services[0].UnsupportedPoolSource(); got != "pool source etcd://conf1001/conftool/v1/pools/a not supported yet" {
-		t.Errorf("etcd: %q", got)
+	e := c.Global.Etcd
+	if e.CACert != "/etc/ssl/ca.pem" || e.User != "lvsd" || e.PasswordFile != "/etc/lvsd/pw" || e.Cert != "" || e.Pos["etcd-user"].Line != 3 {
+		t.Errorf("etcd settings %+v", e)
 	}
-	if got := c.Services[1].UnsupportedPoolSource(); got != "" {
-		t.Errorf("http: %q", got)
+	a, b, cs := c.Services[0], c.Services[1], c.Services[2]
+	if !a.IsEtcd() || !a.Etcd.TLS || strings.Join(a.Etcd.Endpoints, ",") != "https://conf1001:2379,https://conf1002:4001" ||
+		a.Etcd.Prefix != "/conftool/v1/pools/eqiad/appserver/apache2/" || a.Etcd.Layout.Prefix != "/conftool/v1" {
+		t.Errorf("a: %+v", a.Etcd)
 	}
-	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "pybal.conf:6: config: [a] pool source etcd://conf1001/conftool/v1/pools/a not supported yet") {
+	if !b.IsEtcd() || b.Etcd.TLS || b.Etcd.Endpoints[0] != "http://127.0.0.1:2379" || b.Etcd.Prefix != a.Etcd.Prefix {
+		t.Errorf("b: %+v", b.Etcd)
+	}
+	if cs.IsEtcd() {
+		t.Errorf("c: %+v", cs.Etcd)
+	}
+	// A TLS key with a plain etcd:// pool is worth a warning; nothing
+	// else here is.
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "pybal.conf:16: config: [b] etcd:// is plain HTTP") {
 		t.Errorf("warnings = %q", c.Warnings)
+	}
+}
+
+func TestEtcdErrors(t *testing.T) {
+	svc := "[s]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = wrr\nconfig = etcd://h/conftool/v1/pools/a/b/c/\n"
+	tests := []struct {
+		name, text, want string
+	}{
+		{"not a node directory", strings.Replace(svc, "/a/b/c/", "/a/b/", 1), "f:6: config: pool source etcd://h/conftool/v1/pools/a/b/: the path"},
+		{"bad port", strings.Replace(svc, "//h/", "//h:x/", 1), "f:6: config: pool source etcd://h:x/"},
+		{"no host", strings.Replace(svc, "//h/", "///", 1), "f:6: config: pool source etcd:///"},
+		{"cert without key", "[global]\netcd-cert = /c.pem\n" + svc, "f:2: etcd-cert: etcd-cert and etcd-key go together"},
+		{"key without cert", "[global]\netcd-key = /k.pem\n" + svc, "f:2: etcd-key: etcd-cert and etcd-key go together"},
+		{"password without user", "[global]\netcd-password-file = /pw\n" + svc, "f:2: etcd-password-file: a password needs etcd-user"},
+		{"empty", "[global]\netcd-cacert =\n" + svc, "f:2: etcd-cacert: empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f", []byte(tc.text))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant prefix %q", err, tc.want)
+			}
+		})
 	}
 }

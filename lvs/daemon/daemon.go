@@ -56,6 +56,7 @@ type Daemon struct {
 	monMetrics   *monitor.Metrics
 	director     ipvs.Director
 	announcer    bgp.Announcer
+	etcd         *etcdClients // shared by the services' etcd pools
 
 	kickCh chan struct{}
 
@@ -100,7 +101,7 @@ func New(opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
-	d := &Daemon{opts: opts, log: opts.Log, director: opts.Director, kickCh: make(chan struct{}, 1), loaded: l}
+	d := &Daemon{opts: opts, log: opts.Log, director: opts.Director, kickCh: make(chan struct{}, 1), loaded: l, etcd: newEtcdClients()}
 	d.coordMetrics = coordinator.NewMetrics(opts.Registry)
 	d.monMetrics = monitor.NewMetrics(opts.Registry)
 	for _, w := range l.Warnings {
@@ -147,7 +148,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Lock()
 	d.ctx = svcCtx
 	for _, sc := range d.loaded.Config.Services {
-		s := newService(d, sc, d.loaded.Monitors[sc.Name], d.loaded.Config.Global.DNSRefreshInterval)
+		s := newService(d, sc, d.loaded.Monitors[sc.Name], d.loaded.Config.Global.DNSRefreshInterval, d.loaded.Etcd)
 		d.services = append(d.services, s)
 		s.start(svcCtx)
 	}
@@ -319,17 +320,21 @@ func (d *Daemon) Reload() error {
 		s, ok := byName[sc.Name]
 		if !ok {
 			d.log.Info(fmt.Sprintf("[%s] New service %s", sc.Name, sc.Key))
-			s := newService(d, sc, specs, old.Global.DNSRefreshInterval)
+			s := newService(d, sc, specs, old.Global.DNSRefreshInterval, l.Etcd)
 			s.start(d.ctx)
 			next = append(next, s)
 			continue
 		}
 		kept[sc.Name] = true
 		cur := s.cfg()
-		switch changed := changedKeys(cur, sc, s.specs, specs); {
+		changed, restart := changedKeys(cur, sc, s.specs, specs), needsRestart(cur, sc, s.specs, specs)
+		if sc.IsEtcd() && cur.IsEtcd() && s.etcdConf.Fingerprint != l.Etcd.Fingerprint {
+			changed, restart = append(changed, "[global] etcd-*"), true
+		}
+		switch {
 		case len(changed) == 0:
 			next = append(next, s)
-		case !needsRestart(cur, sc, s.specs, specs):
+		case !restart:
 			d.log.Info(fmt.Sprintf("[%s] Configuration changed (%s), applied in place", sc.Name, strings.Join(changed, ", ")))
 			s.reconfigure(sc)
 			next = append(next, s)
@@ -340,7 +345,7 @@ func (d *Daemon) Reload() error {
 			if cur.Key != sc.Key {
 				removedKeys = append(removedKeys, cur.Key)
 			}
-			n := s.successor(sc, specs)
+			n := s.successor(sc, specs, l.Etcd)
 			n.start(d.ctx)
 			next = append(next, n)
 		}
@@ -367,8 +372,11 @@ func (d *Daemon) Reload() error {
 	}
 	d.services = next
 	// Keep the running [global] (most of it needs a restart) with the new
-	// services; their global-derived defaults are already applied.
+	// services; their global-derived defaults are already applied, and so
+	// are the etcd client settings (the etcd services restarted above).
+	etcdSettings := l.Config.Global.Etcd
 	l.Config.Global = old.Global
+	l.Config.Global.Etcd = etcdSettings
 	d.loaded = l
 	d.kick()
 	d.log.Info("Configuration reloaded", "services", len(next))

@@ -376,12 +376,6 @@ port = 443
 scheduler = wlc
 config = file://DIR/a
 
-[e]
-protocol = tcp
-ip = 10.2.2.5
-port = 80
-scheduler = wrr
-config = etcd://conf1001/conftool/v1/pools/eqiad/appserver/apache2/
 `
 	h := &harness{dir: t.TempDir(), dir2: &fakeDirector{}}
 	h.conf = filepath.Join(h.dir, "pybal.conf")
@@ -400,12 +394,6 @@ config = etcd://conf1001/conftool/v1/pools/eqiad/appserver/apache2/
 	waitFor(t, "retry log", func() bool {
 		return strings.Count(logBuf.String(), "Initialization failed for server mw2.example, not pooled, will retry") >= 2
 	})
-	if !strings.Contains(logBuf.String(), "etcd:// pools are not yet supported") {
-		t.Errorf("etcd not reported:\n%s", logBuf.String())
-	}
-	if got := h.dir2.dests("-t 10.2.2.5:80"); got != "" {
-		t.Errorf("etcd service reconciled: %q", got)
-	}
 	// mw2 starts resolving; mw1 moves.
 	mu.Lock()
 	answers["mw2.example"] = []netip.Addr{netip.MustParseAddr("127.0.0.3"), netip.MustParseAddr("::1")}

@@ -7,6 +7,7 @@ package daemon
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/geotraffic/geotraffic/lvs/config"
@@ -19,16 +20,27 @@ type Loaded struct {
 	Config   *config.Config
 	Monitors map[string][]monitor.Spec // by service name
 	Warnings []string
+	// Etcd is the client configuration of the etcd pools; its files are
+	// read only when a service has one.
+	Etcd EtcdClient
 }
 
-// Load reads and validates a pybal.conf completely, monitors included, so
-// that a bad file is refused as a whole.
+// Load reads and validates a pybal.conf completely, monitors and the etcd
+// client's files included, so that a bad file is refused as a whole.
 func Load(path string) (*Loaded, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	l := &Loaded{Config: cfg, Monitors: map[string][]monitor.Spec{}, Warnings: cfg.Warnings}
+	for _, s := range cfg.Services {
+		if s.IsEtcd() {
+			if l.Etcd, err = loadEtcdClient(cfg.Global.Etcd, os.Getenv); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	for _, s := range cfg.Services {
 		used := map[string]bool{}
 		for _, name := range s.Monitors {

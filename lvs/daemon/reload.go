@@ -64,7 +64,9 @@ func needsRestart(a, b *config.Service, aSpecs, bSpecs []monitor.Spec) bool {
 // globalChanges says what a reload does with each changed [global] key:
 // the running [global] is kept, but bgp-med, bgp-withdraw-on-down and
 // pool-poll-interval are also per-service defaults, so services that do
-// not set their own pick the new value up now.
+// not set their own pick the new value up now, and the etcd client keys
+// restart the etcd services (a rotated certificate or password must not
+// wait for a restart of lvsd; Reload also notices new file contents).
 func globalChanges(old, cur config.Global) []string {
 	var out []string
 	later := func(what string) {
@@ -96,6 +98,10 @@ func globalChanges(old, cur config.Global) []string {
 	}
 	if old.PoolPollInterval != cur.PoolPollInterval {
 		now("pool-poll-interval")
+	}
+	if !old.Etcd.Equal(cur.Etcd) {
+		out = append(out, "[global] etcd-cacert/-cert/-key/-user/-password-file changed: applied now, "+
+			"the etcd:// and etcds:// services reconnect with them (pools and server states kept)")
 	}
 	return out
 }

@@ -26,6 +26,10 @@ type service struct {
 	d        *Daemon
 	log      *slog.Logger
 	dnsEvery time.Duration
+	// etcdConf is the etcd client configuration this service runs with
+	// (used when its pool comes from etcd); etcd is its running source.
+	etcdConf EtcdClient
+	etcd     atomic.Pointer[etcdSource]
 
 	// ready is set once the first pool has been applied and every initial
 	// host had one resolution attempt; until then the service is left out
@@ -40,8 +44,8 @@ type service struct {
 	servers map[string]context.CancelFunc // host → its goroutines
 }
 
-func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery time.Duration) *service {
-	s := &service{specs: specs, d: d, log: d.log, dnsEvery: dnsEvery, servers: map[string]context.CancelFunc{}, dampers: newDampers()}
+func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery time.Duration, etcdConf EtcdClient) *service {
+	s := &service{specs: specs, d: d, log: d.log, dnsEvery: dnsEvery, etcdConf: etcdConf, servers: map[string]context.CancelFunc{}, dampers: newDampers()}
 	s.conf.Store(sc)
 	s.coord = coordinator.New(settingsOf(sc, specs), d.log, d.coordMetrics, d.kick)
 	return s
@@ -50,9 +54,10 @@ func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery ti
 // successor is the service that replaces s (already halted) after a
 // reload changed settings that its goroutines use: it keeps s's
 // coordinator, dampers and readiness, so every server keeps its state.
-func (s *service) successor(sc *config.Service, specs []monitor.Spec) *service {
+func (s *service) successor(sc *config.Service, specs []monitor.Spec, etcdConf EtcdClient) *service {
 	old := s.cfg()
-	n := &service{specs: specs, coord: s.coord, dampers: s.dampers, d: s.d, log: s.log, dnsEvery: s.dnsEvery, servers: map[string]context.CancelFunc{}}
+	n := &service{specs: specs, coord: s.coord, dampers: s.dampers, d: s.d, log: s.log, dnsEvery: s.dnsEvery, etcdConf: etcdConf,
+		servers: map[string]context.CancelFunc{}}
 	n.conf.Store(sc)
 	n.ready.Store(s.ready.Load())
 	n.dampers.retune(s.specs, specs, old.Rise, old.Fall, sc.Rise, sc.Fall)
@@ -82,55 +87,83 @@ func settingsOf(sc *config.Service, specs []monitor.Spec) coordinator.Settings {
 	}
 }
 
+// start runs the service's pool source (polled, or watched in etcd),
+// feeding the coordinator, and its servers' resolution and monitors.
 func (s *service) start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
 	sc := s.cfg()
-	src, err := pool.NewSource(sc.PoolURL, 10*time.Second)
-	if err != nil {
-		s.log.Error(fmt.Sprintf("[%s] %v; the service is left as it is in IPVS", sc.Name, err))
-		return
+	var src pool.Source
+	if !sc.IsEtcd() {
+		var err error
+		if src, err = pool.NewSource(sc.PoolURL, 10*time.Second); err != nil {
+			s.log.Error(fmt.Sprintf("[%s] %v; the service is left as it is in IPVS", sc.Name, err))
+			return
+		}
 	}
-	var initial sync.WaitGroup
-	first := !s.ready.Load()
+	f := &feed{s: s, ctx: ctx, first: !s.ready.Load()}
 	// Servers carried over from the service this one replaces run from
 	// their known address at once.
 	s.mu.Lock()
 	for _, srv := range s.coord.Snapshot().Servers {
-		s.startServer(ctx, srv.Host, &initial)
+		s.startServer(ctx, srv.Host, &f.initial)
 	}
 	s.mu.Unlock()
 	s.wg.Add(1)
+	if sc.IsEtcd() {
+		e := newEtcdSource(sc, s.log)
+		s.etcd.Store(e)
+		go func() {
+			defer s.wg.Done()
+			e.run(ctx, s.d, s.etcdConf, sc.Name, f.apply)
+		}()
+		return
+	}
 	go func() {
 		defer s.wg.Done()
-		pool.Watch(ctx, src, pool.IsJSON(sc.PoolURL), sc.PoolPollInterval, s.log.With("service", sc.Name), func(p pool.Pool) {
-			added, removed := s.coord.UpdatePool(p)
-			s.mu.Lock()
-			for _, h := range removed {
-				if cancel, ok := s.servers[h]; ok {
-					cancel()
-					delete(s.servers, h)
-				}
-				s.dampers.forget(h)
-				s.d.monMetrics.Forget(sc.Name, h)
-			}
-			for _, h := range added {
-				s.startServer(ctx, h, &initial)
-			}
-			s.mu.Unlock()
-			if first {
-				first = false
-				s.wg.Add(1)
-				go func() {
-					defer s.wg.Done()
-					initial.Wait()
-					if ctx.Err() == nil {
-						s.ready.Store(true)
-						s.log.Info(fmt.Sprintf("[%s] Initialization complete", sc.Name))
-						s.d.kick()
-					}
-				}()
-			}
-		})
+		pool.Watch(ctx, src, pool.IsJSON(sc.PoolURL), sc.PoolPollInterval, s.log.With("service", sc.Name), f.apply)
+	}()
+}
+
+// feed applies a service's pools, from one goroutine: the coordinator's
+// update, then the added servers' resolution and monitors started and the
+// removed ones' stopped. After the first pool, once every initial host had
+// one resolution attempt, the service is ready (reconciled).
+type feed struct {
+	s       *service
+	ctx     context.Context
+	initial sync.WaitGroup
+	first   bool
+}
+
+func (f *feed) apply(p pool.Pool) {
+	s, sc := f.s, f.s.cfg()
+	added, removed := s.coord.UpdatePool(p)
+	s.mu.Lock()
+	for _, h := range removed {
+		if cancel, ok := s.servers[h]; ok {
+			cancel()
+			delete(s.servers, h)
+		}
+		s.dampers.forget(h)
+		s.d.monMetrics.Forget(sc.Name, h)
+	}
+	for _, h := range added {
+		s.startServer(f.ctx, h, &f.initial)
+	}
+	s.mu.Unlock()
+	if !f.first {
+		return
+	}
+	f.first = false
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f.initial.Wait()
+		if f.ctx.Err() == nil {
+			s.ready.Store(true)
+			s.log.Info(fmt.Sprintf("[%s] Initialization complete", sc.Name))
+			s.d.kick()
+		}
 	}()
 }
 

@@ -5,6 +5,6 @@ import (
 	"github.com/geotraffic/geotraffic/lvs/instrumentation"
 )
 
-// The daemon gives the API its configuration, which /alerts needs to name
-// services whose pool source is not supported yet.
-var _ instrumentation.ConfigState = (*daemon.Daemon)(nil)
+// The daemon reports its pool sources' problems (etcd unreachable, values
+// ignored, no nodes yet), which /alerts names.
+var _ instrumentation.SourceState = (*daemon.Daemon)(nil)

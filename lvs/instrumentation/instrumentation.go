@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/geotraffic/geotraffic/lvs/bgp"
-	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,41 +54,48 @@ type Alert struct {
 	Msg    string `json:"msg"`
 }
 
-// ConfigState is a State that also gives its running configuration (the
-// daemon does). The API uses it to name services whose pool source is not
-// supported yet, instead of reporting their empty pools as too small.
-type ConfigState interface {
+// SourceState is a State that also reports problems of its pool sources
+// (the daemon does): by service name, what is wrong, e.g. "etcd source
+// etcd://... unreachable for 1m5s; keeping the last pool (revision 42)".
+type SourceState interface {
 	State
-	Config() *config.Config
+	PoolSourceAlerts() map[string]string
 }
 
 // Alerts computes PyBal's alert: critical when servers are pooled but
 // down, warning when a pool is too small to allow depooling.
 func Alerts(pools []coordinator.Snapshot) Alert { return AlertsWith(pools, nil) }
 
-// AlertsWith is Alerts where unsupported maps a service name to why its pool
-// source cannot be read (config.Service.UnsupportedPoolSource); such a
-// service is a warning of its own: "Pool X: pool source etcd://... not
-// supported yet."
-func AlertsWith(pools []coordinator.Snapshot, unsupported map[string]string) Alert {
+// AlertsWith is Alerts where sources maps a service name to a problem of its
+// pool source; each is a warning of its own ("Pool X: <problem>. "), as are
+// disabled servers kept pooled by the depool threshold.
+func AlertsWith(pools []coordinator.Snapshot, sources map[string]string) Alert {
 	a := Alert{Status: "ok"}
 	var crit []string
+	warn := func(format string, args ...any) {
+		a.Status = "warning"
+		a.Msg += fmt.Sprintf(format, args...)
+	}
 	for _, p := range pools {
 		total := len(p.Servers)
+		if note := sources[p.Name]; note != "" {
+			warn("Pool %s: %s. ", p.Name, note)
+		}
+		if len(p.Held) > 0 {
+			warn("Pool %s: disabled servers %s kept pooled by the depool threshold. ", p.Name, strings.Join(p.Held, ", "))
+		}
 		// No pooled weight means IPVS sends the service no new
 		// connection, whatever the depool threshold says.
-		if total > 0 && p.PooledWeight == 0 && unsupported[p.Name] == "" {
+		if total > 0 && p.PooledWeight == 0 {
 			crit = append(crit, fmt.Sprintf("%s: no pooled server has a weight above 0", p.Name))
 		}
 		switch {
-		case unsupported[p.Name] != "":
-			a.Status = "warning"
-			a.Msg += fmt.Sprintf("Pool %s: %s. ", p.Name, unsupported[p.Name])
 		case len(p.PooledDown) > 0:
 			crit = append(crit, fmt.Sprintf("%s: Servers %s are marked down but pooled", p.Name, strings.Join(p.PooledDown, ", ")))
+		case total == 0 && sources[p.Name] != "":
+			// The source's problem says why the pool is empty.
 		case float64(total) < float64(total)*p.DepoolThreshold+1:
-			a.Status = "warning"
-			a.Msg += fmt.Sprintf("Pool %s is too small to allow depooling. ", p.Name)
+			warn("Pool %s is too small to allow depooling. ", p.Name)
 		}
 	}
 	if len(crit) > 0 {
@@ -101,24 +107,12 @@ func AlertsWith(pools []coordinator.Snapshot, unsupported map[string]string) Ale
 	return a
 }
 
-// unsupportedSources maps each service whose pool source cannot be read
-// yet to the reason, when st knows its configuration.
-func unsupportedSources(st State) map[string]string {
-	cs, ok := st.(ConfigState)
-	if !ok {
-		return nil
+// sourceAlerts asks st for its pool sources' problems, when it knows them.
+func sourceAlerts(st State) map[string]string {
+	if ss, ok := st.(SourceState); ok {
+		return ss.PoolSourceAlerts()
 	}
-	cfg := cs.Config()
-	if cfg == nil {
-		return nil
-	}
-	out := map[string]string{}
-	for _, s := range cfg.Services {
-		if why := s.UnsupportedPoolSource(); why != "" {
-			out[s.Name] = why
-		}
-	}
-	return out
+	return nil
 }
 
 // BGPState is /bgp's JSON.
@@ -142,7 +136,7 @@ func Handler(st State, gatherer prometheus.Gatherer) http.Handler {
 		case parts[0] == "metrics" && len(parts) == 1:
 			metrics.ServeHTTP(w, r)
 		case parts[0] == "alerts" && len(parts) == 1:
-			a := AlertsWith(st.Pools(), unsupportedSources(st))
+			a := AlertsWith(st.Pools(), sourceAlerts(st))
 			reply(w, r, a, strings.ToUpper(a.Status)+" - "+a.Msg)
 		case parts[0] == "pools":
 			servePools(w, r, st, parts[1:])

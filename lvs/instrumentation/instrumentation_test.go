@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/lvs/bgp"
-	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/geotraffic/geotraffic/lvs/pool"
@@ -153,43 +152,51 @@ func TestAlertsNoPooledWeight(t *testing.T) {
 	}
 }
 
-// configState is fakeState with a running configuration, as the daemon.
-type configState struct {
+// sourceState is fakeState with pool source problems, as the daemon.
+type sourceState struct {
 	fakeState
-	cfg *config.Config
+	sources map[string]string
 }
 
-func (c *configState) Config() *config.Config { return c.cfg }
+func (c *sourceState) PoolSourceAlerts() map[string]string { return c.sources }
 
-// A service whose pool source is not supported yet is named as such by
-// /alerts, not reported as a pool too small to allow depooling.
-func TestAlertsUnsupportedPoolSource(t *testing.T) {
-	cfg, err := config.Parse("pybal.conf", []byte(
-		"[etcd_80]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = rr\nconfig = etcd://conf1001/pools/a\n"+
-			"[text_443]\nprotocol = tcp\nip = 10.0.0.1\nport = 443\nscheduler = rr\nconfig = file:///x\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// A pool source's problem (etcd unreachable, ignored values, no nodes yet)
+// is a warning naming the service; an empty pool it explains is not also
+// reported as too small; pooled-but-down elsewhere is still critical.
+func TestAlertsPoolSource(t *testing.T) {
 	etcd := newCoord("etcd_80", 0.5)
+	kept := newCoord("kept_80", 0.5, "mw1", "mw2", "mw3")
 	text := newCoord("text_443", 0.5, "mw1", "mw2", "mw3")
-	st := &configState{fakeState: fakeState{pools: []*coordinator.Coordinator{etcd, text}}, cfg: cfg}
+	st := &sourceState{fakeState: fakeState{pools: []*coordinator.Coordinator{etcd, kept, text}}, sources: map[string]string{
+		"etcd_80": "etcd source etcd://127.0.0.1:2379/conftool/v1/pools/eqiad/appserver/apache2/ has no nodes; the service is left as it is in IPVS",
+		"kept_80": "etcd source etcds://conf1001:2379/conftool/v1/pools/eqiad/appserver/apache2/ unreachable for 1m5s; keeping the last pool (revision 42)",
+	}}
 	srv := httptest.NewServer(Handler(st, prometheus.NewRegistry()))
 	defer srv.Close()
-	want := "WARNING - Pool etcd_80: pool source etcd://conf1001/pools/a not supported yet. "
-	if _, body := get(t, srv, "/alerts", false); body != want {
-		t.Errorf("/alerts = %q, want %q", body, want)
+	want := "Pool etcd_80: etcd source etcd://127.0.0.1:2379/conftool/v1/pools/eqiad/appserver/apache2/ has no nodes; the service is left as it is in IPVS. " +
+		"Pool kept_80: etcd source etcds://conf1001:2379/conftool/v1/pools/eqiad/appserver/apache2/ unreachable for 1m5s; keeping the last pool (revision 42). "
+	if _, body := get(t, srv, "/alerts", false); body != "WARNING - "+want {
+		t.Errorf("/alerts = %q, want %q", body, "WARNING - "+want)
 	}
 	var a Alert
-	if _, body := get(t, srv, "/alerts", true); json.Unmarshal([]byte(body), &a) != nil || a.Status != "warning" ||
-		a.Msg != "Pool etcd_80: pool source etcd://conf1001/pools/a not supported yet. " {
+	if _, body := get(t, srv, "/alerts", true); json.Unmarshal([]byte(body), &a) != nil || a.Status != "warning" || a.Msg != want {
 		t.Errorf("/alerts JSON = %s", body)
 	}
-	// Pooled-but-down elsewhere is still critical.
 	for _, h := range []string{"mw1", "mw2"} {
 		text.MonitorResult(h, "ProxyFetch", false, "x")
 	}
 	if _, body := get(t, srv, "/alerts", false); !strings.HasPrefix(body, "CRITICAL - text_443: Servers mw2 are marked down but pooled") {
 		t.Errorf("/alerts = %q", body)
+	}
+}
+
+// Disabled servers kept pooled by the depool threshold are a warning.
+func TestAlertsHeld(t *testing.T) {
+	c := newCoord("w", 0.5, "h1", "h2", "h3", "h4")
+	c.UpdatePool(pool.Pool{"h1": {Weight: 10}, "h2": {Weight: 10}, "h3": {Weight: 10}, "h4": {Weight: 10}})
+	got := Alerts([]coordinator.Snapshot{c.Snapshot()})
+	if got.Status != "warning" || got.Msg != "Pool w: disabled servers h1, h2 kept pooled by the depool threshold. " {
+		t.Errorf("%+v", got)
 	}
 }
 

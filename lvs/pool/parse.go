@@ -1,7 +1,8 @@
 // Package pool reads the list of real servers of an LVS service from its
-// source (file://, http://, https://; etcd:// is recognised but not yet
-// supported), in PyBal's legacy line format or JSON, polls it for changes,
-// and resolves host names to addresses of the service's family.
+// source: file://, http:// and https:// documents in PyBal's legacy line
+// format or JSON, polled for changes, or conftool node objects of an
+// etcd:// or etcds:// prefix (FromNodes; the daemon watches them). It also
+// resolves host names to addresses of the service's family.
 package pool
 
 import (

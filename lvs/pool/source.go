@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,9 +14,6 @@ import (
 	"time"
 )
 
-// ErrNotSupported marks a recognised but unimplemented source scheme.
-var ErrNotSupported = errors.New("not yet supported")
-
 // Source fetches a pool document.
 type Source interface {
 	// Fetch returns the document, or changed=false when it is known to be
@@ -26,7 +22,8 @@ type Source interface {
 	String() string
 }
 
-// NewSource returns the source for a pybal.conf "config" URL.
+// NewSource returns the polled source for a pybal.conf "config" URL
+// (file://, http://, https://).
 func NewSource(rawURL string, timeout time.Duration) (Source, error) {
 	switch {
 	case strings.HasPrefix(rawURL, "file://"):
@@ -41,8 +38,8 @@ func NewSource(rawURL string, timeout time.Duration) (Source, error) {
 			// setups commonly use internal certificates.
 			Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true},
 		}}, nil
-	case strings.HasPrefix(rawURL, "etcd://"):
-		return nil, fmt.Errorf("pool source %s: etcd:// pools are %w (use file://, http:// or https://, e.g. via confd)", rawURL, ErrNotSupported)
+	case IsEtcdURL(rawURL):
+		return nil, fmt.Errorf("pool source %s: etcd sources are watched (ParseEtcdURL and an etcdstore.Watcher), not polled", rawURL)
 	}
 	return nil, fmt.Errorf("pool source %s: unknown scheme", rawURL)
 }

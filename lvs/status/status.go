@@ -29,16 +29,13 @@ type Pool struct {
 	// NoState: the daemon was not asked, so the servers' states are
 	// unknown (the IPVS table was read from the kernel).
 	NoState bool
-	// Unsupported says why the pool source cannot be read yet ("" when
-	// it can), e.g. "pool source etcd://... not supported yet".
-	Unsupported string
 }
 
 // Configured lists the configuration's services without their states.
 func Configured(cfg *config.Config) []Pool {
 	var pools []Pool
 	for _, s := range cfg.Services {
-		pools = append(pools, Pool{Name: s.Name, Key: s.Key, Unsupported: s.UnsupportedPoolSource()})
+		pools = append(pools, Pool{Name: s.Name, Key: s.Key})
 	}
 	return pools
 }
@@ -179,13 +176,10 @@ func Render(w io.Writer, pools []Pool, kernel []ipvs.ServiceStatus) error {
 			}
 		}
 		fmt.Fprintf(&b, "%-4s %s %s  [%s]\n", strings.ToUpper(string(p.Key.Protocol)), hostPort(p.Key.Addr, p.Key.Port), sched, p.Name)
-		if p.Unsupported != "" {
-			fmt.Fprintf(&b, "  !! %s\n", p.Unsupported)
-		}
 		if p.Err != nil {
 			fmt.Fprintf(&b, "  !! state unavailable: %v\n", p.Err)
 		}
-		if !inKernel && p.Unsupported == "" {
+		if !inKernel {
 			b.WriteString("  !! service not in IPVS\n")
 		}
 		unknown := p.NoState || p.Err != nil
