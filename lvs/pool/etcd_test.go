@@ -22,7 +22,7 @@ func TestParseEtcdURL(t *testing.T) {
 			endpoints: "http://127.0.0.1:2379", layout: "/conftool/v1", prefix: "/conftool/v1/pools/eqiad/appserver/apache2/"},
 		{url: "etcds://conf1001:4001,conf1002,[::1]:2379,[2001:db8::1]/p/pools/a/b/c/", tls: true,
 			endpoints: "https://conf1001:4001 https://conf1002:2379 https://[::1]:2379 https://[2001:db8::1]:2379",
-			layout: "/p", prefix: "/p/pools/a/b/c/"},
+			layout:    "/p", prefix: "/p/pools/a/b/c/"},
 		{url: "etcd://h/pools/a/b/c/", endpoints: "http://h:2379", layout: "", prefix: "/pools/a/b/c/"},
 		{url: "etcd://h/conftool/v1/pools/eqiad/appserver/", err: "not conftool's PREFIX/pools/DC/CLUSTER/SERVICE/"},
 		{url: "etcd://h/conftool/v1/nodes/eqiad/appserver/apache2/", err: "not conftool's"},
