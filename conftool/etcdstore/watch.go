@@ -129,7 +129,6 @@ func (w *Watcher) Invalid() map[string]string {
 // Run follows the prefix until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
 	w.since.CompareAndSwap(0, time.Now().UnixNano())
-	first := true
 	backoff := newBackoff(100*time.Millisecond, 2*time.Second)
 	for ctx.Err() == nil {
 		rev, err := w.list(ctx)
@@ -139,11 +138,6 @@ func (w *Watcher) Run(ctx context.Context) {
 			continue
 		}
 		backoff.reset()
-		if !first {
-			w.lists.Add(1)
-		}
-		first = false
-		w.setConnected(true, nil)
 		err = w.watch(ctx, rev)
 		if ctx.Err() != nil {
 			return
@@ -157,7 +151,9 @@ func (w *Watcher) Run(ctx context.Context) {
 	}
 }
 
-// list reads the whole prefix and replaces the view with it.
+// list reads the whole prefix and replaces the view with it. The watcher
+// is marked connected, and a re-list counted, before OnUpdate sees the
+// view, so that a reader called from OnUpdate finds them consistent.
 func (w *Watcher) list(ctx context.Context) (int64, error) {
 	lctx, cancel := context.WithTimeout(ctx, w.timeout())
 	defer cancel()
@@ -166,6 +162,7 @@ func (w *Watcher) list(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("list %s: %w", w.opt.Prefix, err)
 	}
 	w.mu.Lock()
+	relist := w.view != nil
 	seen := map[string]bool{}
 	for _, kv := range resp.Kvs {
 		seen[string(kv.Key)] = true
@@ -184,6 +181,10 @@ func (w *Watcher) list(ctx context.Context) (int64, error) {
 	v := w.publish(resp.Header.Revision)
 	v.Listed = true
 	w.mu.Unlock()
+	if relist {
+		w.lists.Add(1)
+	}
+	w.setConnected(true, nil)
 	w.notify(v)
 	return resp.Header.Revision, nil
 }
