@@ -1,10 +1,11 @@
-# lvsd (issue 5): the LVS director. Its tests need nothing beyond Go and
-# coreutils (the end-to-end test builds bin/lvsd itself); the kernel test
-# is lvs/ipvs's `make test-kernel` (mk/kernel.mk) and BGP's is mk/bgp.mk.
+# lvsd (issue 5): the LVS director. Its tests need etcd (lvs/daemon follows
+# etcd:// pools of a real etcd, mk/etcd.mk) beyond Go and coreutils (the
+# end-to-end test builds bin/lvsd itself); the kernel test is lvs/ipvs's
+# `make test-kernel` (mk/kernel.mk) and BGP's is mk/bgp.mk.
 .PHONY: test-lvsd run-lvsd
 
 # test-lvsd runs lvsd's own packages and its end-to-end test.
-test-lvsd:
+test-lvsd: deps-etcd
 	$(GO) test -count=1 ./lvs/config/... ./lvs/pylit/... ./lvs/pool/... ./lvs/monitor/... \
 		./lvs/coordinator/... ./lvs/instrumentation/... ./lvs/status/... ./lvs/daemon/... ./test/lvsd/...
 

@@ -45,6 +45,18 @@ func TestCheckEtcdPoolSource(t *testing.T) {
 	}
 }
 
+// The example configurations load without a warning (pybal-etcd.conf's
+// service reads etcd, which check does not contact).
+func TestCheckExamples(t *testing.T) {
+	for _, f := range []string{"pybal.conf", "pybal-etcd.conf"} {
+		conf := filepath.Join("..", "..", "config", "pybal", f)
+		var out, errOut strings.Builder
+		if code := run([]string{"check", "--config", conf}, &out, &errOut); code != 0 || errOut.Len() != 0 {
+			t.Errorf("%s: exit %d\n%s%s", f, code, out.String(), errOut.String())
+		}
+	}
+}
+
 // --help of lvsd and of each command lists the commands and flags, exit 0.
 func TestHelp(t *testing.T) {
 	tests := []struct {
