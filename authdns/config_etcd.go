@@ -25,16 +25,6 @@ type EtcdConfig struct {
 // Layout is the conftool key layout under Prefix.
 func (e *EtcdConfig) Layout() conftool.Layout { return conftool.NewLayout(e.Prefix) }
 
-// Equal tells whether two sections name the same etcd the same way (the
-// content of the files they name is compared by etcdSettings).
-func (e *EtcdConfig) Equal(o *EtcdConfig) bool {
-	if e == nil || o == nil {
-		return e == o
-	}
-	return strings.Join(e.Endpoints, "\x00") == strings.Join(o.Endpoints, "\x00") && e.Prefix == o.Prefix &&
-		e.CACert == o.CACert && e.Cert == o.Cert && e.Key == o.Key && e.User == o.User && e.PasswordFile == o.PasswordFile
-}
-
 // parseEtcd reads the `etcd:` mapping; errors are file:line: etcd.KEY: reason.
 func parseEtcd(path, base string, n *yaml.Node) (*EtcdConfig, []error) {
 	var errs []error

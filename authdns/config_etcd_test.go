@@ -3,6 +3,7 @@ package authdns
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -42,7 +43,7 @@ func TestEtcdConfigKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if (c.Etcd == nil) != (tc.want == nil) || c.Etcd != nil && !c.Etcd.Equal(tc.want) {
+			if !reflect.DeepEqual(c.Etcd, tc.want) {
 				t.Errorf("etcd = %+v, want %+v", c.Etcd, tc.want)
 			}
 		})

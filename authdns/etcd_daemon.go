@@ -25,8 +25,10 @@ func (d *Daemon) startEtcdLocked(set *etcdSettings) {
 		return
 	}
 	f := newEtcdFollower(set, d.log, d.onEtcd)
-	d.etcd.Store(f)
+	// Started before it is visible, as stopEtcd may stop it at once; its
+	// first update cannot be missed, as onEtcd waits for d.mu, held here.
 	f.start(d.ctx)
+	d.etcd.Store(f)
 	d.log.Info("etcd: following site and admin-state objects", "endpoints", set.cfg.Endpoints, "prefix", set.cfg.Prefix)
 }
 

@@ -1,8 +1,11 @@
 package authdns
 
 import (
+	"bytes"
+	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -105,5 +108,37 @@ func TestEtcdAndFileOverlayAnswers(t *testing.T) {
 				t.Error("the parts of the overlay are not kept")
 			}
 		})
+	}
+}
+
+// Each etcd change is logged once, in gdnsd's words, and an etcd change
+// that the local file overrides says so: the operator expected answers to
+// move.
+func TestEtcdChangesLogged(t *testing.T) {
+	st, err := LoadState(filepath.Join(repoRoot(), "config", "authdns.yaml"), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := adminstate.Parse("/srv/admin_state", []byte("\nsite/esams => UP\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = st.WithAdmin(file)
+	var buf bytes.Buffer
+	d := &Daemon{log: slog.New(slog.NewTextHandler(&buf, nil))}
+	old, _ := conftool.ToAdminState([]conftool.Object{etcdObj(conftool.Site, "drmrs", `{"state":"down"}`, 3)}, 3)
+	next, _ := conftool.ToAdminState([]conftool.Object{etcdObj(conftool.Site, "esams", `{"state":"down"}`, 5)}, 5)
+	d.logEtcdChanges(old, st.WithEtcd(next), 5)
+	for _, want := range []string{
+		`msg="admin_state: state of 'site/esams' forced to DOWN" source=etcd revision=5`,
+		`msg="admin_state: state of 'site/drmrs' no longer forced (was forced to DOWN)" source=etcd revision=5`,
+		`msg="etcd: the local admin_state file overrides this object" key=/conftool/v1/sites/esams etcd_state=DOWN file_state=UP forced_by=/srv/admin_state:2`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, buf.String())
+		}
+	}
+	if n := strings.Count(buf.String(), "overrides"); n != 1 {
+		t.Errorf("%d override warnings, want 1 (drmrs is not overridden):\n%s", n, buf.String())
 	}
 }
