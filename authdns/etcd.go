@@ -5,9 +5,6 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
-	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/conftool"
@@ -18,13 +15,6 @@ import (
 // directory, so the pool nodes (thousands, changing often) under the same
 // prefix never reach authdns.
 func etcdKinds() []conftool.Kind { return []conftool.Kind{conftool.Site, conftool.AdminState} }
-
-// Retry bounds for creating the client: with a user it authenticates at
-// once, which fails while etcd is down.
-const (
-	etcdRetryMin = 100 * time.Millisecond
-	etcdRetryMax = 2 * time.Second
-)
 
 // etcdFollower follows conftool's site and admin-state objects in etcd.
 // Each watcher's update is handed on as it arrives (no debounce: a watch
@@ -67,7 +57,7 @@ func (f *etcdFollower) wait(ctx context.Context) {
 
 func (f *etcdFollower) run(ctx context.Context) {
 	defer close(f.done)
-	cli := f.connect(ctx)
+	cli := f.set.client.Connect(ctx, f.log)
 	if cli == nil {
 		return
 	}
@@ -99,34 +89,6 @@ func (f *etcdFollower) run(ctx context.Context) {
 func validateAdminObject(o conftool.Object) error {
 	_, _, err := conftool.AdminEntry(o)
 	return err
-}
-
-// connect makes the client, retrying until ctx ends; nil when it did.
-func (f *etcdFollower) connect(ctx context.Context) *clientv3.Client {
-	wait := etcdRetryMin
-	logged := false
-	for {
-		cli, err := f.set.client.Client()
-		if err == nil {
-			if logged {
-				f.log.Info("etcd: client ready", "endpoints", f.set.cfg.Endpoints)
-			}
-			return cli
-		}
-		if !logged {
-			f.log.Error("etcd: cannot make a client; retrying, nothing from etcd applies until it works",
-				"endpoints", f.set.cfg.Endpoints, "err", err)
-			logged = true
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		wait = min(wait*2, etcdRetryMax)
-	}
 }
 
 func (f *etcdFollower) setView(i int, v etcdstore.View) {
