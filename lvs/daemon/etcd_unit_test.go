@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -114,14 +115,12 @@ func TestLoadEtcdClient(t *testing.T) {
 func TestEtcdClientsShared(t *testing.T) {
 	cs := newEtcdClients()
 	cfg := etcdstore.ClientConfig{Endpoints: []string{"http://127.0.0.1:9"}}
-	a, relA, err := cs.acquire(cfg, "fp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, relB, _ := cs.acquire(cfg, "fp")
+	log := slog.New(slog.DiscardHandler)
+	a, relA := cs.acquire(t.Context(), cfg, "fp", log)
+	b, relB := cs.acquire(t.Context(), cfg, "fp", log)
 	other := cfg
 	other.Endpoints = []string{"http://127.0.0.2:9"}
-	c, relC, _ := cs.acquire(other, "fp")
+	c, relC := cs.acquire(t.Context(), other, "fp", log)
 	if a != b || a == c || cs.count() != 2 {
 		t.Errorf("shared %v, distinct %v, %d clients", a == b, a != c, cs.count())
 	}

@@ -2,9 +2,9 @@ package daemon
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -31,33 +31,34 @@ func clientKey(c etcdstore.ClientConfig, fingerprint string) string {
 	return strings.Join(c.Endpoints, ",") + "|" + c.CACert + "|" + c.Cert + "|" + fingerprint
 }
 
-// acquire returns the shared client for c, creating it if needed, and the
-// function that lets it go (call it once).
-func (e *etcdClients) acquire(c etcdstore.ClientConfig, fingerprint string) (*clientv3.Client, func(), error) {
+// acquire returns the shared client for c, making it if needed, and the
+// function that lets it go (call it once). Making one retries until ctx
+// ends (nil then): with a user, that needs etcd (etcdstore.Connect).
+func (e *etcdClients) acquire(ctx context.Context, c etcdstore.ClientConfig, fingerprint string, log *slog.Logger) (*clientv3.Client, func()) {
 	key := clientKey(c, fingerprint)
 	e.mu.Lock()
 	if sc, ok := e.m[key]; ok {
 		sc.refs++
 		e.mu.Unlock()
-		return sc.cli, e.releaser(key, sc), nil
+		return sc.cli, e.releaser(key, sc)
 	}
 	e.mu.Unlock()
-	// Outside the lock: with a user, creating a client waits for etcd.
-	cli, err := c.Client()
-	if err != nil {
-		return nil, nil, err
+	// Outside the lock: other services must not wait on this one's etcd.
+	cli := c.Connect(ctx, log)
+	if cli == nil {
+		return nil, nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	sc, ok := e.m[key]
-	if ok { // another service created it meanwhile
+	if ok { // another service made it meanwhile
 		cli.Close()
 	} else {
 		sc = &sharedClient{cli: cli}
 		e.m[key] = sc
 	}
 	sc.refs++
-	return sc.cli, e.releaser(key, sc), nil
+	return sc.cli, e.releaser(key, sc)
 }
 
 func (e *etcdClients) releaser(key string, sc *sharedClient) func() {
@@ -79,25 +80,4 @@ func (e *etcdClients) count() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.m)
-}
-
-// acquireRetrying retries acquire until it succeeds or ctx ends (nil
-// client then), backing off from 0.5 s to 5 s; onErr sees each failure.
-func (e *etcdClients) acquireRetrying(ctx context.Context, c etcdstore.ClientConfig, fingerprint string, onErr func(error)) (*clientv3.Client, func()) {
-	wait := 500 * time.Millisecond
-	for ctx.Err() == nil {
-		cli, release, err := e.acquire(c, fingerprint)
-		if err == nil {
-			return cli, release
-		}
-		onErr(err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
-		wait = min(wait*2, 5*time.Second)
-	}
-	return nil, nil
 }

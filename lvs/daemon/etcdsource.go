@@ -26,8 +26,7 @@ type etcdSource struct {
 	log     *slog.Logger
 	started time.Time
 
-	watcher   atomic.Pointer[etcdstore.Watcher] // nil until the client exists
-	clientErr atomic.Pointer[string]            // the last failure to create it
+	watcher atomic.Pointer[etcdstore.Watcher] // nil until the client exists
 
 	mu      sync.Mutex
 	applied bool      // a pool of this source reached the service
@@ -53,17 +52,13 @@ func (e *etcdSource) run(ctx context.Context, d *Daemon, cc EtcdClient, service 
 			d.opts.Registry.Unregister(c)
 		}
 	}()
-	cli, release := d.etcd.acquireRetrying(ctx, cc.For(e.u.Endpoints, e.u.TLS), cc.Fingerprint, func(err error) {
-		msg := err.Error()
-		if old := e.clientErr.Swap(&msg); old == nil || *old != msg {
-			e.log.Error(fmt.Sprintf("[%s] etcd client for %s: %v; retrying", service, e.url, err))
-		}
-	})
+	log := e.log.With("service", service)
+	cli, release := d.etcd.acquire(ctx, cc.For(e.u.Endpoints, e.u.TLS), cc.Fingerprint, log)
 	if cli == nil {
 		return
 	}
 	defer release()
-	w := etcdstore.NewWatcher(cli, etcdstore.Options{Layout: e.u.Layout, Prefix: e.u.Prefix, Log: e.log.With("service", service),
+	w := etcdstore.NewWatcher(cli, etcdstore.Options{Layout: e.u.Layout, Prefix: e.u.Prefix, Log: log,
 		OnUpdate: func(v etcdstore.View) { e.onView(v, service, feed) }})
 	e.watcher.Store(w)
 	w.Run(ctx)
@@ -160,9 +155,6 @@ func (e *etcdSource) alert(now time.Time) string {
 			what += " since start; no pool from it yet, the service is left as it is in IPVS"
 		} else {
 			what += fmt.Sprintf("; keeping the last pool (revision %d)", w.Revision())
-		}
-		if msg := e.clientErr.Load(); w == nil && msg != nil {
-			what += " (" + *msg + ")"
 		}
 		parts = append(parts, what)
 	}
