@@ -37,7 +37,9 @@ type Route struct {
 	Site    string
 	Direct  bool
 	Choices []string // ordered next hops; empty when Direct
-	Line    int
+	Line    int      // 0 when Override
+	// Override: the route was set by WithOverrides, not read from the file.
+	Override bool
 
 	choiceLines []int
 }
@@ -60,6 +62,9 @@ type App struct {
 	Mode     AppMode
 	DCs      []string
 	Backends map[string]string // DC -> backend host
+	// Override: Mode and DCs were set by WithOverrides, not read from the
+	// file (the backends always come from the file).
+	Override bool
 
 	dcLines      []int
 	backendLines map[string]int

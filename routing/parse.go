@@ -15,18 +15,32 @@ import (
 
 // Error is one problem in routing.yaml, located by file, line and key.
 type Error struct {
-	File string
+	File string // "" for a problem in a route value, whose caller names its source
 	Line int
 	Key  string // dotted path, e.g. clusters.text.route_table.ulsfo
 	Msg  string
+	// Override: the problem is in an override (see WithOverrides), which
+	// has no file or line, so the key is marked instead.
+	Override bool
 }
 
 func (e *Error) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	var loc string
+	switch {
+	case e.Override:
+		return fmt.Sprintf("%s (override): %s", e.Key, e.Msg)
+	case e.File != "":
+		loc = fmt.Sprintf("%s:%d: ", e.File, e.Line)
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+	if e.Key == "" {
+		return loc + e.Msg
+	}
+	return loc + e.Key + ": " + e.Msg
 }
+
+// overrideLine is the line of everything an override sets. YAML lines
+// start at 1, so it cannot be mistaken for a line of the file.
+const overrideLine = 0
 
 type errList struct {
 	file  string
@@ -35,12 +49,19 @@ type errList struct {
 }
 
 func (l *errList) add(line int, key, format string, args ...any) {
-	l.errs = append(l.errs, &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, l.newError(line, key, format, args...))
 }
 
 // warn records a problem that does not reject the file.
 func (l *errList) warn(line int, key, format string, args ...any) {
-	l.warns = append(l.warns, &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	l.warns = append(l.warns, l.newError(line, key, format, args...))
+}
+
+func (l *errList) newError(line int, key, format string, args ...any) *Error {
+	if line == overrideLine {
+		return &Error{Key: key, Msg: fmt.Sprintf(format, args...), Override: true}
+	}
+	return &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // err joins the collected errors in file order, or returns nil.
@@ -301,48 +322,72 @@ func parseRouteTable(l *errList, c *Cluster, n *yaml.Node, path string) {
 		return
 	}
 	eachPair(l, n, path, func(site string, k, v *yaml.Node) {
-		p := join(path, site)
-		r := Route{Site: site, Line: k.Line}
-		switch v.Kind {
-		case yaml.ScalarNode:
-			hop := name(l, v, p)
-			if hop == "" {
-				return
-			}
-			if hop == "direct" {
-				r.Direct = true
-			} else {
-				r.Choices, r.choiceLines = []string{hop}, []int{v.Line}
-			}
-		case yaml.SequenceNode:
-			if len(v.Content) == 0 {
-				l.add(v.Line, p, "empty list of choices")
-				return
-			}
-			seen := map[string]bool{}
-			for _, item := range v.Content {
-				hop := name(l, deref(item), p)
-				if hop == "" {
-					return
-				}
-				if hop == "direct" {
-					l.add(item.Line, p, "`direct` must be the whole entry, not one choice of a list (a site with application backends is promoted to direct when its upstreams are down)")
-					return
-				}
-				if seen[hop] {
-					l.add(item.Line, p, "choice %q is listed twice", hop)
-					return
-				}
-				seen[hop] = true
-				r.Choices = append(r.Choices, hop)
-				r.choiceLines = append(r.choiceLines, item.Line)
-			}
-		default:
-			l.add(v.Line, p, "expected `direct`, a site, or a list of sites")
-			return
+		if r, ok := parseRoute(l, site, k.Line, v, join(path, site)); ok {
+			c.Routes[site] = r
 		}
-		c.Routes[site] = r
 	})
+}
+
+// parseRoute reads the value of one route_table entry (also the route of
+// a route override value, with no site and no line).
+func parseRoute(l *errList, site string, line int, v *yaml.Node, p string) (Route, bool) {
+	r := Route{Site: site, Line: line}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		hop := name(l, v, p)
+		if hop == "" {
+			return r, false
+		}
+		if hop == "direct" {
+			r.Direct = true
+		} else {
+			r.Choices, r.choiceLines = []string{hop}, []int{v.Line}
+		}
+	case yaml.SequenceNode:
+		if len(v.Content) == 0 {
+			l.add(v.Line, p, "empty list of choices")
+			return r, false
+		}
+		for _, item := range v.Content {
+			if !addChoice(l, &r, name(l, deref(item), p), item.Line, p) {
+				return r, false
+			}
+		}
+		return r, noRepeat(l, r.Choices, r.choiceLines, p, "choice")
+	default:
+		l.add(v.Line, p, "expected `direct`, a site, or a list of sites")
+		return r, false
+	}
+	return r, true
+}
+
+// addChoice appends hop (already read as a name; "" after an error) to the
+// choices of r, refusing `direct`; noRepeat checks the whole list after.
+func addChoice(l *errList, r *Route, hop string, line int, p string) bool {
+	switch hop {
+	case "":
+		return false
+	case "direct":
+		l.add(line, p, "`direct` must be the whole entry, not one choice of a list (a site with application backends is promoted to direct when its upstreams are down)")
+		return false
+	}
+	r.Choices = append(r.Choices, hop)
+	r.choiceLines = append(r.choiceLines, line)
+	return true
+}
+
+// noRepeat refuses a list (of choices or DCs) naming a site twice, at the
+// second mention. A set keeps it linear: a value may be long.
+func noRepeat(l *errList, names []string, lines []int, p, what string) bool {
+	seen := make(map[string]bool, len(names))
+	for i, n := range names {
+		if seen[n] {
+			l.add(lines[i], p, "%s %q is listed twice", what, n)
+			return false
+		}
+		seen[n] = true
+	}
+	return true
 }
 
 func parseShutdown(l *errList, c *Cluster, n *yaml.Node, path string) {
@@ -424,21 +469,15 @@ func parseAppRoute(l *errList, a *App, v *yaml.Node, path string) bool {
 			l.add(n.Line, p, "expected a DC or a non-empty list of DCs")
 			return false
 		}
-		seen := map[string]bool{}
 		for _, item := range n.Content {
 			dc := name(l, deref(item), p)
 			if dc == "" {
 				return false
 			}
-			if seen[dc] {
-				l.add(item.Line, p, "DC %q is listed twice", dc)
-				return false
-			}
-			seen[dc] = true
 			a.DCs = append(a.DCs, dc)
 			a.dcLines = append(a.dcLines, item.Line)
 		}
-		return true
+		return noRepeat(l, a.DCs, a.dcLines, p, "DC")
 	}
 	if v.Kind == yaml.MappingNode {
 		a.Mode = ActiveActive

@@ -37,7 +37,7 @@ func validate(l *errList, cfg *Config) {
 			}
 		}
 		if len(c.Routes) > 0 && !hasDirect {
-			l.add(c.Line, tbl, "no site is direct: nothing can reach the applications")
+			noDirect(l, c, tbl)
 		}
 		findLoops(l, c, tbl)
 		for _, site := range sortedKeys(c.Shutdown) {
@@ -56,8 +56,12 @@ func validate(l *errList, cfg *Config) {
 				if _, ok := cfg.Sites[dc]; !ok {
 					l.add(a.backendLines[dc], join(join(p, "backends"), dc), "unknown site %q (not under sites:)", dc)
 				} else if !slices.Contains(a.DCs, dc) {
+					route := "route"
+					if a.Override {
+						route = "overridden route"
+					}
 					l.warn(a.backendLines[dc], join(join(p, "backends"), dc),
-						"backend %s is never used: %q is not in the app's route, so this app never goes there and %s cannot be promoted to direct for it", a.Backends[dc], dc, dc)
+						"backend %s is never used: %q is not in the app's %s, so this app never goes there and %s cannot be promoted to direct for it", a.Backends[dc], dc, route, dc)
 				}
 			}
 			for i, dc := range a.DCs {
@@ -102,7 +106,7 @@ func findLoops(l *errList, c *Cluster, tbl string) {
 					}
 				}
 				cycle := append(append([]string{}, stack[start:]...), hop)
-				l.add(r.choiceLines[i], join(tbl, site), "loop: %s", strings.Join(cycle, " -> "))
+				reportLoop(l, c, tbl, site, cycle, r.choiceLines[i])
 			}
 		}
 		stack = stack[:len(stack)-1]
@@ -113,4 +117,36 @@ func findLoops(l *errList, c *Cluster, tbl string) {
 			visit(site)
 		}
 	}
+}
+
+// reportLoop reports a cycle (its first site repeated at the end) at the
+// choice of site that closed it, unless an override is part of it: the
+// override is then what to undo (the file alone had no loop), so the loop
+// is reported at the first overridden site, starting there.
+func reportLoop(l *errList, c *Cluster, tbl, site string, cycle []string, line int) {
+	sites := cycle[:len(cycle)-1]
+	for i, s := range sites {
+		if c.Routes[s].Override {
+			cycle = append(append(slices.Clone(sites[i:]), sites[:i]...), s)
+			site, line = s, overrideLine
+			break
+		}
+	}
+	l.add(line, join(tbl, site), "loop: %s", strings.Join(cycle, " -> "))
+}
+
+// noDirect reports a cluster without a direct site; with overrides, at
+// the override (the file had one), naming the overridden entries.
+func noDirect(l *errList, c *Cluster, tbl string) {
+	var over []string
+	for _, site := range c.SiteNames() {
+		if c.Routes[site].Override {
+			over = append(over, site)
+		}
+	}
+	if len(over) == 0 {
+		l.add(c.Line, tbl, "no site is direct: nothing can reach the applications")
+		return
+	}
+	l.add(overrideLine, tbl, "no site is direct once overridden (%s): nothing can reach the applications", strings.Join(over, ", "))
 }
