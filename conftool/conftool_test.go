@@ -66,7 +66,10 @@ func TestParseValues(t *testing.T) {
 		{AdminState, `{"state": "DOWN", "ttl": 300000000}`, "ttl"},
 		{Route, `{"route": ["codfw", "eqiad"]}`, ""},
 		{Route, `{"route": "direct"}`, ""},
-		{Route, `{"routes": "direct"}`, "missing field"},
+		{Route, `{"routes": "direct"}`, "unknown field"},
+		{Route, `{"route": ["codfw", "codfw"]}`, "codfw"},
+		{AppRoute, `{"route": {"active-active": ["eqiad", "codfw"]}}`, ""},
+		{AppRoute, `{"route": {"active-passive": ["eqiad"]}}`, "active-passive"},
 	} {
 		err := Validate(tc.kind, []byte(tc.in))
 		switch {

@@ -2,5 +2,6 @@
 // object kinds (node, site, admin-state, route, app-route), their keys and
 // tags, strict parsing of their JSON values, conftool-style selectors, and
 // the translation of site and admin-state objects into admin_state entries.
-// It has no etcd client; package conftool/etcdstore reads and writes etcd.
+// Route values are read by package routing. It has no etcd client; package
+// conftool/etcdstore reads and writes etcd.
 package conftool

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 // Assignment is one K=V of confctl's `set/K=V:K=V`.
@@ -152,8 +154,9 @@ func fieldNames(k Kind) []string {
 	return []string{"route"}
 }
 
-// Validate checks a value of kind k, the route's shape excepted (package
-// routing knows it; see conftool users).
+// Validate checks a value of kind k. Routes are read by package routing's
+// own parsers, in routing.yaml's forms; whether their sites exist is a
+// question for a whole routing (routing.Config.WithOverrides).
 func Validate(k Kind, data []byte) error {
 	var err error
 	switch k {
@@ -163,8 +166,10 @@ func Validate(k Kind, data []byte) error {
 		_, err = ParseSite(data)
 	case AdminState:
 		_, err = ParseAdminState(data)
-	case Route, AppRoute:
-		_, err = ParseRoute(data)
+	case Route:
+		_, err = routing.ParseRouteValue(data)
+	case AppRoute:
+		_, err = routing.ParseAppRouteValue(data)
 	default:
 		err = fmt.Errorf("unknown object type %q", k)
 	}
@@ -194,12 +199,20 @@ func Canonical(k Kind, data []byte) ([]byte, error) {
 			return nil, err
 		}
 		v = a
-	default:
-		r, err := ParseRoute(data)
+	case Route:
+		r, err := routing.ParseRouteValue(data)
 		if err != nil {
 			return nil, err
 		}
-		v = r
+		return r.Value(), nil
+	case AppRoute:
+		a, err := routing.ParseAppRouteValue(data)
+		if err != nil {
+			return nil, err
+		}
+		return a.Value(), nil
+	default:
+		return nil, fmt.Errorf("unknown object type %q", k)
 	}
 	return json.Marshal(v)
 }

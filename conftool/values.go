@@ -29,12 +29,6 @@ type AdminStateValue struct {
 	TTL   *uint32 `json:"ttl,omitempty"`
 }
 
-// RouteValue is a route or app-route value. Its route is kept raw: package
-// routing parses it in routing.yaml's forms (see RouteParser).
-type RouteValue struct {
-	Route json.RawMessage `json:"route"`
-}
-
 // decodeStrict decodes one JSON object into v, refusing unknown fields,
 // trailing data and any of required missing.
 func decodeStrict(data []byte, v any, required ...string) error {
@@ -107,13 +101,3 @@ func ParseAdminState(data []byte) (AdminStateValue, error) {
 
 // maxAdminTTL is gdnsd's largest admin_state TTL.
 const maxAdminTTL = 268435455
-
-// ParseRoute checks the envelope of a route or app-route value; the route
-// itself is for a RouteParser.
-func ParseRoute(data []byte) (RouteValue, error) {
-	var v RouteValue
-	if err := decodeStrict(data, &v, "route"); err != nil {
-		return v, err
-	}
-	return v, nil
-}

@@ -173,19 +173,36 @@ func (w *Watcher) list(ctx context.Context) (int64, error) {
 func (w *Watcher) timeout() time.Duration { return max(w.opt.Probe, 2*time.Second) }
 
 // watch applies events after rev until the watch fails or etcd stops
-// answering the probe.
+// answering the probe. The probe runs beside the watch, because creating a
+// watch blocks while etcd is away and a quiet watch never says it is.
 func (w *Watcher) watch(ctx context.Context, rev int64) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
+	probeErr := make(chan error, 1)
+	var probing sync.WaitGroup
+	probing.Add(1)
+	go func() {
+		defer probing.Done()
+		if err := w.probeUntilFailure(wctx); err != nil {
+			probeErr <- err
+			cancel()
+		}
+	}()
+	defer func() { cancel(); probing.Wait() }()
 	wch := w.cli.Watch(wctx, w.opt.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-	probe := time.NewTicker(w.opt.Probe)
-	defer probe.Stop()
 	for {
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
+		case err := <-probeErr:
+			return err
 		case resp, ok := <-wch:
 			if !ok {
+				select {
+				case err := <-probeErr:
+					return err
+				default:
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 				return errors.New("watch closed")
 			}
 			if err := resp.Err(); err != nil {
@@ -195,8 +212,24 @@ func (w *Watcher) watch(ctx context.Context, rev int64) error {
 				return errors.New("watch cancelled by etcd")
 			}
 			w.apply(resp)
-		case <-probe.C:
+		}
+	}
+}
+
+// probeUntilFailure probes every Probe interval until a probe fails (its
+// error) or ctx ends (nil).
+func (w *Watcher) probeUntilFailure(ctx context.Context) error {
+	t := time.NewTicker(w.opt.Probe)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
 			if err := w.probe(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
 				return err
 			}
 		}

@@ -159,14 +159,14 @@ func TestWatcherOutage(t *testing.T) {
 	vs.waitFor(t, "esams down", func(v View) bool { return value(v, esams) == `{"state":"down"}` })
 
 	e.Stop()
-	waitUntil(t, "disconnected", func() bool { return !w.Connected() })
+	waitUntil(t, "disconnected", func() bool { return !w.Connected() }, &logs)
 	if v, ok := w.Current(); !ok || value(v, esams) != `{"state":"down"}` {
 		t.Errorf("view during the outage: %+v", v)
 	}
 	e.Restart(t)
 	put(t, c, esams, `{"state":"up"}`)
 	vs.waitFor(t, "esams up after the restart", func(v View) bool { return value(v, esams) == `{"state":"up"}` })
-	waitUntil(t, "connected", w.Connected)
+	waitUntil(t, "connected", w.Connected, &logs)
 	if n := strings.Count(logs.String(), "etcd: unreachable"); n != 1 {
 		t.Errorf("%d unreachable lines, want one per outage:\n%s", n, logs.String())
 	}
@@ -208,12 +208,12 @@ func TestWatchBehindCompaction(t *testing.T) {
 	vs.waitFor(t, "a, b and c", func(v View) bool { return len(v.Objects) == 3 })
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
+func waitUntil(t *testing.T, what string, ok func() bool, logs *syncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s; watcher log:\n%s", what, logs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
