@@ -51,9 +51,9 @@ func nullAsNone(v []byte) string {
 	return string(v)
 }
 
-// NewLogger logs for people reading a terminal: "TIME LEVEL MSG k=v ...",
+// newLogger logs for people reading a terminal: "TIME LEVEL MSG k=v ...",
 // values unquoted (the audit record in etcd is the machine-readable copy).
-func NewLogger(w io.Writer) *slog.Logger { return slog.New(&plainHandler{w: w, mu: &sync.Mutex{}}) }
+func newLogger(w io.Writer) *slog.Logger { return slog.New(&plainHandler{w: w, mu: &sync.Mutex{}}) }
 
 type plainHandler struct {
 	w     io.Writer

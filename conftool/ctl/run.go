@@ -92,7 +92,7 @@ func openEtcd(opts Options) (Store, func(), error) {
 
 // Run runs a parsed command against store.
 func Run(ctx context.Context, env Env, store Store, opts Options, cmd Command) error {
-	log := NewLogger(env.Stderr)
+	log := newLogger(env.Stderr)
 	switch cmd.Name {
 	case "log":
 		return runLog(ctx, env, store, cmd)
