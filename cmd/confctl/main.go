@@ -6,15 +6,15 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/geotraffic/geotraffic/conftool/ctl"
 )
 
+// Signals are not caught: Ctrl-C must end confctl even at its y/N
+// question, and a change is one etcd transaction, written whole or not
+// at all, whenever the process dies.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := ctl.Env{
 		Stdin:    os.Stdin,
 		Stdout:   os.Stdout,
@@ -23,7 +23,5 @@ func main() {
 		Terminal: isTerminal(os.Stdin) && isTerminal(os.Stderr),
 		Now:      time.Now,
 	}
-	code := ctl.Main(ctx, env, os.Args[1:])
-	stop()
-	os.Exit(code)
+	os.Exit(ctl.Main(context.Background(), env, os.Args[1:]))
 }

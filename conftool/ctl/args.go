@@ -47,13 +47,15 @@ type Command struct {
 	Line     string // the command line, shell-quoted, for the audit record
 }
 
-// shortcuts are conftool's host commands: the assignment each makes to
-// every node of the host.
-var shortcuts = map[string]string{
-	"pool":         "pooled=yes",
-	"depool":       "pooled=no",
-	"drain":        "weight=0",
-	"decommission": "pooled=inactive",
+// shortcut is the assignment a host command of conftool's makes to
+// every node of the host; drain keeps pooled as it is.
+func shortcut(name string) string {
+	return map[string]string{
+		"pool":         "pooled=yes",
+		"depool":       "pooled=no",
+		"drain":        "weight=0",
+		"decommission": "pooled=inactive",
+	}[name]
 }
 
 // UsageError is a command line that cannot be run as written (exit 2).
@@ -171,7 +173,7 @@ func parseShortcut(cmd *Command, o Options, args []string) error {
 	if o.Kind != conftool.Node {
 		return usagef("%s changes nodes; it takes no --object-type %s", cmd.Name, o.Kind)
 	}
-	as, err := conftool.ParseAssignments(shortcuts[cmd.Name])
+	as, err := conftool.ParseAssignments(shortcut(cmd.Name))
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,9 @@ import (
 // routingKinds are the kinds the routing of the caches is resolved from:
 // routing.yaml overridden by route and app-route objects, under the site
 // states of site and admin-state objects.
-var routingKinds = []conftool.Kind{conftool.Site, conftool.AdminState, conftool.Route, conftool.AppRoute}
+func routingKinds() []conftool.Kind {
+	return []conftool.Kind{conftool.Site, conftool.AdminState, conftool.Route, conftool.AppRoute}
+}
 
 func parseRoute(v []byte) (routing.RouteSpec, error)       { return routing.ParseRouteValue(v) }
 func parseAppRoute(v []byte) (routing.AppRouteSpec, error) { return routing.ParseAppRouteValue(v) }

@@ -171,7 +171,7 @@ func write(ctx context.Context, env Env, log *slog.Logger, v *view, opts Options
 		if forced, err = safe(ctx, env, v, cfg, opts, changes); err != nil {
 			return err
 		}
-		guards = v.guards(routingKinds...)
+		guards = v.guards(routingKinds()...)
 	}
 	if err := confirm(env, opts, changes, forced); err != nil {
 		return err
@@ -183,7 +183,7 @@ func write(ctx context.Context, env Env, log *slog.Logger, v *view, opts Options
 // safe runs the routing check; forced reports a refusal that --force
 // overrode.
 func safe(ctx context.Context, env Env, v *view, cfg *routing.Config, opts Options, changes []change) (forced bool, err error) {
-	before, err := v.all(ctx, routingKinds...)
+	before, err := v.all(ctx, routingKinds()...)
 	if err != nil {
 		return false, err
 	}

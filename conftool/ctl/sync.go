@@ -13,8 +13,11 @@ import (
 	"github.com/geotraffic/geotraffic/routing"
 )
 
-// syncKinds are the kinds sync defines, in the order it creates them.
-var syncKinds = []conftool.Kind{conftool.Site, conftool.Route, conftool.AppRoute, conftool.Node}
+// syncKinds are the kinds sync defines. It creates sites first, then each
+// cluster's routes and app routes, then nodes.
+func syncKinds() []conftool.Kind {
+	return []conftool.Kind{conftool.Site, conftool.Route, conftool.AppRoute, conftool.Node}
+}
 
 // runSync creates the objects the pools file and routing.yaml define and
 // etcd lacks, never overwriting a value, and lists (or with --prune
@@ -40,7 +43,7 @@ func runSync(ctx context.Context, env Env, log *slog.Logger, store Store, opts O
 		return fmt.Errorf("refused, nothing was written:\n%w", err)
 	}
 	v := newView(store)
-	have, err := v.all(ctx, syncKinds...)
+	have, err := v.all(ctx, syncKinds()...)
 	if err != nil {
 		return err
 	}
