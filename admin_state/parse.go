@@ -68,15 +68,25 @@ func Empty(file string) *State { return &State{File: file} }
 // Lookup returns the entry that forces key, if any. The last matching line
 // wins, as in gdnsd.
 func (s *State) Lookup(key string) (Entry, bool) {
-	if s == nil {
+	i := s.Find(key)
+	if i < 0 {
 		return Entry{}, false
+	}
+	return s.Entries[i], true
+}
+
+// Find is Lookup's index into Entries, or -1: callers that precompute
+// decisions keep the index to say later which entry forced a state.
+func (s *State) Find(key string) int {
+	if s == nil {
+		return -1
 	}
 	for i := len(s.Entries) - 1; i >= 0; i-- {
 		if Match(s.Entries[i].Pattern, key) {
-			return s.Entries[i], true
+			return i
 		}
 	}
-	return Entry{}, false
+	return -1
 }
 
 // Len is the number of entries.

@@ -70,6 +70,14 @@ func TestLookupLastLineWins(t *testing.T) {
 	if _, ok := nilState.Lookup("x"); ok {
 		t.Fatal("nil state forces nothing")
 	}
+	for key, want := range map[string]int{"geoip/text-addrs/esams": 2, "geoip/m/esams": 2, "geoip/text-addrs/eqiad": -1} {
+		if got := st.Find(key); got != want {
+			t.Errorf("Find(%s) = %d, want %d", key, got, want)
+		}
+	}
+	if nilState.Find("x") != -1 {
+		t.Error("Find in a nil state should be -1")
+	}
 }
 
 func TestMatch(t *testing.T) {

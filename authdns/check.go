@@ -10,7 +10,8 @@ import (
 
 // Check loads and validates everything the daemon would load from cfg
 // (data directory, zones, geoip config and databases, nets files,
-// admin_state, control token and TLS material) and returns every error
+// admin_state, control token and TLS material, etcd settings and the files
+// they name, without contacting etcd) and returns every error
 // found, each as file:line: reason, joined. It changes nothing. Parts are checked
 // independently, so a broken geoip.yaml does not hide zone errors.
 func Check(cfg *Config, log *slog.Logger) (*State, error) {
@@ -28,6 +29,10 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 		errs = append(errs, err)
 	}
 	if _, err := loadControlCert(cfg); err != nil {
+		errs = append(errs, err)
+	}
+	// The settings and the files they name only: etcd need not be up.
+	if _, err := loadEtcd(cfg.Etcd); err != nil {
 		errs = append(errs, err)
 	}
 	var bundle *Bundle

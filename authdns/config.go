@@ -51,6 +51,9 @@ type Config struct {
 	ControlTLSCert, ControlTLSKey string
 	// Metrics is the host:port serving Prometheus /metrics; "" = off.
 	Metrics string
+	// Etcd, when set, feeds conftool's site and admin-state objects into
+	// the admin state, under the local admin_state file; nil = no etcd.
+	Etcd *EtcdConfig
 
 	// Digest is the sha256 of this file's bytes.
 	Digest string
@@ -224,6 +227,10 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				continue
 			}
 			cfg.Metrics = v.Value
+		case "etcd":
+			e, eerrs := parseEtcd(path, base, v)
+			errs = append(errs, eerrs...)
+			cfg.Etcd = e
 		default:
 			fail(k, key, "unknown key")
 		}

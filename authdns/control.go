@@ -30,11 +30,12 @@ type Status struct {
 	ZonesDigest       string      `json:"zones_digest"`
 	Data              string      `json:"data,omitempty"`
 	DataDigest        string      `json:"data_digest,omitempty"`
-	AdminStateDigest  string      `json:"admin_state_digest"`
-	AdminStateEntries int         `json:"admin_state_entries"`
+	AdminStateDigest  string      `json:"admin_state_digest"`  // of the admin_state file
+	AdminStateEntries int         `json:"admin_state_entries"` // of the file; etcd's are in Etcd
 	Zones             []ZoneInfo  `json:"zones"`
 	Reloads           Reloads     `json:"reloads"`
 	Staged            *StagedInfo `json:"staged,omitempty"`
+	Etcd              *EtcdStatus `json:"etcd,omitempty"` // without `etcd:`, absent
 }
 
 // Reloads counts reloads and commits.
@@ -83,8 +84,9 @@ func (d *Daemon) Status() *Status {
 		Version: version.Version, Started: d.started, UptimeSeconds: d.Uptime().Seconds(),
 		ConfigFile: d.path, ConfigDigest: st.Config.Digest, ZonesDigest: st.Zones.Digest,
 		Data: st.Config.Data, DataDigest: st.DataDigest,
-		AdminStateDigest: st.Admin.Digest, AdminStateEntries: st.Admin.Len(), Zones: zoneInfos(st),
+		AdminStateDigest: st.AdminFile.Digest, AdminStateEntries: st.AdminFile.Len(), Zones: zoneInfos(st),
 		Reloads: Reloads{OK: d.reloadOK.Load(), Failed: d.reloadFail.Load()},
+		Etcd:    d.etcdStatus(st),
 	}
 	if t := d.lastReloadOK.Load(); t != 0 {
 		tt := time.Unix(0, t)
@@ -111,8 +113,10 @@ func (d *Daemon) DataInfo() *DataInfo {
 	st := d.state.Load()
 	info := &DataInfo{Data: st.Config.Data, Digest: st.DataDigest, Files: st.DataFiles, Zones: zoneInfos(st),
 		AdminState: []string{}}
-	if st.Admin != nil {
-		for _, e := range st.Admin.Entries {
+	// The file's lines only: rollouts compare them with a bundle's file,
+	// and etcd's entries are no part of the data directory.
+	if st.AdminFile != nil {
+		for _, e := range st.AdminFile.Entries {
 			info.AdminState = append(info.AdminState, e.Pattern+" => "+e.StateString())
 		}
 	}

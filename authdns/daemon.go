@@ -39,11 +39,16 @@ type Daemon struct {
 	state       atomic.Pointer[State]
 	admin       *adminstate.Watcher
 	adminCancel context.CancelFunc
-	ctx         context.Context
-	listeners   *listeners
-	pending     *staged
-	aborted     map[string]time.Time // ids aborted before their stage arrived
-	slots       DCSlots
+	// etcd follows etcd's objects while `etcd:` is set (swapped under mu;
+	// read without it by status and metrics). etcdStart holds the
+	// settings New validated until Start starts the first follower.
+	etcd      atomic.Pointer[etcdFollower]
+	etcdStart *etcdSettings
+	ctx       context.Context
+	listeners *listeners
+	pending   *staged
+	aborted   map[string]time.Time // ids aborted before their stage arrived
+	slots     DCSlots
 
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
@@ -90,6 +95,9 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 			return nil, err
 		}
 		admin = d.admin.Current()
+	}
+	if d.etcdStart, err = loadEtcd(cfg.Etcd); err != nil {
+		return nil, err
 	}
 	st, err := Build(cfg, admin, log)
 	if err != nil {
@@ -142,6 +150,8 @@ func (d *Daemon) Start(ctx context.Context) error {
 	}
 	d.started = time.Now()
 	d.runWatcher()
+	d.startEtcdLocked(d.etcdStart)
+	d.etcdStart = nil
 	d.log.Info("serving", "zones", len(st.Zones.Zones()), "admin_state_entries", st.Admin.Len(),
 		"config_digest", short(st.Config.Digest), "data_digest", short(st.DataDigest),
 		"control", st.Config.Control, "control_tcp", st.Config.ControlTCP, "metrics", st.Config.Metrics)
@@ -205,9 +215,18 @@ func (d *Daemon) reloadLocked() (*State, error) {
 	if watcher != nil {
 		admin = watcher.Current()
 	}
+	etcdSet, err := loadEtcd(cfg.Etcd)
+	if err != nil {
+		return nil, err
+	}
 	st, err := Build(cfg, admin, d.log)
 	if err != nil {
 		return nil, err
+	}
+	if etcdSet != nil {
+		// etcd's last state stays through a reload, even one that moves
+		// to other etcd settings, until the new follower has read etcd.
+		st = st.WithEtcd(old.AdminEtcd)
 	}
 	if _, err := readToken(cfg); err != nil {
 		return nil, err
@@ -226,6 +245,7 @@ func (d *Daemon) reloadLocked() (*State, error) {
 	}
 	commitListeners(true)
 	d.swap(st)
+	d.startEtcdLocked(etcdSet)
 	if watcher != d.admin {
 		if d.adminCancel != nil {
 			d.adminCancel()
@@ -366,12 +386,13 @@ func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
 	}
 	live := *st
 	live.Config = cfg // serve with the live paths once committed
-	if live.Admin != nil {
-		a := *live.Admin
+	lst := &live
+	if st.AdminFile != nil {
+		a := *st.AdminFile
 		a.File = cfg.AdminState
-		live.Admin = &a
+		lst = lst.WithAdmin(&a)
 	}
-	p := &staged{id: req.ID, dir: dir, bundle: b, state: &live, before: cur.DataDigest, created: d.clock()}
+	p := &staged{id: req.ID, dir: dir, bundle: b, state: lst, before: cur.DataDigest, created: d.clock()}
 	// Clean up on time even if nobody calls again; the checks in
 	// Stage/Commit/Status do not depend on this timer having run.
 	p.timer = time.AfterFunc(d.StageTimeout, func() {
@@ -437,7 +458,8 @@ func (d *Daemon) Commit(id string) error {
 		return fmt.Errorf("commit: installing into %s: %w", cur.Config.Data, err)
 	}
 	os.RemoveAll(p.dir)
-	st := p.state
+	// Built at stage time: etcd may have changed since.
+	st := p.state.WithEtcd(cur.AdminEtcd)
 	d.swap(st)
 	d.noteReload(nil)
 	w := d.admin
@@ -556,6 +578,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	}
 	d.dropPending()
 	d.mu.Unlock()
+	d.stopEtcd(ctx)
 	return d.srv.Shutdown(ctx)
 }
 

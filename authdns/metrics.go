@@ -17,6 +17,7 @@ type collector struct {
 	tcpConns, tcpAccepted, tcpRejected                 *prometheus.Desc
 	reloads, lastReload, serial, forced, forcedEntries *prometheus.Desc
 	info, uptime                                       *prometheus.Desc
+	etcdConnected, etcdRevision, etcdRelists, etcdRej  *prometheus.Desc
 }
 
 func newCollector(d *Daemon) *collector {
@@ -42,12 +43,19 @@ func newCollector(d *Daemon) *collector {
 		forcedEntries: n("admin_state_entries", "Number of admin_state entries in force."),
 		info:          n("build_info", "Version and digests of what is served.", "version", "config_digest", "zones_digest", "data_digest", "admin_state_digest"),
 		uptime:        n("uptime_seconds", "Seconds since the daemon started serving."),
+		// The names and meanings of etcdstore.RegisterMetrics, for the
+		// follower of the moment: a reload may replace it.
+		etcdConnected: n("etcd_connected", "1 while etcd answers; 0 while the last good state is kept without it."),
+		etcdRevision:  n("etcd_revision", "etcd revision of the state applied last."),
+		etcdRelists:   n("etcd_relists_total", "Full re-reads of etcd after an outage or a compaction."),
+		etcdRej:       n("etcd_rejected_values_total", "etcd values ignored because they do not parse (the object kept its previous value)."),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.hits, c.dyn, c.tcpConns,
-		c.tcpAccepted, c.tcpRejected, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime} {
+		c.tcpAccepted, c.tcpRejected, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime,
+		c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej} {
 		ch <- d
 	}
 }
@@ -106,8 +114,18 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	gauge(c.forcedEntries, float64(st.Admin.Len()))
-	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(st.DataDigest), short(st.Admin.Digest))
+	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(st.DataDigest), short(st.AdminFile.Digest))
 	gauge(c.uptime, d.Uptime().Seconds())
+	if e := d.etcdStatus(st); e != nil {
+		connected := 0.0
+		if e.Connected {
+			connected = 1
+		}
+		gauge(c.etcdConnected, connected)
+		gauge(c.etcdRevision, float64(e.Revision))
+		counter(c.etcdRelists, uint64(e.Relists))
+		counter(c.etcdRej, uint64(e.Rejected))
+	}
 }
 
 func reasonName(r int) string { return geo.Reason(r).String() }

@@ -22,8 +22,14 @@ type State struct {
 	Config *Config
 	Zones  *zones.Set
 	Geo    *geo.Geo // nil without a geoip section
-	Admin  *adminstate.State
-	Forced *geo.Forced
+	// Admin is the admin state in force: AdminEtcd overlaid by AdminFile,
+	// so for the same key the local file wins (adminstate.Overlay).
+	Admin *adminstate.State
+	// AdminFile is the admin_state file alone (rollout diffs, its digest);
+	// AdminEtcd is the last good state from etcd, nil without etcd or
+	// before etcd first answered.
+	AdminFile, AdminEtcd *adminstate.State
+	Forced               *geo.Forced
 
 	// DataDigest and DataFiles describe the data directory as loaded
 	// (empty without `data:`), for status and rollout diffs.
@@ -126,24 +132,38 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 // assemble makes a State of parts already loaded and validated; bundle is
 // nil without a data directory.
 func assemble(cfg *Config, admin *adminstate.State, g *geo.Geo, set *zones.Set, bundle *Bundle) *State {
-	st := &State{Config: cfg, Zones: set, Geo: g, Admin: admin}
+	st := &State{Config: cfg, Zones: set, Geo: g}
 	if bundle != nil {
 		st.DataDigest, st.DataFiles = bundle.Digest(), bundle.Manifest()
 	}
-	if g != nil {
-		st.Forced = g.ApplyAdmin(admin)
-	}
+	st.setAdmin(admin, nil)
 	return st
 }
 
-// WithAdmin returns a copy of st with a new admin_state applied.
-func (st *State) WithAdmin(admin *adminstate.State) *State {
+// WithAdmin returns a copy of st with a new admin_state file applied; the
+// state from etcd stays.
+func (st *State) WithAdmin(file *adminstate.State) *State {
 	n := *st
-	n.Admin = admin
-	if st.Geo != nil {
-		n.Forced = st.Geo.ApplyAdmin(admin)
-	}
+	n.setAdmin(file, st.AdminEtcd)
 	return &n
+}
+
+// WithEtcd returns a copy of st with a new state from etcd applied under
+// the same file (nil: nothing from etcd).
+func (st *State) WithEtcd(etcd *adminstate.State) *State {
+	n := *st
+	n.setAdmin(st.AdminFile, etcd)
+	return &n
+}
+
+// setAdmin precomputes the overlay's decisions here, off the answer path,
+// which then only indexes them.
+func (st *State) setAdmin(file, etcd *adminstate.State) {
+	st.AdminFile, st.AdminEtcd = file, etcd
+	st.Admin = adminstate.Overlay(etcd, file)
+	if st.Geo != nil {
+		st.Forced = st.Geo.ApplyAdmin(st.Admin)
+	}
 }
 
 // Snapshot is the answer path's view of this state.

@@ -8,19 +8,24 @@ import (
 type forced struct {
 	set, down, hasTTL bool
 	ttl               uint32
+	// entry indexes the deciding line in Forced.st, for States to say
+	// where a forced state comes from; Resolve never reads it.
+	entry int32
 }
 
-func fromEntry(e adminstate.Entry, ok bool) forced {
-	if !ok {
+func fromIndex(st *adminstate.State, i int) forced {
+	if i < 0 {
 		return forced{}
 	}
-	return forced{set: true, down: e.Down, hasTTL: e.HasTTL, ttl: e.TTL}
+	e := st.Entries[i]
+	return forced{set: true, down: e.Down, hasTTL: e.HasTTL, ttl: e.TTL, entry: int32(i)}
 }
 
 // Forced is an admin_state applied to one Geo: glob matching is done once
 // per admin_state (or Geo) change so Resolve only indexes arrays.
 type Forced struct {
 	g    *Geo
+	st   *adminstate.State // what was applied, for States' origins
 	res  [][]forced        // [resource][map DC]: resource > map > site
 	maps [][]forced        // [map][DC]: map > site
 	site map[string]forced // site/DC
@@ -30,9 +35,9 @@ type Forced struct {
 // geoip/MAP/DC over site/DC (the DC is down everywhere); for one key the
 // last matching line wins (adminstate.State.Lookup). st may be nil.
 func (g *Geo) ApplyAdmin(st *adminstate.State) *Forced {
-	f := &Forced{g: g, site: map[string]forced{}}
+	f := &Forced{g: g, st: st, site: map[string]forced{}}
 	look := func(key string) forced {
-		return fromEntry(st.Lookup(key))
+		return fromIndex(st, st.Find(key))
 	}
 	for _, d := range g.sites {
 		f.site[d] = look("site/" + d)
@@ -71,11 +76,23 @@ func (g *Geo) ApplyAdmin(st *adminstate.State) *Forced {
 
 // StateInfo is one line of `authdns states`: State is the effective state
 // with "!" when forced (e.g. "DOWN!"), RealState the health-derived one.
+// A forced state also says which admin_state entry forced it, so an
+// operator finds what to change: an etcd object (Key, Revision) or a line
+// of the file (Line); ForcedBy is the same as one string.
 type StateInfo struct {
 	State     string `json:"state"`
 	RealState string `json:"real_state"`
 	ForcedTTL uint32 `json:"forced_ttl,omitempty"`
+	Source    string `json:"source,omitempty"`    // "etcd" or "file"
+	ForcedBy  string `json:"forced_by,omitempty"` // "etcd /conftool/v1/sites/esams@42", "/etc/authdns/admin_state:3"
+	Pattern   string `json:"pattern,omitempty"`   // the entry's key or glob
+	Key       string `json:"key,omitempty"`       // etcd key
+	Revision  int64  `json:"revision,omitempty"`  // etcd mod revision
+	Line      int    `json:"line,omitempty"`      // line of the file
 }
+
+// SourceFile is StateInfo.Source for an entry of the admin_state file.
+const SourceFile = "file"
 
 // States reports every geoip/MAP/DC, geoip/RESOURCE/DC and site/DC. A
 // resource DC's real state is its health; a map's or site's real state is
@@ -110,23 +127,23 @@ func (g *Geo) States(f *Forced, h Health) map[string]StateInfo {
 					x.down++
 				}
 			}
-			out["geoip/"+r.name+"/"+d] = stateInfo(f.res[i][j], down)
+			out["geoip/"+r.name+"/"+d] = f.stateInfo(f.res[i][j], down)
 		}
 	}
 	for i, m := range g.maps {
 		for j, d := range m.dcs {
 			a := mapReal[m.name+"/"+d]
-			out["geoip/"+m.name+"/"+d] = stateInfo(f.maps[i][j], a != nil && a.down == a.n)
+			out["geoip/"+m.name+"/"+d] = f.stateInfo(f.maps[i][j], a != nil && a.down == a.n)
 		}
 	}
 	for _, d := range g.sites {
 		a := siteReal[d]
-		out["site/"+d] = stateInfo(f.site[d], a != nil && a.down == a.n)
+		out["site/"+d] = f.stateInfo(f.site[d], a != nil && a.down == a.n)
 	}
 	return out
 }
 
-func stateInfo(e forced, realDown bool) StateInfo {
+func (f *Forced) stateInfo(e forced, realDown bool) StateInfo {
 	s := StateInfo{RealState: "UP"}
 	if realDown {
 		s.RealState = "DOWN"
@@ -138,8 +155,23 @@ func stateInfo(e forced, realDown bool) StateInfo {
 			s.State = "DOWN!"
 		}
 		s.ForcedTTL = e.ttl
+		f.origin(&s, e)
 	}
 	return s
+}
+
+// origin fills in where the forcing entry comes from.
+func (f *Forced) origin(s *StateInfo, e forced) {
+	if f.st == nil || int(e.entry) >= len(f.st.Entries) {
+		return
+	}
+	ent := f.st.Entries[e.entry]
+	s.Pattern, s.ForcedBy = ent.Pattern, ent.Origin(f.st.File)
+	if ent.Source != "" {
+		s.Source, s.Key, s.Revision = ent.Source, ent.Key, ent.Revision
+		return
+	}
+	s.Source, s.Line = SourceFile, ent.Line
 }
 
 // AdminKeys lists every admin_state key this Geo understands (site/DC,

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"net/netip"
+	"strconv"
 	"testing"
 
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
@@ -227,12 +228,19 @@ func TestStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := g.States(g.ApplyAdmin(st), fakeHealth{"*/c": true, "r/d": true})
+	file := func(line int, pattern string) StateInfo {
+		return StateInfo{Source: SourceFile, Line: line, Pattern: pattern, ForcedBy: "admin_state:" + strconv.Itoa(line)}
+	}
+	forcedAt := func(si, by StateInfo) StateInfo {
+		si.Source, si.Line, si.Pattern, si.ForcedBy = by.Source, by.Line, by.Pattern, by.ForcedBy
+		return si
+	}
 	for key, want := range map[string]StateInfo{
-		"geoip/m/a": {State: "DOWN!", RealState: "UP", ForcedTTL: 30},
-		"geoip/r/a": {State: "DOWN!", RealState: "UP", ForcedTTL: 30},
-		"geoip/s/a": {State: "UP!", RealState: "UP"},
-		"geoip/m/b": {State: "DOWN!", RealState: "UP"},
-		"site/b":    {State: "DOWN!", RealState: "UP"},
+		"geoip/m/a": forcedAt(StateInfo{State: "DOWN!", RealState: "UP", ForcedTTL: 30}, file(2, "geoip/m/a")),
+		"geoip/r/a": forcedAt(StateInfo{State: "DOWN!", RealState: "UP", ForcedTTL: 30}, file(2, "geoip/m/a")),
+		"geoip/s/a": forcedAt(StateInfo{State: "UP!", RealState: "UP"}, file(3, "geoip/s/a")),
+		"geoip/m/b": forcedAt(StateInfo{State: "DOWN!", RealState: "UP"}, file(1, "site/b")),
+		"site/b":    forcedAt(StateInfo{State: "DOWN!", RealState: "UP"}, file(1, "site/b")),
 		"geoip/m/c": {State: "DOWN", RealState: "DOWN"},
 		"site/c":    {State: "DOWN", RealState: "DOWN"},
 		"geoip/r/d": {State: "DOWN", RealState: "DOWN"},
@@ -253,6 +261,43 @@ func TestStates(t *testing.T) {
 		if _, ok := s[k]; !ok {
 			t.Errorf("AdminKeys has %s, States does not", k)
 		}
+	}
+}
+
+// A forced state names its entry: an etcd object by key and revision, a
+// line of the file by number, whichever of the overlay decides.
+func TestStatesOrigin(t *testing.T) {
+	g := mustGeo(t, foYAML)
+	remote := &adminstate.State{Entries: []adminstate.Entry{
+		{Pattern: "site/a", Down: true, Source: "etcd", Key: "/conftool/v1/sites/a", Revision: 7},
+		{Pattern: "site/b", Down: true, Source: "etcd", Key: "/conftool/v1/sites/b", Revision: 8},
+		{Pattern: "geoip/r/c", Down: true, TTL: 60, HasTTL: true, Source: "etcd", Key: "/conftool/v1/admin-state/geoip/r/c", Revision: 9},
+	}}
+	local, err := adminstate.Parse("/etc/authdns/admin_state", []byte("# override\nsite/b => UP\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := g.States(g.ApplyAdmin(adminstate.Overlay(remote, local)), nil)
+	tests := []struct {
+		key, state, source, forcedBy, etcdKey string
+		rev                                   int64
+		line                                  int
+	}{
+		{"site/a", "DOWN!", "etcd", "etcd /conftool/v1/sites/a@7", "/conftool/v1/sites/a", 7, 0},
+		{"geoip/m/a", "DOWN!", "etcd", "etcd /conftool/v1/sites/a@7", "/conftool/v1/sites/a", 7, 0},
+		{"site/b", "UP!", "file", "/etc/authdns/admin_state:2", "", 0, 2},
+		{"geoip/r/c", "DOWN!", "etcd", "etcd /conftool/v1/admin-state/geoip/r/c@9", "/conftool/v1/admin-state/geoip/r/c", 9, 0},
+		{"geoip/m/c", "UP", "", "", "", 0, 0},
+	}
+	for _, tt := range tests {
+		got := s[tt.key]
+		if got.State != tt.state || got.Source != tt.source || got.ForcedBy != tt.forcedBy || got.Key != tt.etcdKey ||
+			got.Revision != tt.rev || got.Line != tt.line {
+			t.Errorf("%s: %+v, want %s from %s %q", tt.key, got, tt.state, tt.source, tt.forcedBy)
+		}
+	}
+	if got := s["geoip/r/c"].ForcedTTL; got != 60 {
+		t.Errorf("geoip/r/c forced TTL %d, want 60", got)
 	}
 }
 

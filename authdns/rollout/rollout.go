@@ -404,6 +404,7 @@ func validate(o Options, data, sent string) (*authdns.State, error) {
 		}
 		base = c
 		base.ControlTCP, base.ControlTokenFile = "", "" // server-local, not ours to check
+		base.Etcd = nil                                 // server-local too (its password file may be the daemon's alone)
 	} else {
 		base = &authdns.Config{File: filepath.Join(data, "(authdns-update)"), GeoIPDBDir: data}
 	}

@@ -46,9 +46,12 @@ Usage:
         --tls-server-name also turn TLS on for a host:port address.
         COMMAND: status | reload | states | stats | data | stage DIR |
                  commit ID | abort ID
-  authdns states --config FILE
+  authdns states --config FILE [--no-etcd]
         print the forced and real state of every geoip map/resource/DC and
-        site as JSON (from the files)
+        site as JSON, each forced one with its source: the admin_state file
+        and, with an etcd: section, etcd read once (3 s at most; if etcd
+        does not answer, the file's states are printed and the exit status
+        is 1; --no-etcd skips etcd)
   authdns geoip-lookup --config FILE MAP ADDRESS
         print MAP => PREFIX/LEN => dc1, dc2, ... for a client address
   authdns --version
@@ -76,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 60*time.Second, "ctl: time-out for the call")
 	caFile := fs.String("ca-file", "", "ctl: PEM file of the CAs for a TLS control address (default: the system's roots)")
 	tlsName := fs.String("tls-server-name", "", "ctl: name the control server's certificate must hold (default: the address's host)")
+	noEtcd := fs.Bool("no-etcd", false, "states: the admin_state file alone, without reading etcd")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -102,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "checkconf":
 		return checkconf(*config, log, stdout, stderr)
 	case "states":
-		return states(*config, log, stdout, stderr)
+		return states(*config, !*noEtcd, log, stdout, stderr)
 	case "geoip-lookup":
 		return geoipLookup(*config, rest, log, stdout, stderr)
 	case "ctl":
@@ -233,20 +237,46 @@ func checkconf(config string, log *slog.Logger, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: OK (%d zones, admin_state %d entries)\n", config, len(st.Zones.Zones()), st.Admin.Len())
+	etcd := ""
+	if e := cfg.Etcd; e != nil {
+		etcd = fmt.Sprintf(", etcd %s %s not contacted", strings.Join(e.Endpoints, ","), e.Prefix)
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d zones, admin_state %d entries%s)\n", config, len(st.Zones.Zones()), st.Admin.Len(), etcd)
 	return 0
 }
 
-func states(config string, log *slog.Logger, stdout, stderr io.Writer) int {
+// etcdReadTimeout bounds `authdns states`' one read of etcd: a one-shot
+// command must not hang on an etcd that is down.
+const etcdReadTimeout = 3 * time.Second
+
+// states prints what the daemon would force: the file, overlaid on etcd's
+// objects when the configuration has an etcd: section and withEtcd.
+func states(config string, withEtcd bool, log *slog.Logger, stdout, stderr io.Writer) int {
 	st, err := authdns.LoadState(config, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	code := 0
+	if e := st.Config.Etcd; e != nil && withEtcd {
+		ctx, cancel := context.WithTimeout(context.Background(), etcdReadTimeout)
+		est, bad, err := authdns.ReadEtcd(ctx, e)
+		cancel()
+		for _, b := range bad {
+			fmt.Fprintf(stderr, "authdns states: etcd: ignoring a value that does not parse: %v\n", b)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "authdns states: etcd not read (%v): showing the admin_state file alone; "+
+				"a running daemon keeps its last state from etcd (authdns ctl states shows it)\n", err)
+			code = 1
+		} else {
+			st = st.WithEtcd(est)
+		}
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(st.States())
-	return 0
+	return code
 }
 
 func geoipLookup(config string, args []string, log *slog.Logger, stdout, stderr io.Writer) int {

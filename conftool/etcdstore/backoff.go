@@ -5,6 +5,12 @@ import (
 	"time"
 )
 
+// Retries against etcd wait from retryMin, doubling up to retryMax.
+const (
+	retryMin = 100 * time.Millisecond
+	retryMax = 2 * time.Second
+)
+
 // backoff doubles a wait up to a ceiling; retries against a dead etcd stay
 // cheap without delaying the catch-up much once it returns.
 type backoff struct{ min, max, cur time.Duration }

@@ -26,8 +26,8 @@ type ClientConfig struct {
 	DialTimeout time.Duration
 }
 
-// Client opens a client. It does not wait for etcd: daemons must start and
-// keep serving while etcd is down, and Watcher reports reachability.
+// Client opens a client. Without a user it does not wait for etcd; with one
+// it logs in at once and fails while etcd is down: daemons use Connect.
 func (c ClientConfig) Client() (*clientv3.Client, error) {
 	if len(c.Endpoints) == 0 {
 		return nil, errors.New("etcd: no endpoints")

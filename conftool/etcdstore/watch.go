@@ -113,7 +113,7 @@ func (w *Watcher) Invalid() map[string]string {
 // Run follows the prefix until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
 	first := true
-	backoff := newBackoff(100*time.Millisecond, 2*time.Second)
+	backoff := newBackoff(retryMin, retryMax)
 	for ctx.Err() == nil {
 		rev, err := w.list(ctx)
 		if err != nil {

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { testbin.Main(m, &binDir, "authdns") }
 // server is one running authdns.
 type server struct {
 	*testutil.Daemon
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	addr  string // 127.0.0.1:port
 	addr6 string
@@ -43,7 +43,7 @@ func startServer(t *testing.T) *server { t.Helper(); return startServerWith(t, "
 
 // startServerWith is startServer with extra lines for authdns.yaml, an
 // admin_state to start with, and extra command-line flags.
-func startServerWith(t *testing.T, extraCfg, adminState string, flags ...string) *server {
+func startServerWith(t testing.TB, extraCfg, adminState string, flags ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	root := repoRoot()

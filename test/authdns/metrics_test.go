@@ -56,7 +56,7 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 }
 
 // mustAsk sends one query and fails the test without an answer.
-func mustAsk(t *testing.T, addr, network, name string, qtype uint16, subnet string) *dns.Msg {
+func mustAsk(t testing.TB, addr, network, name string, qtype uint16, subnet string) *dns.Msg {
 	t.Helper()
 	r, err := ask(addr, network, name, qtype, subnet)
 	if err != nil {
