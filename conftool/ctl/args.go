@@ -143,6 +143,8 @@ func parseGlobal(args []string, getenv func(string) string) (Options, []string, 
 	if o.Timeout <= 0 {
 		return o, nil, usagef("--timeout %s: want a positive duration", o.Timeout)
 	}
+	// With --user the client logs in while connecting: --timeout bounds that too.
+	o.Etcd.DialTimeout = o.Timeout
 	return o, fs.Args(), nil
 }
 

@@ -70,14 +70,18 @@ func open(ctx context.Context, env Env, opts Options, cmd Command) error {
 	}
 	store, closeStore, err := env.Open(opts)
 	if err != nil {
-		return err
+		return timedOut(err, opts)
 	}
 	defer closeStore()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	err = Run(ctx, env, store, opts, cmd)
+	return timedOut(Run(ctx, env, store, opts, cmd), opts)
+}
+
+// timedOut says which etcd did not answer, rather than only "deadline".
+func timedOut(err error, opts Options) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("%w (etcd %s did not answer within --timeout %s)", err, strings.Join(opts.Etcd.Endpoints, ","), opts.Timeout)
+		return fmt.Errorf("%w (etcd %s did not answer within --timeout %s)", err, strings.Join(opts.Etcd.Endpoints, ","), opts.Timeout)
 	}
 	return err
 }
