@@ -5,6 +5,7 @@ package confctle2e
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,5 +85,33 @@ func TestEtcdDown(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("etcd down: took %s with --timeout 1s", d)
+	}
+}
+
+// TestRBAC: --user with the password from $CONFCTL_PASSWORD, for an etcd
+// with authentication on.
+func TestRBAC(t *testing.T) {
+	e := testetcd.Start(t)
+	cli := e.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := cli.UserAdd(ctx, "root", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UserGrantRole(ctx, "root", "root"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.AuthEnable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--etcd", e.Endpoint(), "--user", "root", "sync", "--pools", pools, "--routing", routing}
+	if out, errOut, code := run(t, []string{"CONFCTL_PASSWORD=s3cret"}, args...); code != 0 || !strings.Contains(out, "sync: 39 created") {
+		t.Errorf("with the password: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, []string{"CONFCTL_PASSWORD=wrong"}, args...); code != 1 || !strings.Contains(errOut, "authentication failed") {
+		t.Errorf("a wrong password: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := run(t, nil, "--etcd", e.Endpoint(), "select", "name=.*", "get"); code != 1 || !strings.Contains(errOut, "user name is empty") {
+		t.Errorf("no user: exit %d: %s", code, errOut)
 	}
 }
