@@ -113,7 +113,7 @@ func TestSelector(t *testing.T) {
 			t.Errorf("%s %q on %s: %v, want %v", tc.kind, tc.sel, tc.o.Key, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"host=mw1001", "dc", "name=("} {
+	for _, bad := range []string{"host=mw1001", "dc", "name=(", "name=a)|(b"} {
 		if _, err := ParseSelector(Node, bad); err == nil {
 			t.Errorf("selector %q accepted", bad)
 		}
@@ -143,6 +143,11 @@ func TestApply(t *testing.T) {
 		{Route, "", `route=["codfw","eqiad"]`, `{"route":["codfw","eqiad"]}`, ""},
 		{AppRoute, "", `route={"active-active":["eqiad","codfw"]}`, `{"route":{"active-active":["eqiad","codfw"]}}`, ""},
 		{Route, "", "route=direct", `{"route":"direct"}`, ""},
+		// A garbage value is replaced when every field is set, else refused.
+		{Node, `<html>502</html>`, "weight=5:pooled=no", `{"weight":5,"pooled":"no"}`, ""},
+		{Node, `null`, "weight=5:pooled=no", `{"weight":5,"pooled":"no"}`, ""},
+		{Node, `<html>502</html>`, "pooled=no", "", "set every field (weight, pooled)"},
+		{Node, `null`, "pooled=no", "", "null is not a JSON object"},
 	} {
 		as, err := ParseAssignments(tc.assign)
 		if err != nil {
@@ -186,5 +191,34 @@ func TestToAdminState(t *testing.T) {
 	}
 	if e, ok := st.Lookup("geoip/text-addrs/esams"); !ok || !e.Down || e.TTL != 300 || e.Origin("") != "etcd /conftool/v1/admin-state/geoip/text-addrs/*@6" {
 		t.Errorf("geoip/text-addrs/esams: %+v %v", e, ok)
+	}
+}
+
+func TestSelectorExact(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		sel  string
+		want string // tags joined by |; "" = not exact
+	}{
+		{Site, "name=esams", "esams"},
+		{Route, "site=ulsfo,cluster=text", "text|ulsfo"},
+		{AdminState, `key=geoip/www-res/\*`, "geoip/www-res/*"},
+		{AdminState, "key=geoip/generic-map/esams", "geoip/generic-map/esams"},
+		{Site, "name=esa.s", ""},
+		{Site, "name=(?i)esams", ""},
+		{Site, "name=esams|eqiad", ""},
+		{Site, "", ""},
+		{Route, "cluster=text", ""},              // a tag left out
+		{Route, "cluster=text,cluster=text", ""}, // a tag twice, the other missing
+		{Node, "dc=eqiad,cluster=a,service=b,name=mw1001", "eqiad|a|b|mw1001"},
+	} {
+		s, err := ParseSelector(tc.kind, tc.sel)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.sel, err)
+		}
+		tags, ok := s.Exact()
+		if got := strings.Join(tags, "|"); ok != (tc.want != "") || got != tc.want {
+			t.Errorf("%s %q: Exact = %q %v, want %q", tc.kind, tc.sel, got, ok, tc.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package conftool
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -59,12 +60,19 @@ func splitTop(s string, sep byte) []string {
 // refused; nothing is guessed.
 func Apply(k Kind, old []byte, assigns []Assignment) ([]byte, error) {
 	fields := map[string]any{}
-	if old != nil {
-		if err := json.Unmarshal(old, &fields); err != nil {
-			return nil, fmt.Errorf("current value does not parse, set every field to replace it: %w", err)
-		}
-	} else {
+	var oldErr error
+	switch {
+	case old == nil:
 		fields = defaults(k)
+	default:
+		err := json.Unmarshal(old, &fields)
+		if err == nil && fields == nil { // the value was null
+			err = errors.New("null is not a JSON object")
+		}
+		if err != nil {
+			// A garbage value is replaced only when every field is set.
+			oldErr, fields = err, map[string]any{}
+		}
 	}
 	for _, a := range assigns {
 		v, err := fieldValue(k, a)
@@ -78,6 +86,10 @@ func Apply(k Kind, old []byte, assigns []Assignment) ([]byte, error) {
 		return nil, err
 	}
 	if err := Validate(k, data); err != nil {
+		if oldErr != nil {
+			return nil, fmt.Errorf("current value does not parse (%v), set every field (%s) to replace it: %w",
+				oldErr, strings.Join(fieldNames(k), ", "), err)
+		}
 		return nil, err
 	}
 	return Canonical(k, data)

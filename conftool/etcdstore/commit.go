@@ -49,25 +49,43 @@ type AuditChange struct {
 	New json.RawMessage `json:"new"`
 }
 
+// Guard is a directory whose objects a change was decided on without
+// changing them: the routes and site states a safety check resolved. A
+// commit guarded by it fails with ErrConflict if, since the directory was
+// listed at Revision, a key under Dir was created or modified, or one of
+// Objects (the objects listed then) was deleted.
+type Guard struct {
+	Dir      string
+	Revision int64
+	Objects  []conftool.Object
+}
+
 // Commit writes every change and the audit record in one transaction that
 // succeeds only if no object changed since it was read. It returns the
 // revision of the write.
 func Commit(ctx context.Context, cli *clientv3.Client, l conftool.Layout, changes []Change, rec AuditRecord) (int64, error) {
+	return CommitGuarded(ctx, cli, l, changes, nil, rec)
+}
+
+// CommitGuarded is Commit that also fails if anything under the guards
+// changed, so that two changes each checked against the same state cannot
+// both be written when together they are unsafe.
+func CommitGuarded(ctx context.Context, cli *clientv3.Client, l conftool.Layout, changes []Change, guards []Guard, rec AuditRecord) (int64, error) {
 	if len(changes) == 0 {
 		return 0, errors.New("nothing to change")
 	}
 	if len(changes) > MaxChanges {
 		return 0, fmt.Errorf("%d objects in one change; etcd takes at most %d in a transaction: select fewer", len(changes), MaxChanges)
 	}
-	var conds []clientv3.Cmp
+	conds := guardConds(changes, guards)
+	if len(conds) > maxTxnOps {
+		return 0, fmt.Errorf("the change depends on %d objects; etcd compares at most %d in a transaction", len(conds), maxTxnOps)
+	}
 	var ops []clientv3.Op
 	rec.Changes = rec.Changes[:0]
 	for _, c := range changes {
 		ac := AuditChange{Key: c.Key, Old: json.RawMessage("null"), New: json.RawMessage("null")}
-		if c.Old == nil {
-			conds = append(conds, clientv3.Compare(clientv3.CreateRevision(c.Key), "=", 0))
-		} else {
-			conds = append(conds, clientv3.Compare(clientv3.ModRevision(c.Key), "=", c.Old.ModRevision))
+		if c.Old != nil {
 			ac.Old = rawOrString(c.Old.Value)
 		}
 		if c.New == nil {
@@ -94,6 +112,36 @@ func Commit(ctx context.Context, cli *clientv3.Client, l conftool.Layout, change
 		return 0, ErrConflict
 	}
 	return resp.Header.Revision, nil
+}
+
+// maxTxnOps is etcd's default --max-txn-ops, which also bounds compares.
+const maxTxnOps = MaxChanges + 1
+
+// guardConds is the transaction's condition: each changed object is as it
+// was read (absent for a creation), and so is each guard.
+func guardConds(changes []Change, guards []Guard) []clientv3.Cmp {
+	var conds []clientv3.Cmp
+	seen := map[string]bool{}
+	for _, c := range changes {
+		seen[c.Key] = true
+		if c.Old == nil {
+			conds = append(conds, clientv3.Compare(clientv3.CreateRevision(c.Key), "=", 0))
+		} else {
+			conds = append(conds, clientv3.Compare(clientv3.ModRevision(c.Key), "=", c.Old.ModRevision))
+		}
+	}
+	for _, g := range guards {
+		// Every key under Dir, created or modified, has a mod revision
+		// above Revision; a deleted one is caught by its own compare.
+		conds = append(conds, clientv3.Compare(clientv3.ModRevision(g.Dir), "<", g.Revision+1).WithPrefix())
+		for _, o := range g.Objects {
+			if !seen[o.Key] {
+				seen[o.Key] = true
+				conds = append(conds, clientv3.Compare(clientv3.ModRevision(o.Key), "=", o.ModRevision))
+			}
+		}
+	}
+	return conds
 }
 
 // rawOrString keeps a valid JSON value as it is and quotes anything else,
