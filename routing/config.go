@@ -40,6 +40,8 @@ type Route struct {
 	Line    int      // 0 when Override
 	// Override: the route was set by WithOverrides, not read from the file.
 	Override bool
+	// Source is the override's RouteSpec.Source ("" for the file's).
+	Source string
 
 	choiceLines []int
 }
@@ -65,6 +67,8 @@ type App struct {
 	// Override: Mode and DCs were set by WithOverrides, not read from the
 	// file (the backends always come from the file).
 	Override bool
+	// Source is the override's AppRouteSpec.Source ("" for the file's).
+	Source string
 
 	dcLines      []int
 	backendLines map[string]int

@@ -77,7 +77,7 @@ func overrideRoutes(l *errList, c *Cluster, specs map[string]RouteSpec) {
 // overrideRoute turns a spec into a route, refusing what a route_table
 // entry refuses: a spec may be built by hand, not only by ParseRouteValue.
 func overrideRoute(l *errList, site string, s RouteSpec, p string) (Route, bool) {
-	r := Route{Site: site, Line: overrideLine, Direct: s.Direct, Override: true}
+	r := Route{Site: site, Line: overrideLine, Direct: s.Direct, Override: true, Source: s.Source}
 	switch {
 	case s.Direct && len(s.Choices) > 0:
 		l.add(overrideLine, p, "both direct and choices: `direct` must be the whole entry")
@@ -122,7 +122,7 @@ func overrideApp(l *errList, a *App, s AppRouteSpec, p string) (*App, bool) {
 		return nil, false
 	}
 	cp := *a
-	cp.Mode, cp.DCs, cp.dcLines, cp.Override = s.Mode, nil, nil, true
+	cp.Mode, cp.DCs, cp.dcLines, cp.Override, cp.Source = s.Mode, nil, nil, true, s.Source
 	for _, dc := range s.DCs {
 		if overrideName(l, dc, p) == "" {
 			return nil, false

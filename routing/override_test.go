@@ -181,6 +181,7 @@ func TestErrorForms(t *testing.T) {
 		{Error{File: "routing.yaml", Line: 1, Msg: "empty file"}, "routing.yaml:1: empty file"},
 		{Error{Line: 1, Key: "route", Msg: "missing"}, "route: missing"}, // a value: the caller names its source
 		{Error{Line: 1, Msg: "invalid JSON: x"}, "invalid JSON: x"},
+		{Error{File: "etcd /conftool/v1/sites/x@3", Key: "site/x", Msg: "no such site"}, "etcd /conftool/v1/sites/x@3: site/x: no such site"}, // no lines
 		{Error{Key: "clusters.text.route_table.ulsfo", Msg: "loop: a -> b -> a", Override: true},
 			"clusters.text.route_table.ulsfo (override): loop: a -> b -> a"},
 	}

@@ -29,6 +29,8 @@ func (e *Error) Error() string {
 	switch {
 	case e.Override:
 		return fmt.Sprintf("%s (override): %s", e.Key, e.Msg)
+	case e.File != "" && e.Line == 0: // a source without lines, e.g. an etcd key
+		loc = e.File + ": "
 	case e.File != "":
 		loc = fmt.Sprintf("%s:%d: ", e.File, e.Line)
 	}

@@ -18,7 +18,10 @@ func Down(st *adminstate.State, site string) (bool, string) {
 	if !ok || !e.Down {
 		return false, ""
 	}
-	if e.Line == 0 { // added by WithDown, not read from a file
+	switch {
+	case e.Source != "": // from etcd: name the key to change, not a line
+		return true, fmt.Sprintf("%s is DOWN (%s)", site, e.Origin(""))
+	case e.Line == 0: // added by WithDown, not read from a file
 		return true, site + " is DOWN (what-if)"
 	}
 	return true, fmt.Sprintf("%s is DOWN (admin_state line %d: %s => %s)", site, e.Line, e.Pattern, e.StateString())
@@ -123,11 +126,23 @@ func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
 			detail: fmt.Sprintf("no usable choice (%s); %s cannot be promoted (%s); no up site reaches direct", why, site, whyNotPromoted(c, downs, site))}
 	}
 
+	for site, d := range dec {
+		d.detail += fromSource("route", c.Routes[site].Source)
+	}
 	out := make([]Result, 0, len(c.Routes))
 	for _, site := range c.SiteNames() {
 		out = append(out, result(cfg, c, downs, site, dec))
 	}
 	return out
+}
+
+// fromSource names where an overridden route came from, so that an
+// explanation points at what to change (an etcd key), not at routing.yaml.
+func fromSource(what, source string) string {
+	if source == "" {
+		return ""
+	}
+	return "; " + what + " from " + source
 }
 
 func result(cfg *Config, c *Cluster, downs map[string]string, entry string, dec map[string]*decision) Result {
@@ -176,7 +191,9 @@ func result(cfg *Config, c *Cluster, downs map[string]string, entry string, dec 
 			res.Apps[a] = AppRoute{Reason: ReasonUnreachable, Detail: "no cache path to a direct site"}
 			continue
 		}
-		res.Apps[a] = resolveApp(cfg, c.Apps[a], downs, res.Path)
+		app := resolveApp(cfg, c.Apps[a], downs, res.Path)
+		app.Detail += fromSource("app route", c.Apps[a].Source)
+		res.Apps[a] = app
 		if res.Apps[a].Reason == ReasonUnreachable {
 			// A valid path that some app cannot use is not "ok".
 			res.Status = StatusDegraded

@@ -14,6 +14,10 @@ import (
 type RouteSpec struct {
 	Direct  bool
 	Choices []string // ordered next hops; empty when Direct
+	// Source names where the value came from (e.g. "etcd KEY@REVISION"),
+	// for explanations; it is not part of the value (Equal and Value
+	// ignore it).
+	Source string
 }
 
 // AppRouteSpec is an app's route without its backends: what an app-route
@@ -21,6 +25,8 @@ type RouteSpec struct {
 type AppRouteSpec struct {
 	Mode AppMode
 	DCs  []string
+	// Source is as RouteSpec's.
+	Source string
 }
 
 // ParseRouteValue parses a route value, `{"route": R}`, where R is what a

@@ -9,7 +9,7 @@ import (
 // Warning renders a problem that does not reject a file.
 func Warning(e *Error) string { return "warning: " + e.Error() }
 
-// AdminStateWarnings lists the admin_state lines whose key is a `site/...`
+// AdminStateWarnings lists the admin_state lines (and etcd objects) whose key is a `site/...`
 // key or glob that matches no site of cfg: such a line (a typo such as
 // `site/cdfw => DOWN`) changes nothing for routing and would otherwise go
 // unnoticed. Other keys (geoip/...) are GeoDNS's and not checked here.
@@ -30,10 +30,15 @@ func AdminStateWarnings(cfg *Config, st *adminstate.State) []*Error {
 				break
 			}
 		}
-		if !matched {
-			out = append(out, &Error{File: st.File, Line: e.Line, Key: e.Pattern,
-				Msg: "matches no site of " + cfg.File + " (sites: " + strings.Join(sites, ", ") + "); this line changes nothing for routing"})
+		if matched {
+			continue
 		}
+		msg := "matches no site of " + cfg.File + " (sites: " + strings.Join(sites, ", ") + "); this line changes nothing for routing"
+		if e.Source != "" { // from etcd: the object's key, not a line of the file
+			out = append(out, &Error{File: e.Origin(""), Key: e.Pattern, Msg: strings.Replace(msg, "this line", "this object", 1)})
+			continue
+		}
+		out = append(out, &Error{File: st.File, Line: e.Line, Key: e.Pattern, Msg: msg})
 	}
 	return out
 }

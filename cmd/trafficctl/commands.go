@@ -6,15 +6,26 @@ import (
 	"io"
 
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
+	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/routing"
+	"github.com/geotraffic/geotraffic/routing/service"
 )
 
-// common holds the flags shared by the offline commands.
+// common holds the flags shared by the offline commands, and what load
+// read from etcd with --etcd.
 type common struct {
 	routing, adminState, cluster, format string
+	etcd                                 etcdFlags
+	fs                                   *flag.FlagSet
+
+	dnsSide  bool              // check: read etcd's admin-state objects too
+	remote   *service.Remote   // nil without --etcd
+	etcdObjs []conftool.Object // every object read
 }
 
 func (c *common) register(fs *flag.FlagSet, withCluster bool, formats string) {
+	c.fs = fs
+	c.etcd.register(fs, "how long to wait for etcd with --etcd; unreachable by then is an error (exit 1)")
 	fs.StringVar(&c.routing, "routing", "", "routing.yaml to read (required)")
 	fs.StringVar(&c.adminState, "admin-state", "", "admin_state file shared with authdns; 'site/NAME => DOWN' takes a site out (default: none, nothing forced; a missing file forces nothing)")
 	if withCluster {
@@ -32,12 +43,15 @@ func indexOf(s string, b byte) int {
 	return len(s)
 }
 
-// load reads routing.yaml and the admin state, and checks the flags they
-// need. Warnings about routing.yaml (problems that do not reject it) go to
-// stderr.
+// load reads routing.yaml and the admin state, with --etcd under etcd's
+// objects as `serve` takes them, and checks the flags they need. Warnings
+// about routing.yaml (problems that do not reject it) go to stderr.
 func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *adminstate.State, error) {
 	if c.routing == "" {
 		return nil, nil, usagef("--routing FILE is required")
+	}
+	if err := c.etcd.check(c.fs); err != nil {
+		return nil, nil, err
 	}
 	ok := false
 	for _, f := range formats {
@@ -50,14 +64,21 @@ func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *ad
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(stderr, "trafficctl:", routing.Warning(w))
-	}
 	var st *adminstate.State
 	if c.adminState != "" {
 		if st, err = adminstate.Load(c.adminState); err != nil {
 			return nil, nil, err
 		}
+	}
+	if c.etcd.enabled() {
+		if cfg, st, err = c.withEtcd(stderr, cfg, st); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "trafficctl:", routing.Warning(w))
+	}
+	if st != nil {
 		warnAdminState(stderr, cfg, st)
 	}
 	if c.cluster != "" {
@@ -66,6 +87,22 @@ func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *ad
 		}
 	}
 	return cfg, st, nil
+}
+
+// withEtcd reads etcd once and applies its objects as serve does: the
+// overrides over routing.yaml (refused as a whole if they do not validate
+// with it: an error here, as there is no last good combination), the
+// sites under the admin_state file, which wins for the same key.
+func (c *common) withEtcd(stderr io.Writer, cfg *routing.Config, st *adminstate.State) (*routing.Config, *adminstate.State, error) {
+	r, objs, err := c.etcd.remote(stderr, c.dnsSide)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.remote, c.etcdObjs = r, objs
+	if cfg, err = r.Config(cfg); err != nil {
+		return nil, nil, err
+	}
+	return cfg, r.State(st), nil
 }
 
 // warnAdminState prints the site/ lines of st that match no site of cfg
@@ -91,7 +128,7 @@ func (c *common) filter(results []routing.Result) []routing.Result {
 
 func cmdRoutes(args []string, stdout, stderr io.Writer) error {
 	var c common
-	fs := newFlags("routes", "routes --routing FILE [--admin-state FILE] [--cluster C] [--format table|json]\n\nPrints the resolved path of every cluster and entry site, with reasons and app choices.", stderr)
+	fs := newFlags("routes", "routes --routing FILE [--admin-state FILE] [--etcd URL[,URL]] [--cluster C] [--format table|json]\n\nPrints the resolved path of every cluster and entry site, with reasons and app choices.", stderr)
 	c.register(fs, true, "table|json")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -113,7 +150,7 @@ func cmdRoutes(args []string, stdout, stderr io.Writer) error {
 
 func cmdExplain(args []string, stdout, stderr io.Writer) error {
 	var c common
-	fs := newFlags("explain", "explain --routing FILE [--admin-state FILE] [--format text|json] CLUSTER SITE [APP]\n\nExplains the route of users entering CLUSTER at SITE hop by hop, and where each app (or APP only) goes.", stderr)
+	fs := newFlags("explain", "explain --routing FILE [--admin-state FILE] [--etcd URL[,URL]] [--format text|json] CLUSTER SITE [APP]\n\nExplains the route of users entering CLUSTER at SITE hop by hop, and where each app (or APP only) goes.", stderr)
 	c.register(fs, false, "text|json")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -152,7 +189,7 @@ func cmdExplain(args []string, stdout, stderr io.Writer) error {
 func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
 	var c common
 	var down string
-	fs := newFlags("what-if", "what-if --routing FILE --down SITE[,SITE] [--admin-state FILE] [--cluster C] [--format table|json]\n\nShows, for every cluster, entry site and app, the route now (under --admin-state) and with the given sites DOWN as well. Nothing is written.", stderr)
+	fs := newFlags("what-if", "what-if --routing FILE --down SITE[,SITE] [--admin-state FILE] [--etcd URL[,URL]] [--cluster C] [--format table|json]\n\nShows, for every cluster, entry site and app, the route now (under --admin-state) and with the given sites DOWN as well. Nothing is written.", stderr)
 	c.register(fs, true, "table|json")
 	fs.StringVar(&down, "down", "", "comma-separated sites to take DOWN (required)")
 	pos, err := parse(fs, args)
@@ -192,8 +229,9 @@ func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	var c common
 	var authdns string
-	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--format text|json]\n\nCross-checks routing (under --admin-state, by default the admin_state the authdns configuration names) with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
+	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--etcd URL[,URL]] [--format text|json]\n\nCross-checks routing (under --admin-state, by default the admin_state the authdns configuration names) with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
 	c.register(fs, false, "text|json")
+	c.dnsSide = true
 	fs.StringVar(&authdns, "authdns-config", "", "authdns configuration file (required)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -209,17 +247,17 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	view, err := loadDNSView(authdns)
+	view, err := loadDNSView(authdns, c.dnsEtcd(stderr))
 	if err != nil {
 		return err
 	}
 	if c.adminState == "" {
 		// The file is shared: without --admin-state, routing is checked
-		// under the admin_state authdns itself reads.
-		st = view.admin
-		if st != nil && st.File != "" {
-			fmt.Fprintf(stderr, "trafficctl check: routing under %s (the admin_state of %s)\n", st.File, authdns)
-			warnAdminState(stderr, cfg, st)
+		// under the admin_state authdns itself reads (under etcd's sites).
+		st = c.remote.State(view.admin)
+		if view.admin != nil && view.admin.File != "" {
+			fmt.Fprintf(stderr, "trafficctl check: routing under %s (the admin_state of %s)\n", view.admin.File, authdns)
+			warnAdminState(stderr, cfg, view.admin) // load warned about etcd's
 		}
 	}
 	findings := routing.Check(cfg, st, view)
@@ -242,4 +280,18 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return findingsError{len(findings)}
 	}
 	return nil
+}
+
+// dnsEtcd is what authdns takes from etcd (site and admin-state objects,
+// under its admin_state file), so that `check --etcd` compares routing
+// with GeoDNS as both follow etcd; nil without --etcd.
+func (c *common) dnsEtcd(stderr io.Writer) *adminstate.State {
+	if c.remote == nil {
+		return nil
+	}
+	st, bad := conftool.ToAdminState(c.etcdObjs, c.remote.Revision)
+	for _, err := range bad {
+		fmt.Fprintf(stderr, "trafficctl: warning: etcd: value left out: %v\n", err)
+	}
+	return st
 }

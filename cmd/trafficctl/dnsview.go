@@ -15,16 +15,21 @@ import (
 // loadDNSView loads the authdns configuration exactly as the daemon does
 // (zones, GeoIP, admin_state, `data: DIR`) and reduces it to what `check`
 // needs: the sites GeoDNS knows, whether it sends anyone to each of them
-// now, and the admin_state it read, which routing shares.
-func loadDNSView(authdnsConfig string) (*dnsView, error) {
+// now, and the admin_state it read, which routing shares. etcd (nil: none)
+// is overlaid under that admin_state, as authdns does when it follows etcd.
+func loadDNSView(authdnsConfig string, etcd *adminstate.State) (*dnsView, error) {
 	st, err := authdns.LoadState(authdnsConfig, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, err
 	}
+	file := st.Admin
+	if etcd.Len() > 0 {
+		st = st.WithAdmin(adminstate.Overlay(etcd, file))
+	}
 	if st.Geo == nil {
 		return nil, fmt.Errorf("%s: no geoip section: GeoDNS sends users nowhere in particular", authdnsConfig)
 	}
-	v := &dnsView{down: map[string]bool{}, admin: st.Admin}
+	v := &dnsView{down: map[string]bool{}, admin: file}
 	states := st.States()
 	for _, res := range st.Geo.Resources() {
 		prefix := "geoip/" + res + "/"

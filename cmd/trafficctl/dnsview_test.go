@@ -22,7 +22,7 @@ func writeAuthdnsConfig(t *testing.T, adminState string) string {
 }
 
 func TestLoadDNSView(t *testing.T) {
-	v, err := loadDNSView(writeAuthdnsConfig(t, "site/esams => DOWN\ngeoip/text-addrs/ulsfo => DOWN\n"))
+	v, err := loadDNSView(writeAuthdnsConfig(t, "site/esams => DOWN\ngeoip/text-addrs/ulsfo => DOWN\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestLoadDNSView(t *testing.T) {
 }
 
 func TestLoadDNSViewBadConfig(t *testing.T) {
-	_, err := loadDNSView(writeAuthdnsConfig(t, "site/esams => SIDEWAYS\n"))
+	_, err := loadDNSView(writeAuthdnsConfig(t, "site/esams => SIDEWAYS\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), "admin_state:1:") {
 		t.Fatalf("err = %v, want the admin_state file:line", err)
 	}

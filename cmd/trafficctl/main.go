@@ -17,7 +17,7 @@ import (
 // Exit codes.
 const (
 	exitOK       = 0
-	exitError    = 1 // a file could not be read or was rejected, or serving failed
+	exitError    = 1 // a file or etcd could not be read or was rejected, or serving failed
 	exitUsage    = 2
 	exitFindings = 3 // check found disagreements with GeoDNS
 )
@@ -25,19 +25,24 @@ const (
 const usage = `trafficctl: cache routing around DOWN sites.
 
 Usage:
-  trafficctl routes  --routing FILE [--admin-state FILE] [--cluster C] [--format table|json]
-  trafficctl explain --routing FILE [--admin-state FILE] [--format text|json] CLUSTER SITE [APP]
-  trafficctl what-if --routing FILE --down SITE[,SITE] [--admin-state FILE] [--cluster C] [--format table|json]
-  trafficctl check   --routing FILE --authdns-config FILE [--admin-state FILE] [--format text|json]
-  trafficctl serve   --routing FILE --admin-state FILE [--listen ADDR]
+  trafficctl routes  --routing FILE [--admin-state FILE] [ETCD] [--cluster C] [--format table|json]
+  trafficctl explain --routing FILE [--admin-state FILE] [ETCD] [--format text|json] CLUSTER SITE [APP]
+  trafficctl what-if --routing FILE --down SITE[,SITE] [--admin-state FILE] [ETCD] [--cluster C] [--format table|json]
+  trafficctl check   --routing FILE --authdns-config FILE [--admin-state FILE] [ETCD] [--format text|json]
+  trafficctl serve   --routing FILE --admin-state FILE [ETCD] [--listen ADDR]
   trafficctl version
 
-A site is DOWN for routing when the admin_state file says 'site/NAME => DOWN'
-(geoip/... keys are for GeoDNS and are ignored here). Run
-'trafficctl COMMAND --help' for a command's flags.
+ETCD: --etcd URL[,URL] [--etcd-prefix P] [--etcd-cacert FILE] [--etcd-cert FILE
+--etcd-key FILE] [--etcd-user USER] [--etcd-timeout D]; the password is
+$TRAFFICCTL_ETCD_PASSWORD. With --etcd, etcd's site, route and app-route
+objects override routing.yaml and sit under the admin_state file (which wins).
 
-Exit status: 0 ok, 1 error (bad or unreadable file), 2 usage, 3 check found
-disagreements with GeoDNS.
+A site is DOWN for routing when the admin_state file (or etcd) says
+'site/NAME => DOWN' (geoip/... keys are for GeoDNS and are ignored here).
+Run 'trafficctl COMMAND --help' for a command's flags.
+
+Exit status: 0 ok, 1 error (bad or unreadable file, etcd unreachable or its
+overrides refused), 2 usage, 3 check found disagreements with GeoDNS.
 `
 
 func main() {

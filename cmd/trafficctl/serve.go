@@ -23,7 +23,9 @@ import (
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var routingPath, adminPath, listen, logLevel string
 	var poll time.Duration
-	fs := newFlags("serve", "serve --routing FILE --admin-state FILE [--listen ADDR]\n\nServes the resolved routes as JSON (/routes, /routes/CLUSTER, /routes/CLUSTER/SITE), /status and Prometheus /metrics,\nre-resolving within a second of either file changing. A bad new file keeps the last good one (logged, and\ngeotraffic_routing_file_valid{file} = 0). SIGHUP re-reads both files; SIGINT/SIGTERM stop.", stderr)
+	var etcd etcdFlags
+	fs := newFlags("serve", "serve --routing FILE --admin-state FILE [--etcd URL[,URL]] [--listen ADDR]\n\nServes the resolved routes as JSON (/routes, /routes/CLUSTER, /routes/CLUSTER/SITE), /status and Prometheus /metrics,\nre-resolving within a second of either file changing, and at once on each etcd change with --etcd. A bad new file\nkeeps the last good one (logged, and geotraffic_routing_file_valid{file} = 0), as etcd overrides that do not validate\nwith routing.yaml keep the last good combination (file=\"etcd\"). SIGHUP re-reads both files; SIGINT/SIGTERM stop.", stderr)
+	etcd.register(fs, "with --etcd, how long to wait for etcd's first view before serving (then serve the files alone until etcd answers)")
 	fs.StringVar(&routingPath, "routing", "", "routing.yaml to serve (required)")
 	fs.StringVar(&adminPath, "admin-state", "", "admin_state file shared with authdns (required; a missing file forces nothing)")
 	fs.StringVar(&listen, "listen", "127.0.0.1:9105", "HTTP listen address (port 0 picks a free port; the log says which)")
@@ -39,6 +41,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if routingPath == "" || adminPath == "" {
 		return usagef("--routing FILE and --admin-state FILE are required")
 	}
+	if err := etcd.check(fs); err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return usagef("--log-level: %v", err)
@@ -50,7 +55,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := service.New(service.Options{RoutingPath: routingPath, AdminStatePath: adminPath, Log: log, Registry: reg, Poll: poll})
+	opts := service.Options{RoutingPath: routingPath, AdminStatePath: adminPath, Log: log, Registry: reg, Poll: poll}
+	if etcd.enabled() {
+		cli, err := etcd.client()
+		if err != nil {
+			return err
+		}
+		defer cli.Close()
+		opts.Etcd = &service.EtcdOptions{Client: cli, Layout: etcd.layout(), Endpoints: etcd.endpointList()}
+	}
+	svc, err := service.New(opts)
 	if err != nil {
 		return err
 	}
@@ -60,17 +74,27 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	errc := make(chan error, 2)
+	runCtx, stopRun := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); errc <- svc.Run(runCtx) }()
+	// Run ends after the HTTP server, and before the etcd client closes.
+	defer func() { stopRun(); <-ran }()
+	if etcd.enabled() {
+		waitEtcd(ctx, svc, etcd, log)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 
 	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- svc.Run(ctx) }()
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("trafficctl: serving routes", "addr", ln.Addr().String(), "version", version.Version,
-		"routing", routingPath, "admin_state", adminPath)
+	attrs := []any{"addr", ln.Addr().String(), "version", version.Version, "routing", routingPath, "admin_state", adminPath}
+	if etcd.enabled() {
+		attrs = append(attrs, "etcd", etcd.endpoints, "etcd_prefix", etcd.layout().Prefix)
+	}
+	log.Info("trafficctl: serving routes", attrs...)
 	for {
 		select {
 		case <-hup:
@@ -90,4 +114,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	_ = srv.Shutdown(shutCtx)
 	log.Info("trafficctl: stopped")
 	return err
+}
+
+// waitEtcd waits, at most --etcd-timeout, for etcd's first view, so that
+// serve does not answer with routing.yaml alone while etcd holds
+// overrides. Without it by then, serve starts anyway (the watchers apply
+// etcd once it answers): routes must be served while etcd is down.
+func waitEtcd(ctx context.Context, svc *service.Service, etcd etcdFlags, log *slog.Logger) {
+	t := time.NewTimer(etcd.timeout)
+	defer t.Stop()
+	select {
+	case <-svc.EtcdReady():
+	case <-ctx.Done():
+	case <-t.C:
+		log.Warn("trafficctl: etcd has not answered; serving routing.yaml and admin_state alone until it does",
+			"etcd", etcd.endpoints, "waited", etcd.timeout)
+	}
 }

@@ -14,7 +14,7 @@ import (
 //	GET /routes                  every resolved route (a JSON list)
 //	GET /routes/<cluster>        one cluster's routes (a JSON list)
 //	GET /routes/<cluster>/<site> one route (a JSON object)
-//	GET /status                  generation, rejected files and warnings
+//	GET /status                  generation, rejected files and warnings, etcd
 //	GET /metrics                 Prometheus metrics of the registry
 //
 // Route responses carry X-Routing-Generation. Every other GET is a JSON
@@ -53,14 +53,18 @@ func (s *Service) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		snap := s.Current()
-		s.writeJSON(w, snap, http.StatusOK, map[string]any{
+		status := map[string]any{
 			"generation":  snap.Generation,
 			"resolved_at": snap.At,
 			"routing":     s.opts.RoutingPath,
 			"admin_state": s.opts.AdminStatePath,
 			"errors":      s.Errors(),
 			"warnings":    warningStrings(snap.Warnings),
-		})
+		}
+		if e := s.EtcdStatus(); e != nil {
+			status["etcd"] = e
+		}
+		s.writeJSON(w, snap, http.StatusOK, status)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
 	// Anything else, such as /routes/text/ (an empty site), gets the same

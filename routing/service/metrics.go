@@ -1,12 +1,15 @@
 package service
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/geotraffic/geotraffic/routing"
 )
 
 type metrics struct {
+	etcd        bool // etcd is followed: its kind gets series too
 	reloads     *prometheus.CounterVec
 	valid       *prometheus.GaugeVec
 	lastSuccess *prometheus.GaugeVec
@@ -17,15 +20,16 @@ type metrics struct {
 	warnings    *prometheus.GaugeVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, etcd bool) *metrics {
 	m := &metrics{
+		etcd: etcd,
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "geotraffic_routing_reloads_total",
-			Help: "Loads of routing.yaml or admin_state by result (success, error); an error keeps the last good file.",
+			Help: "Loads of routing.yaml or admin_state, or of etcd's overrides (file=\"etcd\"), by result (success, error); an error keeps the last good one.",
 		}, []string{"file", "result"}),
 		valid: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "geotraffic_routing_file_valid",
-			Help: "1 if the file's current contents were accepted, 0 if they were rejected and older contents are in force.",
+			Help: "1 if the file's current contents (file=\"etcd\": etcd's overrides with routing.yaml) were accepted, 0 if they were rejected and older ones are in force.",
 		}, []string{"file"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "geotraffic_routing_last_success_timestamp_seconds",
@@ -49,7 +53,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		warnings: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "geotraffic_routing_warnings",
-			Help: "Warnings about the files in force (see /status): routing.yaml backends no app route uses; admin_state site/ lines that match no site.",
+			Help: "Warnings about the files in force (see /status): routing.yaml backends no app route uses; admin_state site/ lines (file=\"etcd\": site objects) that match no site.",
 		}, []string{"file"}),
 	}
 	reg.MustRegister(m.reloads, m.valid, m.lastSuccess, m.resolutions, m.generation, m.routes, m.sitesDown, m.warnings)
@@ -77,13 +81,25 @@ func (m *metrics) observe(s *Snapshot) {
 	m.sitesDown.Set(float64(down))
 	n := map[string]int{}
 	for _, w := range s.Warnings {
-		kind := "routing"
-		if w.File != s.Config.File {
-			kind = "admin_state"
-		}
-		n[kind]++
+		n[warningKind(s.Config, w)]++
 	}
-	for _, kind := range []string{"routing", "admin_state"} {
+	kinds := []string{kindRouting, kindAdmin}
+	if m.etcd {
+		kinds = append(kinds, kindEtcd)
+	}
+	for _, kind := range kinds {
 		m.warnings.WithLabelValues(kind).Set(float64(n[kind]))
 	}
+}
+
+// warningKind is the file a warning is about; etcd objects are named by
+// their source (routing.Warning renders it in place of file:line).
+func warningKind(cfg *routing.Config, w *routing.Error) string {
+	switch {
+	case w.File == cfg.File:
+		return kindRouting
+	case strings.HasPrefix(w.File, "etcd "):
+		return kindEtcd
+	}
+	return kindAdmin
 }

@@ -34,10 +34,14 @@ type Options struct {
 	// Poll is the safety-net re-read interval for filesystems without
 	// inotify (default 2 s; negative disables).
 	Poll time.Duration
+	// Etcd, when set, follows etcd's site, route and app-route objects.
+	Etcd *EtcdOptions
 }
 
 // Snapshot is the routes in force, immutable once published.
 type Snapshot struct {
+	// Config is routing.yaml with the etcd overrides in force; State is
+	// the etcd site objects overlaid by the admin_state file.
 	Config     *routing.Config
 	State      *adminstate.State
 	Results    []routing.Result
@@ -56,9 +60,14 @@ type Service struct {
 	log  *slog.Logger
 	m    *metrics
 
-	mu        sync.Mutex // serializes reloads; readers use snap
-	cfg       *routing.Config
-	st        *adminstate.State
+	mu        sync.Mutex        // serializes reloads and etcd views; readers use snap
+	cfg       *routing.Config   // the last good routing.yaml
+	st        *adminstate.State // the last good admin_state file
+	etcd      *follower         // nil without etcd
+	remote    *Remote           // the latest from etcd; nil before its first view
+	applied   *Remote           // whose overrides are in eff
+	base      *routing.Config   // the cfg eff was built from
+	eff       *routing.Config   // base with applied's overrides: what resolves
 	tried     map[string]string // file kind -> digest of the last contents tried
 	lastError map[string]string // file kind -> error of that try, "" if it was good
 	snap      atomic.Pointer[Snapshot]
@@ -98,8 +107,15 @@ func New(opts Options) (*Service, error) {
 	if opts.Poll == 0 {
 		opts.Poll = 2 * time.Second
 	}
-	s := &Service{opts: opts, log: opts.Log, m: newMetrics(opts.Registry),
+	s := &Service{opts: opts, log: opts.Log, m: newMetrics(opts.Registry, opts.Etcd != nil),
 		tried: map[string]string{}, lastError: map[string]string{}}
+	if opts.Etcd != nil {
+		f, err := s.newFollower(*opts.Etcd, opts.Registry)
+		if err != nil {
+			return nil, err
+		}
+		s.etcd = f
+	}
 	if err := s.reloadRouting(); err != nil {
 		return nil, err
 	}
@@ -113,7 +129,8 @@ func New(opts Options) (*Service, error) {
 func (s *Service) Current() *Snapshot { return s.snap.Load() }
 
 // Errors returns the error of the latest contents of each file that was
-// rejected, keyed by "routing" or "admin_state"; empty when both are good.
+// rejected, keyed by "routing" or "admin_state", and of the latest etcd
+// overrides if refused ("etcd"); empty when all are good.
 func (s *Service) Errors() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -166,7 +183,9 @@ func (s *Service) reloadRouting() error {
 	s.accept(kindRouting)
 	s.cfg = cfg
 	s.log.Info("routing: config loaded", "file", path, "clusters", len(cfg.Clusters), "sites", len(cfg.Sites))
-	s.resolve()
+	if s.combine() { // refused with the etcd overrides: nothing changes
+		s.resolve()
+	}
 	return nil
 }
 
@@ -229,15 +248,16 @@ func (s *Service) accept(kind string) {
 // resolve publishes a new snapshot; called with mu held once both inputs
 // exist.
 func (s *Service) resolve() {
-	if s.cfg == nil || s.st == nil {
+	if s.eff == nil || s.st == nil {
 		return
 	}
 	var gen uint64 = 1
 	if old := s.snap.Load(); old != nil {
 		gen = old.Generation + 1
 	}
-	snap := &Snapshot{Config: s.cfg, State: s.st, Results: routing.Resolve(s.cfg, s.st), Generation: gen, At: time.Now(),
-		Warnings: warnings(s.cfg, s.st)}
+	st := s.remote.State(s.st)
+	snap := &Snapshot{Config: s.eff, State: st, Results: routing.Resolve(s.eff, st), Generation: gen, At: time.Now(),
+		Warnings: warnings(s.eff, st)}
 	old := s.snap.Swap(snap)
 	s.m.observe(snap)
 	s.log.Info("routing: routes resolved", "generation", gen, "routes", len(snap.Results))

@@ -9,12 +9,19 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// Run watches both files until ctx ends. It watches their directories, not
+// Run watches both files, and etcd when configured, until ctx ends. It
+// returns once the etcd watchers have stopped. It watches directories, not
 // the files: editors and tools replace files by rename, and a watch on the
 // file would die with the old inode. Any event in a watched directory
 // triggers a debounced reload of both files (cheap: unchanged contents are
 // a no-op), which also covers symlink swaps such as Kubernetes ConfigMaps.
 func (s *Service) Run(ctx context.Context) error {
+	if s.etcd != nil {
+		ectx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); s.etcd.run(ectx) }()
+		defer func() { cancel(); <-done }()
+	}
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("routing watch: %w", err)
