@@ -14,6 +14,12 @@ deps-etcd:
 	@scripts/apt-install etcd etcd-server
 	@scripts/apt-install etcdctl etcd-client
 
-# test-etcd runs the etcd test harness's own tests.
+# test-etcd runs the etcd harness, conftool, confctl and the fleet tests.
 test-etcd: deps-etcd
-	$(GO) test -count=1 ./internal/testetcd/...
+	$(GO) test -count=1 ./internal/testetcd/... ./conftool/... ./cmd/confctl/... ./test/confctl/... ./test/etcd/...
+
+# run-fleet starts etcd, two authdns, trafficctl serve and lvsd (--dry-run)
+# on loopback from the default configuration, for trying confctl by hand.
+.PHONY: run-fleet
+run-fleet: build deps-etcd
+	scripts/run-fleet.sh

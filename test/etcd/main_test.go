@@ -1,0 +1,202 @@
+// Package etcd_test runs the whole fleet against one real etcd: three
+// authdns, one lvsd (--dry-run, with instrumentation) and one `trafficctl
+// serve`, seeded by `confctl sync` from the default configuration, and
+// changed only with the real confctl.
+package etcd_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/geotraffic/geotraffic/test/internal/testbin"
+	"github.com/geotraffic/geotraffic/test/internal/testutil"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) { testbin.Main(m, &binDir, "authdns", "lvsd", "trafficctl", "confctl") }
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func configFile(name string) string { return filepath.Join(repoRoot(), "config", name) }
+
+// waitBound bounds every wait for an event: a loaded CI machine, not a
+// speed goal (make bench measures speed).
+const waitBound = 20 * time.Second
+
+func waitFor(t testing.TB, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func freePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func writeFile(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// result is a finished command.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+func runBin(t testing.TB, env []string, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return r
+}
+
+// proc is a daemon of the fleet whose stderr (and stdout) is its log.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  testutil.SyncBuffer
+	done chan struct{}
+}
+
+// start runs cmd and returns once ready accepts a log line; a daemon that
+// exits first or is not ready within waitBound fails the test.
+func start(t testing.TB, name string, cmd *exec.Cmd, ready func(line string) bool) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	r, w := io.Pipe()
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	up := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		waiting := true
+		for sc.Scan() {
+			p.log.Write([]byte(sc.Text() + "\n"))
+			if waiting && ready(sc.Text()) {
+				waiting = false
+				close(up)
+			}
+		}
+		io.Copy(io.Discard, r)
+	}()
+	go func() { cmd.Wait(); w.Close(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("%s log:\n%s", name, p.log.String())
+		}
+	})
+	select {
+	case <-up:
+	case <-p.done:
+		t.Fatalf("%s exited:\n%s", name, p.log.String())
+	case <-time.After(waitBound):
+		t.Fatalf("%s did not start:\n%s", name, p.log.String())
+	}
+	return p
+}
+
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func (p *proc) logs() string { return p.log.String() }
+
+// waitLog waits for a log line containing s.
+func (p *proc) waitLog(t testing.TB, s string) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for !strings.Contains(p.logs(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never logged %q:\n%s", p.name, s, p.logs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func put(t testing.TB, cli *clientv3.Client, key, value string) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := cli.Put(ctx, key, value)
+	if err != nil {
+		t.Fatalf("put %s: %v", key, err)
+	}
+	return resp.Header.Revision
+}
+
+func get(t testing.TB, cli *clientv3.Client, key string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return ""
+	}
+	return string(resp.Kvs[0].Value)
+}
+
