@@ -199,4 +199,3 @@ func get(t testing.TB, cli *clientv3.Client, key string) string {
 	}
 	return string(resp.Kvs[0].Value)
 }
-
