@@ -25,7 +25,7 @@ for _ in $(seq 100); do
 done
 
 export CONFCTL_ETCD=$etcd_url CONFCTL_ROUTING=$root/config/routing.yaml
-"$bin/confctl" sync --pools "$root/config/conftool/pools.yaml" --routing "$root/config/routing.yaml" >"$dir/sync.log"
+"$bin/confctl" sync --pools "$root/config/conftool/pools.yaml" --routing "$root/config/routing.yaml" >"$dir/sync.log" 2>&1
 
 for i in 1 2; do
 	d=$dir/authdns$i
@@ -51,7 +51,17 @@ done
 pids+=($!)
 
 sed "s|127.0.0.1:2379|127.0.0.1:23790|" "$root/config/pybal/pybal-etcd.conf" >"$dir/pybal.conf"
-"$bin/lvsd" --config "$dir/pybal.conf" --dry-run --no-bgp >"$dir/lvsd.log" 2>&1 &
+# lvsd resolves pool host names; the default pools' names (*.wmnet) resolve
+# nowhere, so as root lvsd runs in a mount namespace whose /etc/hosts maps
+# them to 127.0.1.N (the machine's /etc/hosts is not touched). Otherwise
+# its servers stay "partial/not pooled".
+lvsd=("$bin/lvsd" --config "$dir/pybal.conf" --dry-run --no-bgp)
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	{ echo "127.0.0.1 localhost"; grep -oE '[a-z0-9]+\.[a-z0-9]+\.wmnet' "$root/config/conftool/pools.yaml" |
+		sort -u | awk '{ print "127.0.1." NR, $1 }'; } >"$dir/hosts"
+	lvsd=(unshare --mount --propagation private sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$dir/hosts" "${lvsd[@]}")
+fi
+"${lvsd[@]}" >"$dir/lvsd.log" 2>&1 &
 pids+=($!)
 
 cat <<TXT
@@ -63,7 +73,8 @@ fleet running (logs in $dir). In another terminal:
   curl -s 127.0.0.1:9105/routes/text/drmrs                                 # esams avoided
   bin/confctl --object-type route select cluster=text,site=codfw set/route=ulsfo   # a loop: refused
   bin/confctl --yes select dc=eqiad,cluster=appserver,service=apache2 set/pooled=yes:weight=10
-  curl -s 127.0.0.1:9091/pools/apache2_80                                  # lvsd (names must resolve)
+  curl -s 127.0.0.1:9091/pools/apache2_80                                  # lvsd; then depool one:
+  bin/confctl select 'dc=eqiad,cluster=appserver,service=apache2,name=mw1001.*' set/pooled=no
   bin/confctl log
 Ctrl-C stops everything.
 TXT
