@@ -37,8 +37,12 @@ type Server struct {
 	Ready   bool       // resolved
 	Up      bool
 	Pooled  bool
+	// Removed is a server no longer in the pool that the depool threshold
+	// keeps pooled for now (see removed.go).
+	Removed bool
 	// monitors holds each monitor's last (damped) verdict.
-	monitors map[string]bool
+	monitors   map[string]bool
+	keptLogged bool // "Keeping removed server" was logged
 }
 
 // TextStatus is PyBal's "enabled/up/pooled" rendering.
@@ -71,6 +75,10 @@ type Coordinator struct {
 	metrics    *Metrics
 	notify     func()
 	zeroWeight bool // in the no-capacity state (logged on change)
+	// forgotten are removed servers let go since the last done, for
+	// onForget.
+	forgotten []string
+	onForget  func(hosts []string)
 }
 
 // New returns a coordinator; notify is called (without the lock held)
@@ -94,21 +102,27 @@ func (c *Coordinator) logf(level slog.Level, format string, args ...any) {
 // done updates metrics and notifies; called at the end of every mutation.
 func (c *Coordinator) done() {
 	c.releaseHeld()
+	c.releaseRemoved()
 	c.checkCapacity()
 	c.updateMetrics()
+	forgotten, onForget := c.takeForgotten()
 	c.mu.Unlock()
+	if len(forgotten) > 0 && onForget != nil {
+		onForget(forgotten)
+	}
 	if c.notify != nil {
 		c.notify()
 	}
 }
 
 // UpdatePool applies a new pool: new hosts are added (not ready until
-// resolved), existing ones merged, missing ones removed regardless of the
-// threshold (PyBal's behaviour: an operator's removal is final). A disabled
-// server leaves the pool only as far as the depool threshold allows (see
-// ensureDepoolThreshold), so no pool change can empty a service. It returns
-// the added and removed hosts, so the caller can start and stop their
-// resolution and monitors.
+// resolved), existing ones merged, missing ones removed. Neither a
+// disabled server (see ensureDepoolThreshold) nor a removed one (see
+// removed.go) leaves IPVS beyond what the depool threshold allows, so no
+// pool change can empty a service. It returns the added hosts and those
+// removed at once, so the caller can start and stop their resolution and
+// monitors; removed servers kept for the threshold are told to OnForget's
+// function when they leave.
 func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 	c.mu.Lock()
 	first := len(c.servers) == 0
@@ -133,7 +147,7 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 			}
 			continue
 		}
-		s.Enabled, s.Weight = e.Enabled, e.Weight
+		s.Enabled, s.Weight, s.Removed, s.keptLogged = e.Enabled, e.Weight, false, false
 		switch {
 		case s.Enabled && s.Ready && s.Up:
 			s.Pooled = true
@@ -156,14 +170,8 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 		c.logf(slog.LevelInfo, "Added %d server(s): %d enabled server(s) and %d disabled server(s)", len(c.servers), en, len(c.servers)-en)
 	}
 	for host := range c.servers {
-		if _, ok := p[host]; !ok {
-			c.logf(slog.LevelInfo, "Removing server %s (no longer found in new configuration)", host)
-			delete(c.servers, host)
-			delete(c.pooledDown, host)
+		if _, ok := p[host]; !ok && c.remove(host) {
 			removed = append(removed, host)
-			if c.metrics != nil {
-				c.metrics.monitorStatus.DeletePartialMatch(map[string]string{"service": c.set.Name, "host": host})
-			}
 		}
 	}
 	sort.Strings(removed)
@@ -331,7 +339,10 @@ type Snapshot struct {
 	PooledDown []string // sorted: pooled but down (PyBal's pooledDownServers)
 	// Held are the disabled servers kept pooled because the threshold
 	// needs them, sorted.
-	Held            []string
+	Held []string
+	// Removed are the servers no longer in the pool that the threshold
+	// keeps pooled, sorted.
+	Removed         []string
 	DepoolThreshold float64
 	CanDepool       bool
 	// PooledWeight is the sum of the pooled servers' weights; 0 with
@@ -345,7 +356,7 @@ func (c *Coordinator) Snapshot() Snapshot {
 	defer c.mu.Unlock()
 	down, held := c.downAndHeld()
 	snap := Snapshot{Name: c.set.Name, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(), PooledDown: down, Held: held,
-		PooledWeight: c.pooledWeight()}
+		Removed: c.removedKept(), PooledWeight: c.pooledWeight()}
 	for _, h := range sortedKeys(c.servers) {
 		s := *c.servers[h]
 		s.monitors = nil

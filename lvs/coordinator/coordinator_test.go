@@ -181,10 +181,14 @@ func TestForcePoolAfterPoolChange(t *testing.T) {
 	if !strings.Contains(f.log.String(), "Forcing server mw01 (enabled/down/not pooled) to be pooled") {
 		t.Errorf("log:\n%s", f.log)
 	}
-	// Removal ignores the threshold and forgets the host.
+	// Removals the threshold allows forget the hosts: those not pooled at
+	// once, the pooled ones (mw01, mw04) through OnForget.
+	var forgotten []string
+	f.c.OnForget(func(h []string) { forgotten = append(forgotten, h...) })
 	_, removed = f.c.UpdatePool(pool.Pool{"mw03": {Enabled: true, Weight: 10}})
-	if len(removed) != 5 || !strings.Contains(f.log.String(), "Removing server mw01 (no longer found in new configuration)") {
-		t.Errorf("removed %v", removed)
+	if strings.Join(removed, " ") != "mw02 mw05 mw06" || strings.Join(forgotten, " ") != "mw01 mw04" ||
+		!strings.Contains(f.log.String(), "Removing server mw01 (no longer found in new configuration)") {
+		t.Errorf("removed %v, forgotten %v", removed, forgotten)
 	}
 	if _, pd := f.pooled(); len(pd) != 0 {
 		t.Errorf("removed host still pooled-down: %v", pd)

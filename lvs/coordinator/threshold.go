@@ -18,6 +18,9 @@ func (c *Coordinator) canDepool() bool {
 }
 
 func (c *Coordinator) depool(s *Server) {
+	if s.Removed {
+		return // releaseRemoved decides
+	}
 	if c.canDepool() {
 		s.Pooled = false
 		delete(c.pooledDown, s.Host)
@@ -31,6 +34,10 @@ func (c *Coordinator) depool(s *Server) {
 }
 
 func (c *Coordinator) repool(s *Server) {
+	if s.Removed {
+		c.depoolPooledDown()
+		return // pooled until releaseRemoved lets it go
+	}
 	if !s.Pooled {
 		s.Pooled = true
 	} else {
@@ -75,8 +82,7 @@ func (c *Coordinator) pooledCount() int {
 // The latter is lvsd's: PyBal let a pool change disable every server, so
 // one bad pool document (or confctl command) could empty a service; here a
 // disabled server stays pooled (those pooled before the change first, then
-// up ones) while the threshold needs it. Removing a server from the pool
-// (pooled=inactive, a deleted key, a removed line) still takes it out.
+// up ones) while the threshold needs it. Removed servers: removed.go.
 func (c *Coordinator) ensureDepoolThreshold(wasPooled map[string]bool) {
 	if c.set.DepoolThreshold == 0 {
 		return
@@ -112,7 +118,7 @@ func (c *Coordinator) ensureDepoolThreshold(wasPooled map[string]bool) {
 				h, s.TextStatus(), pooled, len(c.servers), c.set.DepoolThreshold)
 		case wasPooled[h]:
 			c.logf(slog.LevelWarn, "Keeping disabled server %s pooled: %d pooled of %d servers would be below the depool threshold %g "+
-				"(removing it from the pool, e.g. pooled=inactive, takes it out)", h, pooled, len(c.servers), c.set.DepoolThreshold)
+				"(enable or add servers, or lower the threshold, to let it go)", h, pooled, len(c.servers), c.set.DepoolThreshold)
 		default:
 			c.logf(slog.LevelWarn, "Forcing disabled server %s (%s) to be pooled: %d pooled of %d servers is below the depool threshold %g",
 				h, s.TextStatus(), pooled, len(c.servers), c.set.DepoolThreshold)

@@ -36,7 +36,7 @@ func (f *fixture) pooledHosts() string {
 // Disabling servers through the pool source goes through the depool
 // threshold: no pool change can leave fewer than total × threshold pooled;
 // disabled servers kept for it are reported as held and released as soon
-// as enough others are enabled. Removals still take servers out at once.
+// as enough others are enabled (removals: removed_test.go).
 func TestDisableRespectsThreshold(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -56,8 +56,6 @@ func TestDisableRespectsThreshold(t *testing.T) {
 			log: "Depooling disabled server mw01: the depool threshold no longer needs it"},
 		{name: "re-enabling all releases every held", threshold: .5, updates: []string{"n n n n", "y y y y"}, pooled: "mw01 mw02 mw03 mw04"},
 		{name: "threshold 0 lets every server go", threshold: 0, updates: []string{"n n n n"}, pooled: ""},
-		{name: "removal ignores the threshold", threshold: .5, updates: []string{"n n n n", "- - n n"}, pooled: "mw03", held: "mw03"},
-		{name: "removing everything empties the pool", threshold: .5, updates: []string{"n n n n", "- - - -"}, pooled: ""},
 		{name: "a server disabled before is forced only when needed", threshold: .5, updates: []string{"n y y y", "n n n y"},
 			pooled: "mw02 mw04", held: "mw02"},
 	}

@@ -54,6 +54,7 @@ type Daemon struct {
 	log          *slog.Logger
 	coordMetrics *coordinator.Metrics
 	monMetrics   *monitor.Metrics
+	refused      *prometheus.CounterVec // lvsd_pool_refused_documents_total
 	director     ipvs.Director
 	announcer    bgp.Announcer
 	etcd         *etcdClients // shared by the services' etcd pools
@@ -104,6 +105,7 @@ func New(opts Options) (*Daemon, error) {
 	d := &Daemon{opts: opts, log: opts.Log, director: opts.Director, kickCh: make(chan struct{}, 1), loaded: l, etcd: newEtcdClients()}
 	d.coordMetrics = coordinator.NewMetrics(opts.Registry)
 	d.monMetrics = monitor.NewMetrics(opts.Registry)
+	d.refused = newRefusedCounter(opts.Registry)
 	for _, w := range l.Warnings {
 		d.log.Warn(w)
 	}

@@ -88,7 +88,9 @@ func TestEtcdPoolFollowsConftool(t *testing.T) {
 
 // The depool threshold applies to etcd changes: depooling every server
 // (pooled=no) leaves threshold-many pooled, reported; removing them
-// (inactive) is an operator's final word and empties the service.
+// (inactive, or a deleted key) counts against it too, as for a line gone
+// from a pool file: the servers still pooled stay, reported as removed,
+// until enough others are up.
 func TestEtcdDepoolThreshold(t *testing.T) {
 	e := testetcd.Start(t)
 	dir := &fakeDirector{}
@@ -104,25 +106,40 @@ func TestEtcdDepoolThreshold(t *testing.T) {
 	h.eventually(t, "every node disabled", func() bool { return strings.Count(h.pools(t), "disabled/") == 4 })
 	// Which two stay depends on how etcd batched the events (those pooled
 	// before a change are kept first); that two stay, and are named, not.
-	var held []string
-	for _, l := range strings.Split(h.pools(t), "\n") {
+	var held, others []string
+	for _, l := range strings.Split(strings.TrimSpace(h.pools(t)), "\n") {
 		if host, ok := strings.CutSuffix(l, ":\tdisabled/up/pooled"); ok {
 			held = append(held, host)
+		} else {
+			others = append(others, strings.Split(l, ":")[0])
 		}
 	}
 	if got := dir.dests("-t 10.2.3.1:80"); len(held) != 2 || strings.Count(got, "/10") != 2 {
-		t.Errorf("with every node pooled=no: held %v, destinations %q; want two", held, got)
+		t.Fatalf("with every node pooled=no: held %v, destinations %q; want two", held, got)
 	}
 	want := "WARNING - Pool apache2_80: disabled servers " + strings.Join(held, ", ") + " kept pooled by the depool threshold. "
 	if got := h.get(t, "/alerts"); got != want {
 		t.Errorf("/alerts: %q, want %q", got, want)
 	}
-	for _, n := range hosts {
+	h.set(t, held[0], 10, "inactive")
+	h.del(t, held[1])
+	for _, n := range others {
 		h.set(t, n, 10, "inactive")
 	}
-	h.eventually(t, "an empty service", func() bool { return dir.dests("-t 10.2.3.1:80") == "empty" })
-	if got := h.pools(t); got != "" {
-		t.Errorf("/pools after inactive: %q", got)
+	want = "WARNING - Pool apache2_80: removed servers " + strings.Join(held, ", ") + " kept pooled by the depool threshold. "
+	h.eventually(t, "removed servers kept", func() bool { return h.get(t, "/alerts") == want })
+	if got := dir.dests("-t 10.2.3.1:80"); strings.Count(got, "/10") != 2 {
+		t.Errorf("after removing every node: destinations %q, want the two kept", got)
+	}
+	// Two others enabled and up: the removed ones can go.
+	for _, n := range others {
+		h.set(t, n, 10, "yes")
+	}
+	h.eventually(t, "the removed servers gone", func() bool {
+		return h.pools(t) == others[0]+":\tenabled/up/pooled\n"+others[1]+":\tenabled/up/pooled\n"
+	})
+	if got := dir.dests("-t 10.2.3.1:80"); strings.Count(got, "/10") != 2 || strings.Contains(h.get(t, "/alerts"), "removed") {
+		t.Errorf("destinations %q, /alerts %q", got, h.get(t, "/alerts"))
 	}
 }
 

@@ -30,6 +30,9 @@ type service struct {
 	// (used when its pool comes from etcd); etcd is its running source.
 	etcdConf EtcdClient
 	etcd     atomic.Pointer[etcdSource]
+	// refusal is why the polled source's current document is refused
+	// (nil while it is accepted).
+	refusal atomic.Pointer[string]
 
 	// ready is set once the first pool has been applied and every initial
 	// host had one resolution attempt; until then the service is left out
@@ -101,6 +104,7 @@ func (s *service) start(ctx context.Context) {
 		}
 	}
 	f := &feed{s: s, ctx: ctx, first: !s.ready.Load()}
+	s.coord.OnForget(s.forget)
 	// Servers carried over from the service this one replaces run from
 	// their known address at once.
 	s.mu.Lock()
@@ -120,7 +124,7 @@ func (s *service) start(ctx context.Context) {
 	}
 	go func() {
 		defer s.wg.Done()
-		pool.Watch(ctx, src, pool.IsJSON(sc.PoolURL), sc.PoolPollInterval, s.log.With("service", sc.Name), f.apply)
+		s.watchPolled(ctx, src, f.apply)
 	}()
 }
 
@@ -138,15 +142,8 @@ type feed struct {
 func (f *feed) apply(p pool.Pool) {
 	s, sc := f.s, f.s.cfg()
 	added, removed := s.coord.UpdatePool(p)
+	s.forget(removed)
 	s.mu.Lock()
-	for _, h := range removed {
-		if cancel, ok := s.servers[h]; ok {
-			cancel()
-			delete(s.servers, h)
-		}
-		s.dampers.forget(h)
-		s.d.monMetrics.Forget(sc.Name, h)
-	}
 	for _, h := range added {
 		s.startServer(f.ctx, h, &f.initial)
 	}
@@ -195,6 +192,7 @@ func (s *service) halt() {
 func (s *service) stop() {
 	s.halt()
 	s.coord.Close()
+	s.d.refused.DeleteLabelValues(s.cfg().Name)
 }
 
 // runServer resolves a host (retrying until it resolves, then

@@ -38,10 +38,13 @@ type ServerState struct {
 	Up      bool   `json:"up"`
 	Enabled bool   `json:"enabled"`
 	Address string `json:"address,omitempty"`
+	// Removed (an lvsd addition): no longer in the pool, kept pooled by
+	// the depool threshold.
+	Removed bool `json:"removed,omitempty"`
 }
 
 func stateOf(s coordinator.Server) ServerState {
-	st := ServerState{Pooled: s.Pooled, Weight: s.Weight, Up: s.Up, Enabled: s.Enabled}
+	st := ServerState{Pooled: s.Pooled, Weight: s.Weight, Up: s.Up, Enabled: s.Enabled, Removed: s.Removed}
 	if s.Ready {
 		st.Address = s.Addr.String()
 	}
@@ -62,6 +65,15 @@ type SourceState interface {
 	PoolSourceAlerts() map[string]string
 }
 
+// RefusalState is a State that also reports pool sources whose current
+// document is refused (the daemon does): by service name, e.g. "pool
+// source file:///etc/pybal/pools/x refused, keeping the last good pool (3
+// servers): 1 bad line(s), the first at line 1: ...".
+type RefusalState interface {
+	State
+	PoolSourceRefusals() map[string]string
+}
+
 // Alerts computes PyBal's alert: critical when servers are pooled but
 // down, warning when a pool is too small to allow depooling.
 func Alerts(pools []coordinator.Snapshot) Alert { return AlertsWith(pools, nil) }
@@ -70,6 +82,14 @@ func Alerts(pools []coordinator.Snapshot) Alert { return AlertsWith(pools, nil) 
 // pool source; each is a warning of its own ("Pool X: <problem>. "), as are
 // disabled servers kept pooled by the depool threshold.
 func AlertsWith(pools []coordinator.Snapshot, sources map[string]string) Alert {
+	return AlertsFor(pools, sources, nil)
+}
+
+// AlertsFor is AlertsWith where refused maps a service name to the refusal
+// of its pool source's document: critical ("svc: <refusal>"), since the
+// service no longer follows its source. Removed servers kept pooled by the
+// depool threshold are a warning, as held disabled ones are.
+func AlertsFor(pools []coordinator.Snapshot, sources, refused map[string]string) Alert {
 	a := Alert{Status: "ok"}
 	var crit []string
 	warn := func(format string, args ...any) {
@@ -84,6 +104,12 @@ func AlertsWith(pools []coordinator.Snapshot, sources map[string]string) Alert {
 		if len(p.Held) > 0 {
 			warn("Pool %s: disabled servers %s kept pooled by the depool threshold. ", p.Name, strings.Join(p.Held, ", "))
 		}
+		if len(p.Removed) > 0 {
+			warn("Pool %s: removed servers %s kept pooled by the depool threshold. ", p.Name, strings.Join(p.Removed, ", "))
+		}
+		if msg := refused[p.Name]; msg != "" {
+			crit = append(crit, fmt.Sprintf("%s: %s", p.Name, msg))
+		}
 		// No pooled weight means IPVS sends the service no new
 		// connection, whatever the depool threshold says.
 		if total > 0 && p.PooledWeight == 0 {
@@ -92,7 +118,7 @@ func AlertsWith(pools []coordinator.Snapshot, sources map[string]string) Alert {
 		switch {
 		case len(p.PooledDown) > 0:
 			crit = append(crit, fmt.Sprintf("%s: Servers %s are marked down but pooled", p.Name, strings.Join(p.PooledDown, ", ")))
-		case total == 0 && sources[p.Name] != "":
+		case total == 0 && (sources[p.Name] != "" || refused[p.Name] != ""):
 			// The source's problem says why the pool is empty.
 		case float64(total) < float64(total)*p.DepoolThreshold+1:
 			warn("Pool %s is too small to allow depooling. ", p.Name)
@@ -111,6 +137,14 @@ func AlertsWith(pools []coordinator.Snapshot, sources map[string]string) Alert {
 func sourceAlerts(st State) map[string]string {
 	if ss, ok := st.(SourceState); ok {
 		return ss.PoolSourceAlerts()
+	}
+	return nil
+}
+
+// sourceRefusals asks st for its refused pool documents, when it knows them.
+func sourceRefusals(st State) map[string]string {
+	if rs, ok := st.(RefusalState); ok {
+		return rs.PoolSourceRefusals()
 	}
 	return nil
 }
@@ -136,7 +170,7 @@ func Handler(st State, gatherer prometheus.Gatherer) http.Handler {
 		case parts[0] == "metrics" && len(parts) == 1:
 			metrics.ServeHTTP(w, r)
 		case parts[0] == "alerts" && len(parts) == 1:
-			a := AlertsWith(st.Pools(), sourceAlerts(st))
+			a := AlertsFor(st.Pools(), sourceAlerts(st), sourceRefusals(st))
 			reply(w, r, a, strings.ToUpper(a.Status)+" - "+a.Msg)
 		case parts[0] == "pools":
 			servePools(w, r, st, parts[1:])

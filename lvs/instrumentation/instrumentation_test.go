@@ -200,6 +200,43 @@ func TestAlertsHeld(t *testing.T) {
 	}
 }
 
+// refusalState is fakeState with refused pool documents, as the daemon.
+type refusalState struct {
+	fakeState
+	refused map[string]string
+}
+
+func (c *refusalState) PoolSourceRefusals() map[string]string { return c.refused }
+
+// A refused pool document is critical, naming the service and the refusal;
+// an empty pool it explains (nothing good read yet) is not also too small;
+// removed servers kept by the threshold are a warning, as /pools' JSON says.
+func TestAlertsRefusedAndRemoved(t *testing.T) {
+	empty := newCoord("empty_80", 0.5)
+	web := newCoord("web_80", 0.5, "mw1", "mw2", "mw3", "mw4")
+	web.MonitorResult("mw3", "ProxyFetch", false, "x")
+	web.MonitorResult("mw4", "ProxyFetch", false, "x")
+	web.UpdatePool(pool.Pool{"mw3": {Enabled: true, Weight: 10}, "mw4": {Enabled: true, Weight: 10}})
+	st := &refusalState{fakeState: fakeState{pools: []*coordinator.Coordinator{empty, web}}}
+	srv := httptest.NewServer(Handler(st, prometheus.NewRegistry()))
+	defer srv.Close()
+	if _, body := get(t, srv, "/alerts", false); body != "WARNING - Pool empty_80 is too small to allow depooling. "+
+		"Pool web_80: removed servers mw1, mw2 kept pooled by the depool threshold. " {
+		t.Errorf("/alerts = %q", body)
+	}
+	if _, body := get(t, srv, "/pools/web_80/mw2", true); strings.TrimSpace(body) != `{"pooled":true,"weight":10,"up":true,"enabled":true,"address":"10.64.0.2","removed":true}` {
+		t.Errorf("/pools/web_80/mw2 = %s", body)
+	}
+	// The refusal arrives: critical.
+	st.refused = map[string]string{
+		"empty_80": "pool source file:///p refused, no pool from it yet: no server in it (an empty document, or only blank and comment lines)",
+	}
+	want := "empty_80: pool source file:///p refused, no pool from it yet: no server in it (an empty document, or only blank and comment lines)"
+	if _, body := get(t, srv, "/alerts", false); body != "CRITICAL - "+want {
+		t.Errorf("/alerts = %q, want %q", body, "CRITICAL - "+want)
+	}
+}
+
 // /ipvs text writes addresses as ipvsadm does: IPv6 in brackets.
 func TestIPVSText(t *testing.T) {
 	st := &fakeState{ipvs: []ipvs.ServiceStatus{

@@ -187,13 +187,14 @@ func TestWatchHTTP(t *testing.T) {
 }
 
 // An HTTP source reports every fetch as changed; an identical body must not
-// be parsed again, so its bad lines are logged once, not on every poll.
+// be parsed again, so a refused document's bad lines are logged once, not
+// on every poll.
 func TestWatchHTTPIdenticalBody(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		requests int
 		status   = 200
-		body     = "{ 'host': 'a', 'weight': 1, 'enabled': True }\nnot a dict\n"
+		body     = "{ 'host': 'a', 'weight': 1, 'enabled': True }\n"
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -222,30 +223,131 @@ func TestWatchHTTPIdenticalBody(t *testing.T) {
 		waitFor(t, fmt.Sprintf("%d more polls", n), func() bool { return served() > start+n })
 	}
 	count := func(s string) int { return strings.Count(logBuf.String(), s) }
+	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
 	afterPolls(5)
 	if n := count("Bad configuration line"); n != 1 {
 		t.Errorf("bad line logged %d times over 6 identical bodies, want 1:\n%s", n, logBuf.String())
 	}
-	if n := len(c.get()); n != 1 {
-		t.Errorf("%d pool notifications, want 1", n)
+	if n := count("refused"); n != 1 {
+		t.Errorf("refusal logged %d times, want 1:\n%s", n, logBuf.String())
 	}
 	// A different body is parsed (and its bad line logged) again.
-	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
+	set("{ 'host': 'a', 'weight': 3, 'enabled': True }\nnot a dict\n", 200)
 	afterPolls(5)
 	if n := count("Bad configuration line"); n != 2 {
 		t.Errorf("bad line logged %d times after a change, want 2", n)
 	}
-	// A failure streak ended by the same body is reported as recovered.
+	// A failure streak ended by the same body is reported as recovered,
+	// and the body stays refused without being parsed again.
 	set("", 500)
-	waitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 1 })
-	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
+	waitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 3 })
+	set("{ 'host': 'a', 'weight': 3, 'enabled': True }\nnot a dict\n", 200)
 	waitFor(t, "recovery logged", func() bool { return count("is readable again") == 1 })
 	afterPolls(3)
 	if n := count("Bad configuration line"); n != 2 {
 		t.Errorf("bad line logged %d times after recovery with the same body, want 2", n)
 	}
-	if got := c.get(); len(got) != 2 || !got[1].Equal(Pool{"a": {true, 2}}) {
+	if got := c.get(); len(got) != 1 || !got[0].Equal(Pool{"a": {true, 1}}) {
 		t.Errorf("pools = %v", got)
+	}
+}
+
+// refusals collects WatchWith's refusal reports.
+type refusals chan string
+
+func (r refusals) add(msg string) { r <- msg }
+
+// next waits for the next report.
+func (r refusals) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case msg := <-r:
+		return msg
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refusal report")
+		return ""
+	}
+}
+
+// A document that is empty, has any bad line, or is not valid JSON is
+// refused whole, from a real HTTP server: the last good pool stays (no
+// notification), the refusal names the source and the first bad line;
+// the good document again ends the refusal.
+func TestWatchRefusesBadDocuments(t *testing.T) {
+	good := "{ 'host': 'a', 'weight': 10, 'enabled': True }\n{ 'host': 'b', 'weight': 10, 'enabled': True }\n"
+	goodJSON := `{"a": {"enabled": true, "weight": 10}, "b": {"enabled": true, "weight": 10}}`
+	tests := []struct {
+		name, path, doc, want string
+	}{
+		{"an error page", "/pool", "<html>502</html>\n",
+			`1 bad line(s), the first at line 1: bad configuration line "<html>502</html>"`},
+		{"empty", "/pool", "", "no server in it (an empty document, or only blank and comment lines)"},
+		{"only comments", "/pool", "# all gone\n\n", "no server in it"},
+		{"one bad line among good ones", "/pool", good + "{ 'host': 'c', 'weight': '10', 'enabled': True }\n",
+			`1 bad line(s), the first at line 3: bad configuration line "{ 'host': 'c', 'weight': '10', 'enabled': True }": 'weight' must be an int, not str`},
+		{"cut short", "/pool", good[:60], "1 bad line(s), the first at line 2"},
+		{"JSON error page", "/pool.json", "<html>502</html>", "bad JSON pool"},
+		{"empty JSON", "/pool.json", "{}", "no server in it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			body := good
+			if IsJSON(tc.path) {
+				body = goodJSON
+			}
+			first := body
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			set := func(b string) { mu.Lock(); body = b; mu.Unlock() }
+			src, _ := NewSource(srv.URL+tc.path, time.Second)
+			var c collector
+			ref := make(refusals, 10)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				WatchWith(ctx, src, WatchOptions{JSON: IsJSON(tc.path), Interval: 10 * time.Millisecond, Log: slog.New(slog.DiscardHandler),
+					OnChange: c.add, OnRefused: ref.add})
+				close(done)
+			}()
+			defer func() { cancel(); <-done }()
+			waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+			set(tc.doc)
+			msg := ref.next(t)
+			wantPrefix := "pool source " + srv.URL + tc.path + " refused, keeping the last good pool (2 servers): "
+			if !strings.HasPrefix(msg, wantPrefix) || !strings.Contains(msg, tc.want) {
+				t.Errorf("refusal %q, want %q then %q", msg, wantPrefix, tc.want)
+			}
+			set(first)
+			if msg := ref.next(t); msg != "" {
+				t.Errorf("after the good document: %q", msg)
+			}
+			if n := len(c.get()); n != 1 {
+				t.Errorf("%d pools notified, want 1: %v", n, c.get())
+			}
+		})
+	}
+}
+
+// A source whose first document is refused gives no pool at all.
+func TestWatchRefusesFirstDocument(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pool")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := NewSource("file://"+path, time.Second)
+	ref := make(refusals, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go WatchWith(ctx, src, WatchOptions{Interval: 10 * time.Millisecond, Log: slog.New(slog.DiscardHandler),
+		OnChange: func(p Pool) { t.Errorf("pool %v notified", p) }, OnRefused: ref.add})
+	if msg, want := ref.next(t), "pool source file://"+path+" refused, no pool from it yet: no server in it"; !strings.HasPrefix(msg, want) {
+		t.Errorf("refusal %q, want %q", msg, want)
 	}
 }
 

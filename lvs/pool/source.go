@@ -1,12 +1,10 @@
 package pool
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -107,87 +105,4 @@ func (h *httpSource) Fetch(ctx context.Context) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("pool document larger than %d bytes", maxPoolBytes)
 	}
 	return data, true, nil
-}
-
-// Watch polls src every interval and calls onChange with each new pool:
-// the first good one, then only real changes. A failed fetch or a bad JSON
-// document keeps the last good pool (logged once per failure streak); bad
-// legacy lines are logged with their line numbers and skipped, once per
-// distinct document: a document byte-identical to the last one fetched is
-// not parsed again. It returns when ctx ends.
-func Watch(ctx context.Context, src Source, jsonFormat bool, interval time.Duration, log *slog.Logger, onChange func(Pool)) {
-	var (
-		last    Pool
-		failing bool
-		// The last fetched document and whether it was rejected whole: HTTP
-		// sources always report "changed", and an identical body must
-		// neither be parsed again nor have its bad lines logged every poll.
-		lastData              []byte
-		haveData, parseFailed bool
-	)
-	fail := func(err error) {
-		if ctx.Err() != nil {
-			return
-		}
-		if !failing {
-			log.Error(fmt.Sprintf("Pool source %s failed, keeping the last good pool (%d servers): %v", src, len(last), err))
-		}
-		failing = true
-	}
-	recovered := func() {
-		if failing {
-			log.Info(fmt.Sprintf("Pool source %s is readable again", src))
-			failing = false
-		}
-	}
-	poll := func() {
-		fctx, cancel := context.WithTimeout(ctx, interval*5+5*time.Second)
-		defer cancel()
-		data, changed, err := src.Fetch(fctx)
-		if err != nil {
-			fail(err)
-			return
-		}
-		if !changed {
-			return
-		}
-		if haveData && bytes.Equal(data, lastData) {
-			if !parseFailed { // a fetch failure streak ends; a rejected document stays rejected
-				recovered()
-			}
-			return
-		}
-		lastData, haveData = data, true
-		var p Pool
-		if jsonFormat {
-			p, err = ParseJSON(data)
-		} else {
-			var bad []LineError
-			p, bad = ParseLegacy(data)
-			for _, b := range bad {
-				log.Error(fmt.Sprintf("Bad configuration line in %s: %v", src, b))
-			}
-		}
-		if parseFailed = err != nil; parseFailed {
-			fail(err)
-			return
-		}
-		recovered()
-		if last != nil && last.Equal(p) {
-			return
-		}
-		last = p
-		onChange(p)
-	}
-	poll()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			poll()
-		}
-	}
 }

@@ -301,14 +301,24 @@ func TestEndToEnd(t *testing.T) {
 	e.backends["127.0.0.4"].start(t)
 	e.waitFor("127.0.0.4 back", func() bool { return e.state("web", "127.0.0.4") == "enabled/up/pooled" })
 
-	// Pool file changes: weight change (-e), weight 0 is a real drain, a
-	// commented-out host is removed, a bad line is logged and skipped.
-	writeFile(t, filepath.Join(e.dir, "web"), poolLine("127.0.0.2", 5, true)+"#"+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 0, true)+
-		"{ 'host': 'bad', 'weight': '10', 'enabled': True }\n")
+	// Pool file changes: a bad line refuses the whole document (logged,
+	// critical in /alerts, nothing applied); without it, a weight change
+	// (-e), weight 0 is a real drain, a commented-out host is removed.
+	change := poolLine("127.0.0.2", 5, true) + "#" + poolLine("127.0.0.3", 10, true) + poolLine("127.0.0.4", 0, true)
+	writeFile(t, filepath.Join(e.dir, "web"), change+"{ 'host': 'bad', 'weight': '10', 'enabled': True }\n")
+	e.waitLog("line 4: bad configuration line")
+	e.waitFor("critical refusal", func() bool {
+		_, body := e.get("/alerts", false)
+		return strings.HasPrefix(body, "CRITICAL - web: pool source file://"+e.dir+"/web refused, keeping the last good pool (3 servers): "+
+			"1 bad line(s), the first at line 4: bad configuration line")
+	})
+	if e.countLog(fmt.Sprintf(`op="-e %s -r 127.0.0.2:%s -g -w 5"`, vip, p)) != 0 {
+		t.Errorf("a refused document was applied")
+	}
+	writeFile(t, filepath.Join(e.dir, "web"), change)
 	e.waitLog(fmt.Sprintf(`op="-e %s -r 127.0.0.2:%s -g -w 5"`, vip, p))
 	e.waitLog(fmt.Sprintf(`op="-e %s -r 127.0.0.4:%s -g -w 0"`, vip, p))
 	e.waitLog("Removing server 127.0.0.3 (no longer found in new configuration)")
-	e.waitLog("line 4: bad configuration line")
 	e.waitFor("127.0.0.3 gone", func() bool { code, _ := e.get("/pools/web/127.0.0.3", false); return code == 404 })
 
 	// Drift repair: nothing to do, so no new ops across a resync.
@@ -362,6 +372,67 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("lvsd did not stop on SIGTERM")
 	}
 	e.waitLog("lvsd stopped")
+}
+
+// No pool document empties a service. A truncated file (: > pool) and an
+// error page are refused whole: the last good pool stays, /alerts is
+// critical naming the source and why, a metric counts them. A valid
+// document that removes servers is applied, but the removals count against
+// the depool threshold like depools: here it lists only a dead server, so
+// the two live ones it removes stay in IPVS, named in /alerts, until it is
+// up again.
+func TestPoolDocumentCannotEmptyService(t *testing.T) {
+	e := startEnv(t)
+	p, pool := e.port, filepath.Join(e.dir, "web")
+	vip := "-t 10.2.2.1:" + p
+	op := func(kind, ip string) string { return fmt.Sprintf(`op="%s %s -r %s:%s`, kind, vip, ip, p) }
+	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+		e.waitLog(op("-a", ip))
+	}
+	alert := func() string { _, body := e.get("/alerts", false); return body }
+	refused := "CRITICAL - web: pool source file://" + pool + " refused, keeping the last good pool (3 servers): "
+
+	if err := os.Truncate(pool, 0); err != nil { // : > pool
+		t.Fatal(err)
+	}
+	e.waitFor("truncation refused", func() bool {
+		return alert() == refused+"no server in it (an empty document, or only blank and comment lines)"
+	})
+	writeFile(t, pool, "<html>502</html>\n")
+	e.waitFor("error page refused", func() bool {
+		return strings.HasPrefix(alert(), refused+`1 bad line(s), the first at line 1: bad configuration line "<html>502</html>"`)
+	})
+	if _, m := e.get("/metrics", false); !strings.Contains(m, `lvsd_pool_refused_documents_total{service="web"} 2`) {
+		t.Errorf("/metrics lacks 2 refusals of web")
+	}
+	if n := e.countLog(`op="-d ` + vip); n != 0 {
+		t.Errorf("%d servers removed from IPVS by refused documents", n)
+	}
+	writeFile(t, pool, poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
+	e.waitFor("the good pool again", func() bool { return alert() == "OK - All pools are healthy" })
+
+	// 127.0.0.3 dies and is depooled; the new document lists only it.
+	e.backends["127.0.0.3"].kill()
+	e.waitLog(op("-d", "127.0.0.3"))
+	writeFile(t, pool, poolLine("127.0.0.3", 10, true))
+	e.waitFor("removed servers kept", func() bool {
+		return alert() == "WARNING - Pool web: removed servers 127.0.0.2, 127.0.0.4 kept pooled by the depool threshold. "
+	})
+	if n := e.countLog(op("-d", "127.0.0.2")) + e.countLog(op("-d", "127.0.0.4")); n != 0 {
+		t.Errorf("live servers removed although the pool left has none up")
+	}
+	if _, body := e.get("/pools/web", false); body != "127.0.0.2:\tenabled/up/pooled\n127.0.0.3:\tenabled/down/not pooled\n127.0.0.4:\tenabled/up/pooled\n" {
+		t.Errorf("/pools/web:\n%s", body)
+	}
+	// It comes back: the removed servers leave.
+	e.backends["127.0.0.3"].start(t)
+	e.waitLog(op("-d", "127.0.0.2"))
+	e.waitLog(op("-d", "127.0.0.4"))
+	e.waitFor("only 127.0.0.3", func() bool { _, body := e.get("/pools/web", false); return body == "127.0.0.3:\tenabled/up/pooled\n" })
+	// (A pool of one server cannot be depooled at all: PyBal's warning.)
+	if got := alert(); got != "WARNING - Pool web is too small to allow depooling. " {
+		t.Errorf("/alerts = %q", got)
+	}
 }
 
 func TestBadConfigAtStart(t *testing.T) {
