@@ -40,9 +40,14 @@ type Server struct {
 	// Removed is a server no longer in the pool that the depool threshold
 	// keeps pooled for now (see removed.go).
 	Removed bool
+	// Adopted is a server whose IPVS entry is still the kernel's from
+	// before a restart, until its first check (see adopt.go).
+	Adopted bool
 	// monitors holds each monitor's last (damped) verdict.
 	monitors   map[string]bool
 	keptLogged bool // "Keeping removed server" was logged
+	adopting   bool // of the first pool after a restart: adopts on resolution
+	adoption   *adoption
 }
 
 // TextStatus is PyBal's "enabled/up/pooled" rendering.
@@ -79,6 +84,9 @@ type Coordinator struct {
 	// onForget.
 	forgotten []string
 	onForget  func(hosts []string)
+	// kernel is the service's destinations at start-up (Adopt), nil
+	// when there is nothing to adopt.
+	kernel map[netip.Addr]uint32
 }
 
 // New returns a coordinator; notify is called (without the lock held)
@@ -136,7 +144,7 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 		if !ok {
 			// Not up until resolved (PyBal's up = False before DNS): an
 			// unresolved host counts in the total but never as capacity.
-			s = &Server{Host: host, Enabled: e.Enabled, Weight: e.Weight, monitors: map[string]bool{}}
+			s = &Server{Host: host, Enabled: e.Enabled, Weight: e.Weight, monitors: map[string]bool{}, adopting: first && c.kernel != nil}
 			for _, m := range c.set.Monitors {
 				s.monitors[m] = true // optimistic start, as PyBal
 			}
@@ -207,6 +215,7 @@ func (c *Coordinator) SetResolved(host string, addr netip.Addr) {
 	wasReady := s.Ready
 	s.Addr, s.Ready = addr, true
 	if !wasReady {
+		c.seedAdopted(s)
 		s.Up = allUp(s.monitors)
 		if s.Enabled && s.Up {
 			s.Pooled = true
@@ -306,6 +315,13 @@ func (c *Coordinator) Desired() ipvs.Desired {
 		if !s.Ready || seen[s.Addr] {
 			continue // two names for one address: IPVS has one destination
 		}
+		if w, present, ok := c.adoptedDest(s); ok {
+			if present { // the kernel's entry, until the first check
+				seen[s.Addr] = true
+				d.Destinations = append(d.Destinations, ipvs.Destination{Addr: s.Addr, Port: c.set.Port, Weight: w, Forward: c.set.Forward})
+			}
+			continue
+		}
 		w := s.Weight
 		if !s.Pooled {
 			if !c.set.DrainOnDepool {
@@ -359,7 +375,7 @@ func (c *Coordinator) Snapshot() Snapshot {
 		Removed: c.removedKept(), PooledWeight: c.pooledWeight()}
 	for _, h := range sortedKeys(c.servers) {
 		s := *c.servers[h]
-		s.monitors = nil
+		s.monitors, s.adoption = nil, nil
 		snap.Servers = append(snap.Servers, s)
 	}
 	return snap
@@ -374,7 +390,7 @@ func (c *Coordinator) Server(host string) (Server, bool) {
 		return Server{}, false
 	}
 	cp := *s
-	cp.monitors = nil
+	cp.monitors, cp.adoption = nil, nil
 	return cp, true
 }
 

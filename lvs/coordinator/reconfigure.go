@@ -34,6 +34,7 @@ func (c *Coordinator) Reconfigure(set Settings) {
 				s.monitors[m] = true
 			}
 		}
+		c.pruneAdoption(s)
 		if !s.Ready {
 			continue
 		}

@@ -147,10 +147,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	svcCtx, cancelSvcs := context.WithCancel(context.WithoutCancel(ctx))
+	kernel := d.kernelDestinations(ctx)
 	d.mu.Lock()
 	d.ctx = svcCtx
 	for _, sc := range d.loaded.Config.Services {
 		s := newService(d, sc, d.loaded.Monitors[sc.Name], d.loaded.Config.Global.DNSRefreshInterval, d.loaded.Etcd)
+		if dests, ok := kernel[sc.Key]; ok {
+			s.coord.Adopt(dests)
+		}
 		d.services = append(d.services, s)
 		s.start(svcCtx)
 	}

@@ -39,6 +39,24 @@ func (ds *dampers) observe(host, mon string, rise, fall int, up bool) (state, ch
 	return d.Observe(up)
 }
 
+// seedDown starts host's damper for mon down, unless it exists: a server
+// adopted from the kernel as down needs rise good results to come up, as
+// one known down does.
+func (ds *dampers) seedDown(host, mon string, rise, fall int) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	byMon := ds.m[host]
+	if byMon == nil {
+		byMon = map[string]*monitor.Damper{}
+		ds.m[host] = byMon
+	}
+	if byMon[mon] == nil {
+		d := &monitor.Damper{Rise: rise, Fall: fall}
+		d.SeedDown()
+		byMon[mon] = d
+	}
+}
+
 func (ds *dampers) forget(host string) {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()

@@ -254,10 +254,14 @@ func (s *service) startMonitors(ctx context.Context, wg *sync.WaitGroup, host st
 	}
 	for _, spec := range s.specs {
 		name := spec.Name()
+		if up, ok := s.coord.MonitorVerdict(host, name); ok && !up {
+			s.dampers.seedDown(host, name, sc.Rise, sc.Fall) // adopted from the kernel as down
+		}
 		mon := dampedMonitor{Monitor: spec.New(s.d.monMetrics), onResult: func(up bool, reason string) {
 			if state, changed := s.dampers.observe(host, name, sc.Rise, sc.Fall, up); changed {
 				s.coord.MonitorResult(host, name, state, reason)
 			}
+			s.coord.Checked(host, name)
 		}}
 		wg.Add(1)
 		go func() {

@@ -205,17 +205,23 @@ func TestParseDefaults(t *testing.T) {
 func TestDamper(t *testing.T) {
 	tests := []struct {
 		rise, fall int
+		seedDown   bool // started from a known down state
 		in         string // u/d results
 		want       string // damped state after each result
 		changes    string // c where a change is reported
 	}{
-		{1, 1, "uddu", "uddu", "cc.c"},
-		{1, 1, "duu", "duu", "cc."},
-		{2, 3, "ddduduu", "uuddddu", "..c...c"},
-		{1, 3, "ddud", "uuuu", "...."},
+		{1, 1, false, "uddu", "uddu", "cc.c"},
+		{1, 1, false, "duu", "duu", "cc."},
+		{2, 3, false, "ddduduu", "uuddddu", "..c...c"},
+		{1, 3, false, "ddud", "uuuu", "...."},
+		{1, 1, true, "dud", "dud", ".cc"},
+		{2, 1, true, "uuu", "duu", ".c."},
 	}
 	for _, tc := range tests {
 		d := Damper{Rise: tc.rise, Fall: tc.fall}
+		if tc.seedDown {
+			d.SeedDown()
+		}
 		var got, ch strings.Builder
 		for _, c := range tc.in {
 			s, changed := d.Observe(c == 'u')

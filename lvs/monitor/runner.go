@@ -42,6 +42,15 @@ func (d *Damper) Observe(up bool) (state, changed bool) {
 	return d.up, false
 }
 
+// SeedDown starts the damper down instead of optimistically up, for a
+// server known to be down (lvsd adopting the kernel's state after a
+// restart); it has no effect once results came.
+func (d *Damper) SeedDown() {
+	if !d.started {
+		d.started, d.up = true, false
+	}
+}
+
 // Retune sets new rise/fall counts. The damped state stays; the streak
 // starts again, since earlier results were judged by other rules.
 func (d *Damper) Retune(rise, fall int) { d.Rise, d.Fall, d.streak = rise, fall, 0 }
