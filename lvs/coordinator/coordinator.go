@@ -107,8 +107,12 @@ func (c *Coordinator) logf(level slog.Level, format string, args ...any) {
 	c.log.Log(context.Background(), level, fmt.Sprintf("["+c.set.Name+"] "+format, args...))
 }
 
-// done updates metrics and notifies; called at the end of every mutation.
+// done settles what the threshold no longer needs (pooled-but-down
+// servers, e.g. one re-enabled while down; held disabled and kept removed
+// ones), updates metrics and notifies; called at the end of every
+// mutation.
 func (c *Coordinator) done() {
+	c.depoolPooledDown()
 	c.releaseHeld()
 	c.releaseRemoved()
 	c.checkCapacity()

@@ -205,7 +205,7 @@ func TestParseDefaults(t *testing.T) {
 func TestDamper(t *testing.T) {
 	tests := []struct {
 		rise, fall int
-		seedDown   bool // started from a known down state
+		seedDown   bool   // started from a known down state
 		in         string // u/d results
 		want       string // damped state after each result
 		changes    string // c where a change is reported
