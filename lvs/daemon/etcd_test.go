@@ -294,6 +294,9 @@ func TestEtcdReload(t *testing.T) {
 	h.eventually(t, "both services", func() bool {
 		return dir.dests("-t 10.2.3.1:80") == "127.0.0.11:80/10" && dir.dests("-t 10.2.3.2:80") == "127.0.0.21:80/10"
 	})
+	// mw1002 (pooled=no) is not in IPVS: wait for it in /pools, since the
+	// two changes may come in two views.
+	h.eventually(t, "mw1002 disabled", func() bool { return strings.Contains(h.pools(t), "mw1002.eqiad.wmnet:\tdisabled/") })
 	before := h.pools(t)
 
 	pw := h.dir + "/etcd-password"
