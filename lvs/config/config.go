@@ -44,6 +44,10 @@ type Global struct {
 	ResyncInterval     time.Duration // ipvs-resync-interval, default 30 s
 	// Etcd configures the client of the etcd:// and etcds:// pools.
 	Etcd EtcdSettings
+	// PoolCAFile is pool-ca-file: PEM CAs that https:// pool sources are
+	// verified against instead of the system roots (the daemon reads it).
+	PoolCAFile    string
+	PoolCAFilePos Pos
 }
 
 // EtcdSettings are the [global] keys of the etcd client shared by the
@@ -99,6 +103,9 @@ type Service struct {
 	Rise, Fall        int
 	DrainOnDepool     bool
 	PoolPollInterval  time.Duration
+	// PoolTLSInsecure is pool-tls-insecure: an https:// pool source's
+	// certificate is not verified.
+	PoolTLSInsecure bool
 }
 
 // IsEtcd reports whether the pool comes from etcd.
@@ -181,6 +188,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err := cfg.checkBGP(); err != nil {
 		return nil, err
 	}
+	cfg.checkPoolCA()
 	return cfg, nil
 }
 
@@ -378,6 +386,12 @@ func (c *Config) parseGlobal(s *Section) error {
 	}
 	if err := parseEtcd(r, &g.Etcd); err != nil {
 		return err
+	}
+	if o, ok := r.opt("pool-ca-file"); ok {
+		if strings.TrimSpace(o.Value) == "" {
+			return o.Pos.Errorf("pool-ca-file", "empty")
+		}
+		g.PoolCAFile, g.PoolCAFilePos = o.Value, o.Pos
 	}
 	r.unknown(c, "[global]")
 	return nil
@@ -667,6 +681,12 @@ func (c *Config) parseService(s *Section) (*Service, error) {
 	}
 	if svc.PoolPollInterval < 10*time.Millisecond {
 		return nil, s.Opts["pool-poll-interval"].Pos.Errorf("pool-poll-interval", "must be at least 0.01 s")
+	}
+	if svc.PoolTLSInsecure, err = r.boolean("pool-tls-insecure", false); err != nil {
+		return nil, err
+	}
+	if o, ok := s.Opts["pool-tls-insecure"]; ok && svc.PoolTLSInsecure && !svc.PoolHTTPS() && !s.fromDefault["pool-tls-insecure"] {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s: pool-tls-insecure: [%s] has no effect: its pool source is not https://", o.Pos, s.Name))
 	}
 	r.unknown(c, "["+s.Name+"]")
 	return svc, nil

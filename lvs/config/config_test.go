@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -135,6 +136,8 @@ func TestParseErrors(t *testing.T) {
 		{"bgp validate", "[global]\nbgp = yes\nbgp-local-asn = 1\nbgp-peer-address = 10.0.0.9\nbgp-nexthop-ipv4 = 10.0.0.2\nbgp-hold-time = 70000\n",
 			"f:6: bgp-hold-time: "},
 		{"interp", "[global]\ninstrumentation = %(nope)s\n", "f:2: instrumentation: interpolation references unknown key"},
+		{"pool-tls-insecure", svc + "pool-tls-insecure = maybe\n", "f:7: pool-tls-insecure: not a boolean"},
+		{"pool-ca-file", "[global]\npool-ca-file =\n", "f:2: pool-ca-file: empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,6 +278,49 @@ func TestEtcdPoolSource(t *testing.T) {
 	// else here is.
 	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "pybal.conf:16: config: [b] etcd:// is plain HTTP") {
 		t.Errorf("warnings = %q", c.Warnings)
+	}
+}
+
+// https:// pool sources: pool-ca-file ([global]) and pool-tls-insecure
+// (per service, or [DEFAULT]); settings without effect are warnings.
+func TestPoolTLSKeys(t *testing.T) {
+	svc := func(name, url string, extra string) string {
+		return "[" + name + "]\nprotocol = tcp\nip = 10.0.0.1\nport = " + fmt.Sprint(80+len(name)) + "\nscheduler = rr\nconfig = " + url + "\n" + extra
+	}
+	tests := []struct {
+		name, conf string
+		insecure   []bool // per service
+		warnings   []string
+	}{
+		{name: "verified with a CA file", conf: "[global]\npool-ca-file = /etc/pybal/ca.pem\n" + svc("a", "https://config-master/a", ""),
+			insecure: []bool{false}},
+		{name: "verification off", conf: svc("a", "https://config-master/a", "pool-tls-insecure = yes\n") + svc("bb", "https://config-master/b", ""),
+			insecure: []bool{true, false}},
+		{name: "insecure without https", conf: svc("a", "file:///p", "pool-tls-insecure = yes\n"), insecure: []bool{true},
+			warnings: []string{"f:7: pool-tls-insecure: [a] has no effect: its pool source is not https://"}},
+		{name: "insecure in [DEFAULT] is not repeated", conf: "[DEFAULT]\npool-tls-insecure = yes\n" + svc("a", "file:///p", ""),
+			insecure: []bool{true}},
+		{name: "a CA file nothing verifies with", conf: "[global]\npool-ca-file = /etc/pybal/ca.pem\n" +
+			svc("a", "https://config-master/a", "pool-tls-insecure = on\n") + svc("bb", "http://config-master/b", ""),
+			insecure: []bool{true, false}, warnings: []string{"f:2: pool-ca-file: no effect: no service verifies an https:// pool source"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("f", []byte(tc.conf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var insecure []bool
+			for _, s := range c.Services {
+				insecure = append(insecure, s.PoolTLSInsecure)
+			}
+			if fmt.Sprint(insecure) != fmt.Sprint(tc.insecure) {
+				t.Errorf("pool-tls-insecure %v, want %v", insecure, tc.insecure)
+			}
+			if fmt.Sprint(c.Warnings) != fmt.Sprint(tc.warnings) {
+				t.Errorf("warnings %q, want %q", c.Warnings, tc.warnings)
+			}
+		})
 	}
 }
 

@@ -151,7 +151,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Lock()
 	d.ctx = svcCtx
 	for _, sc := range d.loaded.Config.Services {
-		s := newService(d, sc, d.loaded.Monitors[sc.Name], d.loaded.Config.Global.DNSRefreshInterval, d.loaded.Etcd)
+		s := newService(d, sc, d.loaded.Monitors[sc.Name], d.loaded.Config.Global.DNSRefreshInterval, d.loaded)
 		if dests, ok := kernel[sc.Key]; ok {
 			s.coord.Adopt(dests)
 		}
@@ -326,7 +326,7 @@ func (d *Daemon) Reload() error {
 		s, ok := byName[sc.Name]
 		if !ok {
 			d.log.Info(fmt.Sprintf("[%s] New service %s", sc.Name, sc.Key))
-			s := newService(d, sc, specs, old.Global.DNSRefreshInterval, l.Etcd)
+			s := newService(d, sc, specs, old.Global.DNSRefreshInterval, l)
 			s.start(d.ctx)
 			next = append(next, s)
 			continue
@@ -336,6 +336,9 @@ func (d *Daemon) Reload() error {
 		changed, restart := changedKeys(cur, sc, s.specs, specs), needsRestart(cur, sc, s.specs, specs)
 		if sc.IsEtcd() && cur.IsEtcd() && s.etcdConf.Fingerprint != l.Etcd.Fingerprint {
 			changed, restart = append(changed, "[global] etcd-*"), true
+		}
+		if poolCAChanged(s, sc, l) {
+			changed, restart = append(changed, "[global] pool-ca-file"), true
 		}
 		switch {
 		case len(changed) == 0:
@@ -351,7 +354,7 @@ func (d *Daemon) Reload() error {
 			if cur.Key != sc.Key {
 				removedKeys = append(removedKeys, cur.Key)
 			}
-			n := s.successor(sc, specs, l.Etcd)
+			n := s.successor(sc, specs, l)
 			n.start(d.ctx)
 			next = append(next, n)
 		}
@@ -380,9 +383,10 @@ func (d *Daemon) Reload() error {
 	// Keep the running [global] (most of it needs a restart) with the new
 	// services; their global-derived defaults are already applied, and so
 	// are the etcd client settings (the etcd services restarted above).
-	etcdSettings := l.Config.Global.Etcd
+	etcdSettings, poolCA, poolCAPos := l.Config.Global.Etcd, l.Config.Global.PoolCAFile, l.Config.Global.PoolCAFilePos
 	l.Config.Global = old.Global
 	l.Config.Global.Etcd = etcdSettings
+	l.Config.Global.PoolCAFile, l.Config.Global.PoolCAFilePos = poolCA, poolCAPos
 	d.loaded = l
 	d.kick()
 	d.log.Info("Configuration reloaded", "services", len(next))

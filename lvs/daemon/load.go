@@ -23,6 +23,8 @@ type Loaded struct {
 	// Etcd is the client configuration of the etcd pools; its files are
 	// read only when a service has one.
 	Etcd EtcdClient
+	// PoolTLS verifies the https:// pool sources (pool-ca-file).
+	PoolTLS PoolTLS
 }
 
 // Load reads and validates a pybal.conf completely, monitors and the etcd
@@ -40,6 +42,9 @@ func Load(path string) (*Loaded, error) {
 			}
 			break
 		}
+	}
+	if l.PoolTLS, err = loadPoolTLS(cfg); err != nil {
+		return nil, err
 	}
 	for _, s := range cfg.Services {
 		used := map[string]bool{}

@@ -20,6 +20,7 @@ var serviceKeys = []struct {
 	{"protocol/ip/port", true, func(s *config.Service) any { return s.Key }},
 	{"config", true, func(s *config.Service) any { return s.PoolURL }},
 	{"pool-poll-interval", true, func(s *config.Service) any { return s.PoolPollInterval }},
+	{"pool-tls-insecure", true, func(s *config.Service) any { return s.PoolTLSInsecure }},
 	{"rise", true, func(s *config.Service) any { return s.Rise }},
 	{"fall", true, func(s *config.Service) any { return s.Fall }},
 	{"realserver-port", true, func(s *config.Service) any { return s.RealserverPort }},
@@ -98,6 +99,10 @@ func globalChanges(old, cur config.Global) []string {
 	}
 	if old.PoolPollInterval != cur.PoolPollInterval {
 		now("pool-poll-interval")
+	}
+	if old.PoolCAFile != cur.PoolCAFile {
+		out = append(out, "[global] pool-ca-file changed: applied now, the https:// services verifying their pool source "+
+			"restart their pool watcher with it (pools and server states kept)")
 	}
 	if !old.Etcd.Equal(cur.Etcd) {
 		out = append(out, "[global] etcd-cacert/-cert/-key/-user/-password-file changed: applied now, "+

@@ -30,6 +30,7 @@ type service struct {
 	// (used when its pool comes from etcd); etcd is its running source.
 	etcdConf EtcdClient
 	etcd     atomic.Pointer[etcdSource]
+	poolTLS  PoolTLS // how an https:// source is verified
 	// refusal is why the polled source's current document is refused
 	// (nil while it is accepted).
 	refusal atomic.Pointer[string]
@@ -47,8 +48,9 @@ type service struct {
 	servers map[string]context.CancelFunc // host → its goroutines
 }
 
-func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery time.Duration, etcdConf EtcdClient) *service {
-	s := &service{specs: specs, d: d, log: d.log, dnsEvery: dnsEvery, etcdConf: etcdConf, servers: map[string]context.CancelFunc{}, dampers: newDampers()}
+func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery time.Duration, l *Loaded) *service {
+	s := &service{specs: specs, d: d, log: d.log, dnsEvery: dnsEvery, etcdConf: l.Etcd, poolTLS: l.PoolTLS,
+		servers: map[string]context.CancelFunc{}, dampers: newDampers()}
 	s.conf.Store(sc)
 	s.coord = coordinator.New(settingsOf(sc, specs), d.log, d.coordMetrics, d.kick)
 	return s
@@ -57,10 +59,10 @@ func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery ti
 // successor is the service that replaces s (already halted) after a
 // reload changed settings that its goroutines use: it keeps s's
 // coordinator, dampers and readiness, so every server keeps its state.
-func (s *service) successor(sc *config.Service, specs []monitor.Spec, etcdConf EtcdClient) *service {
+func (s *service) successor(sc *config.Service, specs []monitor.Spec, l *Loaded) *service {
 	old := s.cfg()
-	n := &service{specs: specs, coord: s.coord, dampers: s.dampers, d: s.d, log: s.log, dnsEvery: s.dnsEvery, etcdConf: etcdConf,
-		servers: map[string]context.CancelFunc{}}
+	n := &service{specs: specs, coord: s.coord, dampers: s.dampers, d: s.d, log: s.log, dnsEvery: s.dnsEvery, etcdConf: l.Etcd,
+		poolTLS: l.PoolTLS, servers: map[string]context.CancelFunc{}}
 	n.conf.Store(sc)
 	n.ready.Store(s.ready.Load())
 	n.dampers.retune(s.specs, specs, old.Rise, old.Fall, sc.Rise, sc.Fall)
@@ -98,7 +100,7 @@ func (s *service) start(ctx context.Context) {
 	var src pool.Source
 	if !sc.IsEtcd() {
 		var err error
-		if src, err = pool.NewSource(sc.PoolURL, 10*time.Second); err != nil {
+		if src, err = s.newPolledSource(); err != nil {
 			s.log.Error(fmt.Sprintf("[%s] %v; the service is left as it is in IPVS", sc.Name, err))
 			return
 		}

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testtls"
 )
 
 func TestParseLegacy(t *testing.T) {
@@ -381,9 +384,8 @@ func TestWatchHTTPSameBadJSON(t *testing.T) {
 	}
 }
 
-// An https:// pool source is fetched over TLS. The test server's
-// certificate is self-signed: pool fetches do not verify it (as PyBal), so
-// internal config-master certificates work.
+// An https:// pool source is fetched over TLS, verified against the CAs
+// given (here the test server's own certificate).
 func TestWatchHTTPS(t *testing.T) {
 	var (
 		mu   sync.Mutex
@@ -400,7 +402,7 @@ func TestWatchHTTPS(t *testing.T) {
 	if !strings.HasPrefix(srv.URL, "https://") {
 		t.Fatalf("server URL %s", srv.URL)
 	}
-	src, err := NewSource(srv.URL+"/pools/text.json", time.Second)
+	src, err := NewSourceTLS(srv.URL+"/pools/text.json", time.Second, TLS{RootCAs: certPool(srv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,6 +430,52 @@ func TestWatchHTTPS(t *testing.T) {
 	}
 	if strings.Contains(logBuf.String(), "failed") {
 		t.Errorf("log:\n%s", logBuf.String())
+	}
+}
+
+// certPool trusts srv's certificate.
+func certPool(srv *httptest.Server) *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(srv.Certificate())
+	return p
+}
+
+// An https:// pool source's certificate is verified: against the system
+// roots by default (which do not know the test server's self-signed
+// certificate), against the CAs given, or not at all when asked.
+func TestHTTPSVerification(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "{ 'host': 'a', 'weight': 10, 'enabled': True }\n")
+	}))
+	defer srv.Close()
+	other := x509.NewCertPool()
+	other.AppendCertsFromPEM(testtls.NewCA(t, "other.test").PEM)
+	tests := []struct {
+		name string
+		tls  TLS
+		err  string // "" when the fetch succeeds
+	}{
+		{"system roots", TLS{}, "certificate signed by unknown authority"},
+		{"the server's CA", TLS{RootCAs: certPool(srv)}, ""},
+		{"another CA", TLS{RootCAs: other}, "certificate signed by unknown authority"},
+		{"verification off", TLS{Insecure: true}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := NewSourceTLS(srv.URL+"/pool", 5*time.Second, tc.tls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _, err := src.Fetch(context.Background())
+			switch {
+			case tc.err == "" && err != nil:
+				t.Errorf("fetch: %v", err)
+			case tc.err == "" && !strings.Contains(string(data), "'host': 'a'"):
+				t.Errorf("fetched %q", data)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("fetch error %v, want %q", err, tc.err)
+			}
+		})
 	}
 }
 

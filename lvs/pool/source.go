@@ -2,7 +2,6 @@ package pool
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,8 +20,14 @@ type Source interface {
 }
 
 // NewSource returns the polled source for a pybal.conf "config" URL
-// (file://, http://, https://).
+// (file://, http://, https://); https:// is verified against the system
+// roots.
 func NewSource(rawURL string, timeout time.Duration) (Source, error) {
+	return NewSourceTLS(rawURL, timeout, TLS{})
+}
+
+// NewSourceTLS is NewSource with the verification of https:// sources.
+func NewSourceTLS(rawURL string, timeout time.Duration, t TLS) (Source, error) {
 	switch {
 	case strings.HasPrefix(rawURL, "file://"):
 		return &fileSource{path: strings.TrimPrefix(rawURL, "file://")}, nil
@@ -31,10 +36,8 @@ func NewSource(rawURL string, timeout time.Duration) (Source, error) {
 			return nil, fmt.Errorf("pool source %s: %w", rawURL, err)
 		}
 		return &httpSource{url: rawURL, client: &http.Client{
-			Timeout: timeout,
-			// PyBal does not verify pool servers either; config-master
-			// setups commonly use internal certificates.
-			Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true},
+			Timeout:   timeout,
+			Transport: &http.Transport{TLSClientConfig: t.config(), DisableKeepAlives: true},
 		}}, nil
 	case IsEtcdURL(rawURL):
 		return nil, fmt.Errorf("pool source %s: etcd sources are watched (ParseEtcdURL and an etcdstore.Watcher), not polled", rawURL)
