@@ -48,6 +48,7 @@ const (
 type rawUDP struct {
 	fd      int
 	local   *net.UDPAddr
+	rcvbuf  int // effective receive buffer, as getsockopt reads it (guarded by Server.gmu)
 	closing atomic.Bool
 	serving atomic.Bool
 	done    chan struct{} // closed when the reader has returned
@@ -70,8 +71,9 @@ func (u *rawUDP) Close() error {
 	return unix.Close(u.fd)
 }
 
-// listenUDP binds a blocking SO_REUSEPORT socket to addr (an IP literal).
-func listenUDP(addr string) (udpSocket, error) {
+// listenUDP binds a blocking SO_REUSEPORT socket to addr (an IP literal)
+// with a receive buffer of rcvbuf bytes (0: the kernel's default).
+func listenUDP(addr string, rcvbuf int) (udpSocket, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, err
@@ -117,6 +119,10 @@ func listenUDP(addr string) (udpSocket, error) {
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
 		return fail("SO_SNDTIMEO", err)
 	}
+	effective, err := setRcvBuf(fd, rcvbuf, true)
+	if err != nil {
+		return fail("receive buffer", err)
+	}
 	if err := unix.Bind(fd, sa); err != nil {
 		return fail("bind", err)
 	}
@@ -124,7 +130,7 @@ func listenUDP(addr string) (udpSocket, error) {
 	if err != nil {
 		return fail("getsockname", err)
 	}
-	u := &rawUDP{fd: fd, done: make(chan struct{})}
+	u := &rawUDP{fd: fd, rcvbuf: effective, done: make(chan struct{})}
 	switch b := bound.(type) {
 	case *unix.SockaddrInet4:
 		u.local = &net.UDPAddr{IP: net.IP(b.Addr[:]).To16(), Port: b.Port}
