@@ -42,13 +42,14 @@ type Daemon struct {
 	// etcd follows etcd's objects while `etcd:` is set (swapped under mu;
 	// read without it by status and metrics). etcdStart holds the
 	// settings New validated until Start starts the first follower.
-	etcd      atomic.Pointer[etcdFollower]
-	etcdStart *etcdSettings
-	ctx       context.Context
-	listeners *listeners
-	pending   *staged
-	aborted   map[string]time.Time // ids aborted before their stage arrived
-	slots     DCSlots
+	etcd       atomic.Pointer[etcdFollower]
+	etcdStart  *etcdSettings
+	ctx        context.Context
+	listeners  *listeners
+	pending    *staged
+	aborted    map[string]time.Time // ids aborted before their stage arrived
+	slots      DCSlots
+	httpPanics atomic.Uint64 // control and metrics requests whose handler panicked
 
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
@@ -112,6 +113,9 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	if err := reg.Register(newRcvBufCollector(d.srv)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if err := reg.Register(newPanicCollector(d)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	return d, nil

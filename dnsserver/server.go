@@ -50,6 +50,7 @@ type Server struct {
 	closing bool
 	wg      sync.WaitGroup
 	workers sync.Pool
+	panics  panicLog
 }
 
 // group is the sockets of one listen address: UDP (SO_REUSEPORT, several)

@@ -56,8 +56,7 @@ func listenUDP(addr string, rcvbuf int) (udpSocket, error) {
 func (s *Server) serveUDP(sock udpSocket, st *Stats) {
 	defer s.wg.Done()
 	c := sock.(*stdUDP)
-	wk := newWorker(st)
-	wk.cache = newAnswerCache()
+	wk := newUDPWorker(st)
 	buf := make([]byte, 65535)
 	out := make([]byte, 0, 65537)
 	for {
@@ -69,7 +68,12 @@ func (s *Server) serveUDP(sock udpSocket, st *Stats) {
 			continue
 		}
 		st.UDP.Add(1)
-		if resp := wk.answer(s.snap.Load(), buf[:n], from.Addr(), false, out); resp != nil {
+		resp, ok := s.answerGuarded(wk, s.snap.Load(), buf[:n], from.Addr(), false, out)
+		if !ok {
+			wk = wk.renewed() // the old one may hold half an answer
+			continue
+		}
+		if resp != nil {
 			c.WriteToUDPAddrPort(resp, from)
 		}
 	}
