@@ -42,13 +42,14 @@ type Daemon struct {
 	// etcd follows etcd's objects while `etcd:` is set (swapped under mu;
 	// read without it by status and metrics). etcdStart holds the
 	// settings New validated until Start starts the first follower.
-	etcd      atomic.Pointer[etcdFollower]
-	etcdStart *etcdSettings
-	ctx       context.Context
-	listeners *listeners
-	pending   *staged
-	aborted   map[string]time.Time // ids aborted before their stage arrived
-	slots     DCSlots
+	etcd       atomic.Pointer[etcdFollower]
+	etcdStart  *etcdSettings
+	ctx        context.Context
+	listeners  *listeners
+	pending    *staged
+	aborted    map[string]time.Time // ids aborted before their stage arrived
+	slots      DCSlots
+	httpPanics atomic.Uint64 // control and metrics requests whose handler panicked
 
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
@@ -111,12 +112,19 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if err := reg.Register(newCollector(d)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	if err := reg.Register(newRcvBufCollector(d.srv)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if err := reg.Register(newPanicCollector(d)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	return d, nil
 }
 
 func serverConfig(cfg *Config) dnsserver.Config {
 	return dnsserver.Config{Listen: cfg.Listen, UDPSockets: cfg.UDPSockets,
-		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients}
+		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients,
+		UDPRcvBuf: cfg.UDPRcvBuf}
 }
 
 func (d *Daemon) newWatcher(path string) (*adminstate.Watcher, error) {
@@ -236,7 +244,8 @@ func (d *Daemon) reloadLocked() (*State, error) {
 		return nil, err
 	}
 	if !slices.Equal(cfg.Listen, old.Config.Listen) || cfg.UDPSockets != old.Config.UDPSockets ||
-		cfg.TCPIdleTimeout != old.Config.TCPIdleTimeout || cfg.MaxTCPClients != old.Config.MaxTCPClients {
+		cfg.TCPIdleTimeout != old.Config.TCPIdleTimeout || cfg.MaxTCPClients != old.Config.MaxTCPClients ||
+		cfg.UDPRcvBuf != old.Config.UDPRcvBuf {
 		if err := d.srv.Rebind(serverConfig(cfg)); err != nil {
 			commitListeners(false)
 			return nil, err
