@@ -36,6 +36,10 @@ type Status struct {
 	Reloads           Reloads     `json:"reloads"`
 	Staged            *StagedInfo `json:"staged,omitempty"`
 	Etcd              *EtcdStatus `json:"etcd,omitempty"` // without `etcd:`, absent
+
+	// AdminStateWatch is "watching", or "retrying" while the file's
+	// directory cannot be watched (it is re-read every second meanwhile).
+	AdminStateWatch string `json:"admin_state_watch,omitempty"`
 }
 
 // Reloads counts reloads and commits.
@@ -98,6 +102,12 @@ func (d *Daemon) Status() *Status {
 	}
 	if e := d.lastErr.Load(); e != nil {
 		s.Reloads.LastError = *e
+	}
+	if w := d.adminLive.Load(); w != nil {
+		s.AdminStateWatch = "retrying"
+		if w.Watching() {
+			s.AdminStateWatch = "watching"
+		}
 	}
 	d.mu.Lock()
 	d.expireLocked()

@@ -39,6 +39,8 @@ type Daemon struct {
 	state       atomic.Pointer[State]
 	admin       *adminstate.Watcher
 	adminCancel context.CancelFunc
+	// adminLive is admin for readers without mu (metrics).
+	adminLive atomic.Pointer[adminstate.Watcher]
 	// etcd follows etcd's objects while `etcd:` is set (swapped under mu;
 	// read without it by status and metrics). etcdStart holds the
 	// settings New validated until Start starts the first follower.
@@ -160,6 +162,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 }
 
 func (d *Daemon) runWatcher() {
+	d.adminLive.Store(d.admin)
 	if d.admin == nil {
 		return
 	}
@@ -167,6 +170,7 @@ func (d *Daemon) runWatcher() {
 	d.adminCancel = cancel
 	w := d.admin
 	go func() {
+		// Run heals a watch it cannot set up or loses; it ends with ctx.
 		if err := w.Run(ctx); err != nil {
 			d.log.Error("admin_state watch stopped; forced states stay as they are", "err", err)
 		}
@@ -178,6 +182,7 @@ func (d *Daemon) runWatcher() {
 // atomically. Listen, control and metrics address changes open the new
 // sockets before closing the old ones. On any error nothing changes.
 func (d *Daemon) Reload() error {
+	d.refreshAdmin()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	start := time.Now()
@@ -191,6 +196,20 @@ func (d *Daemon) Reload() error {
 		"config_digest", short(st.Config.Digest), "data_digest", short(st.DataDigest),
 		"admin_state_entries", st.Admin.Len(), "took", time.Since(start).Round(time.Microsecond))
 	return nil
+}
+
+// refreshAdmin re-reads the admin_state file and re-arms its directory
+// watch, so a reload applies what a broken or missed watch did not, and
+// heals the watch. It runs outside d.mu: the watcher applies a change
+// through onAdmin, which takes it.
+func (d *Daemon) refreshAdmin() {
+	d.mu.Lock()
+	w := d.admin
+	d.mu.Unlock()
+	if w != nil {
+		_ = w.Reload() // a bad file is logged; the last good state stays
+		w.Rearm()
+	}
 }
 
 func (d *Daemon) reloadLocked() (*State, error) {
@@ -468,6 +487,7 @@ func (d *Daemon) Commit(id string) error {
 		"admin_state_entries", st.Admin.Len(), "took", time.Since(start).Round(time.Microsecond))
 	if w != nil {
 		w.Reload() // let the watcher see the installed admin_state now
+		w.Rearm()  // and watch the directory that now holds it
 	}
 	return nil
 }
