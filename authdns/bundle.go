@@ -153,18 +153,22 @@ func (b *Bundle) Validate() error {
 	return nil
 }
 
-// Digest identifies the bundle's content: sha256 over every path and
-// content in path order.
-func (b *Bundle) Digest() string {
+// Digest identifies the bundle's content: DigestOf its manifest.
+func (b *Bundle) Digest() string { return DigestOf(b.Manifest()) }
+
+// DigestOf identifies a data set by its manifest (in path order): sha256
+// over every path and its content's sha256. Built from the manifest, not
+// the content, so a server can fold a file that changed on disk (its
+// admin_state) into the digest it reports without holding every file.
+func DigestOf(files []FileInfo) string {
 	h := sha256.New()
 	var n [8]byte
-	for _, f := range b.Files {
+	for _, f := range files {
 		binary.BigEndian.PutUint64(n[:], uint64(len(f.Path)))
 		h.Write(n[:])
 		h.Write([]byte(f.Path))
-		binary.BigEndian.PutUint64(n[:], uint64(len(f.Data)))
-		h.Write(n[:])
-		h.Write(f.Data)
+		sum, _ := hex.DecodeString(f.SHA256)
+		h.Write(sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

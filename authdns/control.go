@@ -84,10 +84,11 @@ type idRequest struct {
 // Status reports what the daemon serves.
 func (d *Daemon) Status() *Status {
 	st := d.state.Load()
+	_, dataDigest, _ := liveData(st)
 	s := &Status{
 		Version: version.Version, Started: d.started, UptimeSeconds: d.Uptime().Seconds(),
 		ConfigFile: d.path, ConfigDigest: st.Config.Digest, ZonesDigest: st.Zones.Digest,
-		Data: st.Config.Data, DataDigest: st.DataDigest,
+		Data: st.Config.Data, DataDigest: dataDigest,
 		AdminStateDigest: st.AdminFile.Digest, AdminStateEntries: st.AdminFile.Len(), Zones: zoneInfos(st),
 		Reloads: Reloads{OK: d.reloadOK.Load(), Failed: d.reloadFail.Load()},
 		Etcd:    d.etcdStatus(st),
@@ -121,7 +122,8 @@ func (d *Daemon) Status() *Status {
 // DataInfo reports the data directory as served.
 func (d *Daemon) DataInfo() *DataInfo {
 	st := d.state.Load()
-	info := &DataInfo{Data: st.Config.Data, Digest: st.DataDigest, Files: st.DataFiles, Zones: zoneInfos(st),
+	files, digest, _ := liveData(st)
+	info := &DataInfo{Data: st.Config.Data, Digest: digest, Files: files, Zones: zoneInfos(st),
 		AdminState: []string{}}
 	// The file's lines only: rollouts compare them with a bundle's file,
 	// and etcd's entries are no part of the data directory.
@@ -231,8 +233,12 @@ func newControlHandler(d *Daemon) http.Handler {
 			}
 			if err := op.fn(req.ID); err != nil {
 				code := http.StatusInternalServerError
-				if errors.Is(err, ErrNotStaged) {
+				var conflict *ConflictError
+				switch {
+				case errors.Is(err, ErrNotStaged):
 					code = http.StatusNotFound
+				case errors.As(err, &conflict):
+					code = http.StatusConflict
 				}
 				writeError(w, code, err)
 				return

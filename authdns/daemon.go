@@ -75,7 +75,8 @@ type staged struct {
 	dir     string
 	bundle  *Bundle
 	state   *State
-	before  string // the data digest served when it was staged
+	before  string    // the data digest served when it was staged
+	admin   adminSnap // the admin_state file on disk when it was staged
 	created time.Time
 	timer   *time.Timer // drops it at expiry
 }
@@ -373,9 +374,16 @@ func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
 		age := d.clock().Sub(p.created).Round(time.Second)
 		return nil, &ConflictError{fmt.Sprintf("bundle %s (staged %s ago) is waiting for commit or abort", p.id, age)}
 	}
-	if req.Before != "" && req.Before != cur.DataDigest {
-		return nil, &ConflictError{fmt.Sprintf("this server's data changed since the diff was computed: it serves %s, the diff was against %s (another rollout got there first?); nothing was staged: look at the new diff and roll out again",
-			short(cur.DataDigest), short(req.Before))}
+	// What the server holds now, its admin_state as on disk: the commit
+	// refuses to go ahead if that file changes after this point.
+	admin, err := readAdminSnap(cfg.AdminState)
+	if err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	liveDigest := DigestOf(admin.withAdmin(cur.DataFiles))
+	if req.Before != "" && req.Before != liveDigest {
+		return nil, &ConflictError{fmt.Sprintf("this server's data changed since the diff was computed: it serves %s, the diff was against %s (another rollout got there first, or its admin_state file was edited here?); nothing was staged: look at the new diff and roll out again",
+			short(liveDigest), short(req.Before))}
 	}
 	if err := b.Validate(); err != nil {
 		return nil, err
@@ -411,7 +419,7 @@ func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
 		a.File = cfg.AdminState
 		lst = lst.WithAdmin(&a)
 	}
-	p := &staged{id: req.ID, dir: dir, bundle: b, state: lst, before: cur.DataDigest, created: d.clock()}
+	p := &staged{id: req.ID, dir: dir, bundle: b, state: lst, before: liveDigest, admin: admin, created: d.clock()}
 	// Clean up on time even if nobody calls again; the checks in
 	// Stage/Commit/Status do not depend on this timer having run.
 	p.timer = time.AfterFunc(d.StageTimeout, func() {
@@ -432,7 +440,8 @@ type StageResult struct {
 }
 
 // ConflictError is a Stage refused because another bundle is staged or the
-// data changed since the client's diff.
+// data changed since the client's diff, or a Commit refused because the
+// server's data (its admin_state file) changed since the stage.
 type ConflictError struct{ msg string }
 
 func (e *ConflictError) Error() string { return e.msg }
@@ -461,11 +470,11 @@ func (d *Daemon) Commit(id string) error {
 		d.mu.Unlock()
 		return errors.New("commit: authdns.yaml was reloaded since this bundle was staged; stage it again")
 	}
-	if cur.DataDigest != p.before {
+	if err := d.checkUnchangedSinceStage(cur, p); err != nil {
 		os.RemoveAll(p.dir)
 		d.mu.Unlock()
-		return fmt.Errorf("commit: the data directory changed (reloaded from disk) since this bundle was staged: it serves %s, staged against %s; stage it again",
-			short(cur.DataDigest), short(p.before))
+		d.log.Error("commit refused", "id", id, "err", err)
+		return err
 	}
 	start := time.Now()
 	if err := p.bundle.Install(p.dir, cur.Config.Data); err != nil {

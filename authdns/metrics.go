@@ -115,7 +115,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	gauge(c.forcedEntries, float64(st.Admin.Len()))
-	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(st.DataDigest), short(st.AdminFile.Digest))
+	_, dataDigest, _ := liveData(st)
+	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(dataDigest), short(st.AdminFile.Digest))
 	gauge(c.uptime, d.Uptime().Seconds())
 	if w := d.adminLive.Load(); w != nil {
 		gauge(c.adminWatching, boolGauge(w.Watching()))
