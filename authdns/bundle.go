@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // Limits on a data bundle, so a mistaken --data (a home directory) fails
@@ -194,61 +192,6 @@ func (b *Bundle) WriteDir(dir string) error {
 			return err
 		}
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Install moves the staged copy of b (written by WriteDir into staged) into
-// live file by file, each by an atomic rename, then removes the files of
-// live that b does not have. Directory inodes stay, so watches on them (the
-// admin_state watcher) keep working. Dotfiles in live are left alone.
-func (b *Bundle) Install(staged, live string) error {
-	if err := os.MkdirAll(live, 0o755); err != nil {
-		return err
-	}
-	want := map[string]bool{}
-	for _, f := range b.Files {
-		want[f.Path] = true
-		src := filepath.Join(staged, filepath.FromSlash(f.Path))
-		dst := filepath.Join(live, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := os.Rename(src, dst); err != nil {
-			return err
-		}
-	}
-	var dirs []string
-	err := filepath.WalkDir(live, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == live {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		rel, _ := filepath.Rel(live, p)
-		if d.IsDir() {
-			dirs = append(dirs, p)
-			return nil
-		}
-		if !want[filepath.ToSlash(rel)] {
-			return os.Remove(p)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i := len(dirs) - 1; i >= 0; i-- { // deepest first; only empty ones go
-		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
 			return err
 		}
 	}

@@ -62,6 +62,9 @@ type Daemon struct {
 	OnUDPReaders func(n int)
 
 	now func() time.Time // tests move the stage-expiry clock; nil: time.Now
+	// failpoint, set by tests, is called at each step of writing and
+	// switching in a data set (they kill the process there).
+	failpoint func(step string)
 
 	started                      time.Time
 	reloadOK, reloadFail         atomic.Uint64
@@ -152,6 +155,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 		return err
 	}
 	d.started = time.Now()
+	if st.Config.Data != "" {
+		cleanSets(st.Config.Data, "", d.log) // left by a stage or commit that died
+	}
 	d.runWatcher()
 	d.startEtcdLocked(d.etcdStart)
 	d.etcdStart = nil
@@ -388,14 +394,13 @@ func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(filepath.Dir(cfg.Data), "."+filepath.Base(cfg.Data)+".staged")
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	if err := b.WriteDir(dir); err != nil {
+	cleanSets(cfg.Data, "", d.log) // nothing is staged: what is there was left by a crash
+	dir := newSetDir(cfg.Data, time.Now())
+	if err := writeSet(b, dir, d.step); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("stage: %w", err)
 	}
+	d.step("stage-synced")
 	scfg := cfg.WithData(dir)
 	st, err := func() (*State, error) {
 		admin, err := adminstate.Load(scfg.AdminState)
@@ -477,15 +482,17 @@ func (d *Daemon) Commit(id string) error {
 		return err
 	}
 	start := time.Now()
-	if err := p.bundle.Install(p.dir, cur.Config.Data); err != nil {
-		os.RemoveAll(p.dir)
+	if err := d.installSet(cur, p); err != nil {
+		cleanSets(cur.Config.Data, "", d.log)
 		d.noteReload(err)
 		d.mu.Unlock()
-		d.log.Error("commit failed while installing files; the previous state keeps serving but the data directory may be partly updated: roll out again",
-			"id", id, "data", cur.Config.Data, "err", err)
-		return fmt.Errorf("commit: installing into %s: %w", cur.Config.Data, err)
+		d.log.Error("commit failed; the previous data set stays on disk and keeps serving", "id", id, "data", cur.Config.Data, "err", err)
+		var conflict *ConflictError
+		if errors.As(err, &conflict) {
+			return err
+		}
+		return fmt.Errorf("commit: switching in the new data set at %s: %w", cur.Config.Data, err)
 	}
-	os.RemoveAll(p.dir)
 	// Built at stage time: etcd may have changed since.
 	st := p.state.WithEtcd(cur.AdminEtcd)
 	d.swap(st)
@@ -554,6 +561,13 @@ func (d *Daemon) rememberAbortLocked(id string) {
 		d.aborted = map[string]time.Time{}
 	}
 	d.aborted[id] = now
+}
+
+// step calls the tests' failpoint, if any.
+func (d *Daemon) step(name string) {
+	if d.failpoint != nil {
+		d.failpoint(name)
+	}
 }
 
 func (d *Daemon) clock() time.Time {
