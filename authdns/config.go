@@ -55,6 +55,10 @@ type Config struct {
 	// the admin state, under the local admin_state file; nil = no etcd.
 	Etcd *EtcdConfig
 
+	// MaxStageBytes bounds a stage request's body (default
+	// DefaultMaxStageBytes).
+	MaxStageBytes int64
+
 	// Digest is the sha256 of this file's bytes.
 	Digest string
 
@@ -110,7 +114,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	sum := sha256.Sum256(data)
 	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
 		MaxTCPClients: DefaultMaxTCPClients, Digest: hex.EncodeToString(sum[:]),
-		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base}
+		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base, MaxStageBytes: DefaultMaxStageBytes}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s:1: empty configuration", path)
 	}
@@ -227,6 +231,13 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				continue
 			}
 			cfg.Metrics = v.Value
+		case "max_stage_bytes":
+			n, err := parseStageBytes(v.Value)
+			if err != nil {
+				fail(v, key, "%v", err)
+				continue
+			}
+			cfg.MaxStageBytes = n
 		case "etcd":
 			e, eerrs := parseEtcd(path, base, v)
 			errs = append(errs, eerrs...)

@@ -40,6 +40,8 @@ type Status struct {
 	// AdminStateWatch is "watching", or "retrying" while the file's
 	// directory cannot be watched (it is re-read every second meanwhile).
 	AdminStateWatch string `json:"admin_state_watch,omitempty"`
+	// StageReceiving is true while a stage request's body is being read.
+	StageReceiving bool `json:"stage_receiving,omitempty"`
 }
 
 // Reloads counts reloads and commits.
@@ -104,6 +106,7 @@ func (d *Daemon) Status() *Status {
 	if e := d.lastErr.Load(); e != nil {
 		s.Reloads.LastError = *e
 	}
+	s.StageReceiving = len(d.stageGate) > 0
 	if w := d.adminLive.Load(); w != nil {
 		s.AdminStateWatch = "retrying"
 		if w.Watching() {
@@ -189,34 +192,7 @@ func newControlHandler(d *Daemon) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, d.Status())
 	})
-	mux.HandleFunc("POST /v1/stage", func(w http.ResponseWriter, r *http.Request) {
-		var req StageRequest
-		body := http.MaxBytesReader(w, r.Body, MaxBundleBytes/3*4+1<<20) // base64
-		if err := json.NewDecoder(body).Decode(&req); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		// Over the API both are required: the id so the client can abort a
-		// stage whose answer it never got, before so a stale diff is refused.
-		if err := checkStageID(req.ID); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		if req.Before == "" {
-			writeError(w, http.StatusBadRequest, errors.New(`stage needs "before": the data digest the change was computed against`))
-			return
-		}
-		res, err := d.StageRequest(&req)
-		var conflict *ConflictError
-		switch {
-		case errors.As(err, &conflict):
-			writeError(w, http.StatusConflict, err)
-		case err != nil:
-			writeError(w, http.StatusUnprocessableEntity, err)
-		default:
-			writeJSON(w, http.StatusOK, res)
-		}
-	})
+	mux.HandleFunc("POST /v1/stage", d.serveStage)
 	for _, op := range []struct {
 		path string
 		fn   func(string) error

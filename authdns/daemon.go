@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -49,6 +48,9 @@ type Daemon struct {
 	ctx       context.Context
 	listeners *listeners
 	pending   *staged
+	staging   bool // a stage is writing and building its set, unlocked
+	// stageGate admits one stage request body at a time (see serveStage).
+	stageGate chan struct{}
 	aborted   map[string]time.Time // ids aborted before their stage arrived
 	slots     DCSlots
 
@@ -94,7 +96,7 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	d := &Daemon{path: path, log: log, reg: reg, StageTimeout: DefaultStageTimeout}
+	d := &Daemon{path: path, log: log, reg: reg, StageTimeout: DefaultStageTimeout, stageGate: make(chan struct{}, 1)}
 	admin := adminstate.Empty("")
 	if cfg.AdminState != "" {
 		if d.admin, err = d.newWatcher(cfg.AdminState); err != nil {
@@ -353,88 +355,6 @@ func (d *Daemon) Stage(b *Bundle) (*StageResult, error) {
 	idb := make([]byte, 8)
 	rand.Read(idb)
 	return d.StageRequest(&StageRequest{ID: hex.EncodeToString(idb), Bundle: *b})
-}
-
-// StageRequest validates a data bundle completely, exactly as a reload
-// would load it, and keeps it aside for Commit. One bundle may be staged at
-// a time. A non-empty req.Before must equal the data digest served now:
-// otherwise the operator's diff is stale (another rollout, possibly from
-// another host, got there first) and committing would silently revert it.
-func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
-	if err := checkStageID(req.ID); err != nil {
-		return nil, err
-	}
-	b := &req.Bundle
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	cur := d.state.Load()
-	cfg := cur.Config
-	if cfg.Data == "" {
-		return nil, errors.New("this server has no `data:` directory in its configuration; rollouts need one")
-	}
-	d.expireLocked()
-	if _, ok := d.aborted[req.ID]; ok {
-		return nil, &ConflictError{fmt.Sprintf("bundle %s was aborted before its stage arrived; nothing was staged", req.ID)}
-	}
-	if p := d.pending; p != nil {
-		age := d.clock().Sub(p.created).Round(time.Second)
-		return nil, &ConflictError{fmt.Sprintf("bundle %s (staged %s ago) is waiting for commit or abort", p.id, age)}
-	}
-	// What the server holds now, its admin_state as on disk: the commit
-	// refuses to go ahead if that file changes after this point.
-	admin, err := readAdminSnap(cfg.AdminState)
-	if err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	liveDigest := DigestOf(admin.withAdmin(cur.DataFiles))
-	if req.Before != "" && req.Before != liveDigest {
-		return nil, &ConflictError{fmt.Sprintf("this server's data changed since the diff was computed: it serves %s, the diff was against %s (another rollout got there first, or its admin_state file was edited here?); nothing was staged: look at the new diff and roll out again",
-			short(liveDigest), short(req.Before))}
-	}
-	if err := b.Validate(); err != nil {
-		return nil, err
-	}
-	cleanSets(cfg.Data, "", d.log) // nothing is staged: what is there was left by a crash
-	dir := newSetDir(cfg.Data, time.Now())
-	if err := writeSet(b, dir, d.step); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	d.step("stage-synced")
-	scfg := cfg.WithData(dir)
-	st, err := func() (*State, error) {
-		admin, err := adminstate.Load(scfg.AdminState)
-		if err != nil {
-			return nil, err
-		}
-		return Build(scfg, admin, d.log)
-	}()
-	if err != nil {
-		os.RemoveAll(dir)
-		// Name files as the operator knows them: relative to DIR.
-		err = errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
-		d.log.Error("stage refused", "id", req.ID, "digest", short(b.Digest()), "err", err)
-		return nil, err
-	}
-	live := *st
-	live.Config = cfg // serve with the live paths once committed
-	lst := &live
-	if st.AdminFile != nil {
-		a := *st.AdminFile
-		a.File = cfg.AdminState
-		lst = lst.WithAdmin(&a)
-	}
-	p := &staged{id: req.ID, dir: dir, bundle: b, state: lst, before: liveDigest, admin: admin, created: d.clock()}
-	// Clean up on time even if nobody calls again; the checks in
-	// Stage/Commit/Status do not depend on this timer having run.
-	p.timer = time.AfterFunc(d.StageTimeout, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		d.expireLocked()
-	})
-	d.pending = p
-	d.log.Info("stage complete", "id", p.id, "digest", short(st.DataDigest), "serials", serials(st))
-	return &StageResult{ID: p.id, Digest: st.DataDigest, Zones: zoneInfos(st)}, nil
 }
 
 // StageResult is what Stage reports.
