@@ -59,6 +59,10 @@ type Config struct {
 	// DefaultMaxStageBytes).
 	MaxStageBytes int64
 
+	// ControlClientCA (PEM CAs) lets control_tcp clients authenticate
+	// with a certificate it signs (mutual TLS) instead of the token.
+	ControlClientCA string
+
 	// Digest is the sha256 of this file's bytes.
 	Digest string
 
@@ -225,6 +229,8 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			cfg.ControlTLSCert = resolve(base, v.Value)
 		case "control_tls_key":
 			cfg.ControlTLSKey = resolve(base, v.Value)
+		case "control_client_ca":
+			cfg.ControlClientCA = resolve(base, v.Value)
 		case "metrics":
 			if _, _, err := net.SplitHostPort(v.Value); err != nil && v.Value != "" {
 				fail(v, key, "want host:port, such as 127.0.0.1:9153")
@@ -268,12 +274,16 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		if err := controlTCPAddr(cfg.ControlTCP, cfg.ControlTLS()); err != nil {
 			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp", err.Error()})
 		}
-		if cfg.ControlTokenFile == "" {
+		if cfg.ControlTokenFile == "" && cfg.ControlClientCA == "" {
 			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
-				"needs control_token_file: the TCP control API always requires a bearer token"})
+				"needs control_token_file (a bearer token) or control_client_ca (client certificates): the TCP control API always authenticates its clients"})
 		}
 	} else if cfg.ControlTLS() {
 		errs = append(errs, &fieldError{path, keyLine(root, "control_tls_cert"), "control_tls_cert", "needs control_tcp: TLS is for the TCP control listener"})
+	}
+	if cfg.ControlClientCA != "" && (cfg.ControlTCP == "" || !cfg.ControlTLS()) {
+		errs = append(errs, &fieldError{path, keyLine(root, "control_client_ca"), "control_client_ca",
+			"needs control_tcp with control_tls_cert and control_tls_key: client certificates are checked by TLS"})
 	}
 	if len(cfg.Listen) == 0 {
 		errs = append(errs, &fieldError{path, root.Line, "listen", "at least one address is required"})

@@ -68,6 +68,13 @@ func TestConfigKeys(t *testing.T) {
 			}
 			return ""
 		}},
+		{"client certificates instead of a token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\ncontrol_client_ca: clients.pem\n", "", func(c *Config) string {
+			if c.ControlClientCA != "/etc/x/clients.pem" || c.ControlTokenFile != "" {
+				return fmt.Sprintf("%+v", c)
+			}
+			return ""
+		}},
+		{"client certificates without TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\ncontrol_token_file: t\ncontrol_client_ca: clients.pem\n", "/etc/x/authdns.yaml:5: control_client_ca: needs control_tcp with control_tls_cert", nil},
 		{"bad max_stage_bytes", "listen: [\"127.0.0.1:53\"]\nzones: z\nmax_stage_bytes: lots\n", "/etc/x/authdns.yaml:3: max_stage_bytes: want a size such as 256MiB", nil},
 	}
 	for _, tc := range tests {
