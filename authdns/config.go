@@ -30,6 +30,10 @@ type Config struct {
 	UDPSockets     int
 	AdminState     string
 
+	// UDPRcvBuf is the receive buffer asked for each UDP socket, in
+	// bytes (default DefaultUDPRcvBuf; 0 leaves the kernel's default).
+	UDPRcvBuf int
+
 	// Data is the rollout unit (`data: DIR`): DIR/zones, DIR/geoip.yaml
 	// (optional), DIR/admin_state and any nets files geoip.yaml names.
 	// When set, Zones, AdminState and GeoIPFile point into it.
@@ -191,6 +195,13 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				continue
 			}
 			cfg.UDPSockets = n
+		case "udp_rcvbuf":
+			n, err := parseRcvBuf(v.Value)
+			if err != nil {
+				fail(v, key, "%v", err)
+				continue
+			}
+			cfg.UDPRcvBuf = n
 		case "admin_state":
 			cfg.AdminState = resolve(base, v.Value)
 		case "geoip":
@@ -251,6 +262,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		default:
 			fail(k, key, "unknown key")
 		}
+	}
+	if !seen["udp_rcvbuf"] {
+		cfg.UDPRcvBuf = DefaultUDPRcvBuf
 	}
 	if cfg.Data != "" {
 		for _, k := range []string{"zones", "admin_state", "geoip"} {

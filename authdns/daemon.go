@@ -50,9 +50,10 @@ type Daemon struct {
 	pending   *staged
 	staging   bool // a stage is writing and building its set, unlocked
 	// stageGate admits one stage request body at a time (see serveStage).
-	stageGate chan struct{}
-	aborted   map[string]time.Time // ids aborted before their stage arrived
-	slots     DCSlots
+	stageGate  chan struct{}
+	aborted    map[string]time.Time // ids aborted before their stage arrived
+	slots      DCSlots
+	httpPanics atomic.Uint64 // control and metrics requests whose handler panicked
 
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
@@ -119,12 +120,19 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if err := reg.Register(newCollector(d)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	if err := reg.Register(newRcvBufCollector(d.srv)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if err := reg.Register(newPanicCollector(d)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	return d, nil
 }
 
 func serverConfig(cfg *Config) dnsserver.Config {
 	return dnsserver.Config{Listen: cfg.Listen, UDPSockets: cfg.UDPSockets,
-		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients}
+		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients,
+		UDPRcvBuf: cfg.UDPRcvBuf}
 }
 
 func (d *Daemon) newWatcher(path string) (*adminstate.Watcher, error) {
@@ -264,7 +272,8 @@ func (d *Daemon) reloadLocked() (*State, error) {
 		return nil, err
 	}
 	if !slices.Equal(cfg.Listen, old.Config.Listen) || cfg.UDPSockets != old.Config.UDPSockets ||
-		cfg.TCPIdleTimeout != old.Config.TCPIdleTimeout || cfg.MaxTCPClients != old.Config.MaxTCPClients {
+		cfg.TCPIdleTimeout != old.Config.TCPIdleTimeout || cfg.MaxTCPClients != old.Config.MaxTCPClients ||
+		cfg.UDPRcvBuf != old.Config.UDPRcvBuf {
 		if err := d.srv.Rebind(serverConfig(cfg)); err != nil {
 			commitListeners(false)
 			return nil, err

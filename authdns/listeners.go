@@ -156,11 +156,11 @@ func (h *httpListener) shutdown(d time.Duration) {
 	h.close()
 }
 
-// newHTTPServer serves h; net/http's own messages (TLS handshake
-// failures, accept errors) go to the daemon's slog logger as warnings, so
-// JSON logs stay one JSON object per line.
+// newHTTPServer serves h behind guardHTTP; net/http's own messages (TLS
+// handshake failures, accept errors) go to the daemon's slog logger as
+// warnings, so JSON logs stay one JSON object per line.
 func (l *listeners) newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+	return &http.Server{Handler: l.d.guardHTTP(h), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
 		ErrorLog: slog.NewLogLogger(l.d.log.Handler(), slog.LevelWarn)}
 }
 

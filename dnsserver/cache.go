@@ -145,3 +145,10 @@ func (s *cacheSlot) replay(w *writer, r *request, q []byte, d *dynCtx, st *Stats
 		}
 	}
 }
+
+// newUDPWorker is a UDP reader's worker, with its own answer cache.
+func newUDPWorker(st *Stats) *worker {
+	wk := newWorker(st)
+	wk.cache = newAnswerCache()
+	return wk
+}

@@ -23,6 +23,9 @@ type Config struct {
 	UDPSockets     int           // SO_REUSEPORT sockets per address; default one per CPU
 	TCPIdleTimeout time.Duration // default 37 s, as gdnsd
 	MaxTCPClients  int           // default 256
+	// UDPRcvBuf is the receive buffer asked for each UDP socket, in
+	// bytes; 0 leaves the kernel's default (net.core.rmem_default).
+	UDPRcvBuf int
 }
 
 // Server owns the sockets and the current Snapshot.
@@ -47,6 +50,7 @@ type Server struct {
 	closing bool
 	wg      sync.WaitGroup
 	workers sync.Pool
+	panics  panicLog
 }
 
 // group is the sockets of one listen address: UDP (SO_REUSEPORT, several)
@@ -65,6 +69,8 @@ type group struct {
 type udpSocket interface {
 	LocalAddr() net.Addr
 	Close() error
+	rcvBuf() int                  // effective receive buffer (see UDPRcvBuf)
+	resize(want int) (int, error) // a new receive buffer, in place
 }
 
 // New returns a server that will answer from snap once started.
@@ -166,16 +172,16 @@ func reusePort(network, address string, c syscall.RawConn) error {
 // open binds one listen address: n UDP sockets and a TCP listener. bindTo,
 // when set, is the address to bind instead of addr (to keep a port that 0
 // resolved when the socket count changes).
-func (s *Server) open(addr, bindTo string, n int) (*group, error) {
-	g, err := s.openOnce(addr, bindTo, n)
+func (s *Server) open(addr, bindTo string, n, rcvbuf int) (*group, error) {
+	g, err := s.openOnce(addr, bindTo, n, rcvbuf)
 	// Port 0: the free UDP port may be taken for TCP; try another.
 	for try := 0; err != nil && errors.Is(err, syscall.EADDRINUSE) && strings.HasSuffix(addr, ":0") && bindTo == "" && try < 20; try++ {
-		g, err = s.openOnce(addr, bindTo, n)
+		g, err = s.openOnce(addr, bindTo, n, rcvbuf)
 	}
 	return g, err
 }
 
-func (s *Server) openOnce(addr, bindTo string, n int) (*group, error) {
+func (s *Server) openOnce(addr, bindTo string, n, rcvbuf int) (*group, error) {
 	lc := net.ListenConfig{Control: reusePort}
 	ctx := context.Background()
 	if bindTo == "" {
@@ -191,7 +197,7 @@ func (s *Server) openOnce(addr, bindTo string, n int) (*group, error) {
 	}
 	g := &group{addr: addr, sockets: n}
 	for i := 0; i < n; i++ {
-		uc, err := listenUDP(net.JoinHostPort(host, port))
+		uc, err := listenUDP(net.JoinHostPort(host, port), rcvbuf)
 		if err != nil {
 			g.close()
 			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
@@ -225,14 +231,16 @@ func (g *group) close() {
 	}
 }
 
-func (s *Server) serveGroup(g *group) {
+func (s *Server) serveGroup(g *group, rcvbuf int) {
 	for i, c := range g.udp {
 		s.wg.Add(1)
 		go s.serveUDP(c, g.udpStat[i])
 	}
 	s.wg.Add(1)
 	go s.serveTCP(g.tcp)
-	s.log.Info("listening", "udp", g.bound, "tcp", g.tcp.Addr().String(), "udp_sockets", len(g.udp))
+	s.log.Info("listening", "udp", g.bound, "tcp", g.tcp.Addr().String(), "udp_sockets", len(g.udp),
+		"udp_rcvbuf", rcvbuf, "udp_rcvbuf_effective", g.rcvBuf())
+	s.logRcvBuf(g, rcvbuf)
 }
 
 // Start opens every socket (all or none) and starts serving.
@@ -244,7 +252,7 @@ func (s *Server) Start() error {
 	}
 	var opened []*group
 	for _, addr := range s.cfg.Listen {
-		g, err := s.open(addr, "", s.cfg.UDPSockets)
+		g, err := s.open(addr, "", s.cfg.UDPSockets, s.cfg.UDPRcvBuf)
 		if err != nil {
 			for _, o := range opened {
 				o.close()
@@ -255,7 +263,7 @@ func (s *Server) Start() error {
 	}
 	s.groups = opened
 	for _, g := range opened {
-		s.serveGroup(g)
+		s.serveGroup(g, s.cfg.UDPRcvBuf)
 	}
 	return nil
 }
@@ -264,6 +272,7 @@ func (s *Server) Start() error {
 // that stay are kept as they are; new addresses (and every address, when
 // the UDP socket count changes) are bound and served before the sockets
 // they replace are closed. If any new socket fails, nothing changes.
+// A changed receive buffer size is applied in place to the sockets kept.
 // Idle timeout and connection limit changes apply to new connections.
 func (s *Server) Rebind(cfg Config) error {
 	cfg = withDefaults(cfg)
@@ -285,7 +294,7 @@ func (s *Server) Rebind(cfg Config) error {
 		if g := old[addr]; g != nil {
 			bindTo = g.bound // same address, new socket count: keep its port
 		}
-		g, err := s.open(addr, bindTo, cfg.UDPSockets)
+		g, err := s.open(addr, bindTo, cfg.UDPSockets, cfg.UDPRcvBuf)
 		if err != nil {
 			for _, o := range opened {
 				o.close()
@@ -296,7 +305,16 @@ func (s *Server) Rebind(cfg Config) error {
 		next = append(next, g)
 	}
 	for _, g := range opened {
-		s.serveGroup(g)
+		s.serveGroup(g, cfg.UDPRcvBuf)
+	}
+	if cfg.UDPRcvBuf != s.cfg.UDPRcvBuf {
+		var kept []*group
+		for _, g := range next {
+			if keep[g] {
+				kept = append(kept, g)
+			}
+		}
+		s.resizeKept(kept, cfg.UDPRcvBuf)
 	}
 	for _, g := range s.groups {
 		if !keep[g] {

@@ -68,7 +68,10 @@ type Stats struct {
 	Queries [NumProtos * NumQtypes * NumRcodes]atomic.Uint64
 	// DynAnswers by [reason][DC slot], flattened: one per dynamic resolution.
 	DynAnswers [NumDynReasons * MaxDCSlots]atomic.Uint64
-	_          [64]byte // keep neighbours off this cache line
+	// Panics by protocol: queries dropped because answering them
+	// panicked. Last, so the hot counters keep their places.
+	Panics [NumProtos]atomic.Uint64
+	_      [64]byte // keep neighbours off this cache line
 }
 
 // StatsSnapshot is a plain copy of Stats for reporting.
@@ -90,6 +93,8 @@ type StatsSnapshot struct {
 	TCP         uint64 `json:"tcp_reqs"`
 	TCPAccepted uint64 `json:"tcp_conns_accepted"`
 	TCPRejected uint64 `json:"tcp_conns_rejected"`
+	// Panics by protocol: queries dropped because answering them panicked.
+	Panics [NumProtos]uint64 `json:"-"`
 
 	Queries    [NumProtos * NumQtypes * NumRcodes]uint64 `json:"-"`
 	DynAnswers [NumDynReasons * MaxDCSlots]uint64        `json:"-"`
@@ -116,6 +121,9 @@ func (s *Stats) addTo(t *StatsSnapshot) {
 	t.TCP += s.TCP.Load()
 	t.TCPAccepted += s.TCPAccepted.Load()
 	t.TCPRejected += s.TCPRejected.Load()
+	for p := range s.Panics {
+		t.Panics[p] += s.Panics[p].Load()
+	}
 	byRcode := [NumRcodes]*uint64{&t.NoError, &t.FormErr, &t.ServFail, &t.NXDomain, &t.NotImp, &t.Refused, &t.BadVers, nil}
 	for i := range s.Queries {
 		n := s.Queries[i].Load()

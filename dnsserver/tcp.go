@@ -58,7 +58,7 @@ func (s *Server) handleConn(c net.Conn) {
 		s.wg.Done()
 	}()
 	wk := s.workers.Get().(*worker)
-	defer s.workers.Put(wk)
+	defer func() { s.workers.Put(wk) }() // the worker in use at the end: a panic replaces it
 	var src netip.Addr
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 		src = ap.Addr()
@@ -78,7 +78,12 @@ func (s *Server) handleConn(c net.Conn) {
 			return
 		}
 		s.tcpStat.TCP.Add(1)
-		resp := wk.answer(s.snap.Load(), msg[:n], src, true, out)
+		resp, ok := s.answerGuarded(wk, s.snap.Load(), msg[:n], src, true, out)
+		if !ok {
+			// Dropped, and the connection goes on with the next query.
+			wk = wk.renewed()
+			continue
+		}
 		if resp == nil {
 			continue
 		}

@@ -48,6 +48,7 @@ const (
 type rawUDP struct {
 	fd      int
 	local   *net.UDPAddr
+	rcvbuf  int // effective receive buffer, as getsockopt reads it (guarded by Server.gmu)
 	closing atomic.Bool
 	serving atomic.Bool
 	done    chan struct{} // closed when the reader has returned
@@ -70,8 +71,9 @@ func (u *rawUDP) Close() error {
 	return unix.Close(u.fd)
 }
 
-// listenUDP binds a blocking SO_REUSEPORT socket to addr (an IP literal).
-func listenUDP(addr string) (udpSocket, error) {
+// listenUDP binds a blocking SO_REUSEPORT socket to addr (an IP literal)
+// with a receive buffer of rcvbuf bytes (0: the kernel's default).
+func listenUDP(addr string, rcvbuf int) (udpSocket, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, err
@@ -117,6 +119,10 @@ func listenUDP(addr string) (udpSocket, error) {
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
 		return fail("SO_SNDTIMEO", err)
 	}
+	effective, err := setRcvBuf(fd, rcvbuf, true)
+	if err != nil {
+		return fail("receive buffer", err)
+	}
 	if err := unix.Bind(fd, sa); err != nil {
 		return fail("bind", err)
 	}
@@ -124,7 +130,7 @@ func listenUDP(addr string) (udpSocket, error) {
 	if err != nil {
 		return fail("getsockname", err)
 	}
-	u := &rawUDP{fd: fd, done: make(chan struct{})}
+	u := &rawUDP{fd: fd, rcvbuf: effective, done: make(chan struct{})}
 	switch b := bound.(type) {
 	case *unix.SockaddrInet4:
 		u.local = &net.UDPAddr{IP: net.IP(b.Addr[:]).To16(), Port: b.Port}
@@ -175,14 +181,12 @@ func (s *Server) serveUDP(sock udpSocket, st *Stats) {
 	if u.closing.Load() { // closed before the reader started
 		return
 	}
-	wk := newWorker(st)
-	wk.cache = newAnswerCache()
-	b := newUDPBatchState()
+	r := &udpReader{st: st, wk: newUDPWorker(st), b: newUDPBatchState()}
 	for iter := 0; ; iter++ {
 		if iter%udpYieldEvery == 0 {
 			runtime.Gosched()
 		}
-		got, err := b.recv(u.fd)
+		got, err := r.b.recv(u.fd)
 		if u.closing.Load() {
 			return
 		}
@@ -190,32 +194,64 @@ func (s *Server) serveUDP(sock udpSocket, st *Stats) {
 			continue // EAGAIN (the wake interval), EINTR, or a transient error
 		}
 		snap := s.snap.Load()
-		b.pending = 0
-		for i := 0; i < got; i++ {
-			st.UDP.Add(1)
-			h := &b.in[i]
-			if h.hdr.Flags&unix.MSG_TRUNC != 0 {
-				st.Dropped.Add(1)
-				continue
-			}
-			src, ok := sockaddrAddr(&b.names[i])
-			if !ok {
-				st.Dropped.Add(1)
-				continue
-			}
-			resp := wk.answer(snap, b.inBuf[i][:h.len], src, false, b.outBuf[b.pending][:0])
-			if resp == nil {
-				continue
-			}
-			o := &b.out[b.pending]
-			b.outIov[b.pending].Base = &resp[0]
-			b.outIov[b.pending].SetLen(len(resp))
-			o.hdr.Name = h.hdr.Name
-			o.hdr.Namelen = h.hdr.Namelen
-			b.pending++
+		r.b.pending = 0
+		for i := 0; i < got; {
+			i = s.answerBatch(r, snap, i, got)
 		}
-		b.send(u.fd)
+		r.b.send(u.fd)
 	}
+}
+
+// udpReader is what one socket's reader goroutine owns.
+type udpReader struct {
+	st *Stats
+	wk *worker
+	b  *udpBatchState
+}
+
+// answerBatch answers the received packets from..got-1 into the batch's
+// pending replies and returns got. A packet whose answer panics is dropped
+// and the rest of the batch is still answered: the deferred recover
+// reports it, renews the reader's worker (its buffers and answer cache may
+// hold half an answer) and returns the index after it, so
+// the caller resumes there. One deferred recover per batch instead of per
+// packet keeps the guard off each query under load.
+func (s *Server) answerBatch(r *udpReader, snap *Snapshot, from, got int) (next int) {
+	b, st := r.b, r.st
+	cur := from
+	defer func() {
+		if v := recover(); v != nil {
+			src, _ := sockaddrAddr(&b.names[cur])
+			s.queryPanicked(v, st, 0, b.inBuf[cur][:b.in[cur].len], src)
+			r.wk = r.wk.renewed()
+			next = cur + 1
+		}
+	}()
+	wk := r.wk
+	for ; cur < got; cur++ {
+		st.UDP.Add(1)
+		h := &b.in[cur]
+		if h.hdr.Flags&unix.MSG_TRUNC != 0 {
+			st.Dropped.Add(1)
+			continue
+		}
+		src, ok := sockaddrAddr(&b.names[cur])
+		if !ok {
+			st.Dropped.Add(1)
+			continue
+		}
+		resp := wk.answer(snap, b.inBuf[cur][:h.len], src, false, b.outBuf[b.pending][:0])
+		if resp == nil {
+			continue
+		}
+		o := &b.out[b.pending]
+		b.outIov[b.pending].Base = &resp[0]
+		b.outIov[b.pending].SetLen(len(resp))
+		o.hdr.Name = h.hdr.Name
+		o.hdr.Namelen = h.hdr.Namelen
+		b.pending++
+	}
+	return got
 }
 
 // recv blocks until at least one datagram is queued, then takes what else

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
@@ -55,57 +56,89 @@ type decision struct {
 	next     string // "" when terminal or unreachable
 	terminal bool   // the site talks to the applications itself
 	reason   string
-	detail   string
+	// choice is the index of the ordered choice taken, or -1: a later
+	// pass moves a site to an earlier choice, never to a later one.
+	choice int
+	// explain builds the detail from why the skipped choices were
+	// unusable. Details are built only once every decision is final,
+	// because a choice skipped early may be usable, or skipped for
+	// another reason, after the sites it depends on were rerouted.
+	explain func(skipped string) string
+	detail  string
 }
 
 // ResolveCluster resolves one cluster for each of its entry sites, sorted.
 //
 // Each site decides, in this order of preference: configured direct; the
-// first of its ordered choices that is up and reaches direct along
-// configured routes (a later one is a "fallback"); promotion to direct if
-// it is up and a DC of some app's route; else the nearest (great-circle) up site
-// that reaches direct without passing a DOWN site; else unreachable.
-// Sites are decided in topological order of the (validated, acyclic)
-// choice graph, so each choice is settled before the sites that use it,
-// and a nearest jump only lands on a site whose own path uses no nearest
-// jump: no path can loop.
+// first of its ordered choices that is up and whose own resolved path
+// reaches direct without a DOWN site and without coming back through the
+// site (a later one is a "fallback"); promotion to direct if it is up and a
+// DC of some app's route; else the nearest (great-circle) up site that
+// reaches direct along configured choices without passing a DOWN site;
+// else unreachable. See decideConfigured, decideNearest and preferChoices
+// for how the passes keep every path free of loops.
 func ResolveCluster(cfg *Config, c *Cluster, st *adminstate.State) []Result {
 	return resolveCluster(cfg, c, downSet(cfg, st))
 }
 
 func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
-	down := func(s string) bool { _, d := downs[s]; return d }
+	dec, usable := decideConfigured(c, downs)
+	decideNearest(cfg, c, downs, dec, usable)
+	preferChoices(c, downs, dec)
+	describe(c, downs, dec)
+	out := make([]Result, 0, len(c.Routes))
+	for _, site := range c.SiteNames() {
+		out = append(out, result(cfg, c, downs, site, dec))
+	}
+	return out
+}
+
+// decideConfigured decides every site that needs no nearest jump, in
+// topological order of the (validated, acyclic) choice graph, so each
+// choice is settled before the sites that use it. usable holds the sites
+// that are up and reach direct this way: the only nearest targets, since
+// their paths then use no nearest jump and so cannot lead back to the site
+// that jumps (preferChoices may change those paths later, but only in
+// ways that keep them free of loops).
+func decideConfigured(c *Cluster, downs map[string]string) (map[string]*decision, map[string]bool) {
 	dec := map[string]*decision{}
-	usable := map[string]bool{} // up and reaches direct without a DOWN site or a nearest jump
-	skipped := map[string][]string{}
+	usable := map[string]bool{}
 	for _, site := range topoOrder(c) {
 		r := c.Routes[site]
+		_, down := downs[site]
 		var d *decision
-		if r.Direct {
-			d = &decision{terminal: true, reason: ReasonConfigured, detail: "the route_table says direct"}
-		}
-		for i, hop := range r.Choices {
-			if d != nil {
-				break
-			}
-			if usable[hop] {
-				d = &decision{next: hop, reason: ReasonConfigured, detail: "first choice"}
-				if i > 0 {
-					d.reason, d.detail = ReasonFallback, fmt.Sprintf("choice %d of %d; skipped: %s", i+1, len(r.Choices), strings.Join(skipped[site], "; "))
-				}
-				break
-			}
-			skipped[site] = append(skipped[site], whyUnusable(downs, hop))
-		}
-		if apps := c.routedApps(site); d == nil && !down(site) && len(apps) > 0 {
-			d = &decision{terminal: true, reason: ReasonPromoted,
-				detail: fmt.Sprintf("no usable upstream (%s); %s is up and a DC of the route of %s", strings.Join(skipped[site], "; "), site, strings.Join(apps, ", "))}
+		switch i := slices.IndexFunc(r.Choices, func(hop string) bool { return usable[hop] }); {
+		case r.Direct:
+			d = &decision{terminal: true, reason: ReasonConfigured, choice: -1}
+		case i >= 0:
+			d = choiceDecision(r.Choices, i)
+		case !down && len(c.routedApps(site)) > 0:
+			apps := strings.Join(c.routedApps(site), ", ")
+			d = &decision{terminal: true, reason: ReasonPromoted, choice: -1, explain: func(skipped string) string {
+				return fmt.Sprintf("no usable upstream (%s); %s is up and a DC of the route of %s", skipped, site, apps)
+			}}
 		}
 		if d != nil {
 			dec[site] = d
-			usable[site] = !down(site)
+			usable[site] = !down
 		}
 	}
+	return dec, usable
+}
+
+// choiceDecision takes the i-th of choices.
+func choiceDecision(choices []string, i int) *decision {
+	if i == 0 {
+		return &decision{next: choices[0], reason: ReasonConfigured}
+	}
+	return &decision{next: choices[i], reason: ReasonFallback, choice: i, explain: func(skipped string) string {
+		return fmt.Sprintf("choice %d of %d; skipped: %s", i+1, len(choices), skipped)
+	}}
+}
+
+// decideNearest gives each site still undecided the nearest usable site,
+// or marks it unreachable.
+func decideNearest(cfg *Config, c *Cluster, downs map[string]string, dec map[string]*decision, usable map[string]bool) {
 	var targets []string
 	for _, s := range c.SiteNames() {
 		if usable[s] {
@@ -116,24 +149,17 @@ func resolveCluster(cfg *Config, c *Cluster, downs map[string]string) []Result {
 		if dec[site] != nil {
 			continue
 		}
-		why := strings.Join(skipped[site], "; ")
 		if t, km, ok := nearest(cfg.Sites, site, without(targets, site)); ok {
-			dec[site] = &decision{next: t, reason: ReasonNearest,
-				detail: fmt.Sprintf("no usable choice (%s); %s is the nearest up site that reaches direct (%.0f km)", why, t, km)}
+			dec[site] = &decision{next: t, reason: ReasonNearest, choice: -1, explain: func(skipped string) string {
+				return fmt.Sprintf("no usable choice (%s); %s is the nearest up site that reaches direct (%.0f km)", skipped, t, km)
+			}}
 			continue
 		}
-		dec[site] = &decision{reason: ReasonUnreachable,
-			detail: fmt.Sprintf("no usable choice (%s); %s cannot be promoted (%s); no up site reaches direct", why, site, whyNotPromoted(c, downs, site))}
+		notPromoted := whyNotPromoted(c, downs, site)
+		dec[site] = &decision{reason: ReasonUnreachable, choice: -1, explain: func(skipped string) string {
+			return fmt.Sprintf("no usable choice (%s); %s cannot be promoted (%s); no up site reaches direct", skipped, site, notPromoted)
+		}}
 	}
-
-	for site, d := range dec {
-		d.detail += fromSource("route", c.Routes[site].Source)
-	}
-	out := make([]Result, 0, len(c.Routes))
-	for _, site := range c.SiteNames() {
-		out = append(out, result(cfg, c, downs, site, dec))
-	}
-	return out
 }
 
 // fromSource names where an overridden route came from, so that an
@@ -251,13 +277,6 @@ func resolveApp(cfg *Config, a *App, downs map[string]string, path []string) App
 	direct := path[len(path)-1]
 	dc, km, _ := nearest(cfg.Sites, direct, up)
 	return pick(dc, ReasonNearest, fmt.Sprintf("active-active: none of its up DCs is on the cache path; %s is the nearest to %s (%.0f km)", dc, direct, km))
-}
-
-func whyUnusable(downs map[string]string, site string) string {
-	if why, d := downs[site]; d {
-		return why
-	}
-	return site + " reaches direct only through DOWN sites"
 }
 
 func without(list []string, s string) []string {

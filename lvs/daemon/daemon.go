@@ -453,7 +453,7 @@ func (d *Daemon) startHTTP() error {
 			listeners = append(listeners, l)
 		}
 	}
-	h := instrumentation.Handler(d, d.opts.Registry)
+	h := d.guardHTTP(instrumentation.Handler(d, d.opts.Registry))
 	for _, l := range listeners {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		d.httpServers = append(d.httpServers, srv)

@@ -180,6 +180,17 @@ func TestReloadKeepsServerState(t *testing.T) {
 		s := p[0]
 		return len(s.Servers) == 2 && s.Servers[1].Ready && !s.Servers[1].Up && !s.Servers[1].Pooled
 	})
+	// The pool state says "not pooled" before the reconciler has issued the
+	// -d; the steps below count ops from here, so wait for it to settle.
+	waitFor(t, "127.0.0.3 out of IPVS", func() bool {
+		last := ""
+		for _, op := range h.ipvs.since(0) {
+			if strings.Contains(op, "127.0.0.3") {
+				last = op
+			}
+		}
+		return last == "" || strings.HasPrefix(last, "-d")
+	})
 	waitFor(t, "route", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
 	down := map[string]string{"service": "web", "host": "127.0.0.3"}
 	for _, step := range []struct{ name, conf string }{

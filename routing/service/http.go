@@ -73,7 +73,7 @@ func (s *Service) Handler() http.Handler {
 		s.writeJSON(w, s.Current(), http.StatusNotFound, map[string]string{"error": "no such endpoint " + strconv.Quote(r.URL.Path) +
 			" (GET /routes, /routes/CLUSTER, /routes/CLUSTER/SITE, /status, /metrics)"})
 	})
-	return mux
+	return s.guard(mux)
 }
 
 func (s *Service) writeJSON(w http.ResponseWriter, snap *Snapshot, code int, v any) {
