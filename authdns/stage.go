@@ -28,7 +28,16 @@ func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	built := false
+	defer func() {
+		if !built { // buildStage panicked (recovered by the HTTP guard): let the next stage in
+			d.mu.Lock()
+			d.staging = false
+			d.mu.Unlock()
+		}
+	}()
 	p, st, err := d.buildStage(plan, req)
+	built = true
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.staging = false

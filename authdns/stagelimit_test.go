@@ -164,3 +164,28 @@ func TestStageBuildsWithoutTheStateLock(t *testing.T) {
 		t.Errorf("commit after a drain during the stage: %v", err)
 	}
 }
+
+// A stage whose build panics (answered 500 by the control API's guard)
+// does not leave the server refusing every later stage as "being staged".
+func TestStageAfterAPanickedStage(t *testing.T) {
+	d, dir := testDaemon(t, "")
+	c := NewClient(filepath.Join(dir, "control.sock"), "", 10*time.Second)
+	ctx := context.Background()
+	d.failpoint = func(step string) {
+		if step == "stage-written" {
+			panic("injected by the test")
+		}
+	}
+	_, err := c.Stage(ctx, &StageRequest{ID: "boom", Before: d.Status().DataDigest, Bundle: *bundleOf(t, 2, "")})
+	var api *APIError
+	if !errors.As(err, &api) || api.Status != http.StatusInternalServerError {
+		t.Fatalf("the panicking stage: %v", err)
+	}
+	d.failpoint = nil
+	if _, err := c.Stage(ctx, &StageRequest{ID: "after", Before: d.Status().DataDigest, Bundle: *bundleOf(t, 3, "")}); err != nil {
+		t.Fatalf("the next stage: %v", err)
+	}
+	if err := c.Abort(ctx, "after"); err != nil {
+		t.Fatal(err)
+	}
+}
