@@ -1,16 +1,11 @@
 package adminstate
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"sync"
-
-	"path/filepath"
 	"sync/atomic"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
 // Source is what consumers of admin_state need: the state now in force.
@@ -26,15 +21,24 @@ func (s Static) Current() *State { return s.S }
 
 // Watcher keeps the last good parse of one admin_state file. It watches the
 // file's directory, because editors and tools replace files by rename and a
-// watch on the file itself would die with the old inode.
+// watch on the file itself would die with the old inode. A directory that
+// cannot be watched (missing, unreadable, removed or moved away later) does
+// not stop it: it re-reads the file and tries again until the watch works.
 type Watcher struct {
 	path     string
 	log      *slog.Logger
 	debounce time.Duration
 	poll     time.Duration
+	retry    time.Duration
 	onChange func(old, new *State)
 	onError  func(error)
 	cur      atomic.Pointer[State]
+	watching atomic.Bool
+	rearm    chan struct{} // Rearm's request to Run, one pending at most
+
+	// failWatch, when set by tests, fails setting up the directory watch
+	// while it returns an error (an unreadable directory, as root).
+	failWatch func(dir string) error
 
 	mu   sync.Mutex // serialises Reload
 	seen string     // digest of the bytes Reload last read, good or bad
@@ -51,19 +55,32 @@ func WithDebounce(d time.Duration) WatcherOption { return func(w *Watcher) { w.d
 // inotify (NFS, FUSE); default 5 s, 0 disables.
 func WithPoll(d time.Duration) WatcherOption { return func(w *Watcher) { w.poll = d } }
 
+// WithRetry sets how often, while the directory cannot be watched, the
+// watcher re-reads the file and tries to watch it again (default 1 s).
+func WithRetry(d time.Duration) WatcherOption { return func(w *Watcher) { w.retry = d } }
+
 // OnChange is called after a new state is swapped in (old may be empty).
 func OnChange(f func(old, new *State)) WatcherOption { return func(w *Watcher) { w.onChange = f } }
 
 // OnError is called when a changed file is rejected; the old state stays.
 func OnError(f func(error)) WatcherOption { return func(w *Watcher) { w.onError = f } }
 
+// DefaultRetry is how often a watcher whose directory cannot be watched
+// re-reads the file and tries again.
+const DefaultRetry = time.Second
+
 // NewWatcher loads path once and returns a watcher holding that state. A
 // bad file at start is an error: the caller decides whether to refuse to
-// start (authdns does, as gdnsd checkconf would).
+// start (authdns does, as gdnsd checkconf would). A missing directory is
+// not: the file reads as empty and Run waits for the directory.
 func NewWatcher(path string, log *slog.Logger, opts ...WatcherOption) (*Watcher, error) {
-	w := &Watcher{path: path, log: log, debounce: 20 * time.Millisecond, poll: 5 * time.Second}
+	w := &Watcher{path: path, log: log, debounce: 20 * time.Millisecond, poll: 5 * time.Second,
+		retry: DefaultRetry, rearm: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(w)
+	}
+	if w.retry <= 0 {
+		w.retry = DefaultRetry
 	}
 	st, err := Load(path)
 	if err != nil {
@@ -79,6 +96,20 @@ func (w *Watcher) Current() *State { return w.cur.Load() }
 
 // Path is the watched file.
 func (w *Watcher) Path() string { return w.path }
+
+// Watching reports whether the directory watch is in place; false while
+// Run re-reads the file every retry interval instead.
+func (w *Watcher) Watching() bool { return w.watching.Load() }
+
+// Rearm asks Run to drop its directory watch, set up a new one and re-read
+// the file: after the directory was replaced (a rollout switching data
+// sets, an operator re-pointing a symlink), and on SIGHUP. It never blocks.
+func (w *Watcher) Rearm() {
+	select {
+	case w.rearm <- struct{}{}:
+	default: // one request is already pending; it covers this one
+	}
+}
 
 // Reload re-reads the file now. On error the current state is kept.
 func (w *Watcher) Reload() error {
@@ -114,69 +145,19 @@ func (w *Watcher) Reload() error {
 	return nil
 }
 
-// changedOnDisk reports whether the file's bytes differ from what Reload
-// last read, so the poll neither re-parses an unchanged file nor reports
-// the same bad file again every tick.
-func (w *Watcher) changedOnDisk() bool {
+// reloadIfChanged re-reads the file only when its bytes differ from what
+// Reload last read, so polling neither re-parses an unchanged file nor
+// reports the same bad file again every tick.
+func (w *Watcher) reloadIfChanged() {
 	data, err := readFile(w.path)
 	if err != nil {
-		return false // unreadable now; an event or a later tick will retry
+		return // unreadable now; an event or a later tick will retry
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	return digest(data) != w.seen
-}
-
-// Run watches until ctx ends.
-func (w *Watcher) Run(ctx context.Context) error {
-	fw, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("admin_state: %w", err)
-	}
-	defer fw.Close()
-	dir := filepath.Dir(w.path)
-	if err := fw.Add(dir); err != nil {
-		return fmt.Errorf("admin_state: watch %s: %w", dir, err)
-	}
-	base := filepath.Base(w.path)
-	var fire <-chan time.Time
-	var timer *time.Timer
-	var tick <-chan time.Time
-	if w.poll > 0 {
-		t := time.NewTicker(w.poll)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-fw.Events:
-			if !ok {
-				return nil
-			}
-			if filepath.Base(ev.Name) != base || ev.Op == fsnotify.Chmod {
-				continue
-			}
-			if timer == nil {
-				timer = time.NewTimer(w.debounce)
-			} else {
-				timer.Reset(w.debounce)
-			}
-			fire = timer.C
-		case err, ok := <-fw.Errors:
-			if !ok {
-				return nil
-			}
-			w.log.Warn("admin_state: watch error", "file", w.path, "err", err)
-		case <-fire:
-			fire = nil
-			_ = w.Reload()
-		case <-tick:
-			if w.changedOnDisk() {
-				_ = w.Reload()
-			}
-		}
+	changed := digest(data) != w.seen
+	w.mu.Unlock()
+	if changed {
+		_ = w.Reload()
 	}
 }
 

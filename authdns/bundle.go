@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // Limits on a data bundle, so a mistaken --data (a home directory) fails
@@ -153,18 +151,22 @@ func (b *Bundle) Validate() error {
 	return nil
 }
 
-// Digest identifies the bundle's content: sha256 over every path and
-// content in path order.
-func (b *Bundle) Digest() string {
+// Digest identifies the bundle's content: DigestOf its manifest.
+func (b *Bundle) Digest() string { return DigestOf(b.Manifest()) }
+
+// DigestOf identifies a data set by its manifest (in path order): sha256
+// over every path and its content's sha256. Built from the manifest, not
+// the content, so a server can fold a file that changed on disk (its
+// admin_state) into the digest it reports without holding every file.
+func DigestOf(files []FileInfo) string {
 	h := sha256.New()
 	var n [8]byte
-	for _, f := range b.Files {
+	for _, f := range files {
 		binary.BigEndian.PutUint64(n[:], uint64(len(f.Path)))
 		h.Write(n[:])
 		h.Write([]byte(f.Path))
-		binary.BigEndian.PutUint64(n[:], uint64(len(f.Data)))
-		h.Write(n[:])
-		h.Write(f.Data)
+		sum, _ := hex.DecodeString(f.SHA256)
+		h.Write(sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -190,61 +192,6 @@ func (b *Bundle) WriteDir(dir string) error {
 			return err
 		}
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Install moves the staged copy of b (written by WriteDir into staged) into
-// live file by file, each by an atomic rename, then removes the files of
-// live that b does not have. Directory inodes stay, so watches on them (the
-// admin_state watcher) keep working. Dotfiles in live are left alone.
-func (b *Bundle) Install(staged, live string) error {
-	if err := os.MkdirAll(live, 0o755); err != nil {
-		return err
-	}
-	want := map[string]bool{}
-	for _, f := range b.Files {
-		want[f.Path] = true
-		src := filepath.Join(staged, filepath.FromSlash(f.Path))
-		dst := filepath.Join(live, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := os.Rename(src, dst); err != nil {
-			return err
-		}
-	}
-	var dirs []string
-	err := filepath.WalkDir(live, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == live {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		rel, _ := filepath.Rel(live, p)
-		if d.IsDir() {
-			dirs = append(dirs, p)
-			return nil
-		}
-		if !want[filepath.ToSlash(rel)] {
-			return os.Remove(p)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i := len(dirs) - 1; i >= 0; i-- { // deepest first; only empty ones go
-		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
 			return err
 		}
 	}

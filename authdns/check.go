@@ -31,6 +31,9 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	if _, err := loadControlCert(cfg); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := loadClientCAs(cfg); err != nil {
+		errs = append(errs, err)
+	}
 	// The settings and the files they name only: etcd need not be up.
 	if _, err := loadEtcd(cfg.Etcd); err != nil {
 		errs = append(errs, err)

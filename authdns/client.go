@@ -51,6 +51,8 @@ func NewClient(addr, token string, timeout time.Duration, opts ...ClientOption) 
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", addr)
 		}
+	} else if token != "" {
+		tr.DialContext = loopbackOnlyDialer(addr).DialContext
 	}
 	return &Client{Addr: addr, Token: token, http: &http.Client{Transport: tr, Timeout: timeout}}
 }

@@ -46,12 +46,13 @@ func TestConcurrentChangesUnderQueries(t *testing.T) {
 		if err := d.Reload(); err != nil {
 			t.Fatal(err)
 		}
+		// Before the stage: an edit after it makes the commit refused.
+		os.WriteFile(admin+".tmp", []byte("site/dc1 => DOWN\n"), 0o644)
+		os.Rename(admin+".tmp", admin)
 		res, err := d.Stage(bundleOf(t, 10+i, ""))
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(admin+".tmp", []byte("site/dc1 => DOWN\n"), 0o644)
-		os.Rename(admin+".tmp", admin)
 		_ = d.Status()
 		_ = d.StatsInfo()
 		if _, err := d.Registry().Gather(); err != nil {

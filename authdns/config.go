@@ -59,6 +59,14 @@ type Config struct {
 	// the admin state, under the local admin_state file; nil = no etcd.
 	Etcd *EtcdConfig
 
+	// MaxStageBytes bounds a stage request's body (default
+	// DefaultMaxStageBytes).
+	MaxStageBytes int64
+
+	// ControlClientCA (PEM CAs) lets control_tcp clients authenticate
+	// with a certificate it signs (mutual TLS) instead of the token.
+	ControlClientCA string
+
 	// Digest is the sha256 of this file's bytes.
 	Digest string
 
@@ -114,7 +122,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	sum := sha256.Sum256(data)
 	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
 		MaxTCPClients: DefaultMaxTCPClients, Digest: hex.EncodeToString(sum[:]),
-		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base}
+		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base, MaxStageBytes: DefaultMaxStageBytes}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s:1: empty configuration", path)
 	}
@@ -232,12 +240,21 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			cfg.ControlTLSCert = resolve(base, v.Value)
 		case "control_tls_key":
 			cfg.ControlTLSKey = resolve(base, v.Value)
+		case "control_client_ca":
+			cfg.ControlClientCA = resolve(base, v.Value)
 		case "metrics":
 			if _, _, err := net.SplitHostPort(v.Value); err != nil && v.Value != "" {
 				fail(v, key, "want host:port, such as 127.0.0.1:9153")
 				continue
 			}
 			cfg.Metrics = v.Value
+		case "max_stage_bytes":
+			n, err := parseStageBytes(v.Value)
+			if err != nil {
+				fail(v, key, "%v", err)
+				continue
+			}
+			cfg.MaxStageBytes = n
 		case "etcd":
 			e, eerrs := parseEtcd(path, base, v)
 			errs = append(errs, eerrs...)
@@ -271,12 +288,16 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		if err := controlTCPAddr(cfg.ControlTCP, cfg.ControlTLS()); err != nil {
 			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp", err.Error()})
 		}
-		if cfg.ControlTokenFile == "" {
+		if cfg.ControlTokenFile == "" && cfg.ControlClientCA == "" {
 			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
-				"needs control_token_file: the TCP control API always requires a bearer token"})
+				"needs control_token_file (a bearer token) or control_client_ca (client certificates): the TCP control API always authenticates its clients"})
 		}
 	} else if cfg.ControlTLS() {
 		errs = append(errs, &fieldError{path, keyLine(root, "control_tls_cert"), "control_tls_cert", "needs control_tcp: TLS is for the TCP control listener"})
+	}
+	if cfg.ControlClientCA != "" && (cfg.ControlTCP == "" || !cfg.ControlTLS()) {
+		errs = append(errs, &fieldError{path, keyLine(root, "control_client_ca"), "control_client_ca",
+			"needs control_tcp with control_tls_cert and control_tls_key: client certificates are checked by TLS"})
 	}
 	if len(cfg.Listen) == 0 {
 		errs = append(errs, &fieldError{path, root.Line, "listen", "at least one address is required"})

@@ -56,6 +56,26 @@ func TestConfigKeys(t *testing.T) {
 		{"TCP control without a token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\n", "/etc/x/authdns.yaml:3: control_tcp: needs control_token_file", nil},
 		{"bad metrics address", "listen: [\"127.0.0.1:53\"]\nzones: z\nmetrics: nope\n", "/etc/x/authdns.yaml:3: metrics: want host:port", nil},
 		{"unknown key", "listen: [\"127.0.0.1:53\"]\nzones: z\nlog_format: json\n", "/etc/x/authdns.yaml:3: log_format: unknown key", nil},
+		{"max_stage_bytes default", "listen: [\"127.0.0.1:53\"]\nzones: z\n", "", func(c *Config) string {
+			if c.MaxStageBytes != DefaultMaxStageBytes {
+				return fmt.Sprint(c.MaxStageBytes)
+			}
+			return ""
+		}},
+		{"max_stage_bytes", "listen: [\"127.0.0.1:53\"]\nzones: z\nmax_stage_bytes: 1GiB\n", "", func(c *Config) string {
+			if c.MaxStageBytes != 1<<30 {
+				return fmt.Sprint(c.MaxStageBytes)
+			}
+			return ""
+		}},
+		{"client certificates instead of a token", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 192.0.2.1:5380\ncontrol_tls_cert: c.pem\ncontrol_tls_key: k.pem\ncontrol_client_ca: clients.pem\n", "", func(c *Config) string {
+			if c.ControlClientCA != "/etc/x/clients.pem" || c.ControlTokenFile != "" {
+				return fmt.Sprintf("%+v", c)
+			}
+			return ""
+		}},
+		{"client certificates without TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\ncontrol_token_file: t\ncontrol_client_ca: clients.pem\n", "/etc/x/authdns.yaml:5: control_client_ca: needs control_tcp with control_tls_cert", nil},
+		{"bad max_stage_bytes", "listen: [\"127.0.0.1:53\"]\nzones: z\nmax_stage_bytes: lots\n", "/etc/x/authdns.yaml:3: max_stage_bytes: want a size such as 256MiB", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

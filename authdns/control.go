@@ -36,6 +36,12 @@ type Status struct {
 	Reloads           Reloads     `json:"reloads"`
 	Staged            *StagedInfo `json:"staged,omitempty"`
 	Etcd              *EtcdStatus `json:"etcd,omitempty"` // without `etcd:`, absent
+
+	// AdminStateWatch is "watching", or "retrying" while the file's
+	// directory cannot be watched (it is re-read every second meanwhile).
+	AdminStateWatch string `json:"admin_state_watch,omitempty"`
+	// StageReceiving is true while a stage request's body is being read.
+	StageReceiving bool `json:"stage_receiving,omitempty"`
 }
 
 // Reloads counts reloads and commits.
@@ -80,10 +86,11 @@ type idRequest struct {
 // Status reports what the daemon serves.
 func (d *Daemon) Status() *Status {
 	st := d.state.Load()
+	_, dataDigest, _ := liveData(st)
 	s := &Status{
 		Version: version.Version, Started: d.started, UptimeSeconds: d.Uptime().Seconds(),
 		ConfigFile: d.path, ConfigDigest: st.Config.Digest, ZonesDigest: st.Zones.Digest,
-		Data: st.Config.Data, DataDigest: st.DataDigest,
+		Data: st.Config.Data, DataDigest: dataDigest,
 		AdminStateDigest: st.AdminFile.Digest, AdminStateEntries: st.AdminFile.Len(), Zones: zoneInfos(st),
 		Reloads: Reloads{OK: d.reloadOK.Load(), Failed: d.reloadFail.Load()},
 		Etcd:    d.etcdStatus(st),
@@ -99,6 +106,13 @@ func (d *Daemon) Status() *Status {
 	if e := d.lastErr.Load(); e != nil {
 		s.Reloads.LastError = *e
 	}
+	s.StageReceiving = len(d.stageGate) > 0
+	if w := d.adminLive.Load(); w != nil {
+		s.AdminStateWatch = "retrying"
+		if w.Watching() {
+			s.AdminStateWatch = "watching"
+		}
+	}
 	d.mu.Lock()
 	d.expireLocked()
 	if p := d.pending; p != nil {
@@ -111,7 +125,8 @@ func (d *Daemon) Status() *Status {
 // DataInfo reports the data directory as served.
 func (d *Daemon) DataInfo() *DataInfo {
 	st := d.state.Load()
-	info := &DataInfo{Data: st.Config.Data, Digest: st.DataDigest, Files: st.DataFiles, Zones: zoneInfos(st),
+	files, digest, _ := liveData(st)
+	info := &DataInfo{Data: st.Config.Data, Digest: digest, Files: files, Zones: zoneInfos(st),
 		AdminState: []string{}}
 	// The file's lines only: rollouts compare them with a bundle's file,
 	// and etcd's entries are no part of the data directory.
@@ -177,34 +192,7 @@ func newControlHandler(d *Daemon) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, d.Status())
 	})
-	mux.HandleFunc("POST /v1/stage", func(w http.ResponseWriter, r *http.Request) {
-		var req StageRequest
-		body := http.MaxBytesReader(w, r.Body, MaxBundleBytes/3*4+1<<20) // base64
-		if err := json.NewDecoder(body).Decode(&req); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		// Over the API both are required: the id so the client can abort a
-		// stage whose answer it never got, before so a stale diff is refused.
-		if err := checkStageID(req.ID); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		if req.Before == "" {
-			writeError(w, http.StatusBadRequest, errors.New(`stage needs "before": the data digest the change was computed against`))
-			return
-		}
-		res, err := d.StageRequest(&req)
-		var conflict *ConflictError
-		switch {
-		case errors.As(err, &conflict):
-			writeError(w, http.StatusConflict, err)
-		case err != nil:
-			writeError(w, http.StatusUnprocessableEntity, err)
-		default:
-			writeJSON(w, http.StatusOK, res)
-		}
-	})
+	mux.HandleFunc("POST /v1/stage", d.serveStage)
 	for _, op := range []struct {
 		path string
 		fn   func(string) error
@@ -221,8 +209,12 @@ func newControlHandler(d *Daemon) http.Handler {
 			}
 			if err := op.fn(req.ID); err != nil {
 				code := http.StatusInternalServerError
-				if errors.Is(err, ErrNotStaged) {
+				var conflict *ConflictError
+				switch {
+				case errors.Is(err, ErrNotStaged):
 					code = http.StatusNotFound
+				case errors.As(err, &conflict):
+					code = http.StatusConflict
 				}
 				writeError(w, code, err)
 				return

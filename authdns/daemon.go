@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -39,14 +38,19 @@ type Daemon struct {
 	state       atomic.Pointer[State]
 	admin       *adminstate.Watcher
 	adminCancel context.CancelFunc
+	// adminLive is admin for readers without mu (metrics).
+	adminLive atomic.Pointer[adminstate.Watcher]
 	// etcd follows etcd's objects while `etcd:` is set (swapped under mu;
 	// read without it by status and metrics). etcdStart holds the
 	// settings New validated until Start starts the first follower.
-	etcd       atomic.Pointer[etcdFollower]
-	etcdStart  *etcdSettings
-	ctx        context.Context
-	listeners  *listeners
-	pending    *staged
+	etcd      atomic.Pointer[etcdFollower]
+	etcdStart *etcdSettings
+	ctx       context.Context
+	listeners *listeners
+	pending   *staged
+	staging   bool // a stage is writing and building its set, unlocked
+	// stageGate admits one stage request body at a time (see serveStage).
+	stageGate  chan struct{}
 	aborted    map[string]time.Time // ids aborted before their stage arrived
 	slots      DCSlots
 	httpPanics atomic.Uint64 // control and metrics requests whose handler panicked
@@ -61,6 +65,9 @@ type Daemon struct {
 	OnUDPReaders func(n int)
 
 	now func() time.Time // tests move the stage-expiry clock; nil: time.Now
+	// failpoint, set by tests, is called at each step of writing and
+	// switching in a data set (they kill the process there).
+	failpoint func(step string)
 
 	started                      time.Time
 	reloadOK, reloadFail         atomic.Uint64
@@ -74,7 +81,8 @@ type staged struct {
 	dir     string
 	bundle  *Bundle
 	state   *State
-	before  string // the data digest served when it was staged
+	before  string    // the data digest served when it was staged
+	admin   adminSnap // the admin_state file on disk when it was staged
 	created time.Time
 	timer   *time.Timer // drops it at expiry
 }
@@ -89,7 +97,7 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	d := &Daemon{path: path, log: log, reg: reg, StageTimeout: DefaultStageTimeout}
+	d := &Daemon{path: path, log: log, reg: reg, StageTimeout: DefaultStageTimeout, stageGate: make(chan struct{}, 1)}
 	admin := adminstate.Empty("")
 	if cfg.AdminState != "" {
 		if d.admin, err = d.newWatcher(cfg.AdminState); err != nil {
@@ -157,6 +165,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 		return err
 	}
 	d.started = time.Now()
+	if st.Config.Data != "" {
+		cleanSets(st.Config.Data, "", d.log) // left by a stage or commit that died
+	}
 	d.runWatcher()
 	d.startEtcdLocked(d.etcdStart)
 	d.etcdStart = nil
@@ -168,6 +179,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 }
 
 func (d *Daemon) runWatcher() {
+	d.adminLive.Store(d.admin)
 	if d.admin == nil {
 		return
 	}
@@ -175,6 +187,7 @@ func (d *Daemon) runWatcher() {
 	d.adminCancel = cancel
 	w := d.admin
 	go func() {
+		// Run heals a watch it cannot set up or loses; it ends with ctx.
 		if err := w.Run(ctx); err != nil {
 			d.log.Error("admin_state watch stopped; forced states stay as they are", "err", err)
 		}
@@ -186,6 +199,7 @@ func (d *Daemon) runWatcher() {
 // atomically. Listen, control and metrics address changes open the new
 // sockets before closing the old ones. On any error nothing changes.
 func (d *Daemon) Reload() error {
+	d.refreshAdmin()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	start := time.Now()
@@ -199,6 +213,20 @@ func (d *Daemon) Reload() error {
 		"config_digest", short(st.Config.Digest), "data_digest", short(st.DataDigest),
 		"admin_state_entries", st.Admin.Len(), "took", time.Since(start).Round(time.Microsecond))
 	return nil
+}
+
+// refreshAdmin re-reads the admin_state file and re-arms its directory
+// watch, so a reload applies what a broken or missed watch did not, and
+// heals the watch. It runs outside d.mu: the watcher applies a change
+// through onAdmin, which takes it.
+func (d *Daemon) refreshAdmin() {
+	d.mu.Lock()
+	w := d.admin
+	d.mu.Unlock()
+	if w != nil {
+		_ = w.Reload() // a bad file is logged; the last good state stays
+		w.Rearm()
+	}
 }
 
 func (d *Daemon) reloadLocked() (*State, error) {
@@ -338,82 +366,6 @@ func (d *Daemon) Stage(b *Bundle) (*StageResult, error) {
 	return d.StageRequest(&StageRequest{ID: hex.EncodeToString(idb), Bundle: *b})
 }
 
-// StageRequest validates a data bundle completely, exactly as a reload
-// would load it, and keeps it aside for Commit. One bundle may be staged at
-// a time. A non-empty req.Before must equal the data digest served now:
-// otherwise the operator's diff is stale (another rollout, possibly from
-// another host, got there first) and committing would silently revert it.
-func (d *Daemon) StageRequest(req *StageRequest) (*StageResult, error) {
-	if err := checkStageID(req.ID); err != nil {
-		return nil, err
-	}
-	b := &req.Bundle
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	cur := d.state.Load()
-	cfg := cur.Config
-	if cfg.Data == "" {
-		return nil, errors.New("this server has no `data:` directory in its configuration; rollouts need one")
-	}
-	d.expireLocked()
-	if _, ok := d.aborted[req.ID]; ok {
-		return nil, &ConflictError{fmt.Sprintf("bundle %s was aborted before its stage arrived; nothing was staged", req.ID)}
-	}
-	if p := d.pending; p != nil {
-		age := d.clock().Sub(p.created).Round(time.Second)
-		return nil, &ConflictError{fmt.Sprintf("bundle %s (staged %s ago) is waiting for commit or abort", p.id, age)}
-	}
-	if req.Before != "" && req.Before != cur.DataDigest {
-		return nil, &ConflictError{fmt.Sprintf("this server's data changed since the diff was computed: it serves %s, the diff was against %s (another rollout got there first?); nothing was staged: look at the new diff and roll out again",
-			short(cur.DataDigest), short(req.Before))}
-	}
-	if err := b.Validate(); err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(filepath.Dir(cfg.Data), "."+filepath.Base(cfg.Data)+".staged")
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	if err := b.WriteDir(dir); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	scfg := cfg.WithData(dir)
-	st, err := func() (*State, error) {
-		admin, err := adminstate.Load(scfg.AdminState)
-		if err != nil {
-			return nil, err
-		}
-		return Build(scfg, admin, d.log)
-	}()
-	if err != nil {
-		os.RemoveAll(dir)
-		// Name files as the operator knows them: relative to DIR.
-		err = errors.New(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
-		d.log.Error("stage refused", "id", req.ID, "digest", short(b.Digest()), "err", err)
-		return nil, err
-	}
-	live := *st
-	live.Config = cfg // serve with the live paths once committed
-	lst := &live
-	if st.AdminFile != nil {
-		a := *st.AdminFile
-		a.File = cfg.AdminState
-		lst = lst.WithAdmin(&a)
-	}
-	p := &staged{id: req.ID, dir: dir, bundle: b, state: lst, before: cur.DataDigest, created: d.clock()}
-	// Clean up on time even if nobody calls again; the checks in
-	// Stage/Commit/Status do not depend on this timer having run.
-	p.timer = time.AfterFunc(d.StageTimeout, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		d.expireLocked()
-	})
-	d.pending = p
-	d.log.Info("stage complete", "id", p.id, "digest", short(st.DataDigest), "serials", serials(st))
-	return &StageResult{ID: p.id, Digest: st.DataDigest, Zones: zoneInfos(st)}, nil
-}
-
 // StageResult is what Stage reports.
 type StageResult struct {
 	ID     string     `json:"id"`
@@ -422,7 +374,8 @@ type StageResult struct {
 }
 
 // ConflictError is a Stage refused because another bundle is staged or the
-// data changed since the client's diff.
+// data changed since the client's diff, or a Commit refused because the
+// server's data (its admin_state file) changed since the stage.
 type ConflictError struct{ msg string }
 
 func (e *ConflictError) Error() string { return e.msg }
@@ -451,22 +404,24 @@ func (d *Daemon) Commit(id string) error {
 		d.mu.Unlock()
 		return errors.New("commit: authdns.yaml was reloaded since this bundle was staged; stage it again")
 	}
-	if cur.DataDigest != p.before {
+	if err := d.checkUnchangedSinceStage(cur, p); err != nil {
 		os.RemoveAll(p.dir)
 		d.mu.Unlock()
-		return fmt.Errorf("commit: the data directory changed (reloaded from disk) since this bundle was staged: it serves %s, staged against %s; stage it again",
-			short(cur.DataDigest), short(p.before))
+		d.log.Error("commit refused", "id", id, "err", err)
+		return err
 	}
 	start := time.Now()
-	if err := p.bundle.Install(p.dir, cur.Config.Data); err != nil {
-		os.RemoveAll(p.dir)
+	if err := d.installSet(cur, p); err != nil {
+		cleanSets(cur.Config.Data, "", d.log)
 		d.noteReload(err)
 		d.mu.Unlock()
-		d.log.Error("commit failed while installing files; the previous state keeps serving but the data directory may be partly updated: roll out again",
-			"id", id, "data", cur.Config.Data, "err", err)
-		return fmt.Errorf("commit: installing into %s: %w", cur.Config.Data, err)
+		d.log.Error("commit failed; the previous data set stays on disk and keeps serving", "id", id, "data", cur.Config.Data, "err", err)
+		var conflict *ConflictError
+		if errors.As(err, &conflict) {
+			return err
+		}
+		return fmt.Errorf("commit: switching in the new data set at %s: %w", cur.Config.Data, err)
 	}
-	os.RemoveAll(p.dir)
 	// Built at stage time: etcd may have changed since.
 	st := p.state.WithEtcd(cur.AdminEtcd)
 	d.swap(st)
@@ -477,6 +432,7 @@ func (d *Daemon) Commit(id string) error {
 		"admin_state_entries", st.Admin.Len(), "took", time.Since(start).Round(time.Microsecond))
 	if w != nil {
 		w.Reload() // let the watcher see the installed admin_state now
+		w.Rearm()  // and watch the directory that now holds it
 	}
 	return nil
 }
@@ -534,6 +490,13 @@ func (d *Daemon) rememberAbortLocked(id string) {
 		d.aborted = map[string]time.Time{}
 	}
 	d.aborted[id] = now
+}
+
+// step calls the tests' failpoint, if any.
+func (d *Daemon) step(name string) {
+	if d.failpoint != nil {
+		d.failpoint(name)
+	}
 }
 
 func (d *Daemon) clock() time.Time {

@@ -82,8 +82,8 @@ func TestStageCommitAbort(t *testing.T) {
 	if onDisk.Digest() != good.Digest() || d.State().DataDigest != good.Digest() {
 		t.Fatal("the data directory or state does not match the committed bundle")
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".data.staged")); !os.IsNotExist(err) {
-		t.Error("the staging directory was left behind")
+	if left, _ := filepath.Glob(filepath.Join(dir, ".data.*")); len(left) != 0 {
+		t.Errorf("left beside the data directory: %v", left)
 	}
 	// A reload from disk serves the same data.
 	if err := d.Reload(); err != nil || d.State().DataDigest != good.Digest() {

@@ -2,8 +2,8 @@ package authdns
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +31,9 @@ type listeners struct {
 	// cert is the TCP control listener's TLS certificate: a reload
 	// replaces it for new connections without reopening the socket.
 	cert atomic.Pointer[tls.Certificate]
+	// clientCAs verify client certificates (control_client_ca); nil:
+	// the token is the only way in.
+	clientCAs atomic.Pointer[x509.CertPool]
 }
 
 type httpListener struct {
@@ -58,6 +61,10 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 		return nil, err
 	}
 	cert, err := loadControlCert(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cas, err := loadClientCAs(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +115,7 @@ func (l *listeners) prepare(cfg *Config) (func(bool), error) {
 		}
 		l.token.Store(&token)
 		l.cert.Store(cert)
+		l.clientCAs.Store(cas)
 		for _, c := range changes {
 			old := *c.slot
 			if c.next != nil {
@@ -246,15 +254,13 @@ func (l *listeners) openTCP(addr string, withTLS bool) (*httpListener, error) {
 		return nil, fmt.Errorf("control_tcp: %w", err)
 	}
 	if withTLS {
-		ln = tls.NewListener(ln, serverTLSConfig(&l.cert))
+		ln = tls.NewListener(ln, serverTLSConfig(&l.cert, &l.clientCAs))
 	}
 	inner := newControlHandler(l.d)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := l.token.Load()
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || tok == nil || len(*tok) == 0 || subtle.ConstantTimeCompare([]byte(got), *tok) != 1 {
-			l.d.log.Warn("control: refused a TCP client without a valid token", "client", r.RemoteAddr, "path", r.URL.Path)
-			writeError(w, http.StatusUnauthorized, errors.New("a valid bearer token is required"))
+		if !l.authorized(r) {
+			l.d.log.Warn("control: refused a TCP client without a valid token or client certificate", "client", r.RemoteAddr, "path", r.URL.Path)
+			writeError(w, http.StatusUnauthorized, errors.New("a valid bearer token (or a client certificate signed by control_client_ca) is required"))
 			return
 		}
 		inner.ServeHTTP(w, r)
@@ -275,8 +281,8 @@ func (l *listeners) openMetrics(addr string) (*httpListener, error) {
 // readToken reads the TCP control token; it must not be readable by group
 // or others, and must not be empty.
 func readToken(cfg *Config) ([]byte, error) {
-	if cfg.ControlTCP == "" {
-		return nil, nil
+	if cfg.ControlTCP == "" || cfg.ControlTokenFile == "" {
+		return nil, nil // no TCP listener, or client certificates only
 	}
 	info, err := os.Stat(cfg.ControlTokenFile)
 	if err != nil {

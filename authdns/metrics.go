@@ -16,7 +16,7 @@ type collector struct {
 	queries, edns, ecs, dropped, truncated, dyn, hits  *prometheus.Desc
 	tcpConns, tcpAccepted, tcpRejected                 *prometheus.Desc
 	reloads, lastReload, serial, forced, forcedEntries *prometheus.Desc
-	info, uptime                                       *prometheus.Desc
+	info, uptime, adminWatching                        *prometheus.Desc
 	etcdConnected, etcdRevision, etcdRelists, etcdRej  *prometheus.Desc
 }
 
@@ -43,6 +43,7 @@ func newCollector(d *Daemon) *collector {
 		forcedEntries: n("admin_state_entries", "Number of admin_state entries in force."),
 		info:          n("build_info", "Version and digests of what is served.", "version", "config_digest", "zones_digest", "data_digest", "admin_state_digest"),
 		uptime:        n("uptime_seconds", "Seconds since the daemon started serving."),
+		adminWatching: n("admin_state_watching", "1 while the admin_state file's directory is watched; 0 while it cannot be (the file is re-read every second until it can)."),
 		// The names and meanings of etcdstore.RegisterMetrics, for the
 		// follower of the moment: a reload may replace it.
 		etcdConnected: n("etcd_connected", "1 while etcd answers; 0 while the last good state is kept without it."),
@@ -55,7 +56,7 @@ func newCollector(d *Daemon) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.hits, c.dyn, c.tcpConns,
 		c.tcpAccepted, c.tcpRejected, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime,
-		c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej} {
+		c.adminWatching, c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej} {
 		ch <- d
 	}
 }
@@ -114,8 +115,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	gauge(c.forcedEntries, float64(st.Admin.Len()))
-	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(st.DataDigest), short(st.AdminFile.Digest))
+	_, dataDigest, _ := liveData(st)
+	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(dataDigest), short(st.AdminFile.Digest))
 	gauge(c.uptime, d.Uptime().Seconds())
+	if w := d.adminLive.Load(); w != nil {
+		gauge(c.adminWatching, boolGauge(w.Watching()))
+	}
 	if e := d.etcdStatus(st); e != nil {
 		connected := 0.0
 		if e.Connected {
@@ -126,6 +131,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.etcdRelists, uint64(e.Relists))
 		counter(c.etcdRej, uint64(e.Rejected))
 	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func reasonName(r int) string { return geo.Reason(r).String() }

@@ -28,10 +28,28 @@ func loadControlCert(cfg *Config) (*tls.Certificate, error) {
 	return &cert, nil
 }
 
+// loadClientCAs reads control_client_ca (nil, nil without it, or without
+// control_tcp), on start, reload and checkconf like the certificate.
+func loadClientCAs(cfg *Config) (*x509.CertPool, error) {
+	if cfg.ControlClientCA == "" || cfg.ControlTCP == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(cfg.ControlClientCA)
+	if err != nil {
+		return nil, fmt.Errorf("control_client_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("control_client_ca %s: no PEM certificate in it", cfg.ControlClientCA)
+	}
+	return pool, nil
+}
+
 // serverTLSConfig serves the certificate cert holds at each handshake,
-// TLS 1.2 or later only.
-func serverTLSConfig(cert *atomic.Pointer[tls.Certificate]) *tls.Config {
-	return &tls.Config{
+// TLS 1.2 or later only. While cas holds client CAs, a client may present
+// a certificate; one they do not verify fails the handshake.
+func serverTLSConfig(cert *atomic.Pointer[tls.Certificate], cas *atomic.Pointer[x509.CertPool]) *tls.Config {
+	base := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			if c := cert.Load(); c != nil {
@@ -40,6 +58,18 @@ func serverTLSConfig(cert *atomic.Pointer[tls.Certificate]) *tls.Config {
 			return nil, errors.New("control: no TLS certificate loaded")
 		},
 	}
+	withClients := base.Clone()
+	withClients.ClientAuth = tls.VerifyClientCertIfGiven
+	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		pool := cas.Load()
+		if pool == nil {
+			return nil, nil // base: no client certificates asked for
+		}
+		c := withClients.Clone()
+		c.ClientCAs = pool
+		return c, nil
+	}
+	return base
 }
 
 // TLSScheme prefixes a TCP control address that is reached over TLS:
@@ -54,6 +84,10 @@ type ClientTLS struct {
 	// ServerName is the name (or IP) the certificate must be valid for;
 	// "" = the host of the control address.
 	ServerName string
+	// CertFile and KeyFile (PEM, both or neither) are a client
+	// certificate for servers with control_client_ca: it authenticates
+	// the client instead of the token.
+	CertFile, KeyFile string
 }
 
 // ClientOption adjusts a Client made by NewClient.
@@ -78,6 +112,16 @@ func WithTLS(t ClientTLS) (ClientOption, error) {
 			return nil, fmt.Errorf("CA file %s: no PEM certificate in it", t.CAFile)
 		}
 		conf.RootCAs = pool
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		return nil, errors.New("a client certificate needs both its certificate and its key file")
+	}
+	if t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate %s, key %s: %w", t.CertFile, t.KeyFile, err)
+		}
+		conf.Certificates = []tls.Certificate{cert}
 	}
 	return func(o *clientOptions) { o.tls = conf }, nil
 }

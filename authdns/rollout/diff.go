@@ -29,7 +29,7 @@ type SerialChange struct {
 
 // Empty reports whether nothing changes.
 func (d *Diff) Empty() bool {
-	return len(d.Added)+len(d.Removed)+len(d.Changed) == 0
+	return len(d.Added)+len(d.Removed)+len(d.Changed)+len(d.AdminRemoved)+len(d.AdminAdded) == 0
 }
 
 // computeDiff compares what a server serves with the local bundle.
@@ -132,6 +132,11 @@ func (d *Diff) print(w io.Writer, server string, oldDigest, newDigest string) {
 	}
 	for _, l := range d.AdminAdded {
 		fmt.Fprintf(w, "  admin_state + %s\n", l)
+	}
+	if len(d.AdminRemoved) > 0 {
+		// Most often a drain written on that server alone: say so
+		// before the operator confirms.
+		fmt.Fprintf(w, "  NOTE: %s forces states this rollout removes (a local drain?); to keep them, add them to DIR/admin_state\n", server)
 	}
 	for _, m := range d.Warnings {
 		fmt.Fprintf(w, "  WARNING: %s\n", m)

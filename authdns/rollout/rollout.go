@@ -76,6 +76,11 @@ func Run(ctx context.Context, o Options) int {
 		fmt.Fprintln(o.Stderr, "authdns-update: --data and --servers (or --servers-file) are required")
 		return ExitUsage
 	}
+	copts, err := clientOptions(o)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "authdns-update: %v; nothing was changed\n", err)
+		return ExitUsage
+	}
 	unlock, err := lock(o.LockFile)
 	if err != nil {
 		fmt.Fprintln(o.Stderr, "authdns-update:", err)
@@ -129,15 +134,6 @@ func Run(ctx context.Context, o Options) int {
 	results := make([]*result, len(o.Servers))
 	clients := make([]*authdns.Client, len(o.Servers))
 	infos := make([]*authdns.DataInfo, len(o.Servers))
-	var copts []authdns.ClientOption
-	if o.TLS != (authdns.ClientTLS{}) {
-		opt, err := authdns.WithTLS(o.TLS)
-		if err != nil {
-			fmt.Fprintln(o.Stderr, "authdns-update:", err)
-			return ExitUsage
-		}
-		copts = append(copts, opt)
-	}
 	for i, s := range o.Servers {
 		results[i] = &result{server: s}
 		clients[i] = authdns.NewClient(s, o.Token, max(o.Timeout, o.StageTimeout, o.CommitTimeout), copts...)
@@ -322,10 +318,35 @@ func abortAll(ctx context.Context, o Options, clients []*authdns.Client, results
 	return ExitFailed
 }
 
+// clientOptions are the TLS options of o, once every server was checked:
+// none may get the token in clear over a network.
+func clientOptions(o Options) ([]authdns.ClientOption, error) {
+	var copts []authdns.ClientOption
+	if o.TLS != (authdns.ClientTLS{}) {
+		opt, err := authdns.WithTLS(o.TLS)
+		if err != nil {
+			return nil, err
+		}
+		copts = append(copts, opt)
+	}
+	for _, s := range o.Servers {
+		if err := authdns.TokenInClear(s, o.Token, copts...); err != nil {
+			return nil, err
+		}
+		if authdns.IsTCPAddr(s) || strings.HasPrefix(s, authdns.TLSScheme) {
+			if o.Token == "" && o.TLS.CertFile == "" {
+				return nil, fmt.Errorf("%s is a TCP control address: give --token-file, or a client certificate (--cert-file and --key-file)", s)
+			}
+		}
+	}
+	return copts, nil
+}
+
 // valueFlags are authdns-update's flags that take a value (as the next
 // argument unless written --flag=value).
 var valueFlags = map[string]bool{"data": true, "servers": true, "servers-file": true, "config": true,
-	"geoip-db-dir": true, "token-file": true, "lock": true, "timeout": true, "stage-timeout": true, "commit-timeout": true}
+	"geoip-db-dir": true, "token-file": true, "lock": true, "timeout": true, "stage-timeout": true, "commit-timeout": true,
+	"ca-file": true, "tls-server-name": true, "cert-file": true, "key-file": true}
 
 // retryCommand is the original command line with --servers/--servers-file
 // replaced by the servers that did not commit, and --yes added: every
@@ -495,19 +516,12 @@ func DefaultLockFile() string {
 
 // lock takes an exclusive, non-blocking flock on path; the kernel drops it
 // if the process dies, so a crashed rollout never leaves a stale lock. The
-// file is created mode 0666 so other operators can lock it too; a lock file
-// we may not write (another user's) is locked through a read-only open,
-// which flock allows.
+// file is created mode 0644: other operators lock it through a read-only
+// open, which flock allows, and cannot write it. It is never opened through
+// a symlink: in a shared directory such as /tmp another user could plant
+// one to make us create or truncate a file of their choosing.
 func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-	switch {
-	case err == nil:
-		f.Chmod(0o666) // past the umask
-	case errors.Is(err, os.ErrExist):
-		if f, err = os.OpenFile(path, os.O_RDWR, 0); errors.Is(err, os.ErrPermission) {
-			f, err = os.Open(path)
-		}
-	}
+	f, err := openLockFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -525,6 +539,33 @@ func lock(path string) (func(), error) {
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() { f.Truncate(0); f.Close() }, nil
+}
+
+// openLockFile opens or creates path as a regular file, never following a
+// symlink (O_NOFOLLOW; O_EXCL for the creation) and never blocking on a
+// FIFO.
+func openLockFile(path string) (*os.File, error) {
+	const flags = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|flags, 0o644)
+	switch {
+	case err == nil:
+		f.Chmod(0o644) // past the umask: every operator must be able to open it
+	case errors.Is(err, os.ErrExist):
+		if f, err = os.OpenFile(path, os.O_RDWR|flags, 0); errors.Is(err, os.ErrPermission) {
+			f, err = os.OpenFile(path, os.O_RDONLY|flags, 0)
+		}
+	}
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, errors.New("it is a symlink; refusing to follow it (remove it, or give --lock another path)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, errors.New("not a regular file (remove it, or give --lock another path)")
+	}
+	return f, nil
 }
 
 func parallel(n int, fn func(int)) {

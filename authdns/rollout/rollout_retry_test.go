@@ -18,6 +18,8 @@ func TestRetryCommandKeepsFlags(t *testing.T) {
 		{[]string{"--data=dns", "--servers-file", "servers.txt", "--geoip-db-dir", "/var/lib/geoip", "--config", "/etc/authdns/authdns.yaml",
 			"--token-file", "/etc/authdns/token", "--lock", "/tmp/my lock", "--timeout", "3s", "-stage-timeout=5m", "--commit-timeout", "2m", "--yes"},
 			"authdns-update --data=dns --geoip-db-dir /var/lib/geoip --config /etc/authdns/authdns.yaml --token-file /etc/authdns/token --lock '/tmp/my lock' --timeout 3s -stage-timeout=5m --commit-timeout 2m --yes --servers /run/b.sock,10.0.0.2:5380"},
+		{[]string{"--ca-file", "ca.pem", "--servers", "a", "--tls-server-name", "ns", "--cert-file", "op.crt", "--key-file", "op.key", "--data", "dns"},
+			"authdns-update --ca-file ca.pem --tls-server-name ns --cert-file op.crt --key-file op.key --data dns --servers /run/b.sock,10.0.0.2:5380 --yes"},
 		{[]string{"-servers=a,b", "--servers", "c", "-data", "dns"},
 			"authdns-update -data dns --servers /run/b.sock,10.0.0.2:5380 --yes"},
 	} {

@@ -290,3 +290,36 @@ func TestFailedRolloutLeavesAnotherBundleStaged(t *testing.T) {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 }
+
+// A server whose only difference is a local admin_state line is a change:
+// the diff shows the line and says the rollout removes it.
+func TestDiffShowsAServersOwnAdminState(t *testing.T) {
+	files := []authdns.FileInfo{{Path: "admin_state", SHA256: "1"}, {Path: "zones/a.example", SHA256: "2"}}
+	zones := []authdns.ZoneInfo{{Name: "a.example.", Serial: 5}}
+	for _, tc := range []struct {
+		name      string
+		server    []string
+		empty     bool
+		wantLines []string
+	}{
+		{"same", []string{"site/x => DOWN"}, true, []string{"already serving"}},
+		{"a local drain", []string{"site/x => DOWN", "site/esams => DOWN"}, false,
+			[]string{"admin_state - site/esams => DOWN", "NOTE: srv1 forces states this rollout removes"}},
+		{"a local line lifted", nil, false, []string{"admin_state + site/x => DOWN"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := &authdns.DataInfo{Files: files, Zones: zones, AdminState: tc.server}
+			d := computeDiff(cur, files, zones, []string{"site/x => DOWN"})
+			if d.Empty() != tc.empty {
+				t.Errorf("Empty() = %v, want %v: %+v", d.Empty(), tc.empty, d)
+			}
+			var out strings.Builder
+			d.print(&out, "srv1", "old", "new")
+			for _, w := range tc.wantLines {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("diff lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}

@@ -29,8 +29,10 @@ Usage:
   authdns-update --data DIR (--servers A,B,... | --servers-file F) [--yes] [--diff-only]
 
 A server is its control address: a Unix socket path, or host:port of its
-control_tcp listener (then --token-file is needed); https://host:port, or
-host:port with --ca-file or --tls-server-name, is reached over TLS. Steps: validate DIR
+control_tcp listener (then --token-file is needed, or a client certificate
+with --cert-file and --key-file); https://host:port, or host:port with
+--ca-file, --tls-server-name or --cert-file, is reached over TLS. The token
+is never sent over plain TCP to an address that is not loopback. Steps: validate DIR
 locally (as authdns checkconf) and refuse a git work tree with uncommitted or
 untracked changes; show what changes on each server; ask for confirmation
 (unless --yes; --diff-only stops here); stage on every server (each validates
@@ -59,6 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "bearer token for TCP control addresses")
 	caFile := fs.String("ca-file", "", "PEM CAs that sign the servers' control TLS certificates (turns TLS on for host:port addresses; default: the system's roots, for https:// addresses)")
 	tlsName := fs.String("tls-server-name", "", "name the servers' control certificates must be valid for (turns TLS on; default: each address's host)")
+	certFile := fs.String("cert-file", "", "client certificate (PEM) for servers with control_client_ca, in place of --token-file (turns TLS on)")
+	keyFile := fs.String("key-file", "", "the client certificate's key (PEM)")
 	lockFile := fs.String("lock", rollout.DefaultLockFile(), "lock file preventing concurrent rollouts from this host (servers refuse a rollout whose diff is stale, whatever host it comes from)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time-out for connecting and for status and abort calls")
 	stageTimeout := fs.Duration("stage-timeout", 120*time.Second, "time-out for the stage phase")
@@ -108,7 +112,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	return rollout.Run(ctx, rollout.Options{
 		Data: *data, Servers: list, Config: *config, GeoIPDBDir: *geoipDBDir, Token: token,
-		TLS: authdns.ClientTLS{CAFile: *caFile, ServerName: *tlsName},
+		TLS: authdns.ClientTLS{CAFile: *caFile, ServerName: *tlsName, CertFile: *certFile, KeyFile: *keyFile},
 		Yes: *yes, DiffOnly: *diffOnly, LockFile: *lockFile, Args: args,
 		Timeout: *timeout, StageTimeout: *stageTimeout, CommitTimeout: *commitTimeout,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,

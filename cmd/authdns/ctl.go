@@ -13,8 +13,15 @@ import (
 	"github.com/geotraffic/geotraffic/authdns"
 )
 
+// ctlAuth is how ctl authenticates to a TCP control address: a bearer
+// token, a client certificate (in the TLS options), or both.
+type ctlAuth struct {
+	tokenFile  string
+	clientCert bool
+}
+
 // ctl calls one control API command and prints its JSON answer.
-func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, stderr io.Writer, opts ...authdns.ClientOption) int {
+func ctl(addr string, auth ctlAuth, timeout time.Duration, args []string, stdout, stderr io.Writer, opts ...authdns.ClientOption) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: authdns ctl [--control ADDR] COMMAND (status, reload, states, stats, data, stage DIR, commit ID, abort ID)")
 		return 2
@@ -31,16 +38,21 @@ func ctl(addr, tokenFile string, timeout time.Duration, args []string, stdout, s
 		}
 	}
 	token := ""
-	if tokenFile != "" {
-		data, err := os.ReadFile(tokenFile)
+	if auth.tokenFile != "" {
+		data, err := os.ReadFile(auth.tokenFile)
 		if err != nil {
 			fmt.Fprintln(stderr, "authdns ctl:", err)
 			return 2
 		}
 		token = strings.TrimSpace(string(data))
 	}
-	if authdns.IsTCPAddr(addr) && token == "" {
-		fmt.Fprintln(stderr, "authdns ctl: a TCP control address needs --token-file")
+	tcp := authdns.IsTCPAddr(addr) || strings.HasPrefix(addr, authdns.TLSScheme)
+	if tcp && token == "" && !auth.clientCert {
+		fmt.Fprintln(stderr, "authdns ctl: a TCP control address needs --token-file (or a client certificate: --cert-file and --key-file)")
+		return 2
+	}
+	if err := authdns.TokenInClear(addr, token, opts...); err != nil {
+		fmt.Fprintln(stderr, "authdns ctl:", err)
 		return 2
 	}
 	c := authdns.NewClient(addr, token, timeout, opts...)

@@ -38,12 +38,16 @@ Usage:
         token); print every error as file:line: reason; exit 1 on any error;
         change nothing
   authdns ctl [--control ADDR | --config FILE] [--token-file F]
-        [--ca-file F] [--tls-server-name NAME] COMMAND
+        [--ca-file F] [--tls-server-name NAME] [--cert-file F --key-file F]
+        COMMAND
         call a running daemon's control API; ADDR is the Unix socket path,
         host:port of control_tcp, or https://host:port when control_tcp has
         TLS (default: the control key of --config). TLS is verified against
         --ca-file (default: the system's roots); --ca-file or
-        --tls-server-name also turn TLS on for a host:port address.
+        --tls-server-name also turn TLS on for a host:port address. A
+        TCP address needs --token-file, or a client certificate
+        (--cert-file, --key-file) for a server with control_client_ca;
+        the token is never sent in clear to a non-loopback address.
         COMMAND: status | reload | states | stats | data | stage DIR |
                  commit ID | abort ID
   authdns states --config FILE [--no-etcd]
@@ -79,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 60*time.Second, "ctl: time-out for the call")
 	caFile := fs.String("ca-file", "", "ctl: PEM file of the CAs for a TLS control address (default: the system's roots)")
 	tlsName := fs.String("tls-server-name", "", "ctl: name the control server's certificate must hold (default: the address's host)")
+	certFile := fs.String("cert-file", "", "ctl: client certificate (PEM) for a control_tcp with control_client_ca, in place of --token-file (turns TLS on)")
+	keyFile := fs.String("key-file", "", "ctl: the client certificate's key (PEM)")
 	noEtcd := fs.Bool("no-etcd", false, "states: the admin_state file alone, without reading etcd")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -120,19 +126,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 			addr = cfg.Control
 		}
 		var opts []authdns.ClientOption
-		if *caFile != "" || *tlsName != "" {
-			opt, err := authdns.WithTLS(authdns.ClientTLS{CAFile: *caFile, ServerName: *tlsName})
+		if *caFile != "" || *tlsName != "" || *certFile != "" || *keyFile != "" {
+			opt, err := authdns.WithTLS(authdns.ClientTLS{CAFile: *caFile, ServerName: *tlsName, CertFile: *certFile, KeyFile: *keyFile})
 			if err != nil {
 				fmt.Fprintln(stderr, "authdns ctl:", err)
 				return 2
 			}
 			opts = append(opts, opt)
 		}
-		if strings.HasPrefix(addr, authdns.TLSScheme) && *tokenFile == "" {
-			fmt.Fprintln(stderr, "authdns ctl: a TCP control address needs --token-file")
-			return 2
-		}
-		return ctl(addr, *tokenFile, *timeout, rest, stdout, stderr, opts...)
+		a := ctlAuth{tokenFile: *tokenFile, clientCert: *certFile != ""}
+		return ctl(addr, a, *timeout, rest, stdout, stderr, opts...)
 	default:
 		fmt.Fprintf(stderr, "authdns: unknown command %q (see authdns --help)\n", cmd)
 		return 2

@@ -1,5 +1,5 @@
-// Package testtls makes throw-away certificate authorities and server
-// certificates for tests of TLS listeners on loopback.
+// Package testtls makes throw-away certificate authorities, server and
+// client certificates for tests of TLS listeners on loopback.
 package testtls
 
 import (
@@ -62,16 +62,33 @@ func (ca *CA) WriteCA(t testing.TB, dir, name string) string {
 // key to dir/prefix.crt and dir/prefix.key, and returns both paths.
 func (ca *CA) WriteServer(t testing.TB, dir, prefix string, ips ...net.IP) (certFile, keyFile string) {
 	t.Helper()
+	return ca.writeLeaf(t, dir, prefix, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "authdns control"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: ips,
+	})
+}
+
+// WriteClient writes a client certificate named name (for mutual TLS),
+// signed by ca, and its key to dir/prefix.crt and dir/prefix.key, and
+// returns both paths.
+func (ca *CA) WriteClient(t testing.TB, dir, prefix, name string) (certFile, keyFile string) {
+	t.Helper()
+	return ca.writeLeaf(t, dir, prefix, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: name},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+}
+
+// writeLeaf signs tmpl (subject, usage and names filled in) with a fresh
+// key and writes certificate and key.
+func (ca *CA) writeLeaf(t testing.TB, dir, prefix string, tmpl *x509.Certificate) (certFile, keyFile string) {
+	t.Helper()
 	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "authdns control"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  ips,
-	}
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	tmpl.NotBefore = time.Now().Add(-time.Hour)
+	tmpl.NotAfter = time.Now().Add(24 * time.Hour)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
