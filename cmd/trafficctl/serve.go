@@ -22,15 +22,16 @@ import (
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var routingPath, adminPath, listen, logLevel string
-	var poll time.Duration
+	var poll, idle time.Duration
 	var etcd etcdFlags
-	fs := newFlags("serve", "serve --routing FILE --admin-state FILE [--etcd URL[,URL]] [--listen ADDR]\n\nServes the resolved routes as JSON (/routes, /routes/CLUSTER, /routes/CLUSTER/SITE), /status and Prometheus /metrics,\nre-resolving within a second of either file changing, and at once on each etcd change with --etcd. A bad new file\nkeeps the last good one (logged, and geotraffic_routing_file_valid{file} = 0), as etcd overrides that do not validate\nwith routing.yaml keep the last good combination (file=\"etcd\"). SIGHUP re-reads both files; SIGINT/SIGTERM stop.", stderr)
+	fs := newFlags("serve", "serve --routing FILE --admin-state FILE [--etcd URL[,URL]] [--listen ADDR] [--idle-timeout D]\n\nServes the resolved routes as JSON (/routes, /routes/CLUSTER, /routes/CLUSTER/SITE), /status and Prometheus /metrics,\nre-resolving within a second of either file changing, and at once on each etcd change with --etcd. A bad new file\nkeeps the last good one (logged, and geotraffic_routing_file_valid{file} = 0), as etcd overrides that do not validate\nwith routing.yaml keep the last good combination (file=\"etcd\"). SIGHUP re-reads both files; SIGINT/SIGTERM stop.", stderr)
 	etcd.register(fs, "with --etcd, how long to wait for etcd's first view before serving (then serve the files alone until etcd answers)")
 	fs.StringVar(&routingPath, "routing", "", "routing.yaml to serve (required)")
 	fs.StringVar(&adminPath, "admin-state", "", "admin_state file shared with authdns (required; a missing file forces nothing)")
 	fs.StringVar(&listen, "listen", "127.0.0.1:9105", "HTTP listen address (port 0 picks a free port; the log says which)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&poll, "poll", 2*time.Second, "safety-net re-read interval for filesystems without inotify (0 disables)")
+	fs.DurationVar(&idle, "idle-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept before the server closes it")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -47,6 +48,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return usagef("--log-level: %v", err)
+	}
+	if idle <= 0 {
+		return usagef("--idle-timeout must be above 0 (an idle connection must not be kept forever)")
 	}
 	if poll == 0 {
 		poll = -1 // service: negative disables
@@ -88,7 +92,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 
-	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(svc.Handler(), idle)
 	go func() { errc <- srv.Serve(ln) }()
 	attrs := []any{"addr", ln.Addr().String(), "version", version.Version, "routing", routingPath, "admin_state", adminPath}
 	if etcd.enabled() {

@@ -46,6 +46,9 @@ type Options struct {
 	InstrumentationListeners []net.Listener
 	// StopTimeout bounds the BGP withdrawal on shutdown; default 10 s.
 	StopTimeout time.Duration
+	// HTTPTimeouts bound the instrumentation API's connections; zero
+	// fields take instrumentation.DefaultTimeouts'.
+	HTTPTimeouts instrumentation.Timeouts
 }
 
 // Daemon is a running lvsd.
@@ -465,7 +468,7 @@ func (d *Daemon) startHTTP() error {
 	}
 	h := d.guardHTTP(instrumentation.Handler(d, d.opts.Registry))
 	for _, l := range listeners {
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		srv := instrumentation.NewServer(h, d.opts.HTTPTimeouts)
 		d.httpServers = append(d.httpServers, srv)
 		go srv.Serve(l)
 		d.log.Info("Instrumentation API listening", "addr", l.Addr().String())
