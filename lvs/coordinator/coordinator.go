@@ -84,6 +84,10 @@ type Coordinator struct {
 	// onForget.
 	forgotten []string
 	onForget  func(hosts []string)
+	// leaving are the removed servers kept for the threshold (lazily
+	// cleaned: see removedServers), so settling them costs nothing
+	// when there are none.
+	leaving map[string]bool
 	// kernel is the service's destinations at start-up (Adopt), nil
 	// when there is nothing to adopt.
 	kernel map[netip.Addr]uint32

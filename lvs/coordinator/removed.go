@@ -31,13 +31,11 @@ func (c *Coordinator) remove(host string) (gone bool) {
 		return true
 	}
 	s.Removed = true
+	if c.leaving == nil {
+		c.leaving = map[string]bool{}
+	}
+	c.leaving[host] = true
 	return false
-}
-
-// canLeave reports whether the removed server s may leave IPVS now.
-func (c *Coordinator) canLeave(s *Server) bool {
-	up := c.upEnabled() - countIf(s.Up && s.Enabled)
-	return float64(up) >= float64(len(c.servers))*c.set.DepoolThreshold
 }
 
 // releaseRemoved lets removed servers go as far as the threshold allows,
@@ -45,25 +43,40 @@ func (c *Coordinator) canLeave(s *Server) bool {
 // keeps once. The hosts that left are queued for the OnForget callback.
 // c.mu is held.
 func (c *Coordinator) releaseRemoved() {
-	var removed []*Server
-	for _, h := range sortedKeys(c.servers) {
-		if s := c.servers[h]; s.Removed {
-			removed = append(removed, s)
-		}
+	removed := c.removedServers()
+	if len(removed) == 0 {
+		return
 	}
 	sort.SliceStable(removed, func(i, j int) bool { return !removed[i].Up && removed[j].Up })
+	up := c.upEnabled()
 	for _, s := range removed {
+		self := countIf(s.Up && s.Enabled)
 		switch {
-		case c.canLeave(s):
+		case float64(up-self) >= float64(len(c.servers))*c.set.DepoolThreshold:
 			c.logf(slog.LevelInfo, "Removing server %s (no longer found in new configuration)", s.Host)
 			c.forgetServer(s.Host)
+			up -= self
 		case !s.keptLogged:
 			s.keptLogged = true
 			c.logf(slog.LevelWarn, "Keeping removed server %s (%s) pooled: %d other servers up of %d is below the depool threshold %g; "+
-				"it leaves once enough others are up", s.Host, s.TextStatus(), c.upEnabled()-countIf(s.Up && s.Enabled), len(c.servers),
-				c.set.DepoolThreshold)
+				"it leaves once enough others are up", s.Host, s.TextStatus(), up-self, len(c.servers), c.set.DepoolThreshold)
 		}
 	}
+}
+
+// removedServers lists the removed servers still kept, sorted by host,
+// dropping from c.leaving those listed again or gone; c.mu is held.
+func (c *Coordinator) removedServers() []*Server {
+	var out []*Server
+	for h := range c.leaving {
+		if s := c.servers[h]; s != nil && s.Removed {
+			out = append(out, s)
+		} else {
+			delete(c.leaving, h)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
+	return out
 }
 
 // forgetServer drops a server that leaves after the UpdatePool that
@@ -119,10 +132,8 @@ func (c *Coordinator) takeForgotten() ([]string, func([]string)) {
 // removedKept lists the removed servers still pooled; c.mu is held.
 func (c *Coordinator) removedKept() []string {
 	out := []string{}
-	for _, h := range sortedKeys(c.servers) {
-		if c.servers[h].Removed {
-			out = append(out, h)
-		}
+	for _, s := range c.removedServers() {
+		out = append(out, s.Host)
 	}
 	return out
 }
