@@ -186,7 +186,7 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 		c.logf(slog.LevelInfo, "Added %d server(s): %d enabled server(s) and %d disabled server(s)", len(c.servers), en, len(c.servers)-en)
 	}
 	for host := range c.servers {
-		if _, ok := p[host]; !ok && c.remove(host) {
+		if _, ok := p[host]; !ok && c.removeFromPool(host) {
 			removed = append(removed, host)
 		}
 	}

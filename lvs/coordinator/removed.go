@@ -16,10 +16,10 @@ import (
 // service. A removed server that is not pooled leaves at once: it is not
 // serving anything the threshold could need.
 
-// remove handles a server missing from a new pool: it returns true when the
-// server was forgotten at once, false when it is kept until the threshold
-// lets it go (releaseRemoved). c.mu is held.
-func (c *Coordinator) remove(host string) (gone bool) {
+// removeFromPool handles a server missing from a new pool: it returns true
+// when the server was forgotten at once, false when it is kept until the
+// threshold lets it go (releaseRemoved). c.mu is held.
+func (c *Coordinator) removeFromPool(host string) (gone bool) {
 	s := c.servers[host]
 	if s.Removed {
 		return false // already leaving
