@@ -41,7 +41,11 @@ func NewClient(addr, token string, timeout time.Duration, opts ...ClientOption) 
 	for _, opt := range opts {
 		opt(&o)
 	}
-	tr := &http.Transport{DisableKeepAlives: true}
+	// A request with a body waits for the server's 100 Continue before
+	// sending it: a server that refuses a stage at once (busy, too large)
+	// answers without reading the body, and a client still writing it would
+	// see a broken pipe instead of the answer.
+	tr := &http.Transport{DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second}
 	if target, ok := tlsTarget(addr, o); ok {
 		// The dialer, not the request URL, decides where and how to
 		// connect, so the URL can stay whatever the address makes it.
@@ -87,6 +91,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Expect", "100-continue")
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
