@@ -1,6 +1,7 @@
 // Package testetcd runs a real etcd server process (Debian's etcd-server,
-// etcd 3.4) for tests: one single-member cluster per Start, on free
-// 127.0.0.1 ports, with its data and log in a temporary directory. Tests
+// etcd 3.4) for tests: one single-member cluster per Start, on free ports
+// of a loopback address of its own (127.X.Y.Z), with its data and log in a
+// temporary directory. Tests
 // can stop it and start it again on the same ports and data (outages), and
 // compact it (watchers that fall behind a compaction).
 //
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -55,6 +57,7 @@ const (
 type Etcd struct {
 	bin        string
 	dir        string // holds data/ and etcd.log; removed by the caller's cleanup
+	host       string // the loopback address of its own, 127.X.Y.Z
 	clientPort int
 	peerPort   int
 
@@ -124,9 +127,20 @@ func findEtcd() (string, error) {
 	return bin, nil
 }
 
-// Endpoint is the client URL, http://127.0.0.1:PORT. It stays the same
+// Endpoint is the client URL, http://127.X.Y.Z:PORT. It stays the same
 // across Stop and Restart.
-func (e *Etcd) Endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(e.clientPort) }
+func (e *Etcd) Endpoint() string {
+	return "http://" + net.JoinHostPort(e.host, strconv.Itoa(e.clientPort))
+}
+
+// loopbackHost picks an address of 127.0.0.0/8 other than 127.0.0.1 and
+// 127.0.1.x. While an etcd is stopped its ports are free, and a test of
+// another package running at the same time may start its own etcd on
+// them: a daemon under test would then reach that etcd instead of seeing
+// an outage. Every etcd on an address of its own rules that out.
+func loopbackHost() string {
+	return fmt.Sprintf("127.%d.%d.%d", 2+rand.IntN(250), rand.IntN(256), 1+rand.IntN(254))
+}
 
 // Endpoints is Endpoint as the list clientv3.Config wants.
 func (e *Etcd) Endpoints() []string { return []string{e.Endpoint()} }
@@ -189,10 +203,10 @@ func (e *Etcd) restart() error {
 		what string
 		n    int
 	}{{"client", e.clientPort}, {"peer", e.peerPort}} {
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port.n)))
+		ln, err := net.Listen("tcp", net.JoinHostPort(e.host, strconv.Itoa(port.n)))
 		if err != nil {
-			return fmt.Errorf("testetcd: cannot restart etcd: its %s port 127.0.0.1:%d was taken while it was stopped: %v",
-				port.what, port.n, err)
+			return fmt.Errorf("testetcd: cannot restart etcd: its %s port %s:%d was taken while it was stopped: %v",
+				port.what, e.host, port.n, err)
 		}
 		ln.Close()
 	}
@@ -206,7 +220,8 @@ func (e *Etcd) restart() error {
 func (e *Etcd) startFresh() error {
 	var err error
 	for i := 0; i < startAttempts; i++ {
-		ports, perr := freePorts(2)
+		e.host = loopbackHost()
+		ports, perr := freePorts(e.host, 2)
 		if perr != nil {
 			return perr
 		}
@@ -222,12 +237,12 @@ func (e *Etcd) startFresh() error {
 	return err
 }
 
-// freePorts finds n distinct TCP ports free on 127.0.0.1, holding each
-// open until all are found so that no two are the same.
-func freePorts(n int) ([]int, error) {
+// freePorts finds n distinct TCP ports free on host, holding each open
+// until all are found so that no two are the same.
+func freePorts(host string, n int) ([]int, error) {
 	var ports []int
 	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
 			return nil, fmt.Errorf("testetcd: no free port: %v", err)
 		}
@@ -240,7 +255,7 @@ func freePorts(n int) ([]int, error) {
 // run starts the etcd process on e's ports and data and waits for health.
 // On failure the process is gone and the error holds the log's tail.
 func (e *Etcd) run() error {
-	client, peer := e.Endpoint(), "http://127.0.0.1:"+strconv.Itoa(e.peerPort)
+	client, peer := e.Endpoint(), "http://"+net.JoinHostPort(e.host, strconv.Itoa(e.peerPort))
 	const name = "testetcd"
 	args := []string{
 		"--name", name,

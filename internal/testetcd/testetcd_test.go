@@ -36,7 +36,7 @@ func mustGet(t *testing.T, ctx context.Context, cli *clientv3.Client, key string
 
 func TestPutGet(t *testing.T) {
 	e := Start(t)
-	if !strings.HasPrefix(e.Endpoint(), "http://127.0.0.1:") || len(e.Endpoints()) != 1 || e.Endpoints()[0] != e.Endpoint() {
+	if !strings.HasPrefix(e.Endpoint(), "http://"+e.host+":") || !strings.HasPrefix(e.host, "127.") || len(e.Endpoints()) != 1 || e.Endpoints()[0] != e.Endpoint() {
 		t.Fatalf("endpoints %q / %q", e.Endpoint(), e.Endpoints())
 	}
 	cli := e.Client(t)
@@ -87,13 +87,13 @@ func TestStopRestart(t *testing.T) {
 func TestRestartPortTaken(t *testing.T) {
 	e := Start(t)
 	e.Stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(e.clientPort))
+	ln, err := net.Listen("tcp", net.JoinHostPort(e.host, strconv.Itoa(e.clientPort)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = e.restart()
 	ln.Close()
-	if err == nil || !strings.Contains(err.Error(), "client port 127.0.0.1:"+strconv.Itoa(e.clientPort)+" was taken") {
+	if err == nil || !strings.Contains(err.Error(), "client port "+e.host+":"+strconv.Itoa(e.clientPort)+" was taken") {
 		t.Fatalf("restart with the client port taken: %v", err)
 	}
 	e.Restart(t)
@@ -154,7 +154,7 @@ func TestCleanupEndsEtcd(t *testing.T) {
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Fatalf("etcd pid %d after its test ended: kill 0: %v, want ESRCH", pid, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(e.clientPort))
+	ln, err := net.Listen("tcp", net.JoinHostPort(e.host, strconv.Itoa(e.clientPort)))
 	if err != nil {
 		t.Fatalf("client port still taken: %v", err)
 	}
