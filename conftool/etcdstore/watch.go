@@ -23,12 +23,22 @@ import (
 // stopped being valid appears with its last good value.
 type View struct {
 	Revision int64
-	Objects  []conftool.Object
+	// Objects is every object; nil in the views handed to OnUpdate when
+	// Options.ChangesOnly is set (Current always has them).
+	Objects []conftool.Object
 	// Listed is set on a view made by a full read (at start, after an
 	// outage or a compaction) rather than by watch events: a key missing
 	// from it may have been deleted at any time since the last view, and
 	// a reader may want to be careful with what such a view removes.
 	Listed bool
+	// Changed are the objects put since the previous view (new ones, and
+	// new good values), Removed the keys of the objects gone since then
+	// (deleted, or missing from a full read); both sorted by key. The
+	// first view's Changed is every object. A reader that keeps its own
+	// state applies them instead of going through Objects: one change in
+	// a prefix of 10,000 objects is one object here.
+	Changed []conftool.Object
+	Removed []string
 }
 
 // Options configures a Watcher.
@@ -41,6 +51,10 @@ type Options struct {
 	Validate func(conftool.Object) error
 	// OnUpdate is called, from Run's goroutine, with each new view.
 	OnUpdate func(View)
+	// ChangesOnly leaves Objects out of the views handed to OnUpdate, for
+	// a reader of Changed and Removed alone: copying every object for each
+	// event is what costs in a large prefix.
+	ChangesOnly bool
 	// Probe is how often a watch is checked to reach etcd (default 1 s):
 	// a watch alone does not notice that etcd went away.
 	Probe time.Duration
@@ -64,8 +78,11 @@ type Watcher struct {
 	warnedStart bool         // the start-up outage is logged once
 
 	mu      sync.Mutex
-	objects map[string]conftool.Object // last good value per key
-	invalid map[string]string          // key -> why its current value is ignored
+	objects []conftool.Object // last good value per key, sorted by key (store.go)
+	invalid map[string]string // key -> why its current value is ignored
+	// touched are the keys whose object changed since the last view, each
+	// with whether it had an object in that view.
+	touched map[string]bool
 	view    *View
 }
 
@@ -83,8 +100,7 @@ func NewWatcher(cli *clientv3.Client, opt Options) *Watcher {
 	if opt.Validate == nil {
 		opt.Validate = func(o conftool.Object) error { return conftool.Validate(o.Kind, o.Value) }
 	}
-	return &Watcher{cli: cli, opt: opt, log: opt.Log, name: opt.Prefix,
-		objects: map[string]conftool.Object{}, invalid: map[string]string{}}
+	return &Watcher{cli: cli, opt: opt, log: opt.Log, name: opt.Prefix, invalid: map[string]string{}, touched: map[string]bool{}}
 }
 
 // Connected reports whether the last contact with etcd succeeded.
@@ -115,6 +131,12 @@ func (w *Watcher) Current() (View, bool) {
 	defer w.mu.Unlock()
 	if w.view == nil {
 		return View{}, false
+	}
+	if w.view.Objects == nil { // ChangesOnly: made on demand
+		w.view.Objects = slices.Clone(w.objects)
+		if w.view.Objects == nil {
+			w.view.Objects = []conftool.Object{}
+		}
 	}
 	return *w.view, true
 }
@@ -163,21 +185,7 @@ func (w *Watcher) list(ctx context.Context) (int64, error) {
 	}
 	w.mu.Lock()
 	relist := w.view != nil
-	seen := map[string]bool{}
-	for _, kv := range resp.Kvs {
-		seen[string(kv.Key)] = true
-		w.put(kv)
-	}
-	for k := range w.objects {
-		if !seen[k] {
-			w.del(k)
-		}
-	}
-	for k := range w.invalid {
-		if !seen[k] {
-			delete(w.invalid, k)
-		}
-	}
+	w.replace(resp.Kvs)
 	v := w.publish(resp.Header.Revision)
 	v.Listed = true
 	w.mu.Unlock()
@@ -274,9 +282,7 @@ func (w *Watcher) apply(resp clientv3.WatchResponse) {
 		case mvccpb.PUT:
 			w.put(ev.Kv)
 		case mvccpb.DELETE:
-			k := string(ev.Kv.Key)
-			w.del(k)
-			delete(w.invalid, k)
+			w.del(string(ev.Kv.Key))
 		}
 	}
 	var v *View
@@ -287,44 +293,21 @@ func (w *Watcher) apply(resp clientv3.WatchResponse) {
 	w.notify(v)
 }
 
-// put takes a new value, or keeps the last good one when it is invalid.
-// Called with mu held.
-func (w *Watcher) put(kv *mvccpb.KeyValue) {
-	key := string(kv.Key)
-	kind, tags, ok := w.opt.Layout.Parse(key)
-	if !ok {
-		return // the audit log and keys outside the layout are not objects
-	}
-	o := conftool.Object{Kind: kind, Key: key, Tags: tags, Value: kv.Value, ModRevision: kv.ModRevision}
-	if old, had := w.objects[key]; had && old.ModRevision == o.ModRevision {
-		return // seen already (a re-list after an outage)
-	}
-	if err := w.opt.Validate(o); err != nil {
-		why := err.Error()
-		if w.invalid[key] != why {
-			w.rejected.Add(1)
-			_, had := w.objects[key]
-			w.log.Warn("etcd: ignoring a value that does not parse; the object keeps its previous value",
-				"key", key, "revision", kv.ModRevision, "err", err, "previous_kept", had)
-		}
-		w.invalid[key] = why
-		return
-	}
-	if _, was := w.invalid[key]; was {
-		delete(w.invalid, key)
-		w.log.Info("etcd: value valid again", "key", key, "revision", kv.ModRevision)
-	}
-	w.objects[key] = o
-}
-
-func (w *Watcher) del(key string) { delete(w.objects, key) }
-
 // publish builds the view and makes it current. Called with mu held.
 func (w *Watcher) publish(rev int64) *View {
-	v := &View{Revision: rev, Objects: make([]conftool.Object, 0, len(w.objects))}
-	for _, k := range slices.Sorted(maps.Keys(w.objects)) {
-		v.Objects = append(v.Objects, w.objects[k])
+	v := &View{Revision: rev}
+	if !w.opt.ChangesOnly {
+		v.Objects = make([]conftool.Object, len(w.objects))
+		copy(v.Objects, w.objects)
 	}
+	for _, k := range slices.Sorted(maps.Keys(w.touched)) {
+		if i, ok := w.find(k); ok {
+			v.Changed = append(v.Changed, w.objects[i])
+		} else if w.touched[k] {
+			v.Removed = append(v.Removed, k)
+		}
+	}
+	clear(w.touched)
 	w.view = v
 	w.revision.Store(rev)
 	return v

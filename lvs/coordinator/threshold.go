@@ -87,8 +87,23 @@ func (c *Coordinator) ensureDepoolThreshold(wasPooled map[string]bool) {
 	if c.set.DepoolThreshold == 0 {
 		return
 	}
-	pooled := c.pooledCount()
+	// One pass: the pooled count and the candidates (resolved, not
+	// pooled). Nothing more when the threshold is met or there is
+	// nothing to force, e.g. at each resolution of the initial pooling,
+	// which used to sort every host twice per resolution.
+	pooled := 0
+	var hosts []string
+	for h, s := range c.servers {
+		if s.Pooled {
+			pooled++
+		} else if s.Ready {
+			hosts = append(hosts, h)
+		}
+	}
 	need := float64(len(c.servers)) * c.set.DepoolThreshold
+	if float64(pooled) >= need || len(hosts) == 0 {
+		return
+	}
 	rank := func(s *Server) int {
 		r := 0
 		if !s.Enabled {
@@ -102,16 +117,19 @@ func (c *Coordinator) ensureDepoolThreshold(wasPooled map[string]bool) {
 		}
 		return r
 	}
-	hosts := sortedKeys(c.servers)
-	sort.SliceStable(hosts, func(i, j int) bool { return rank(c.servers[hosts[i]]) < rank(c.servers[hosts[j]]) })
+	// Host order, then by rank: as before, restricted to the candidates.
+	sort.Slice(hosts, func(i, j int) bool {
+		ri, rj := rank(c.servers[hosts[i]]), rank(c.servers[hosts[j]])
+		if ri != rj {
+			return ri < rj
+		}
+		return hosts[i] < hosts[j]
+	})
 	for _, h := range hosts {
 		if float64(pooled) >= need {
 			return
 		}
 		s := c.servers[h]
-		if s.Pooled || !s.Ready {
-			continue
-		}
 		switch {
 		case s.Enabled:
 			c.logf(slog.LevelWarn, "Forcing server %s (%s) to be pooled: %d pooled of %d servers is below the depool threshold %g",
