@@ -104,3 +104,14 @@ func Counter(reg prometheus.Registerer, name, help string, labels prometheus.Lab
 	}
 	return c.Inc, nil
 }
+
+// Guard is Wrap with the panics counted in a counter registered on reg by
+// Counter. A counter that cannot be registered is logged and the handler
+// still guarded: a panic is then logged and answered, only not counted.
+func Guard(h http.Handler, log *slog.Logger, reg prometheus.Registerer, name, help string, labels prometheus.Labels) http.Handler {
+	count, err := Counter(reg, name, help, labels)
+	if err != nil {
+		log.Error("panics are not counted", "err", err)
+	}
+	return Wrap(h, log, count)
+}

@@ -12,11 +12,7 @@ import (
 // panic in h answers 500 (or aborts a started response), is logged with
 // its stack and counted in lvsd_panics_total, and the API goes on.
 func (d *Daemon) guardHTTP(h http.Handler) http.Handler {
-	count, err := httpsafe.Counter(d.opts.Registry, "lvsd_panics_total",
+	return httpsafe.Guard(h, d.log, d.opts.Registry, "lvsd_panics_total",
 		"Instrumentation API requests whose handler panicked (answered 500); lvsd goes on.",
 		prometheus.Labels{"handler": "instrumentation"})
-	if err != nil {
-		d.log.Error("panics are not counted", "err", err)
-	}
-	return httpsafe.Wrap(h, d.log, count)
 }

@@ -12,11 +12,7 @@ import (
 // answers 500 (or aborts a started response), is logged with its stack
 // and counted in geotraffic_routing_panics_total, and the server goes on.
 func (s *Service) guard(h http.Handler) http.Handler {
-	count, err := httpsafe.Counter(s.opts.Registry, "geotraffic_routing_panics_total",
+	return httpsafe.Guard(h, s.log, s.opts.Registry, "geotraffic_routing_panics_total",
 		"HTTP requests of trafficctl serve whose handler panicked (answered 500); the server goes on.",
 		prometheus.Labels{"handler": "http"})
-	if err != nil {
-		s.log.Error("routing: panics are not counted", "err", err)
-	}
-	return httpsafe.Wrap(h, s.log, count)
 }
