@@ -150,12 +150,12 @@ func BenchmarkConfctlToDaemons(b *testing.B) {
 			if i%2 == 1 {
 				pooled, line = "yes", add
 			}
-			before := strings.Count(f.lvsd.logs(), line)
+			before := strings.Count(f.lvsd.Logs(), line)
 			start := time.Now()
 			if r := f.confctl("select", "dc=eqiad,cluster=appserver,service=apache2,name=mw1001.*", "set/pooled="+pooled); r.code != 0 {
 				b.Fatal(r)
 			}
-			done := untilAll(b, start, func() bool { return strings.Count(f.lvsd.logs(), line) > before })
+			done := untilAll(b, start, func() bool { return strings.Count(f.lvsd.Logs(), line) > before })
 			tr.add(start, nextWrite(b, writes), done)
 		}
 		tr.report(b)
@@ -189,14 +189,14 @@ func BenchmarkLvsdWatch10k(b *testing.B) {
 	p := start(b, "lvsd", exec.Command(filepath.Join(binDir, "lvsd"), "--config", filepath.Join(dir, "pybal.conf"), "--dry-run", "--no-bgp"),
 		func(line string) bool { return strings.Contains(line, "lvsd started") })
 	t0 := time.Now()
-	for strings.Count(p.logs(), `op="-a -t 10.2.3.1:80`) < nodes {
+	for strings.Count(p.Logs(), `op="-a -t 10.2.3.1:80`) < nodes {
 		if time.Since(t0) > 5*time.Minute {
 			b.Fatalf("lvsd did not pool %d servers in 5 minutes", nodes)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	b.ReportMetric(time.Since(t0).Seconds(), "initial-pool-s")
-	pid := p.cmd.Process.Pid
+	pid := p.Pid()
 	cpu0 := cpuTime(b, pid)
 	t0 = time.Now()
 	tick := time.NewTicker(time.Second / rate)

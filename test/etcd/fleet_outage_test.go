@@ -60,11 +60,11 @@ func TestFleetCompactionWhileBehind(t *testing.T) {
 	f := startFleet(t, 1)
 	s := f.authdns[0]
 	cli := f.etcd.Client(t)
-	s.cmd.Process.Signal(syscall.SIGSTOP)
+	s.Signal(syscall.SIGSTOP)
 	resumed := false
 	defer func() {
 		if !resumed {
-			s.cmd.Process.Signal(syscall.SIGCONT)
+			s.Signal(syscall.SIGCONT)
 		}
 	}()
 	// Large values fill the stream's flow-control window and etcd's
@@ -75,10 +75,10 @@ func TestFleetCompactionWhileBehind(t *testing.T) {
 	}
 	rev := put(t, cli, "/conftool/v1/sites/esams", `{"state":"down"}`)
 	f.etcd.Compact(t, rev)
-	s.cmd.Process.Signal(syscall.SIGCONT)
+	s.Signal(syscall.SIGCONT)
 	resumed = true
 	f.waitEU(drmrsAddr)
-	s.waitLog(t, "watch fell behind a compaction; re-listing")
+	s.WaitLog(0, "watch fell behind a compaction; re-listing")
 	waitFor(t, "a re-list", func() bool {
 		return metric(t, "http://"+s.metrics+"/metrics", "authdns_etcd_relists_total") >= 1
 	})

@@ -33,7 +33,7 @@ func TestFleetFollowsConfctl(t *testing.T) {
 	if r := f.confctl("select", "dc=eqiad,cluster=appserver,service=apache2,name=mw1001.*", "set/pooled=no"); r.code != 0 {
 		t.Fatalf("depool mw1001: %s", r)
 	}
-	f.lvsd.waitLog(t, `op="-d -t `+vip+` -r `+hostAddrs[mw1001]+`:80"`)
+	f.lvsd.WaitLog(0, `op="-d -t `+vip+` -r `+hostAddrs[mw1001]+`:80"`)
 	waitFor(t, "lvsd /pools showing mw1001 disabled", func() bool {
 		_, body := httpGet(t, f.lvsAPI+"/pools/apache2_80")
 		return strings.Contains(body, mw1001+":\tdisabled/")
@@ -108,7 +108,7 @@ func TestFleetGarbageValue(t *testing.T) {
 	cli := f.etcd.Client(t)
 	const host = "mw1002.eqiad.wmnet"
 	put(t, cli, "/conftool/v1/pools/eqiad/appserver/apache2/"+host, "<html>502</html>")
-	f.lvsd.waitLog(t, "key=/conftool/v1/pools/eqiad/appserver/apache2/"+host)
+	f.lvsd.WaitLog(0, "key=/conftool/v1/pools/eqiad/appserver/apache2/"+host)
 	waitFor(t, "/alerts naming the ignored value", func() bool {
 		_, body := httpGet(t, f.lvsAPI+"/alerts")
 		return strings.Contains(body, host)
@@ -116,7 +116,7 @@ func TestFleetGarbageValue(t *testing.T) {
 	if _, body := httpGet(t, f.lvsAPI+"/pools/apache2_80"); !strings.Contains(body, host+":\tenabled/up/pooled") {
 		t.Errorf("after a garbage value %s is not as it was:\n%s", host, body)
 	}
-	if strings.Contains(f.lvsd.logs(), `op="-d -t `+vip+` -r `+hostAddrs[host]) {
+	if strings.Contains(f.lvsd.Logs(), `op="-d -t `+vip+` -r `+hostAddrs[host]) {
 		t.Errorf("a garbage value removed %s from IPVS", host)
 	}
 }

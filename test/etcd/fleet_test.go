@@ -137,7 +137,7 @@ func (f *fleet) startLvsd() {
 		filepath.Join(binDir, "lvsd"), "--config", pybal, "--dry-run", "--no-bgp")
 	f.lvsd = start(t, "lvsd", cmd, func(line string) bool { return strings.Contains(line, "Initialization complete") })
 	for _, h := range []string{"mw1001.eqiad.wmnet", "mw1002.eqiad.wmnet"} {
-		f.lvsd.waitLog(t, `op="-a -t `+vip+` -r `+hostAddrs[h]+`:80`)
+		f.lvsd.WaitLog(0, `op="-a -t `+vip+` -r `+hostAddrs[h]+`:80`)
 	}
 }
 

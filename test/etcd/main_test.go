@@ -5,10 +5,8 @@
 package etcd_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -16,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -97,82 +94,23 @@ func runBin(t testing.TB, env []string, name string, args ...string) result {
 	return r
 }
 
-// proc is a daemon of the fleet whose stderr (and stdout) is its log.
+// proc is a daemon of the fleet, named in the test's output.
 type proc struct {
+	*testutil.Daemon
 	name string
-	cmd  *exec.Cmd
-	log  testutil.SyncBuffer
-	done chan struct{}
 }
 
-// start runs cmd and returns once ready accepts a log line; a daemon that
-// exits first or is not ready within waitBound fails the test.
+// start is testutil.StartDaemon, with the daemon's log printed when the
+// test fails.
 func start(t testing.TB, name string, cmd *exec.Cmd, ready func(line string) bool) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
-	r, w := io.Pipe()
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	up := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		waiting := true
-		for sc.Scan() {
-			p.log.Write([]byte(sc.Text() + "\n"))
-			if waiting && ready(sc.Text()) {
-				waiting = false
-				close(up)
-			}
-		}
-		io.Copy(io.Discard, r)
-	}()
-	go func() { cmd.Wait(); w.Close(); close(p.done) }()
+	d := testutil.StartDaemon(t, cmd, ready)
 	t.Cleanup(func() {
-		p.stop()
 		if t.Failed() {
-			t.Logf("%s log:\n%s", name, p.log.String())
+			t.Logf("%s log:\n%s", name, d.Logs())
 		}
 	})
-	select {
-	case <-up:
-	case <-p.done:
-		t.Fatalf("%s exited:\n%s", name, p.log.String())
-	case <-time.After(waitBound):
-		t.Fatalf("%s did not start:\n%s", name, p.log.String())
-	}
-	return p
-}
-
-func (p *proc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-func (p *proc) logs() string { return p.log.String() }
-
-// waitLog waits for a log line containing s.
-func (p *proc) waitLog(t testing.TB, s string) {
-	t.Helper()
-	deadline := time.Now().Add(waitBound)
-	for !strings.Contains(p.logs(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never logged %q:\n%s", p.name, s, p.logs())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return &proc{Daemon: d, name: name}
 }
 
 func put(t testing.TB, cli *clientv3.Client, key, value string) int64 {

@@ -63,6 +63,9 @@ func StartDaemon(t testing.TB, cmd *exec.Cmd, ready func(line string) bool) *Dae
 // Logs is everything the daemon has written to stderr so far.
 func (d *Daemon) Logs() string { return d.log.String() }
 
+// Pid is the daemon's process id (for reading /proc).
+func (d *Daemon) Pid() int { return d.cmd.Process.Pid }
+
 // Signal sends sig to the daemon.
 func (d *Daemon) Signal(sig os.Signal) { d.cmd.Process.Signal(sig) }
 
