@@ -8,11 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testlog"
 )
 
 // writeByRename replaces path as editors and authdns-update do.
@@ -91,7 +92,7 @@ func TestWatcherHeals(t *testing.T) {
 			if !tc.missing {
 				os.Mkdir(dir, 0o755)
 			}
-			var logs syncBuffer
+			var logs testlog.Buffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
 			w, err := NewWatcher(filepath.Join(dir, "admin_state"), log, WithPoll(0), WithRetry(tc.retry))
 			if err != nil {
@@ -143,22 +144,4 @@ func TestWatcherPollsWhileTheWatchFails(t *testing.T) {
 	if w.Watching() {
 		t.Error("Watching() with a watch that cannot be set up")
 	}
-}
-
-// syncBuffer is a log sink the test reads while the watcher writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package authdns
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -10,34 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/internal/testlog"
 	"github.com/geotraffic/geotraffic/internal/testnet"
 	"github.com/geotraffic/geotraffic/zones"
 )
-
-// lockedBuffer is a log the daemon's goroutines share with the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // panicOn is the test-only way in: the serving snapshot's DYNA backend,
 // wrapped to panic for clients whose ECS address is in 198.18.0.0/15.
@@ -50,7 +31,7 @@ func (p panicOn) Resolve(d *zones.Dyn, c *dnsserver.Client, out *zones.DynAnswer
 	p.DynBackend.Resolve(d, c, out, info)
 }
 
-func loggedDaemon(t *testing.T, logs *lockedBuffer, extraCfg string) *Daemon {
+func loggedDaemon(t *testing.T, logs *testlog.Buffer, extraCfg string) *Daemon {
 	t.Helper()
 	dir := t.TempDir()
 	writeData(t, filepath.Join(dir, "data"), 1, "")
@@ -92,7 +73,7 @@ func dynQuery(t *testing.T, id uint16, ecs string) []byte {
 // request: each is dropped (HTTP: 500), logged with its stack, counted in
 // authdns_panics_total, and the daemon answers the next one.
 func TestPanicsAreCountedAndSurvived(t *testing.T) {
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	metrics := testnet.FreeUDPTCP(t)
 	d := loggedDaemon(t, &logs, "metrics: "+metrics+"\n")
 	snap := *d.Server().Snapshot()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/geotraffic/geotraffic/internal/testlog"
 	"github.com/geotraffic/geotraffic/zones"
 )
 
@@ -41,25 +42,6 @@ func panickySnapshot(t testing.TB) *Snapshot {
 	return snap
 }
 
-// syncBuffer is a log destination the server's goroutines share with the
-// test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func packed(t *testing.T, m *dns.Msg, id uint16) []byte {
 	t.Helper()
 	m.Id = id
@@ -76,7 +58,7 @@ func packed(t *testing.T, m *dns.Msg, id uint16) []byte {
 func TestPanickingQueryIsDropped(t *testing.T) {
 	for _, network := range []string{"udp", "tcp"} {
 		t.Run(network, func(t *testing.T) {
-			var logs syncBuffer
+			var logs testlog.Buffer
 			s := New(Config{Listen: []string{"127.0.0.1:0"}, UDPSockets: 1}, panickySnapshot(t), slog.New(slog.NewTextHandler(&logs, nil)))
 			if err := s.Start(); err != nil {
 				t.Fatal(err)

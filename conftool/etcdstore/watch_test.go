@@ -1,7 +1,6 @@
 package etcdstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testlog"
 )
 
 // views collects a watcher's views so tests can wait for one.
@@ -66,24 +66,6 @@ func value(v View, key string) string {
 	return ""
 }
 
-// syncBuffer is a log sink read while the watcher writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func startWatcher(t *testing.T, e *testetcd.Etcd, prefix string, log *slog.Logger) (*Watcher, *views) {
 	t.Helper()
 	cli, err := ClientConfig{Endpoints: e.Endpoints()}.Client()
@@ -115,7 +97,7 @@ func TestWatcherFollowsAndKeepsLastGood(t *testing.T) {
 	const esams, eqsin = "/conftool/v1/sites/esams", "/conftool/v1/sites/eqsin"
 	put(t, c, esams, `{"state":"up"}`)
 	put(t, c, "/conftool/v1/pools/eqiad/a/b/mw1", `{"weight":1,"pooled":"yes"}`) // outside the prefix
-	var logs syncBuffer
+	var logs testlog.Buffer
 	w, vs := startWatcher(t, e, "/conftool/v1/sites/", slog.New(slog.NewTextHandler(&logs, nil)))
 
 	v := vs.waitFor(t, "esams up", func(v View) bool { return value(v, esams) == `{"state":"up"}` })
@@ -154,7 +136,7 @@ func TestWatcherOutage(t *testing.T) {
 	c := e.Client(t)
 	const esams = "/conftool/v1/sites/esams"
 	put(t, c, esams, `{"state":"down"}`)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	w, vs := startWatcher(t, e, "/conftool/v1/sites/", slog.New(slog.NewTextHandler(&logs, nil)))
 	vs.waitFor(t, "esams down", func(v View) bool { return value(v, esams) == `{"state":"down"}` })
 
@@ -208,7 +190,7 @@ func TestWatchBehindCompaction(t *testing.T) {
 	vs.waitFor(t, "a, b and c", func(v View) bool { return len(v.Objects) == 3 })
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool, logs *syncBuffer) {
+func waitUntil(t *testing.T, what string, ok func() bool, logs *testlog.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !ok() {

@@ -1,35 +1,18 @@
 package daemon
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/geotraffic/geotraffic/internal/testlog"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A panicking instrumentation handler behind the chain startHTTP uses:
 // 500, one log line with the stack, lvsd_panics_total counts it, and the
@@ -37,7 +20,7 @@ func (l *lockedBuffer) String() string {
 func TestInstrumentationPanicAnswers500(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "pybal.conf")
 	writeFile(t, conf, "[global]\nbgp = no\n")
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	reg := prometheus.NewRegistry()
 	d, err := New(Options{ConfigPath: conf, Director: &fakeDirector{}, Registry: reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {

@@ -1,35 +1,18 @@
 package service
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/geotraffic/geotraffic/internal/testlog"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A handler that panics, behind the chain Handler uses: 500, one log line
 // with the stack, geotraffic_routing_panics_total counts it, and the
@@ -38,7 +21,7 @@ func TestHandlerPanicAnswers500(t *testing.T) {
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
 	write(t, rp, cfgText)
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{RoutingPath: rp, AdminStatePath: ap, Registry: reg, Poll: -1, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {

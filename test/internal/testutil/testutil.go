@@ -4,11 +4,11 @@
 package testutil
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/geotraffic/geotraffic/internal/testlog"
 )
 
 // CopyTree copies the files under src to dst, creating directories.
@@ -34,21 +34,6 @@ func CopyTree(t testing.TB, src, dst string) {
 	}
 }
 
-// SyncBuffer is a bytes.Buffer that one goroutine (or a child's stdout)
-// can write while the test reads it.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// SyncBuffer is the shared test log sink (internal/testlog), under the
+// name the end-to-end tests use.
+type SyncBuffer = testlog.Buffer
