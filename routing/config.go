@@ -1,6 +1,10 @@
 package routing
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/geotraffic/geotraffic/internal/conf"
+)
 
 // Config is a validated routing.yaml. Values are read-only once returned by
 // Load or Parse.
@@ -10,7 +14,7 @@ type Config struct {
 	Clusters map[string]*Cluster
 	// Warnings are problems that do not reject the file, in file order,
 	// e.g. a backend that no app route uses.
-	Warnings []*Error
+	Warnings []*conf.Error
 }
 
 // Site is a data centre with its coordinates, used to pick the nearest

@@ -2,7 +2,6 @@ package routing
 
 import (
 	"maps"
-	"sort"
 	"strings"
 )
 
@@ -46,14 +45,13 @@ func (cfg *Config) WithOverrides(ov Overrides) (*Config, error) {
 			overrideApps(l, c, ov.AppRoutes[cname])
 		}
 	}
-	if len(l.errs) == 0 {
+	if l.len() == 0 {
 		validate(l, out)
 	}
 	if err := l.err(); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(l.warns, func(i, j int) bool { return l.warns[i].Line < l.warns[j].Line })
-	out.Warnings = l.warns
+	out.Warnings = l.warns.Sorted()
 	return out, nil
 }
 

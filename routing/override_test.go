@@ -1,6 +1,8 @@
 package routing
 
 import (
+	"github.com/geotraffic/geotraffic/internal/conf"
+
 	"errors"
 	"reflect"
 	"strings"
@@ -108,8 +110,11 @@ func checkOverrideErr(t *testing.T, got *Config, err error, wants []string) {
 			t.Errorf("error lacks %q:\n%v", w, err)
 		}
 	}
-	var e *Error
-	if !errors.As(err, &e) || !e.Override || e.File != "" {
+	var e *conf.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("not a *conf.Error: %#v", err)
+	}
+	if _, over := OverrideKey(e); !over || e.Pos != (conf.Pos{}) {
 		t.Errorf("first error is not an override *Error: %#v", err)
 	}
 }
@@ -172,21 +177,29 @@ func TestWithOverridesWarnings(t *testing.T) {
 	}
 }
 
+// Problems of the file, of values (whose caller names their source) and
+// of overrides (no file or line: the key is marked) print in one form.
 func TestErrorForms(t *testing.T) {
+	file := &errList{file: "routing.yaml"}
+	file.add(3, "sites.x", "bad")
+	file.add(1, "", "empty file")
+	over := &errList{file: "routing.yaml"}
+	over.add(overrideLine, "clusters.text.route_table.ulsfo", "loop: a -> b -> a")
+	value := &errList{}
+	value.add(1, "route", "missing")
+	syntax := &errList{}
+	syntax.add(1, "", "invalid JSON: x")
 	tests := []struct {
-		e    Error
+		got  error
 		want string
 	}{
-		{Error{File: "routing.yaml", Line: 3, Key: "sites.x", Msg: "bad"}, "routing.yaml:3: sites.x: bad"},
-		{Error{File: "routing.yaml", Line: 1, Msg: "empty file"}, "routing.yaml:1: empty file"},
-		{Error{Line: 1, Key: "route", Msg: "missing"}, "route: missing"}, // a value: the caller names its source
-		{Error{Line: 1, Msg: "invalid JSON: x"}, "invalid JSON: x"},
-		{Error{File: "etcd /conftool/v1/sites/x@3", Key: "site/x", Msg: "no such site"}, "etcd /conftool/v1/sites/x@3: site/x: no such site"}, // no lines
-		{Error{Key: "clusters.text.route_table.ulsfo", Msg: "loop: a -> b -> a", Override: true},
-			"clusters.text.route_table.ulsfo (override): loop: a -> b -> a"},
+		{file.err(), "routing.yaml:1: empty file\nrouting.yaml:3: sites.x: bad"},
+		{valueError(value), "route: missing"},
+		{valueError(syntax), "invalid JSON: x"},
+		{over.err(), "clusters.text.route_table.ulsfo (override): loop: a -> b -> a"},
 	}
 	for _, tt := range tests {
-		if got := tt.e.Error(); got != tt.want {
+		if got := tt.got.Error(); got != tt.want {
 			t.Errorf("got %q, want %q", got, tt.want)
 		}
 	}

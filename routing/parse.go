@@ -3,80 +3,61 @@ package routing
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
+	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
-
-// Error is one problem in routing.yaml, located by file, line and key.
-type Error struct {
-	File string // "" for a problem in a route value, whose caller names its source
-	Line int
-	Key  string // dotted path, e.g. clusters.text.route_table.ulsfo
-	Msg  string
-	// Override: the problem is in an override (see WithOverrides), which
-	// has no file or line, so the key is marked instead.
-	Override bool
-}
-
-func (e *Error) Error() string {
-	var loc string
-	switch {
-	case e.Override:
-		return fmt.Sprintf("%s (override): %s", e.Key, e.Msg)
-	case e.File != "" && e.Line == 0: // a source without lines, e.g. an etcd key
-		loc = e.File + ": "
-	case e.File != "":
-		loc = fmt.Sprintf("%s:%d: ", e.File, e.Line)
-	}
-	if e.Key == "" {
-		return loc + e.Msg
-	}
-	return loc + e.Key + ": " + e.Msg
-}
 
 // overrideLine is the line of everything an override sets. YAML lines
 // start at 1, so it cannot be mistaken for a line of the file.
 const overrideLine = 0
 
+// overrideMark follows the key of a problem in an override (see
+// WithOverrides), which has no file or line.
+const overrideMark = " (override)"
+
+// OverrideKey tells whether e is about an override and, if so, the dotted
+// path of the key it is about.
+func OverrideKey(e *conf.Error) (string, bool) {
+	return strings.CutSuffix(e.Key, overrideMark)
+}
+
+// errList collects the problems of routing.yaml (or of a value, or of
+// overrides) by line; problems of overrides come first, then those of the
+// file in line order.
 type errList struct {
 	file  string
-	errs  []*Error
-	warns []*Error
+	over  conf.List // problems of overrides: no position
+	list  conf.List
+	warns conf.List
 }
 
 func (l *errList) add(line int, key, format string, args ...any) {
-	l.errs = append(l.errs, l.newError(line, key, format, args...))
+	if line == overrideLine {
+		l.over.Add(&conf.Error{Key: key + overrideMark, Reason: fmt.Sprintf(format, args...)})
+		return
+	}
+	l.list.Addf(conf.At(l.file, line), key, format, args...)
 }
 
 // warn records a problem that does not reject the file.
 func (l *errList) warn(line int, key, format string, args ...any) {
-	l.warns = append(l.warns, l.newError(line, key, format, args...))
+	l.warns.Addf(conf.At(l.file, line), key, format, args...)
 }
 
-func (l *errList) newError(line int, key, format string, args ...any) *Error {
-	if line == overrideLine {
-		return &Error{Key: key, Msg: fmt.Sprintf(format, args...), Override: true}
-	}
-	return &Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
-}
+func (l *errList) len() int { return l.over.Len() + l.list.Len() }
 
-// err joins the collected errors in file order, or returns nil.
+// err returns every problem, overrides' first, then by position; nil when
+// there is none.
 func (l *errList) err() error {
-	if len(l.errs) == 0 {
+	if l.len() == 0 {
 		return nil
 	}
-	sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].Line < l.errs[j].Line })
-	out := make([]error, len(l.errs))
-	for i, e := range l.errs {
-		out[i] = e
-	}
-	return errors.Join(out...)
+	return append(l.over.Sorted(), l.list.Sorted()...)
 }
 
 // Load reads, parses and validates path. Every problem is reported, each
@@ -97,105 +78,67 @@ func Digest(data []byte) string {
 
 // Parse parses and validates the bytes of a routing.yaml named file.
 func Parse(file string, data []byte) (*Config, error) {
-	doc, err := parseYAML(file, data)
+	root, err := conf.DecodeYAML(file, data)
 	if err != nil {
 		return nil, err
 	}
 	l := &errList{file: file}
 	cfg := &Config{File: file, Sites: map[string]Site{}, Clusters: map[string]*Cluster{}}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		l.add(1, "", "empty file: expected `sites:` and `clusters:`")
 		return nil, l.err()
 	}
-	root := deref(doc.Content[0])
-	if root.Kind != yaml.MappingNode {
-		l.add(root.Line, "", "expected a mapping with `sites:` and `clusters:`")
+	if root.Kind != conf.MappingNode {
+		l.add(root.Pos.Line, "", "expected a mapping with `sites:` and `clusters:`")
 		return nil, l.err()
 	}
-	var sitesNode, clustersNode *yaml.Node
-	eachPair(l, root, "", func(key string, k, v *yaml.Node) {
-		switch key {
-		case "sites":
+	var sitesNode, clustersNode *conf.Node
+	l.list.Fields(root, "", []string{"sites", "clusters"}, func(key string, _, v *conf.Node) {
+		if key == "sites" {
 			sitesNode = v
-		case "clusters":
+		} else {
 			clustersNode = v
-		default:
-			l.add(k.Line, key, "unknown key (expected sites or clusters)")
 		}
 	})
 	if sitesNode == nil {
-		l.add(root.Line, "sites", "missing: every site needs coordinates")
+		l.add(root.Pos.Line, "sites", "missing: every site needs coordinates")
 	} else {
 		parseSites(l, cfg, sitesNode)
 	}
 	if clustersNode == nil {
-		l.add(root.Line, "clusters", "missing: at least one cluster is needed")
+		l.add(root.Pos.Line, "clusters", "missing: at least one cluster is needed")
 	} else {
 		parseClusters(l, cfg, clustersNode)
 	}
-	if len(l.errs) == 0 {
+	if l.len() == 0 {
 		validate(l, cfg)
 	}
 	if err := l.err(); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(l.warns, func(i, j int) bool { return l.warns[i].Line < l.warns[j].Line })
-	cfg.Warnings = l.warns
+	cfg.Warnings = l.warns.Sorted()
 	return cfg, nil
 }
 
-func deref(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func join(prefix, key string) string {
-	if prefix == "" {
-		return key
-	}
-	return prefix + "." + key
-}
-
-// eachPair walks a mapping in file order, refusing non-scalar and
-// duplicate keys (yaml.v3 accepts duplicates in a Node tree silently).
-func eachPair(l *errList, m *yaml.Node, path string, f func(key string, k, v *yaml.Node)) {
-	seen := map[string]int{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := deref(m.Content[i]), deref(m.Content[i+1])
-		if k.Kind != yaml.ScalarNode {
-			l.add(k.Line, path, "keys must be plain names")
-			continue
-		}
-		if first, dup := seen[k.Value]; dup {
-			l.add(k.Line, join(path, k.Value), "duplicate key (first at line %d)", first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		f(k.Value, k, v)
-	}
-}
-
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+func join(prefix, key string) string { return conf.Join(prefix, key) }
 
 // mapping checks that v is a mapping; an explicit null is allowed when
 // emptyOK, so `apps:` with nothing under it means no apps.
-func mapping(l *errList, v *yaml.Node, path string, emptyOK bool) bool {
-	if emptyOK && isNull(v) {
+func mapping(l *errList, v *conf.Node, path string, emptyOK bool) bool {
+	if emptyOK && v.Kind == conf.NullNode {
 		return false
 	}
-	if v.Kind != yaml.MappingNode {
-		l.add(v.Line, path, "expected a mapping")
+	if v.Kind != conf.MappingNode {
+		l.add(v.Pos.Line, path, "expected a mapping")
 		return false
 	}
 	return true
 }
 
 // name reads a scalar used as a name (site, DC); "" after an error.
-func name(l *errList, v *yaml.Node, path string) string {
-	if v.Kind != yaml.ScalarNode || isNull(v) || v.Value == "" {
-		l.add(v.Line, path, "expected a name")
+func name(l *errList, v *conf.Node, path string) string {
+	if v.Kind != conf.ScalarNode || v.Value == "" {
+		l.add(v.Pos.Line, path, "expected a name")
 		return ""
 	}
 	return v.Value
@@ -216,31 +159,29 @@ func checkName(l *errList, line int, path, what, n string) bool {
 	return true
 }
 
-func parseSites(l *errList, cfg *Config, n *yaml.Node) {
+func parseSites(l *errList, cfg *Config, n *conf.Node) {
 	if !mapping(l, n, "sites", false) {
 		return
 	}
 	if len(n.Content) == 0 {
-		l.add(n.Line, "sites", "empty: at least one site is needed")
+		l.add(n.Pos.Line, "sites", "empty: at least one site is needed")
 	}
-	eachPair(l, n, "sites", func(sname string, k, v *yaml.Node) {
+	l.list.Pairs(n, "sites", func(sname string, k, v *conf.Node) {
 		path := join("sites", sname)
-		if !checkName(l, k.Line, path, "site", sname) || !mapping(l, v, path, false) {
+		if !checkName(l, k.Pos.Line, path, "site", sname) || !mapping(l, v, path, false) {
 			return
 		}
-		s := Site{Name: sname, Line: k.Line}
+		s := Site{Name: sname, Line: k.Pos.Line}
 		var have bool
-		eachPair(l, v, path, func(key string, k2, v2 *yaml.Node) {
+		l.list.Fields(v, path, []string{"coords"}, func(key string, _, v2 *conf.Node) {
 			switch key {
 			case "coords":
 				have = parseCoords(l, v2, join(path, key), &s)
-			default:
-				l.add(k2.Line, join(path, key), "unknown key (expected coords)")
 			}
 		})
 		if !have {
-			if !hasKey(v, "coords") {
-				l.add(k.Line, path, "missing coords: [latitude, longitude]")
+			if v.Key("coords") == nil {
+				l.add(k.Pos.Line, path, "missing coords: [latitude, longitude]")
 			}
 			return
 		}
@@ -248,53 +189,43 @@ func parseSites(l *errList, cfg *Config, n *yaml.Node) {
 	})
 }
 
-func hasKey(m *yaml.Node, key string) bool {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return true
-		}
-	}
-	return false
-}
-
-func parseCoords(l *errList, v *yaml.Node, path string, s *Site) bool {
-	if v.Kind != yaml.SequenceNode || len(v.Content) != 2 {
-		l.add(v.Line, path, "expected [latitude, longitude]")
+func parseCoords(l *errList, v *conf.Node, path string, s *Site) bool {
+	if v.Kind != conf.SequenceNode || len(v.Content) != 2 {
+		l.add(v.Pos.Line, path, "expected [latitude, longitude]")
 		return false
 	}
 	var ll [2]float64
 	for i, c := range v.Content {
-		c = deref(c)
 		f, err := strconv.ParseFloat(c.Value, 64)
-		if c.Kind != yaml.ScalarNode || err != nil {
-			l.add(c.Line, path, "%q is not a number", c.Value)
+		if c.Kind != conf.ScalarNode || err != nil {
+			l.add(c.Pos.Line, path, "%q is not a number", c.Value)
 			return false
 		}
 		ll[i] = f
 	}
 	if ll[0] < -90 || ll[0] > 90 || ll[1] < -180 || ll[1] > 180 {
-		l.add(v.Line, path, "latitude must be in [-90, 90] and longitude in [-180, 180], got [%g, %g]", ll[0], ll[1])
+		l.add(v.Pos.Line, path, "latitude must be in [-90, 90] and longitude in [-180, 180], got [%g, %g]", ll[0], ll[1])
 		return false
 	}
 	s.Lat, s.Lon = ll[0], ll[1]
 	return true
 }
 
-func parseClusters(l *errList, cfg *Config, n *yaml.Node) {
+func parseClusters(l *errList, cfg *Config, n *conf.Node) {
 	if !mapping(l, n, "clusters", false) {
 		return
 	}
 	if len(n.Content) == 0 {
-		l.add(n.Line, "clusters", "empty: at least one cluster is needed")
+		l.add(n.Pos.Line, "clusters", "empty: at least one cluster is needed")
 	}
-	eachPair(l, n, "clusters", func(cname string, k, v *yaml.Node) {
+	l.list.Pairs(n, "clusters", func(cname string, k, v *conf.Node) {
 		path := join("clusters", cname)
-		if !checkName(l, k.Line, path, "cluster", cname) || !mapping(l, v, path, false) {
+		if !checkName(l, k.Pos.Line, path, "cluster", cname) || !mapping(l, v, path, false) {
 			return
 		}
-		c := &Cluster{Name: cname, Line: k.Line, Routes: map[string]Route{}, Shutdown: map[string]int{}, Apps: map[string]*App{}}
+		c := &Cluster{Name: cname, Line: k.Pos.Line, Routes: map[string]Route{}, Shutdown: map[string]int{}, Apps: map[string]*App{}}
 		var haveTable bool
-		eachPair(l, v, path, func(key string, k2, v2 *yaml.Node) {
+		l.list.Fields(v, path, []string{"route_table", "traffic_shutdown", "apps"}, func(key string, _, v2 *conf.Node) {
 			p := join(path, key)
 			switch key {
 			case "route_table":
@@ -304,27 +235,25 @@ func parseClusters(l *errList, cfg *Config, n *yaml.Node) {
 				parseShutdown(l, c, v2, p)
 			case "apps":
 				parseApps(l, c, v2, p)
-			default:
-				l.add(k2.Line, p, "unknown key (expected route_table, traffic_shutdown or apps)")
 			}
 		})
 		if !haveTable {
-			l.add(k.Line, path, "missing route_table")
+			l.add(k.Pos.Line, path, "missing route_table")
 		}
 		cfg.Clusters[cname] = c
 	})
 }
 
-func parseRouteTable(l *errList, c *Cluster, n *yaml.Node, path string) {
-	if isNull(n) || (n.Kind == yaml.MappingNode && len(n.Content) == 0) {
-		l.add(n.Line, path, "empty route_table: every cluster needs at least one direct site")
+func parseRouteTable(l *errList, c *Cluster, n *conf.Node, path string) {
+	if n.Kind == conf.NullNode || (n.Kind == conf.MappingNode && len(n.Content) == 0) {
+		l.add(n.Pos.Line, path, "empty route_table: every cluster needs at least one direct site")
 		return
 	}
 	if !mapping(l, n, path, false) {
 		return
 	}
-	eachPair(l, n, path, func(site string, k, v *yaml.Node) {
-		if r, ok := parseRoute(l, site, k.Line, v, join(path, site)); ok {
+	l.list.Pairs(n, path, func(site string, k, v *conf.Node) {
+		if r, ok := parseRoute(l, site, k.Pos.Line, v, join(path, site)); ok {
 			c.Routes[site] = r
 		}
 	})
@@ -332,10 +261,10 @@ func parseRouteTable(l *errList, c *Cluster, n *yaml.Node, path string) {
 
 // parseRoute reads the value of one route_table entry (also the route of
 // a route override value, with no site and no line).
-func parseRoute(l *errList, site string, line int, v *yaml.Node, p string) (Route, bool) {
+func parseRoute(l *errList, site string, line int, v *conf.Node, p string) (Route, bool) {
 	r := Route{Site: site, Line: line}
 	switch v.Kind {
-	case yaml.ScalarNode:
+	case conf.ScalarNode, conf.NullNode: // name refuses a null
 		hop := name(l, v, p)
 		if hop == "" {
 			return r, false
@@ -343,21 +272,21 @@ func parseRoute(l *errList, site string, line int, v *yaml.Node, p string) (Rout
 		if hop == "direct" {
 			r.Direct = true
 		} else {
-			r.Choices, r.choiceLines = []string{hop}, []int{v.Line}
+			r.Choices, r.choiceLines = []string{hop}, []int{v.Pos.Line}
 		}
-	case yaml.SequenceNode:
+	case conf.SequenceNode:
 		if len(v.Content) == 0 {
-			l.add(v.Line, p, "empty list of choices")
+			l.add(v.Pos.Line, p, "empty list of choices")
 			return r, false
 		}
 		for _, item := range v.Content {
-			if !addChoice(l, &r, name(l, deref(item), p), item.Line, p) {
+			if !addChoice(l, &r, name(l, item, p), item.Pos.Line, p) {
 				return r, false
 			}
 		}
 		return r, noRepeat(l, r.Choices, r.choiceLines, p, "choice")
 	default:
-		l.add(v.Line, p, "expected `direct`, a site, or a list of sites")
+		l.add(v.Pos.Line, p, "expected `direct`, a site, or a list of sites")
 		return r, false
 	}
 	return r, true
@@ -392,40 +321,39 @@ func noRepeat(l *errList, names []string, lines []int, p, what string) bool {
 	return true
 }
 
-func parseShutdown(l *errList, c *Cluster, n *yaml.Node, path string) {
-	if isNull(n) {
+func parseShutdown(l *errList, c *Cluster, n *conf.Node, path string) {
+	if n.Kind == conf.NullNode {
 		return
 	}
-	if n.Kind != yaml.SequenceNode {
-		l.add(n.Line, path, "expected a list of sites")
+	if n.Kind != conf.SequenceNode {
+		l.add(n.Pos.Line, path, "expected a list of sites")
 		return
 	}
 	for _, item := range n.Content {
-		item = deref(item)
 		s := name(l, item, path)
 		if s == "" {
 			continue
 		}
 		if first, dup := c.Shutdown[s]; dup {
-			l.add(item.Line, path, "site %q is listed twice (first at line %d)", s, first)
+			l.add(item.Pos.Line, path, "site %q is listed twice (first at line %d)", s, first)
 			continue
 		}
-		c.Shutdown[s] = item.Line
+		c.Shutdown[s] = item.Pos.Line
 	}
 }
 
-func parseApps(l *errList, c *Cluster, n *yaml.Node, path string) {
+func parseApps(l *errList, c *Cluster, n *conf.Node, path string) {
 	if !mapping(l, n, path, true) {
 		return
 	}
-	eachPair(l, n, path, func(aname string, k, v *yaml.Node) {
+	l.list.Pairs(n, path, func(aname string, k, v *conf.Node) {
 		p := join(path, aname)
-		if !checkName(l, k.Line, p, "app", aname) || !mapping(l, v, p, false) {
+		if !checkName(l, k.Pos.Line, p, "app", aname) || !mapping(l, v, p, false) {
 			return
 		}
-		a := &App{Name: aname, Line: k.Line, Backends: map[string]string{}, backendLines: map[string]int{}}
+		a := &App{Name: aname, Line: k.Pos.Line, Backends: map[string]string{}, backendLines: map[string]int{}}
 		var haveRoute, haveBackends bool
-		eachPair(l, v, p, func(key string, k2, v2 *yaml.Node) {
+		l.list.Fields(v, p, []string{"route", "backends"}, func(key string, _, v2 *conf.Node) {
 			p2 := join(p, key)
 			switch key {
 			case "route":
@@ -436,63 +364,57 @@ func parseApps(l *errList, c *Cluster, n *yaml.Node, path string) {
 					return
 				}
 				if len(v2.Content) == 0 {
-					l.add(v2.Line, p2, "empty: an app needs at least one backend")
+					l.add(v2.Pos.Line, p2, "empty: an app needs at least one backend")
 				}
-				eachPair(l, v2, p2, func(dc string, hk, hv *yaml.Node) {
+				l.list.Pairs(v2, p2, func(dc string, hk, hv *conf.Node) {
 					if host := name(l, hv, join(p2, dc)); host != "" {
 						a.Backends[dc] = host
-						a.backendLines[dc] = hk.Line
+						a.backendLines[dc] = hk.Pos.Line
 					}
 				})
-			default:
-				l.add(k2.Line, p2, "unknown key (expected route or backends)")
 			}
 		})
-		if !haveRoute && !hasKey(v, "route") {
-			l.add(k.Line, p, "missing route: a DC, an ordered list, or {active-active: [DC, ...]}")
+		if !haveRoute && v.Key("route") == nil {
+			l.add(k.Pos.Line, p, "missing route: a DC, an ordered list, or {active-active: [DC, ...]}")
 		}
 		if !haveBackends {
-			l.add(k.Line, p, "missing backends: {DC: host, ...}")
+			l.add(k.Pos.Line, p, "missing backends: {DC: host, ...}")
 		}
 		c.Apps[aname] = a
 	})
 }
 
-func parseAppRoute(l *errList, a *App, v *yaml.Node, path string) bool {
-	list := func(n *yaml.Node, p string) bool {
-		if n.Kind == yaml.ScalarNode {
+func parseAppRoute(l *errList, a *App, v *conf.Node, path string) bool {
+	list := func(n *conf.Node, p string) bool {
+		if n.Kind == conf.ScalarNode || n.Kind == conf.NullNode {
 			if dc := name(l, n, p); dc != "" {
-				a.DCs, a.dcLines = []string{dc}, []int{n.Line}
+				a.DCs, a.dcLines = []string{dc}, []int{n.Pos.Line}
 				return true
 			}
 			return false
 		}
-		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-			l.add(n.Line, p, "expected a DC or a non-empty list of DCs")
+		if n.Kind != conf.SequenceNode || len(n.Content) == 0 {
+			l.add(n.Pos.Line, p, "expected a DC or a non-empty list of DCs")
 			return false
 		}
 		for _, item := range n.Content {
-			dc := name(l, deref(item), p)
+			dc := name(l, item, p)
 			if dc == "" {
 				return false
 			}
 			a.DCs = append(a.DCs, dc)
-			a.dcLines = append(a.dcLines, item.Line)
+			a.dcLines = append(a.dcLines, item.Pos.Line)
 		}
 		return noRepeat(l, a.DCs, a.dcLines, p, "DC")
 	}
-	if v.Kind == yaml.MappingNode {
+	if v.Kind == conf.MappingNode {
 		a.Mode = ActiveActive
 		ok := false
-		eachPair(l, v, path, func(key string, k, v2 *yaml.Node) {
-			if key != "active-active" {
-				l.add(k.Line, join(path, key), "unknown key (expected active-active)")
-				return
-			}
+		l.list.Fields(v, path, []string{"active-active"}, func(key string, _, v2 *conf.Node) {
 			ok = list(v2, join(path, key))
 		})
-		if !ok && !hasKey(v, "active-active") {
-			l.add(v.Line, path, "expected {active-active: [DC, ...]}")
+		if !ok && v.Key("active-active") == nil {
+			l.add(v.Pos.Line, path, "expected {active-active: [DC, ...]}")
 		}
 		return ok
 	}

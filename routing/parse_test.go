@@ -1,6 +1,8 @@
 package routing
 
 import (
+	"github.com/geotraffic/geotraffic/internal/conf"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -115,8 +117,8 @@ func TestParseErrors(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
 			}
-			var e *Error
-			if !errors.As(err, &e) || e.File != "routing.yaml" || e.Line == 0 {
+			var e *conf.Error
+			if !errors.As(err, &e) || e.Pos.File != "routing.yaml" || e.Pos.Line == 0 {
 				t.Errorf("error is not a located *Error: %#v", err)
 			}
 		})
@@ -185,23 +187,22 @@ func TestParseWarnsUnusedBackend(t *testing.T) {
 	}
 }
 
-// yaml.v3 reports parser errors at the 0-based line of the enclosing
-// construct and some errors at no line; the line reported must be the
-// problem's own, 1-based, and a second document must not be ignored.
+// The line reported must be the problem's own (for a brace left open,
+// the brace's), and a second document must not be ignored.
 func TestYAMLSyntaxLines(t *testing.T) {
 	const four = "sites:\n  eqiad: {coords: [1,2]}\n  codfw: {coords: [1,2]}\n"
 	tests := []struct {
 		name, src, want string
 	}{
-		{"brace not closed on line 2", "sites:\n  eqiad: {coords: [1,2]\nclusters:\n", "routing.yaml:2: YAML syntax: did not find expected ',' or '}'"},
-		{"brace not closed on line 4", four + "  ulsfo: {coords: [1,2]\nclusters:\n  text:\n    route_table: {eqiad: direct}\n", "routing.yaml:4: YAML syntax: did not find expected ',' or '}'"},
-		{"bad indentation on line 8", four + "  ulsfo: {coords: [1,2]}\nclusters:\n  text:\n    route_table: {eqiad: direct}\n   bad: 1\n", "routing.yaml:8: YAML syntax: did not find expected key"},
-		{"tab on line 2", "sites:\n\teqiad: x\n", "routing.yaml:2: YAML syntax: found character that cannot start any token"},
-		{"quote not closed on the last line", "sites: \"abc\n", "routing.yaml:1: YAML syntax: found unexpected end of stream"},
+		{"brace not closed on line 2", "sites:\n  eqiad: {coords: [1,2]\nclusters:\n", "routing.yaml:2: YAML syntax: ',' or '}' must be specified"},
+		{"brace not closed on line 4", four + "  ulsfo: {coords: [1,2]\nclusters:\n  text:\n    route_table: {eqiad: direct}\n", "routing.yaml:4: YAML syntax: ',' or '}' must be specified"},
+		{"bad indentation on line 8", four + "  ulsfo: {coords: [1,2]}\nclusters:\n  text:\n    route_table: {eqiad: direct}\n   bad: 1\n", "routing.yaml:8: YAML syntax: value is not allowed in this context"},
+		{"tab on line 2", "sites:\n\teqiad: x\n", `routing.yaml:2: YAML syntax: found character '\t' that cannot start any token`},
+		{"quote not closed on the last line", "sites: \"abc\n", "routing.yaml:1: YAML syntax: could not find end character of double-quoted text"},
 		{"control character on line 1", "sites: \x01\n", "routing.yaml:1: YAML syntax: control characters are not allowed"},
 		{"control character on line 4", four + "  x: \x01\n", "routing.yaml:4: YAML syntax: control characters are not allowed"},
 		{"second document", "---\nsites: {}\n---\nfoo: 1\n", "routing.yaml:3: a second YAML document (`---`) is not allowed"},
-		{"syntax error in a second document", "a: 1\n---\nb: [\n", "routing.yaml:3: YAML syntax: did not find expected node content"},
+		{"syntax error in a second document", "a: 1\n---\nb: [\n", "routing.yaml:3: YAML syntax: sequence end token ']' not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // RouteSpec is one route_table entry without its site: what a route
@@ -39,8 +39,8 @@ func ParseRouteValue(data []byte) (RouteSpec, error) {
 	if v == nil {
 		return RouteSpec{}, valueError(l)
 	}
-	r, ok := parseRoute(l, "", v.Line, v, "route")
-	if len(l.errs) > 0 || !ok {
+	r, ok := parseRoute(l, "", v.Pos.Line, v, "route")
+	if l.len() > 0 || !ok {
 		return RouteSpec{}, valueError(l)
 	}
 	return RouteSpec{Direct: r.Direct, Choices: r.Choices}, nil
@@ -59,61 +59,58 @@ func ParseAppRouteValue(data []byte) (AppRouteSpec, error) {
 	a := &App{}
 	ok := parseAppRoute(l, a, v, "route")
 	// An unknown key beside active-active is refused while ok stays true.
-	if len(l.errs) > 0 || !ok {
+	if l.len() > 0 || !ok {
 		return AppRouteSpec{}, valueError(l)
 	}
 	return AppRouteSpec{Mode: a.Mode, DCs: a.DCs}, nil
 }
 
 // valueRoute returns the node under the one field, "route", of a value;
-// nil after an error. yaml.v3 reads it (JSON is YAML), so a value is read
-// by the same code, with the same rules, as routing.yaml.
-func valueRoute(l *errList, data []byte) *yaml.Node {
-	doc, err := parseYAML("", data)
+// nil after an error. The YAML layer reads it (JSON is YAML), so a value
+// is read by the same code, with the same rules, as routing.yaml.
+func valueRoute(l *errList, data []byte) *conf.Node {
+	root, err := conf.DecodeYAML("", data)
 	if err != nil {
 		l.add(1, "", "%s", valueSyntax(err))
 		return nil
 	}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		l.add(1, "", `empty value: expected {"route": ...}`)
 		return nil
 	}
-	root := deref(doc.Content[0])
-	if root.Kind != yaml.MappingNode {
-		l.add(root.Line, "", `expected a JSON object {"route": ...}`)
+	if root.Kind != conf.MappingNode {
+		l.add(root.Pos.Line, "", `expected a JSON object {"route": ...}`)
 		return nil
 	}
-	var route *yaml.Node
-	eachPair(l, root, "", func(key string, k, v *yaml.Node) {
+	var route *conf.Node
+	l.list.Pairs(root, "", func(key string, k, v *conf.Node) {
 		if key != "route" {
-			l.add(k.Line, key, "unknown field (expected route)")
+			l.add(k.Pos.Line, key, "unknown field (expected route)")
 			return
 		}
 		route = v
 	})
-	if route == nil && len(l.errs) == 0 {
-		l.add(root.Line, "route", "missing")
+	if route == nil && l.len() == 0 {
+		l.add(root.Pos.Line, "route", "missing")
 	}
-	if len(l.errs) > 0 {
+	if l.len() > 0 {
 		return nil
 	}
 	return route
 }
 
-// valueSyntax words a parseYAML error for a value, which is JSON and one
+// valueSyntax words a DecodeYAML error for a value, which is JSON and one
 // value rather than a routing.yaml file.
 func valueSyntax(err error) string {
-	var e *Error
+	var e *conf.Error
 	if !errors.As(err, &e) {
 		return "invalid JSON: " + err.Error()
 	}
-	if msg, ok := strings.CutPrefix(e.Msg, "YAML syntax: "); ok {
-		return "invalid JSON: " + msg
+	if strings.HasPrefix(e.Reason, "a second YAML document") {
+		return "expected one JSON object, found more than one document"
 	}
-	if msg, ok := strings.CutPrefix(e.Msg, "YAML: "); ok {
-		return "invalid JSON: " + msg
-	}
-	return "expected one JSON object, found more than one document"
+	msg := strings.TrimPrefix(strings.TrimPrefix(e.Reason, "YAML syntax: "), "YAML: ")
+	return "invalid JSON: " + msg
 }
 
 // Value encodes s as ParseRouteValue reads it, using the single-name form
@@ -141,18 +138,21 @@ func (s AppRouteSpec) Value() []byte {
 	return mustJSON(map[string]any{"route": route})
 }
 
-// valueError joins a value's problems on one line, since the caller
-// prepends the value's source (its key) to the message. A refusal with no
-// reason (a parse function that failed silently) is still a refusal.
+// valueError joins a value's problems on one line, without positions,
+// since the caller prepends the value's source (its key) to the message.
+// A refusal with no reason (a parse function that failed silently) is
+// still a refusal.
 func valueError(l *errList) error {
-	if len(l.errs) == 0 {
+	errs, ok := l.err().(conf.Errors)
+	if !ok || len(errs) == 0 {
 		return errors.New("route: refused (internal error: no reason given)")
 	}
-	if len(l.errs) == 1 {
-		return l.errs[0]
-	}
-	msgs := make([]string, len(l.errs))
-	for i, e := range l.errs {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		e = &conf.Error{Key: e.Key, Reason: e.Reason, Err: e.Err}
+		if len(errs) == 1 {
+			return e
+		}
 		msgs[i] = e.Error()
 	}
 	return errors.New(strings.Join(msgs, "; "))

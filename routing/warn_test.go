@@ -22,8 +22,8 @@ func TestAdminStateWarnings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			for _, w := range AdminStateWarnings(cfg, mustState(t, tt.state)) {
-				got = append(got, strconv.Itoa(w.Line)+" "+w.Key)
-				if !strings.Contains(w.Error(), "admin_state:") || !strings.Contains(w.Msg, "matches no site of routing.yaml") {
+				got = append(got, strconv.Itoa(w.Pos.Line)+" "+w.Key)
+				if !strings.Contains(w.Error(), "admin_state:") || !strings.Contains(w.Reason, "matches no site of routing.yaml") {
 					t.Errorf("warning %q does not say where and why", w.Error())
 				}
 			}

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"github.com/geotraffic/geotraffic/internal/conf"
+
 	"net/http"
 	"strconv"
 
@@ -86,7 +88,7 @@ func (s *Service) writeJSON(w http.ResponseWriter, snap *Snapshot, code int, v a
 }
 
 // warningStrings renders warnings as `file:line: key: msg`; [] when none.
-func warningStrings(ws []*routing.Error) []string {
+func warningStrings(ws []*conf.Error) []string {
 	out := []string{}
 	for _, w := range ws {
 		out = append(out, w.Error())

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"github.com/geotraffic/geotraffic/internal/conf"
+
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,11 +96,11 @@ func (m *metrics) observe(s *Snapshot) {
 
 // warningKind is the file a warning is about; etcd objects are named by
 // their source (routing.Warning renders it in place of file:line).
-func warningKind(cfg *routing.Config, w *routing.Error) string {
+func warningKind(cfg *routing.Config, w *conf.Error) string {
 	switch {
-	case w.File == cfg.File:
+	case w.Pos.File == cfg.File:
 		return kindRouting
-	case strings.HasPrefix(w.File, "etcd "):
+	case strings.HasPrefix(w.Pos.File, "etcd "):
 		return kindEtcd
 	}
 	return kindAdmin

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"github.com/geotraffic/geotraffic/internal/conf"
+
 	"errors"
 	"fmt"
 	"slices"
@@ -175,11 +177,15 @@ func flatten(err error) []error {
 
 // name prefixes one problem with the etcd keys it is about.
 func (r *Remote) name(err error) string {
-	var e *routing.Error
-	if !errors.As(err, &e) || !e.Override {
+	var e *conf.Error
+	if !errors.As(err, &e) {
 		return err.Error()
 	}
-	return strings.Join(r.keysOf(e.Key), ", ") + ": " + err.Error()
+	key, over := routing.OverrideKey(e)
+	if !over {
+		return err.Error()
+	}
+	return strings.Join(r.keysOf(key), ", ") + ": " + err.Error()
 }
 
 // keysOf maps the routing.yaml path of a problem back to the sources of

@@ -4,6 +4,8 @@
 package service
 
 import (
+	"github.com/geotraffic/geotraffic/internal/conf"
+
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,7 +52,7 @@ type Snapshot struct {
 	// Warnings are problems of the files in force that do not reject them
 	// (routing.yaml backends no route uses, admin_state site/ lines that
 	// match no site).
-	Warnings []*routing.Error
+	Warnings []*conf.Error
 }
 
 // Service holds the last good routing config and admin state and the
@@ -264,7 +266,7 @@ func (s *Service) resolve() {
 	s.logNewWarnings(old, snap)
 }
 
-func warnings(cfg *routing.Config, st *adminstate.State) []*routing.Error {
+func warnings(cfg *routing.Config, st *adminstate.State) []*conf.Error {
 	return append(slices.Clone(cfg.Warnings), routing.AdminStateWarnings(cfg, st)...)
 }
 
@@ -279,7 +281,7 @@ func (s *Service) logNewWarnings(old, snap *Snapshot) {
 	}
 	for _, w := range snap.Warnings {
 		if !seen[w.Error()] {
-			s.log.Warn("routing: warning: "+w.Key+": "+w.Msg, "file", w.File, "line", w.Line)
+			s.log.Warn("routing: warning: "+w.Key+": "+w.Reason, "file", w.Pos.File, "line", w.Pos.Line)
 		}
 	}
 }
