@@ -17,12 +17,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Defaults for the settings left zero, as gdnsd's; authdns.yaml's defaults
+// are these.
+const (
+	DefaultMaxUDPSize     = 1232 // the DNS flag day 2020 EDNS buffer size
+	DefaultTCPIdleTimeout = 37 * time.Second
+	DefaultMaxTCPClients  = 256
+)
+
 // Config is the socket side of the server.
 type Config struct {
 	Listen         []string      // host:port; each gets UDP and TCP
 	UDPSockets     int           // SO_REUSEPORT sockets per address; default one per CPU
-	TCPIdleTimeout time.Duration // default 37 s, as gdnsd
-	MaxTCPClients  int           // default 256
+	TCPIdleTimeout time.Duration // default DefaultTCPIdleTimeout
+	MaxTCPClients  int           // default DefaultMaxTCPClients
 	// UDPRcvBuf is the receive buffer asked for each UDP socket, in
 	// bytes; 0 leaves the kernel's default (net.core.rmem_default).
 	UDPRcvBuf int
@@ -89,10 +97,10 @@ func withDefaults(cfg Config) Config {
 		cfg.UDPSockets = runtime.NumCPU()
 	}
 	if cfg.TCPIdleTimeout <= 0 {
-		cfg.TCPIdleTimeout = 37 * time.Second
+		cfg.TCPIdleTimeout = DefaultTCPIdleTimeout
 	}
 	if cfg.MaxTCPClients <= 0 {
-		cfg.MaxTCPClients = 256
+		cfg.MaxTCPClients = DefaultMaxTCPClients
 	}
 	return cfg
 }

@@ -15,7 +15,7 @@ type Snapshot struct {
 	Dyn            DynBackend // nil when no dynamic records are configured
 	NSID           []byte     // RFC 5001 payload; nil = off
 	Chaos          string     // TXT for CH-class queries; "" = REFUSED
-	MaxUDPSize     uint16     // default 1232
+	MaxUDPSize     uint16     // default DefaultMaxUDPSize
 	TCPIdleTimeout time.Duration
 
 	chaosRData []byte
@@ -24,7 +24,7 @@ type Snapshot struct {
 // Prepare fills derived fields; call once before publishing.
 func (s *Snapshot) Prepare() *Snapshot {
 	if s.MaxUDPSize == 0 {
-		s.MaxUDPSize = 1232
+		s.MaxUDPSize = DefaultMaxUDPSize
 	}
 	if s.MaxUDPSize < 512 {
 		s.MaxUDPSize = 512
