@@ -3,7 +3,6 @@ package authdns
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/yamlerr"
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // Config is authdns.yaml. Relative paths are resolved once, against the
@@ -71,34 +70,21 @@ type Config struct {
 	Digest string
 
 	// GeoIP is the `geoip:` section: inline (GeoIPNode) or a file name.
-	GeoIPNode *yaml.Node
+	GeoIPNode *conf.Node
 	GeoIPFile string
 	geoipLine int
 }
 
-// Defaults, documented in the README.
+// Defaults: the DNS server's own, so a file without these keys serves
+// as dnsserver does.
 const (
-	DefaultMaxUDPSize     = 1232
-	DefaultTCPIdleTimeout = 37 * time.Second
-	DefaultMaxTCPClients  = 256
+	DefaultMaxUDPSize     = dnsserver.DefaultMaxUDPSize
+	DefaultTCPIdleTimeout = dnsserver.DefaultTCPIdleTimeout
+	DefaultMaxTCPClients  = dnsserver.DefaultMaxTCPClients
 	// DefaultControlSocket is the control socket's name, next to the
 	// configuration file, when `control` is not set.
 	DefaultControlSocket = "control.sock"
 )
-
-type fieldError struct {
-	file string
-	line int
-	key  string
-	msg  string
-}
-
-func (e *fieldError) Error() string {
-	if e.key == "" {
-		return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.file, e.line, e.key, e.msg)
-}
 
 // LoadConfig reads and validates authdns.yaml.
 func LoadConfig(path string) (*Config, error) {
@@ -109,11 +95,18 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
-// ParseConfig parses the bytes of authdns.yaml named path.
+// configKeys are the keys of authdns.yaml.
+var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
+	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
+	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
+	"max_stage_bytes", "etcd"}
+
+// ParseConfig parses the bytes of authdns.yaml named path. Every problem
+// is reported, sorted by line.
 func ParseConfig(path string, data []byte) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlerr.Wrap(path, data, err)
+	root, err := conf.DecodeYAML(path, data)
+	if err != nil {
+		return nil, err
 	}
 	base, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
@@ -123,192 +116,218 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
 		MaxTCPClients: DefaultMaxTCPClients, Digest: hex.EncodeToString(sum[:]),
 		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base, MaxStageBytes: DefaultMaxStageBytes}
-	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s:1: empty configuration", path)
+	if root == nil {
+		return nil, conf.At(path, 1).Errorf("", "empty configuration")
 	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, &fieldError{path, root.Line, "", "the configuration must be a mapping of keys"}
+	if root.Kind != conf.MappingNode {
+		return nil, root.Pos.Errorf("", "the configuration must be a mapping of keys")
 	}
-	var errs []error
-	fail := func(n *yaml.Node, key, format string, args ...any) {
-		errs = append(errs, &fieldError{path, n.Line, key, fmt.Sprintf(format, args...)})
-	}
+	var l conf.List
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		key := k.Value
-		if seen[key] {
-			fail(k, key, "duplicate key")
-			continue
-		}
+	l.Fields(root, "", configKeys, func(key string, _, v *conf.Node) {
 		seen[key] = true
-		switch key {
-		case "listen":
-			var l []string
-			if err := v.Decode(&l); err != nil {
-				fail(v, key, "want a list of host:port")
-				continue
-			}
-			for _, a := range l {
-				host, port, err := net.SplitHostPort(a)
-				if err != nil || net.ParseIP(host) == nil {
-					fail(v, key, "%q is not an IP:port (IPv6 as [::1]:5300)", a)
-					continue
-				}
-				if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-					fail(v, key, "%q: bad port", a)
-				}
-			}
-			cfg.Listen = l
-		case "zones":
-			cfg.Zones = resolve(base, v.Value)
-		case "nsid":
-			cfg.NSID = v.Value
-		case "chaos_response":
-			cfg.ChaosResponse = v.Value
-		case "max_udp_size":
-			n, err := strconv.Atoi(v.Value)
-			if err != nil || n < 512 || n > 65535 {
-				fail(v, key, "want a number from 512 to 65535")
-				continue
-			}
-			cfg.MaxUDPSize = uint16(n)
-		case "tcp_idle_timeout":
-			d, err := parseDuration(v.Value)
-			if err != nil || d <= 0 || d > time.Hour {
-				fail(v, key, "want a duration such as 37s (or seconds), at most 1h")
-				continue
-			}
-			cfg.TCPIdleTimeout = d
-		case "max_tcp_clients":
-			n, err := strconv.Atoi(v.Value)
-			if err != nil || n < 1 {
-				fail(v, key, "want a positive number")
-				continue
-			}
-			cfg.MaxTCPClients = n
-		case "udp_sockets":
-			n, err := strconv.Atoi(v.Value)
-			if err != nil || n < 1 || n > 256 {
-				fail(v, key, "want a number from 1 to 256 (default: one per CPU)")
-				continue
-			}
-			cfg.UDPSockets = n
-		case "udp_rcvbuf":
-			n, err := parseRcvBuf(v.Value)
-			if err != nil {
-				fail(v, key, "%v", err)
-				continue
-			}
-			cfg.UDPRcvBuf = n
-		case "admin_state":
-			cfg.AdminState = resolve(base, v.Value)
-		case "geoip":
-			cfg.geoipLine = v.Line
-			switch v.Kind {
-			case yaml.MappingNode:
-				cfg.GeoIPNode = v
-			case yaml.ScalarNode:
-				cfg.GeoIPFile = resolve(base, v.Value)
-			default:
-				fail(v, key, "want a mapping, or the name of a geoip YAML file")
-			}
-		case "data":
-			cfg.Data = resolve(base, v.Value)
-			if v.Value == "" {
-				fail(v, key, "want a directory")
-			}
-		case "geoip_db_dir":
-			cfg.GeoIPDBDir = resolve(base, v.Value)
-		case "control":
-			switch v.Value {
-			case "", "off", "none":
-				cfg.Control = ""
-			default:
-				cfg.Control = resolve(base, v.Value)
-				if len(cfg.Control) > 100 {
-					fail(v, key, "socket path longer than 100 bytes (the Unix socket limit is 108)")
-				}
-			}
-		case "control_tcp":
-			// Checked below, once control_tls_* are known.
-			cfg.ControlTCP = v.Value
-		case "control_token_file":
-			cfg.ControlTokenFile = resolve(base, v.Value)
-		case "control_tls_cert":
-			cfg.ControlTLSCert = resolve(base, v.Value)
-		case "control_tls_key":
-			cfg.ControlTLSKey = resolve(base, v.Value)
-		case "control_client_ca":
-			cfg.ControlClientCA = resolve(base, v.Value)
-		case "metrics":
-			if _, _, err := net.SplitHostPort(v.Value); err != nil && v.Value != "" {
-				fail(v, key, "want host:port, such as 127.0.0.1:9153")
-				continue
-			}
-			cfg.Metrics = v.Value
-		case "max_stage_bytes":
-			n, err := parseStageBytes(v.Value)
-			if err != nil {
-				fail(v, key, "%v", err)
-				continue
-			}
-			cfg.MaxStageBytes = n
-		case "etcd":
-			e, eerrs := parseEtcd(path, base, v)
-			errs = append(errs, eerrs...)
-			cfg.Etcd = e
-		default:
-			fail(k, key, "unknown key")
-		}
-	}
+		parseKey(&l, cfg, base, key, v)
+	})
 	if !seen["udp_rcvbuf"] {
 		cfg.UDPRcvBuf = DefaultUDPRcvBuf
 	}
 	if cfg.Data != "" {
 		for _, k := range []string{"zones", "admin_state", "geoip"} {
 			if seen[k] {
-				errs = append(errs, &fieldError{path, keyLine(root, k), k,
-					"comes from the data directory when `data` is set (DIR/zones, DIR/admin_state, DIR/geoip.yaml)"})
+				l.Addf(keyPos(root, k), k, "comes from the data directory when `data` is set (DIR/zones, DIR/admin_state, DIR/geoip.yaml)")
 			}
 		}
 		cfg.Zones = filepath.Join(cfg.Data, "zones")
 		cfg.AdminState = filepath.Join(cfg.Data, "admin_state")
 		cfg.GeoIPFile = filepath.Join(cfg.Data, "geoip.yaml")
 	}
+	checkControl(&l, cfg, root)
+	if len(cfg.Listen) == 0 {
+		l.Addf(root.Pos, "listen", "at least one address is required")
+	}
+	if cfg.Zones == "" {
+		l.Addf(root.Pos, "zones", "the zones directory is required")
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parseKey reads the value v of key into cfg.
+func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
+	fail := func(format string, args ...any) { l.Addf(v.Pos, key, format, args...) }
+	str := func() string {
+		s, ok := v.Str()
+		if !ok && v.Kind != conf.NullNode {
+			fail("want a single value, found %s", v.Describe())
+		}
+		return s
+	}
+	switch key {
+	case "listen":
+		cfg.Listen = parseListen(l, v, key)
+	case "zones":
+		cfg.Zones = resolve(base, str())
+	case "nsid":
+		cfg.NSID = str()
+	case "chaos_response":
+		cfg.ChaosResponse = str()
+	case "max_udp_size":
+		n, ok := v.Int()
+		if !ok || n < 512 || n > 65535 {
+			fail("want a number from 512 to 65535")
+			return
+		}
+		cfg.MaxUDPSize = uint16(n)
+	case "tcp_idle_timeout":
+		d, err := parseDuration(str())
+		if err != nil || d <= 0 || d > time.Hour {
+			fail("want a duration such as 37s (or seconds), at most 1h")
+			return
+		}
+		cfg.TCPIdleTimeout = d
+	case "max_tcp_clients":
+		n, ok := v.Int()
+		if !ok || n < 1 {
+			fail("want a positive number")
+			return
+		}
+		cfg.MaxTCPClients = n
+	case "udp_sockets":
+		n, ok := v.Int()
+		if !ok || n < 1 || n > 256 {
+			fail("want a number from 1 to 256 (default: one per CPU)")
+			return
+		}
+		cfg.UDPSockets = n
+	case "udp_rcvbuf":
+		n, err := parseRcvBuf(str())
+		if err != nil {
+			fail("%v", err)
+			return
+		}
+		cfg.UDPRcvBuf = n
+	case "admin_state":
+		cfg.AdminState = resolve(base, str())
+	case "geoip":
+		cfg.geoipLine = v.Pos.Line
+		switch v.Kind {
+		case conf.MappingNode:
+			cfg.GeoIPNode = v
+		case conf.ScalarNode:
+			cfg.GeoIPFile = resolve(base, v.Value)
+		default:
+			fail("want a mapping, or the name of a geoip YAML file")
+		}
+	case "data":
+		cfg.Data = resolve(base, str())
+		if cfg.Data == "" {
+			fail("want a directory")
+		}
+	case "geoip_db_dir":
+		cfg.GeoIPDBDir = resolve(base, str())
+	case "control":
+		switch s := str(); s {
+		case "", "off", "none":
+			cfg.Control = ""
+		default:
+			cfg.Control = resolve(base, s)
+			if len(cfg.Control) > 100 {
+				fail("socket path longer than 100 bytes (the Unix socket limit is 108)")
+			}
+		}
+	case "control_tcp":
+		// Checked by checkControl, once control_tls_* are known.
+		cfg.ControlTCP = str()
+	case "control_token_file":
+		cfg.ControlTokenFile = resolve(base, str())
+	case "control_tls_cert":
+		cfg.ControlTLSCert = resolve(base, str())
+	case "control_tls_key":
+		cfg.ControlTLSKey = resolve(base, str())
+	case "control_client_ca":
+		cfg.ControlClientCA = resolve(base, str())
+	case "metrics":
+		s := str()
+		if _, _, err := net.SplitHostPort(s); err != nil && s != "" {
+			fail("want host:port, such as 127.0.0.1:9153")
+			return
+		}
+		cfg.Metrics = s
+	case "max_stage_bytes":
+		n, err := parseStageBytes(str())
+		if err != nil {
+			fail("%v", err)
+			return
+		}
+		cfg.MaxStageBytes = n
+	case "etcd":
+		cfg.Etcd = parseEtcd(l, base, v)
+	}
+}
+
+// parseListen reads a list of IP:port.
+func parseListen(l *conf.List, v *conf.Node, key string) []string {
+	list, ok := stringList(v)
+	if !ok {
+		l.Addf(v.Pos, key, "want a list of host:port")
+		return nil
+	}
+	for i, a := range list {
+		at := v.Content[i].Pos
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || net.ParseIP(host) == nil {
+			l.Addf(at, key, "%q is not an IP:port (IPv6 as [::1]:5300)", a)
+			continue
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			l.Addf(at, key, "%q: bad port", a)
+		}
+	}
+	return list
+}
+
+// stringList reads a list of scalars.
+func stringList(v *conf.Node) ([]string, bool) {
+	if v.Kind != conf.SequenceNode {
+		return nil, false
+	}
+	out := make([]string, len(v.Content))
+	for i, e := range v.Content {
+		s, ok := e.Str()
+		if !ok {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
+}
+
+// checkControl checks the control API's keys together.
+func checkControl(l *conf.List, cfg *Config, root *conf.Node) {
 	if (cfg.ControlTLSCert == "") != (cfg.ControlTLSKey == "") {
 		have, missing := "control_tls_cert", "control_tls_key"
 		if cfg.ControlTLSKey != "" {
 			have, missing = missing, have
 		}
-		errs = append(errs, &fieldError{path, keyLine(root, have), have, "needs " + missing + " too"})
+		l.Addf(keyPos(root, have), have, "needs %s too", missing)
 	}
 	if cfg.ControlTCP != "" {
 		if err := controlTCPAddr(cfg.ControlTCP, cfg.ControlTLS()); err != nil {
-			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp", err.Error()})
+			l.Addf(keyPos(root, "control_tcp"), "control_tcp", "%v", err)
 		}
 		if cfg.ControlTokenFile == "" && cfg.ControlClientCA == "" {
-			errs = append(errs, &fieldError{path, keyLine(root, "control_tcp"), "control_tcp",
-				"needs control_token_file (a bearer token) or control_client_ca (client certificates): the TCP control API always authenticates its clients"})
+			l.Addf(keyPos(root, "control_tcp"), "control_tcp",
+				"needs control_token_file (a bearer token) or control_client_ca (client certificates): the TCP control API always authenticates its clients")
 		}
 	} else if cfg.ControlTLS() {
-		errs = append(errs, &fieldError{path, keyLine(root, "control_tls_cert"), "control_tls_cert", "needs control_tcp: TLS is for the TCP control listener"})
+		l.Addf(keyPos(root, "control_tls_cert"), "control_tls_cert", "needs control_tcp: TLS is for the TCP control listener")
 	}
 	if cfg.ControlClientCA != "" && (cfg.ControlTCP == "" || !cfg.ControlTLS()) {
-		errs = append(errs, &fieldError{path, keyLine(root, "control_client_ca"), "control_client_ca",
-			"needs control_tcp with control_tls_cert and control_tls_key: client certificates are checked by TLS"})
+		l.Addf(keyPos(root, "control_client_ca"), "control_client_ca",
+			"needs control_tcp with control_tls_cert and control_tls_key: client certificates are checked by TLS")
 	}
-	if len(cfg.Listen) == 0 {
-		errs = append(errs, &fieldError{path, root.Line, "listen", "at least one address is required"})
-	}
-	if cfg.Zones == "" {
-		errs = append(errs, &fieldError{path, root.Line, "zones", "the zones directory is required"})
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return cfg, nil
 }
 
 // WithData returns a copy of cfg reading its DNS data from dir instead
@@ -347,13 +366,12 @@ func controlTCPAddr(a string, withTLS bool) error {
 	return nil
 }
 
-func keyLine(root *yaml.Node, key string) int {
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == key {
-			return root.Content[i].Line
-		}
+// keyPos is the position of key in mapping m, or of m when it is absent.
+func keyPos(m *conf.Node, key string) conf.Pos {
+	if k := m.Key(key); k != nil {
+		return k.Pos
 	}
-	return root.Line
+	return m.Pos
 }
 
 func resolve(base, p string) string {

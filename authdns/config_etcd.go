@@ -6,9 +6,8 @@ import (
 	"net/url"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/geotraffic/geotraffic/conftool"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // EtcdConfig is the `etcd:` section: where site and admin-state objects
@@ -25,65 +24,64 @@ type EtcdConfig struct {
 // Layout is the conftool key layout under Prefix.
 func (e *EtcdConfig) Layout() conftool.Layout { return conftool.NewLayout(e.Prefix) }
 
+// etcdKeys are the keys of the `etcd:` mapping.
+var etcdKeys = []string{"endpoints", "prefix", "cacert", "cert", "key", "user", "password_file"}
+
 // parseEtcd reads the `etcd:` mapping; errors are file:line: etcd.KEY: reason.
-func parseEtcd(path, base string, n *yaml.Node) (*EtcdConfig, []error) {
-	var errs []error
-	fail := func(at *yaml.Node, key, format string, args ...any) {
-		errs = append(errs, &fieldError{path, at.Line, "etcd." + key, fmt.Sprintf(format, args...)})
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil, []error{&fieldError{path, n.Line, "etcd", "want a mapping: {endpoints: [...], prefix: /conftool/v1, ...}"}}
+func parseEtcd(l *conf.List, base string, n *conf.Node) *EtcdConfig {
+	if n.Kind != conf.MappingNode {
+		l.Addf(n.Pos, "etcd", "want a mapping: {endpoints: [...], prefix: /conftool/v1, ...}")
+		return nil
 	}
 	e := &EtcdConfig{Prefix: conftool.DefaultPrefix}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if seen[k.Value] {
-			fail(k, k.Value, "duplicate key")
-			continue
+	l.Fields(n, "etcd", etcdKeys, func(key string, _, v *conf.Node) {
+		fail := func(format string, args ...any) { l.Addf(v.Pos, "etcd."+key, format, args...) }
+		s, ok := v.Str()
+		if !ok && v.Kind != conf.SequenceNode && v.Kind != conf.NullNode {
+			fail("want a single value, found %s", v.Describe())
+			return
 		}
-		seen[k.Value] = true
-		switch k.Value {
+		switch key {
 		case "endpoints":
-			if err := v.Decode(&e.Endpoints); err != nil {
-				fail(v, k.Value, "want a list such as [\"http://127.0.0.1:2379\"]")
-				continue
+			eps, ok := stringList(v)
+			if !ok {
+				fail("want a list such as [\"http://127.0.0.1:2379\"]")
+				return
 			}
-			for _, ep := range e.Endpoints {
+			e.Endpoints = eps
+			for i, ep := range eps {
 				if err := checkEndpoint(ep); err != nil {
-					fail(v, k.Value, "%q: %v", ep, err)
+					l.Addf(v.Content[i].Pos, "etcd."+key, "%q: %v", ep, err)
 				}
 			}
 		case "prefix":
-			if !strings.HasPrefix(v.Value, "/") || strings.Trim(v.Value, "/") == "" {
-				fail(v, k.Value, "want an absolute key prefix such as /conftool/v1")
-				continue
+			if !strings.HasPrefix(s, "/") || strings.Trim(s, "/") == "" {
+				fail("want an absolute key prefix such as /conftool/v1")
+				return
 			}
-			e.Prefix = conftool.NewLayout(v.Value).Prefix
+			e.Prefix = conftool.NewLayout(s).Prefix
 		case "cacert":
-			e.CACert = resolve(base, v.Value)
+			e.CACert = resolve(base, s)
 		case "cert":
-			e.Cert = resolve(base, v.Value)
+			e.Cert = resolve(base, s)
 		case "key":
-			e.Key = resolve(base, v.Value)
+			e.Key = resolve(base, s)
 		case "user":
-			e.User = v.Value
+			e.User = s
 		case "password_file":
-			e.PasswordFile = resolve(base, v.Value)
-		default:
-			fail(k, k.Value, "unknown key (want endpoints, prefix, cacert, cert, key, user, password_file)")
+			e.PasswordFile = resolve(base, s)
 		}
-	}
+	})
 	if len(e.Endpoints) == 0 {
-		errs = append(errs, &fieldError{path, keyLine(n, "endpoints"), "etcd.endpoints", "at least one endpoint is required"})
+		l.Addf(keyPos(n, "endpoints"), "etcd.endpoints", "at least one endpoint is required")
 	}
 	if (e.Cert == "") != (e.Key == "") {
-		errs = append(errs, &fieldError{path, n.Line, "etcd", "cert and key go together (a client certificate needs both)"})
+		l.Addf(n.Pos, "etcd", "cert and key go together (a client certificate needs both)")
 	}
 	if (e.User == "") != (e.PasswordFile == "") {
-		errs = append(errs, &fieldError{path, n.Line, "etcd", "user and password_file go together"})
+		l.Addf(n.Pos, "etcd", "user and password_file go together")
 	}
-	return e, errs
+	return e
 }
 
 // checkEndpoint accepts what etcd's client takes: http://host:port,

@@ -137,20 +137,21 @@ func TestDataGeoIPDBDir(t *testing.T) {
 	}
 }
 
-// YAML syntax errors read file:line: reason with the real 1-based line,
-// in authdns.yaml, DIR/geoip.yaml and nets files alike.
+// YAML syntax errors read file:line: YAML syntax: reason at the
+// problem's own line (a list left open: the bracket's), in authdns.yaml,
+// DIR/geoip.yaml and nets files alike.
 func TestYAMLSyntaxErrorsNameFileAndLine(t *testing.T) {
 	tests := []struct {
 		name, file, content, want string
 	}{
 		{"authdns.yaml, unclosed list on line 1", "authdns.yaml", "listen: [\"127.0.0.1:0\"\ndata: data\n",
-			"authdns.yaml:2: did not find expected ',' or ']'"},
+			"authdns.yaml:1: YAML syntax: ',' or ']' must be specified"},
 		{"authdns.yaml, bad indentation on line 3", "authdns.yaml", "listen: [\"127.0.0.1:0\"]\ndata: data\n udp_sockets: 1\n",
-			"authdns.yaml:3: mapping values are not allowed in this context"},
+			"authdns.yaml:3: YAML syntax: mapping value is not allowed in this context"},
 		{"geoip.yaml, unclosed list on line 4", "data/geoip.yaml", "maps:\n  m:\n    geoip2_db: x.mmdb\n    datacenters: [dc1, dc2\n    nets: nets.yaml\n",
-			"data/geoip.yaml:4: did not find expected ',' or ']'"},
+			"data/geoip.yaml:4: YAML syntax: ',' or ']' must be specified"},
 		{"nets file, stray entry on line 2", "data/nets.yaml", "10.0.0.0/8: [dc2]\n- 11.0.0.0/8\n",
-			"data/nets.yaml:2: geoip.maps.m.nets: did not find expected key"},
+			"data/nets.yaml:2: geoip.maps.m.nets: YAML syntax: non-map value is specified"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

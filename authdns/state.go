@@ -12,9 +12,8 @@ import (
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
 	"github.com/geotraffic/geotraffic/geo"
-	"github.com/geotraffic/geotraffic/internal/yamlerr"
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/zones"
-	"gopkg.in/yaml.v3"
 )
 
 // State is one complete, validated serving state.
@@ -72,9 +71,9 @@ func loadDataGeo(cfg *Config) (*geo.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geoip config: %w", err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlerr.Wrap(cfg.GeoIPFile, data, err)
+	root, err := conf.DecodeYAML(cfg.GeoIPFile, data)
+	if err != nil {
+		return nil, err
 	}
 	// Absolute before joining: geo.ParseConfig resolves what is still
 	// relative against the data directory, which would apply it twice.
@@ -82,29 +81,15 @@ func loadDataGeo(cfg *Config) (*geo.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geoip_db_dir: %w", err)
 	}
-	if len(doc.Content) == 1 {
-		if maps := mappingValue(doc.Content[0], "maps"); maps != nil && maps.Kind == yaml.MappingNode {
-			for i := 1; i < len(maps.Content); i += 2 {
-				db := mappingValue(maps.Content[i], "geoip2_db")
-				if db != nil && db.Kind == yaml.ScalarNode && db.Value != "" && !filepath.IsAbs(db.Value) {
-					db.Value = filepath.Join(dbDir, db.Value)
-				}
+	if maps := root.Get("maps"); maps != nil && maps.Kind == conf.MappingNode {
+		for i := 1; i < len(maps.Content); i += 2 {
+			db := maps.Content[i].Get("geoip2_db")
+			if db != nil && db.Kind == conf.ScalarNode && db.Value != "" && !filepath.IsAbs(db.Value) {
+				db.Value = filepath.Join(dbDir, db.Value)
 			}
 		}
 	}
-	return geo.ParseConfig(cfg.GeoIPFile, &doc, filepath.Dir(cfg.GeoIPFile))
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
+	return geo.ParseConfig(cfg.GeoIPFile, root, filepath.Dir(cfg.GeoIPFile))
 }
 
 // Build loads everything cfg names and validates it as a whole. Nothing is

@@ -1,14 +1,12 @@
 package geo
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 
-	"github.com/geotraffic/geotraffic/internal/yamlerr"
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // Config is the parsed `geoip:` section. It is plain data: Build compiles it.
@@ -22,19 +20,17 @@ type Config struct {
 	Warnings []string
 }
 
-// Where locates a config item for error messages: "file:line: key".
+// Where locates a config item for the problems Build finds after
+// parsing: its position and dotted key.
 type Where struct {
-	File string
-	Line int
-	Key  string
+	conf.Pos
+	Key string
 }
 
-func (w Where) String() string { return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Key) }
+func (w Where) String() string { return (&conf.Error{Pos: w.Pos, Key: w.Key}).Error() }
 
-// Errorf formats an error prefixed with the location.
-func (w Where) Errorf(format string, args ...any) error {
-	return fmt.Errorf("%s: %s", w, fmt.Sprintf(format, args...))
-}
+// Errorf returns a *conf.Error about the item.
+func (w Where) Errorf(format string, args ...any) error { return w.Pos.Errorf(w.Key, format, args...) }
 
 // MapConfig is one entry of `maps`.
 type MapConfig struct {
@@ -107,22 +103,23 @@ func LoadConfigFile(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geoip config: %w", err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlerr.Wrap(path, data, err)
+	root, err := conf.DecodeYAML(path, data)
+	if err != nil {
+		return nil, err
 	}
-	return ParseConfig(path, &doc, filepath.Dir(path))
+	return ParseConfig(path, root, filepath.Dir(path))
 }
 
-// ParseConfig parses the `geoip:` YAML section (node is its mapping node, or
-// a document holding it). file names it in errors; baseDir resolves
+// ParseConfig parses the `geoip:` YAML section (node is its mapping node;
+// nil for an empty file). file names it in errors; baseDir resolves
 // geoip2_db and nets-file paths. Every error reads
-// "file:line: geoip.maps.NAME.map.EU: reason"; all of them are joined.
-func ParseConfig(file string, node *yaml.Node, baseDir string) (*Config, error) {
+// "file:line: geoip.maps.NAME.map.EU: reason"; all of them are reported,
+// sorted by position.
+func ParseConfig(file string, node *conf.Node, baseDir string) (*Config, error) {
 	p := &parser{baseDir: baseDir, cfg: &Config{File: file}, badMaps: map[string]bool{}}
 	p.parseTop(file, node)
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+	if err := p.l.Err(); err != nil {
+		return nil, err
 	}
 	return p.cfg, nil
 }

@@ -1,52 +1,54 @@
 package geo
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"strings"
 
-	"github.com/geotraffic/geotraffic/internal/yamlerr"
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // parseNets parses `nets`: an inline mapping or the name of a file with the
 // same syntax (plus gdnsd's `=>` and `;` comments).
-func (p *parser) parseNets(c valueCtx, v *yaml.Node, path string) []Net {
-	if v.Kind == yaml.ScalarNode && !isNull(v) {
+func (p *parser) parseNets(c valueCtx, v *conf.Node, path string) []Net {
+	if v.Kind == conf.ScalarNode && v.Kind != conf.NullNode {
 		name := p.resolve(v.Value)
 		data, err := os.ReadFile(name)
 		if err != nil {
 			p.errf(c.file, v, path, "nets file: %v", err)
 			return nil
 		}
-		var doc yaml.Node
-		if err := yaml.Unmarshal(gdnsdToYAML(data), &doc); err != nil {
+		fv, err := conf.DecodeYAML(name, gdnsdToYAML(data))
+		if err != nil {
 			// gdnsdToYAML keeps lines where they are, so the line is the file's.
-			ye := yamlerr.Wrap(name, data, err)
-			p.errs = append(p.errs, Where{name, ye.Line, path}.Errorf("%s", ye.Reason))
+			var e *conf.Error
+			if errors.As(err, &e) {
+				err = &conf.Error{Pos: e.Pos, Key: path, Reason: e.Reason, Err: e.Err}
+			}
+			p.l.Append(conf.Pos{File: name}, err)
 			return nil
 		}
-		fv := deref(&doc)
 		if fv == nil {
 			return nil // an empty nets file is no nets
 		}
 		c.file = name
 		v = fv
 	}
-	if v.Kind != yaml.MappingNode {
+	if v.Kind != conf.MappingNode {
 		p.errf(c.file, v, path, "expected a mapping of PREFIX: [DC, ...] or a file name")
 		return nil
 	}
 	var nets []Net
 	index := map[netip.Prefix]int{}
-	p.pairs(c.file, v, path, false, func(key string, k, v *yaml.Node) {
+	p.l.Pairs(v, path, func(key string, k, v *conf.Node) {
 		kp := path + "." + key
 		pfx, err := netip.ParsePrefix(key)
 		if err != nil {
 			p.errf(c.file, k, kp, "expected ADDRESS/LENGTH: %v", err)
 			return
 		}
-		w := Where{c.file, k.Line, kp}
+		w := Where{at(c.file, k), kp}
 		if pfx.Addr().Zone() != "" {
 			p.errf(c.file, k, kp, "zones are not allowed in prefixes")
 			return
@@ -59,7 +61,7 @@ func (p *parser) parseNets(c valueCtx, v *yaml.Node, path string) []Net {
 			p.errf(c.file, k, kp, "inside %s, which is looked up as IPv4: write the IPv4 prefix instead", why)
 			return
 		}
-		if v.Kind == yaml.ScalarNode && strings.EqualFold(v.Value, "auto") {
+		if v.Kind == conf.ScalarNode && strings.EqualFold(v.Value, "auto") {
 			p.errf(c.file, v, kp, "nets values are data centre lists; auto is not allowed")
 			return
 		}

@@ -7,86 +7,48 @@ import (
 	"path/filepath"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 type parser struct {
 	baseDir string
 	cfg     *Config
-	errs    []error
+	l       conf.List
 	badMaps map[string]bool // maps with errors: resources using them add none
 }
 
-func (p *parser) errf(file string, n *yaml.Node, key, format string, args ...any) {
-	line := 0
-	if n != nil {
-		line = n.Line
+// at is the position of n in file; line 1 for a missing node (an empty
+// file).
+func at(file string, n *conf.Node) conf.Pos {
+	if n == nil {
+		return conf.At(file, 1)
 	}
-	p.errs = append(p.errs, Where{file, line, key}.Errorf(format, args...))
+	return conf.Pos{File: file, Line: n.Pos.Line, Col: n.Pos.Col}
+}
+
+func (p *parser) errf(file string, n *conf.Node, key, format string, args ...any) {
+	p.l.Addf(at(file, n), key, format, args...)
 }
 
 func (p *parser) warnf(w Where, format string, args ...any) {
 	p.cfg.Warnings = append(p.cfg.Warnings, w.String()+": "+fmt.Sprintf(format, args...))
 }
 
-// deref follows documents and aliases to the node holding the value.
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil {
-		switch {
-		case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
-			n = n.Content[0]
-		case n.Kind == yaml.AliasNode:
-			n = n.Alias
-		default:
-			return n
-		}
-	}
-	return nil
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
-
-// pairs iterates a mapping's key/value nodes, reporting non-scalar and
-// duplicate keys. fold makes the duplicate check case-insensitive.
-func (p *parser) pairs(file string, n *yaml.Node, path string, fold bool, fn func(key string, k, v *yaml.Node)) {
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), deref(n.Content[i+1])
-		if k == nil || k.Kind != yaml.ScalarNode {
-			p.errf(file, n.Content[i], path, "keys must be plain strings")
-			continue
-		}
-		id := k.Value
-		if fold {
-			id = strings.ToLower(id)
-		}
-		if line, dup := seen[id]; dup {
-			p.errf(file, k, path+"."+k.Value, "duplicate key (first at line %d)", line)
-			continue
-		}
-		seen[id] = k.Line
-		fn(k.Value, k, v)
-	}
-}
-
-func (p *parser) parseTop(file string, n *yaml.Node) {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode {
+func (p *parser) parseTop(file string, n *conf.Node) {
+	if n == nil || n.Kind != conf.MappingNode {
 		p.errf(file, n, "geoip", "expected a mapping with maps and resources")
 		return
 	}
-	var resNode *yaml.Node
-	p.pairs(file, n, "geoip", false, func(key string, k, v *yaml.Node) {
+	var resNode *conf.Node
+	p.l.Fields(n, "geoip", []string{"maps", "resources", "undefined_datacenters_ok"}, func(key string, k, v *conf.Node) {
 		path := "geoip." + key
 		switch key {
 		case "maps":
-			if v == nil || v.Kind != yaml.MappingNode {
+			if v == nil || v.Kind != conf.MappingNode {
 				p.errf(file, k, path, "expected a mapping of map names")
 				return
 			}
-			p.pairs(file, v, path, false, func(name string, k, v *yaml.Node) {
+			p.l.Pairs(v, path, func(name string, k, v *conf.Node) {
 				if m := p.parseMap(file, name, k, v, path+"."+name); m != nil {
 					p.cfg.Maps = append(p.cfg.Maps, m)
 				} else {
@@ -95,32 +57,30 @@ func (p *parser) parseTop(file string, n *yaml.Node) {
 			})
 		case "resources":
 			resNode = v
-			if v == nil || v.Kind != yaml.MappingNode {
+			if v == nil || v.Kind != conf.MappingNode {
 				p.errf(file, k, path, "expected a mapping of resource names")
 				resNode = nil
 			}
 		case "undefined_datacenters_ok":
 			p.cfg.UndefinedDatacentersOK = p.boolVal(file, v, path)
-		default:
-			p.errf(file, k, path, "unknown key (want maps, resources, undefined_datacenters_ok)")
 		}
 	})
 	if resNode != nil {
 		// Resources are parsed after every map so references can be checked.
-		p.pairs(file, resNode, "geoip.resources", false, func(name string, k, v *yaml.Node) {
+		p.l.Pairs(resNode, "geoip.resources", func(name string, k, v *conf.Node) {
 			if r := p.parseResource(file, name, k, v, "geoip.resources."+name); r != nil {
 				p.cfg.Resources = append(p.cfg.Resources, r)
 			}
 		})
 	}
-	if len(p.cfg.Maps) == 0 && len(p.errs) == 0 {
+	if len(p.cfg.Maps) == 0 && p.l.Len() == 0 {
 		p.errf(file, n, "geoip.maps", "at least one map is required")
 	}
 }
 
-func (p *parser) boolVal(file string, v *yaml.Node, path string) bool {
-	var b bool
-	if v == nil || v.Kind != yaml.ScalarNode || v.Decode(&b) != nil {
+func (p *parser) boolVal(file string, v *conf.Node, path string) bool {
+	b, ok := v.Bool()
+	if !ok {
 		p.errf(file, v, path, "expected true or false")
 	}
 	return b
@@ -136,22 +96,18 @@ func (p *parser) mapByName(name string) *MapConfig {
 }
 
 // parseMap parses one map; nil when it is unusable (errors are recorded).
-func (p *parser) parseMap(file, name string, k, v *yaml.Node, path string) *MapConfig {
-	if v == nil || v.Kind != yaml.MappingNode {
+func (p *parser) parseMap(file, name string, k, v *conf.Node, path string) *MapConfig {
+	if v == nil || v.Kind != conf.MappingNode {
 		p.errf(file, k, path, "expected a mapping")
 		return nil
 	}
-	m := &MapConfig{Name: name, Where: Where{file, k.Line, path}, AutoDCLimit: -1}
-	nErr := len(p.errs)
-	vals := map[string]*yaml.Node{}
-	keys := map[string]*yaml.Node{}
-	p.pairs(file, v, path, false, func(key string, k, v *yaml.Node) {
-		switch key {
-		case "datacenters", "geoip2_db", "map", "nets", "auto_dc_coords", "auto_dc_limit", "ignore_ecs":
-			vals[key], keys[key] = v, k
-		default:
-			p.errf(file, k, path+"."+key, "unknown key (want datacenters, geoip2_db, map, nets, auto_dc_coords, auto_dc_limit, ignore_ecs)")
-		}
+	m := &MapConfig{Name: name, Where: Where{at(file, k), path}, AutoDCLimit: -1}
+	nErr := p.l.Len()
+	vals := map[string]*conf.Node{}
+	keys := map[string]*conf.Node{}
+	mapKeys := []string{"datacenters", "geoip2_db", "map", "nets", "auto_dc_coords", "auto_dc_limit", "ignore_ecs"}
+	p.l.Fields(v, path, mapKeys, func(key string, k, v *conf.Node) {
+		vals[key], keys[key] = v, k
 	})
 	dcv, ok := vals["datacenters"]
 	if !ok {
@@ -167,8 +123,8 @@ func (p *parser) parseMap(file, name string, k, v *yaml.Node, path string) *MapC
 		dcset[d] = true
 	}
 	if v, ok := vals["geoip2_db"]; ok {
-		m.DBWhere = Where{file, v.Line, path + ".geoip2_db"}
-		if v.Kind != yaml.ScalarNode || isNull(v) || v.Value == "" {
+		m.DBWhere = Where{at(file, v), path + ".geoip2_db"}
+		if v.Kind != conf.ScalarNode || v.Value == "" {
 			p.errf(file, v, path+".geoip2_db", "expected a file name")
 		} else {
 			m.GeoIP2DB = p.resolve(v.Value)
@@ -178,8 +134,7 @@ func (p *parser) parseMap(file, name string, k, v *yaml.Node, path string) *MapC
 		m.AutoDCCoords = p.parseCoords(file, v, path+".auto_dc_coords", dcset)
 	}
 	if v, ok := vals["auto_dc_limit"]; ok {
-		var n int
-		if v.Kind != yaml.ScalarNode || v.Decode(&n) != nil || n < 0 || n > 254 {
+		if n, ok := v.Int(); !ok || n < 0 || n > 254 {
 			p.errf(file, v, path+".auto_dc_limit", "expected a whole number from 0 (all) to 254")
 		} else {
 			m.AutoDCLimit = n
@@ -193,7 +148,7 @@ func (p *parser) parseMap(file, name string, k, v *yaml.Node, path string) *MapC
 	}
 	vctx := valueCtx{file: file, dcs: dcset, auto: m.AutoDCCoords != nil}
 	if v, ok := vals["map"]; ok {
-		if v.Kind != yaml.MappingNode {
+		if v.Kind != conf.MappingNode {
 			p.errf(file, v, path+".map", "expected a mapping of continent codes (and default)")
 		} else {
 			m.Map = p.parseMapNode(vctx, v, path+".map", 0)
@@ -208,7 +163,7 @@ func (p *parser) parseMap(file, name string, k, v *yaml.Node, path string) *MapC
 	if v, ok := vals["nets"]; ok {
 		m.Nets = p.parseNets(vctx, v, path+".nets")
 	}
-	if len(p.errs) > nErr {
+	if p.l.Len() > nErr {
 		return nil
 	}
 	return m
@@ -221,8 +176,8 @@ func (p *parser) resolve(name string) string {
 	return filepath.Join(p.baseDir, name)
 }
 
-func (p *parser) parseDatacenters(file string, v *yaml.Node, path string) []string {
-	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+func (p *parser) parseDatacenters(file string, v *conf.Node, path string) []string {
+	if v.Kind != conf.SequenceNode || len(v.Content) == 0 {
 		p.errf(file, v, path, "expected a non-empty list of data centre names")
 		return nil
 	}
@@ -234,7 +189,6 @@ func (p *parser) parseDatacenters(file string, v *yaml.Node, path string) []stri
 	seen := map[string]bool{}
 	ok := true
 	for _, e := range v.Content {
-		e = deref(e)
 		name, err := dcName(e)
 		if err != nil {
 			p.errf(file, e, path, "%v", err)
@@ -260,8 +214,8 @@ func (p *parser) parseDatacenters(file string, v *yaml.Node, path string) []stri
 	return out
 }
 
-func dcName(e *yaml.Node) (string, error) {
-	if e == nil || e.Kind != yaml.ScalarNode || isNull(e) || e.Value == "" {
+func dcName(e *conf.Node) (string, error) {
+	if e == nil || e.Kind != conf.ScalarNode || e.Value == "" {
 		return "", errors.New("expected a data centre name")
 	}
 	if strings.ContainsAny(e.Value, "/ \t*?[]\\") {
@@ -270,20 +224,20 @@ func dcName(e *yaml.Node) (string, error) {
 	return e.Value, nil
 }
 
-func (p *parser) parseCoords(file string, v *yaml.Node, path string, dcs map[string]bool) map[string]Coord {
+func (p *parser) parseCoords(file string, v *conf.Node, path string, dcs map[string]bool) map[string]Coord {
 	out := map[string]Coord{}
-	if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+	if v.Kind != conf.MappingNode || len(v.Content) == 0 {
 		p.errf(file, v, path, "expected a mapping of DC: [latitude, longitude]")
 		return out
 	}
-	p.pairs(file, v, path, false, func(dc string, k, v *yaml.Node) {
+	p.l.Pairs(v, path, func(dc string, k, v *conf.Node) {
 		kp := path + "." + dc
 		if !dcs[dc] {
 			p.errf(file, k, kp, "%q is not in datacenters", dc)
 			return
 		}
-		var ll []float64
-		if v.Kind != yaml.SequenceNode || v.Decode(&ll) != nil || len(ll) != 2 {
+		ll, ok := floats(v)
+		if !ok || len(ll) != 2 {
 			p.errf(file, v, kp, "expected [latitude, longitude] in degrees")
 			return
 		}
@@ -296,6 +250,22 @@ func (p *parser) parseCoords(file string, v *yaml.Node, path string, dcs map[str
 	return out
 }
 
+// floats reads a list of numbers.
+func floats(v *conf.Node) ([]float64, bool) {
+	if v.Kind != conf.SequenceNode {
+		return nil, false
+	}
+	out := make([]float64, len(v.Content))
+	for i, e := range v.Content {
+		f, ok := e.Float()
+		if !ok {
+			return nil, false
+		}
+		out[i] = f
+	}
+	return out, true
+}
+
 type valueCtx struct {
 	file string
 	dcs  map[string]bool
@@ -303,13 +273,13 @@ type valueCtx struct {
 }
 
 // parseDCList parses a DC list: a sequence (possibly empty) or one name.
-func (p *parser) parseDCList(c valueCtx, v *yaml.Node, path string) ([]string, bool) {
-	var elems []*yaml.Node
+func (p *parser) parseDCList(c valueCtx, v *conf.Node, path string) ([]string, bool) {
+	var elems []*conf.Node
 	switch {
-	case v != nil && v.Kind == yaml.SequenceNode:
+	case v != nil && v.Kind == conf.SequenceNode:
 		elems = v.Content
-	case v != nil && v.Kind == yaml.ScalarNode && !isNull(v):
-		elems = []*yaml.Node{v}
+	case v != nil && v.Kind == conf.ScalarNode && v.Kind != conf.NullNode:
+		elems = []*conf.Node{v}
 	default:
 		p.errf(c.file, v, path, "expected a data centre list (use [] for NODATA)")
 		return nil, false
@@ -318,7 +288,6 @@ func (p *parser) parseDCList(c valueCtx, v *yaml.Node, path string) ([]string, b
 	seen := map[string]bool{}
 	ok := true
 	for _, e := range elems {
-		e = deref(e)
 		name, err := dcName(e)
 		switch {
 		case err != nil:
@@ -338,16 +307,16 @@ func (p *parser) parseDCList(c valueCtx, v *yaml.Node, path string) ([]string, b
 	return out, ok
 }
 
-func (p *parser) parseValue(c valueCtx, v *yaml.Node, path string, depth int, allowMap bool) *MapValue {
-	w := Where{c.file, v.Line, path}
+func (p *parser) parseValue(c valueCtx, v *conf.Node, path string, depth int, allowMap bool) *MapValue {
+	w := Where{at(c.file, v), path}
 	switch {
-	case v.Kind == yaml.MappingNode:
+	case v.Kind == conf.MappingNode:
 		if !allowMap {
 			p.errf(c.file, v, path, "default must be a data centre list or auto, not a nested map")
 			return nil
 		}
 		return &MapValue{Kind: ValueMap, Node: p.parseMapNode(c, v, path, depth+1), Where: w}
-	case v.Kind == yaml.ScalarNode && strings.EqualFold(v.Value, "auto") && v.Tag != "!!null":
+	case v.Kind == conf.ScalarNode && strings.EqualFold(v.Value, "auto"):
 		if !c.auto {
 			p.errf(c.file, v, path, "auto needs auto_dc_coords in this map")
 			return nil
@@ -361,9 +330,9 @@ func (p *parser) parseValue(c valueCtx, v *yaml.Node, path string, depth int, al
 	return &MapValue{Kind: ValueList, DCs: dcs, Where: w}
 }
 
-func (p *parser) parseMapNode(c valueCtx, v *yaml.Node, path string, depth int) *MapNode {
+func (p *parser) parseMapNode(c valueCtx, v *conf.Node, path string, depth int) *MapNode {
 	n := &MapNode{Children: map[string]*MapValue{}}
-	p.pairs(c.file, v, path, true, func(key string, k, v *yaml.Node) {
+	p.l.PairsFold(v, path, func(key string, k, v *conf.Node) {
 		kp := path + "." + key
 		if strings.EqualFold(key, "default") {
 			n.Default = p.parseValue(c, v, kp, depth, false)

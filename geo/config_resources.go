@@ -4,25 +4,25 @@ import (
 	"net/netip"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
-func (p *parser) parseResource(file, name string, k, v *yaml.Node, path string) *ResourceConfig {
-	if v == nil || v.Kind != yaml.MappingNode {
+func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) *ResourceConfig {
+	if v == nil || v.Kind != conf.MappingNode {
 		p.errf(file, k, path, "expected a mapping with map and dcmap")
 		return nil
 	}
-	r := &ResourceConfig{Name: name, Where: Where{file, k.Line, path}, DCMap: map[string]*DCTarget{}}
+	r := &ResourceConfig{Name: name, Where: Where{at(file, k), path}, DCMap: map[string]*DCTarget{}}
 	if strings.ContainsAny(name, "/ \t*?[]\\") {
 		p.errf(file, k, path, "resource name may not contain '/', blanks or glob characters")
 	}
-	var dcmapNode, dcmapKey, mapKey *yaml.Node
-	p.pairs(file, v, path, false, func(key string, k, v *yaml.Node) {
+	var dcmapNode, dcmapKey, mapKey *conf.Node
+	p.l.Fields(v, path, []string{"map", "skip_first", "dcmap"}, func(key string, k, v *conf.Node) {
 		kp := path + "." + key
 		switch key {
 		case "map":
 			mapKey = k
-			if v.Kind != yaml.ScalarNode || isNull(v) || v.Value == "" {
+			if v.Kind != conf.ScalarNode || v.Value == "" {
 				p.errf(file, v, kp, "expected a map name")
 				return
 			}
@@ -31,8 +31,6 @@ func (p *parser) parseResource(file, name string, k, v *yaml.Node, path string) 
 			r.SkipFirst = p.boolVal(file, v, kp)
 		case "dcmap":
 			dcmapNode, dcmapKey = v, k
-		default:
-			p.errf(file, k, kp, "unknown key (want map, skip_first, dcmap)")
 		}
 	})
 	if mapKey == nil {
@@ -50,7 +48,7 @@ func (p *parser) parseResource(file, name string, k, v *yaml.Node, path string) 
 		p.errf(file, k, path+".dcmap", "required")
 		return nil
 	}
-	if dcmapNode.Kind != yaml.MappingNode {
+	if dcmapNode.Kind != conf.MappingNode {
 		p.errf(file, dcmapKey, path+".dcmap", "expected a mapping of DC: addresses or CNAME target")
 		return nil
 	}
@@ -58,7 +56,7 @@ func (p *parser) parseResource(file, name string, k, v *yaml.Node, path string) 
 	for _, d := range m.Datacenters {
 		inMap[d] = true
 	}
-	p.pairs(file, dcmapNode, path+".dcmap", false, func(dc string, k, v *yaml.Node) {
+	p.l.Pairs(dcmapNode, path+".dcmap", func(dc string, k, v *conf.Node) {
 		kp := path + ".dcmap." + dc
 		if !inMap[dc] {
 			p.errf(file, k, kp, "%q is not a data centre of map %q", dc, m.Name)
@@ -86,11 +84,11 @@ func (p *parser) parseResource(file, name string, k, v *yaml.Node, path string) 
 	return r
 }
 
-func (p *parser) parseTarget(file string, v *yaml.Node, path string) *DCTarget {
-	t := &DCTarget{Where: Where{file, v.Line, path}}
+func (p *parser) parseTarget(file string, v *conf.Node, path string) *DCTarget {
+	t := &DCTarget{Where: Where{at(file, v), path}}
 	switch v.Kind {
-	case yaml.ScalarNode:
-		if isNull(v) || v.Value == "" {
+	case conf.ScalarNode:
+		if v.Kind == conf.NullNode || v.Value == "" {
 			p.errf(file, v, path, "expected an address, a list of addresses, {addrs_v4, addrs_v6} or a CNAME target ending in '.'")
 			return nil
 		}
@@ -111,14 +109,14 @@ func (p *parser) parseTarget(file string, v *yaml.Node, path string) *DCTarget {
 		}
 		t.CNAME = name
 		return t
-	case yaml.SequenceNode:
+	case conf.SequenceNode:
 		if len(v.Content) == 0 {
 			p.errf(file, v, path, "empty address list")
 			return nil
 		}
 		ok := true
 		for _, e := range v.Content {
-			ok = p.addrNode(file, deref(e), path, t, 0) && ok
+			ok = p.addrNode(file, e, path, t, 0) && ok
 		}
 		if ok && len(t.V4) > 0 && len(t.V6) > 0 {
 			p.errf(file, v, path, "a plain list holds one family; use {addrs_v4: [...], addrs_v6: [...]} for both")
@@ -128,29 +126,24 @@ func (p *parser) parseTarget(file string, v *yaml.Node, path string) *DCTarget {
 			return nil
 		}
 		return t
-	case yaml.MappingNode:
+	case conf.MappingNode:
+		nErr := p.l.Len()
 		ok := true
-		p.pairs(file, v, path, false, func(key string, k, v *yaml.Node) {
+		p.l.Fields(v, path, []string{"addrs_v4", "addrs_v6"}, func(key string, _, v *conf.Node) {
 			kp := path + "." + key
-			fam := 0
-			switch key {
-			case "addrs_v4":
+			fam := 6
+			if key == "addrs_v4" {
 				fam = 4
-			case "addrs_v6":
-				fam = 6
-			default:
-				p.errf(file, k, kp, "unknown key (want addrs_v4, addrs_v6)")
-				ok = false
-				return
 			}
-			elems := []*yaml.Node{v}
-			if v.Kind == yaml.SequenceNode {
+			elems := []*conf.Node{v}
+			if v.Kind == conf.SequenceNode {
 				elems = v.Content
 			}
 			for _, e := range elems {
-				ok = p.addrNode(file, deref(e), kp, t, fam) && ok
+				ok = p.addrNode(file, e, kp, t, fam) && ok
 			}
 		})
+		ok = ok && p.l.Len() == nErr // an unknown key
 		if ok && len(t.V4)+len(t.V6) == 0 {
 			p.errf(file, v, path, "no addresses")
 			return nil
@@ -164,8 +157,8 @@ func (p *parser) parseTarget(file string, v *yaml.Node, path string) *DCTarget {
 	return nil
 }
 
-func (p *parser) addrNode(file string, e *yaml.Node, path string, t *DCTarget, fam int) bool {
-	if e == nil || e.Kind != yaml.ScalarNode || isNull(e) {
+func (p *parser) addrNode(file string, e *conf.Node, path string, t *DCTarget, fam int) bool {
+	if e == nil || e.Kind != conf.ScalarNode {
 		p.errf(file, e, path, "expected an IP address")
 		return false
 	}
@@ -177,7 +170,7 @@ func (p *parser) addrNode(file string, e *yaml.Node, path string, t *DCTarget, f
 	return p.addAddr(file, e, path, t, a, fam)
 }
 
-func (p *parser) addAddr(file string, e *yaml.Node, path string, t *DCTarget, a netip.Addr, fam int) bool {
+func (p *parser) addAddr(file string, e *conf.Node, path string, t *DCTarget, a netip.Addr, fam int) bool {
 	switch {
 	case a.Zone() != "":
 		p.errf(file, e, path, "%s: zones are not allowed", a)

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // FuzzParseConfig: any YAML either parses or gives an error; never a panic.
@@ -15,11 +15,11 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		var doc yaml.Node
-		if yaml.Unmarshal([]byte(text), &doc) != nil {
+		doc, err := conf.DecodeYAML("fuzz.yaml", []byte(text))
+		if err != nil {
 			return
 		}
-		cfg, err := ParseConfig("fuzz.yaml", &doc, t.TempDir())
+		cfg, err := ParseConfig("fuzz.yaml", doc, t.TempDir())
 		if err != nil {
 			return
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/geo/internal/mmdbgen"
-	"gopkg.in/yaml.v3"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // row builds a DB row: "net cont country subs(|-separated) city" with
@@ -43,11 +43,11 @@ func writeDB(t testing.TB, dir, name, dbType string, rows []mmdbgen.Row) string 
 // parseYAML parses text as a geoip section named test.yaml in dir.
 func parseYAML(t testing.TB, dir, text string) (*Config, error) {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+	doc, err := conf.DecodeYAML("test.yaml", []byte(text))
+	if err != nil {
 		t.Fatalf("bad test YAML: %v", err)
 	}
-	return ParseConfig("test.yaml", &doc, dir)
+	return ParseConfig("test.yaml", doc, dir)
 }
 
 // logBuffer returns a logger writing text to buf.

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/geotraffic/geotraffic/internal/yamlerr"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // PoolNode is one node of a pools file: Host serves Service in Cluster at
@@ -34,17 +32,17 @@ var poolName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // Every problem is reported as `file:line: reason`, and any rejects the
 // file. Nodes come in file order.
 func ParsePools(file string, data []byte) ([]PoolNode, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlerr.Wrap(file, data, err)
+	root, err := conf.DecodeYAML(file, data)
+	if err != nil {
+		return nil, err
 	}
 	p := &poolParser{file: file}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		return nil, nil // an empty file: no pools
 	}
-	p.mapping(doc.Content[0], "", func(dc string, _ int, v *yaml.Node) {
-		p.mapping(v, dc, func(cluster string, _ int, v *yaml.Node) {
-			p.mapping(v, dc+"/"+cluster, func(host string, line int, v *yaml.Node) {
+	p.mapping(root, "", func(dc string, _ int, v *conf.Node) {
+		p.mapping(v, dc, func(cluster string, _ int, v *conf.Node) {
+			p.mapping(v, dc+"/"+cluster, func(host string, line int, v *conf.Node) {
 				p.services(v, PoolNode{DC: dc, Cluster: cluster, Host: host, Line: line})
 			})
 		})
@@ -62,7 +60,7 @@ type poolParser struct {
 // maxPoolErrors bounds the report of a file that is wrong throughout.
 const maxPoolErrors = 20
 
-func (p *poolParser) errorf(n *yaml.Node, path, format string, args ...any) {
+func (p *poolParser) errorf(n *conf.Node, path, format string, args ...any) {
 	if p.full {
 		return
 	}
@@ -73,28 +71,19 @@ func (p *poolParser) errorf(n *yaml.Node, path, format string, args ...any) {
 	if path != "" {
 		path += ": "
 	}
-	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s%s", p.file, n.Line, path, fmt.Sprintf(format, args...)))
-}
-
-// deref follows an alias to its anchor.
-func deref(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return n.Alias
-	}
-	return n
+	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s%s", p.file, n.Pos.Line, path, fmt.Sprintf(format, args...)))
 }
 
 // mapping calls f for each key of n, a mapping of names, in file order.
-func (p *poolParser) mapping(n *yaml.Node, path string, f func(name string, line int, v *yaml.Node)) {
-	n = deref(n)
-	if n.Kind != yaml.MappingNode {
+func (p *poolParser) mapping(n *conf.Node, path string, f func(name string, line int, v *conf.Node)) {
+	if n.Kind != conf.MappingNode {
 		p.errorf(n, path, "expected a mapping of %s", [...]string{"dcs", "clusters", "hosts"}[depth(path)])
 		return
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := deref(n.Content[i])
-		if k.Kind != yaml.ScalarNode || !poolName.MatchString(k.Value) {
+		k := n.Content[i]
+		if k.Kind != conf.ScalarNode || !poolName.MatchString(k.Value) {
 			p.errorf(k, path, "%q is not a name (letters, digits, '.', '_', '-')", k.Value)
 			continue
 		}
@@ -106,7 +95,7 @@ func (p *poolParser) mapping(n *yaml.Node, path string, f func(name string, line
 		if p.full {
 			return
 		}
-		f(k.Value, k.Line, n.Content[i+1])
+		f(k.Value, k.Pos.Line, n.Content[i+1])
 	}
 }
 
@@ -125,20 +114,18 @@ func depth(path string) int {
 }
 
 // services reads a host's list of services.
-func (p *poolParser) services(n *yaml.Node, node PoolNode) {
+func (p *poolParser) services(n *conf.Node, node PoolNode) {
 	path := node.DC + "/" + node.Cluster + "/" + node.Host
-	n = deref(n)
-	if n.Kind != yaml.SequenceNode {
+	if n.Kind != conf.SequenceNode {
 		p.errorf(n, path, "expected a list of services, e.g. [apache2, nginx]")
 		return
 	}
 	seen := map[string]bool{}
 	for _, s := range n.Content {
-		s = deref(s)
 		switch {
 		case p.full:
 			return
-		case s.Kind != yaml.ScalarNode || !poolName.MatchString(s.Value):
+		case s.Kind != conf.ScalarNode || !poolName.MatchString(s.Value):
 			p.errorf(s, path, "%q is not a service name (letters, digits, '.', '_', '-')", s.Value)
 		case seen[s.Value]:
 			p.errorf(s, path, "service %s given twice", s.Value)

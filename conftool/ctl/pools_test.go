@@ -18,7 +18,7 @@ func TestParsePools(t *testing.T) {
 			"eqiad/appserver/apache2/mw1001.eqiad.wmnet@3 eqiad/appserver/nginx/mw1001.eqiad.wmnet@3 eqiad/appserver/apache2/mw1002.eqiad.wmnet@4 codfw/appserver/apache2/mw2001.codfw.wmnet@7", ""},
 		{"no services", "eqiad:\n  appserver:\n    mw1001: []\n", "", ""},
 		{"anchors", "eqiad:\n  appserver:\n    mw1001: &s [apache2]\n    mw1002: *s\n", "eqiad/appserver/apache2/mw1001@3 eqiad/appserver/apache2/mw1002@4", ""},
-		{"syntax", "eqiad:\n  appserver: [\n", "", "p.yaml:3:"},
+		{"syntax", "eqiad:\n  appserver: [\n", "", "p.yaml:2:"},
 		{"a list at the top", "- eqiad\n", "", "p.yaml:1: expected a mapping of dcs"},
 		{"a host with no list", "eqiad:\n  appserver:\n    mw1001: apache2\n", "", "p.yaml:3: eqiad/appserver/mw1001: expected a list of services"},
 		{"a host with null", "eqiad:\n  appserver:\n    mw1001:\n", "", "expected a list of services"},

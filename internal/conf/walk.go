@@ -1,6 +1,8 @@
 package conf
 
 import (
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -125,4 +127,30 @@ func (n *Node) Bool() (b, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// Int reads a decimal whole number.
+func (n *Node) Int() (int, bool) {
+	if n == nil || n.Kind != ScalarNode {
+		return 0, false
+	}
+	i, err := strconv.Atoi(n.Value)
+	return i, err == nil
+}
+
+// Float reads a number, YAML's .nan and .inf included.
+func (n *Node) Float() (float64, bool) {
+	if n == nil || n.Kind != ScalarNode {
+		return 0, false
+	}
+	switch strings.ToLower(n.Value) {
+	case ".nan":
+		return math.NaN(), true
+	case ".inf", "+.inf":
+		return math.Inf(1), true
+	case "-.inf":
+		return math.Inf(-1), true
+	}
+	f, err := strconv.ParseFloat(n.Value, 64)
+	return f, err == nil
 }

@@ -106,17 +106,25 @@ func badBytes(data []byte) (Pos, string) {
 // syntaxError locates a parser error at its token. For a flow collection
 // left open, the parser's token is the one where a ',' was expected (the
 // next line, often); the problem is the bracket that was never closed.
+// For a misplaced ':', the problem is the ':'.
 func syntaxError(file string, err error) error {
 	var ye goyaml.Error
 	if !errors.As(err, &ye) || ye.GetToken() == nil {
 		return &Error{Pos: Pos{File: file}, Reason: "YAML syntax: " + err.Error(), Err: err}
 	}
 	tk, msg := ye.GetToken(), ye.GetMessage()
-	if strings.HasSuffix(msg, "must be specified") {
+	switch {
+	case strings.HasSuffix(msg, "must be specified"):
 		if open := unclosed(tk); open != nil {
 			tk = open
 		}
+	case strings.HasPrefix(msg, "mapping value is not allowed") && tk.Next != nil && tk.Next.Type == token.MappingValueType:
+		// The token is the scalar before the ':', which may start lines
+		// earlier (a key indented under a plain value continues it).
+		tk = tk.Next
 	}
+	// The parser quotes the offending character raw; a tab would not show.
+	msg = strings.ReplaceAll(msg, "\t", `\t`)
 	return &Error{Pos: tokenPos(file, tk), Reason: "YAML syntax: " + msg, Err: err}
 }
 

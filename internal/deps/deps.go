@@ -14,5 +14,4 @@ import (
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/promhttp"
 	_ "google.golang.org/protobuf/types/known/anypb"
-	_ "gopkg.in/yaml.v3"
 )

@@ -97,8 +97,9 @@ func TestRelativePathsResolveOnce(t *testing.T) {
 	}
 }
 
-// A YAML syntax error is printed as file:line: reason, with the line the
-// problem is on, for authdns.yaml and geoip.yaml.
+// A YAML syntax error is printed as file:line: YAML syntax: reason, with
+// the line the problem is on (a list left open: the bracket's), for
+// authdns.yaml and geoip.yaml.
 func TestCheckconfYAMLSyntaxErrors(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
@@ -106,7 +107,7 @@ func TestCheckconfYAMLSyntaxErrors(t *testing.T) {
 	cfg := filepath.Join(dir, "authdns.yaml")
 	writeFile(t, cfg, "listen: [\"127.0.0.1:0\"\ndata: data\n")
 	_, errOut, code := run(t, "", "authdns", "checkconf", "--config", cfg)
-	if want := cfg + ":2: did not find expected ',' or ']'\n"; code != 1 || errOut != want {
+	if want := cfg + ":1: YAML syntax: ',' or ']' must be specified\n"; code != 1 || errOut != want {
 		t.Errorf("authdns.yaml: exit %d\n%s\nwant %s", code, errOut, want)
 	}
 
@@ -114,7 +115,7 @@ func TestCheckconfYAMLSyntaxErrors(t *testing.T) {
 	geo := filepath.Join(data, "geoip.yaml")
 	writeFile(t, geo, "maps:\n  m:\n    datacenters: [eqiad\n    nets: {}\n")
 	_, errOut, code = run(t, "", "authdns", "checkconf", "--config", cfg)
-	if want := geo + ":3: did not find expected ',' or ']'"; code != 1 || !strings.Contains(errOut, want) {
+	if want := geo + ":3: YAML syntax: ',' or ']' must be specified"; code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("geoip.yaml: exit %d\n%s\nwant %s", code, errOut, want)
 	}
 }
