@@ -33,7 +33,7 @@ func ctl(addr string, auth ctlAuth, timeout time.Duration, args []string, stdout
 			if args[0] == "stage" {
 				what = "DIR"
 			}
-			return cli.Fail(stderr, "authdns ctl", cli.Usagef("%s takes one %s", args[0], what))
+			return cli.Fail(stderr, "authdns ctl", cli.Usagef("want %s %s (one argument)", args[0], what))
 		}
 	}
 	token := ""

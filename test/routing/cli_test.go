@@ -171,9 +171,9 @@ func TestUsageHelpVersion(t *testing.T) {
 		t.Errorf("--help: %d", code)
 	}
 	contains(t, "--help", out, "routes", "explain", "what-if", "check", "serve", "site/NAME => DOWN")
-	_, stderr, code := run(t, "routes", "--help")
-	if code != 0 || !strings.Contains(stderr, "-routing") || !strings.Contains(stderr, "-format") {
-		t.Errorf("routes --help: %d %s", code, stderr)
+	out, _, code = run(t, "routes", "--help")
+	if code != 0 || !strings.Contains(out, "-routing") || !strings.Contains(out, "-format") {
+		t.Errorf("routes --help: %d %s", code, out)
 	}
 	for _, args := range [][]string{{}, {"nope"}, {"routes"}, {"routes", "--routing", "x", "--format", "xml"}, {"routes", "--bogus"}, {"serve", "--routing", "x"}} {
 		if _, stderr, code := run(t, args...); code != 2 {
