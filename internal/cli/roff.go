@@ -14,6 +14,8 @@ import (
 func (p *Page) WriteMan(w io.Writer) {
 	fmt.Fprintf(w, ".\\\" Generated from the command's --help description (internal/cli); do not edit.\n")
 	fmt.Fprintf(w, ".TH %s 1 \"\" \"geotraffic\" \"User Commands\"\n", strings.ToUpper(esc(p.Name)))
+	// Flags and paths must not be hyphenated or stretched.
+	fmt.Fprintln(w, ".nh\n.ad l")
 	fmt.Fprintf(w, ".SH NAME\n%s \\- %s\n", esc(p.Name), esc(p.Summary))
 	fmt.Fprintln(w, ".SH SYNOPSIS")
 	synopsis(w, p.Synopsis)
