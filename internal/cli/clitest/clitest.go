@@ -5,6 +5,7 @@ package clitest
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/cli"
@@ -31,5 +32,13 @@ func ManPage(t *testing.T, p *cli.Page, path string) {
 	}
 	if !bytes.Equal(old, b.Bytes()) {
 		t.Errorf("%s is stale: the command's --help description changed; run `make man` and commit the result", path)
+	}
+	groff, err := exec.LookPath("groff")
+	if err != nil {
+		return // make test installs it (man-db); the source was compared above
+	}
+	// -ww: every warning; -z: no output but the warnings.
+	if out, err := exec.Command(groff, "-man", "-Tutf8", "-ww", "-z", path).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("groff %s: %v\n%s", path, err, out)
 	}
 }
