@@ -181,3 +181,19 @@ func TestUsageHelpVersion(t *testing.T) {
 		}
 	}
 }
+
+// The shipped routing.yaml and authdns.yaml give no warning.
+func TestDefaultConfigQuiet(t *testing.T) {
+	rp := filepath.Join("..", "..", "config", "routing.yaml")
+	ap := filepath.Join("..", "..", "config", "admin_state")
+	for _, args := range [][]string{
+		{"routes", "--routing", rp},
+		{"what-if", "--routing", rp, "--down", "esams"},
+		{"explain", "text", "ulsfo", "--routing", rp},
+		{"check", "--routing", rp, "--admin-state", ap, "--authdns-config", filepath.Join("..", "..", "config", "authdns.yaml")},
+	} {
+		if _, stderr, code := run(t, args...); code != 0 || stderr != "" {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+}
