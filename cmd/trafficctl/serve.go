@@ -43,9 +43,9 @@ func cmdServe(fs *flag.FlagSet) runFunc {
 		if err := etcd.check(fs); err != nil {
 			return err
 		}
-		var level slog.Level
-		if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-			return cli.Usagef("--log-level: %v", err)
+		level, err := cli.LogLevel(logLevel)
+		if err != nil {
+			return err
 		}
 		if idle <= 0 {
 			return cli.Usagef("--idle-timeout must be above 0 (an idle connection must not be kept forever)")
