@@ -151,7 +151,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			"Validates pybal.conf completely (monitors included) and exits: status 0 when it\n"+
 			"loads, with each warning (unknown keys, unused settings) on stderr; the etcd\n"+
 			"client's files ([global] etcd-cacert, etcd-cert, etcd-key, etcd-password-file) are read;\n"+
-			"status 1 with the file:line: key: reason of the first error.\n\n")
+			"status 1 with the file:line: key: reason of every error, one a line, sorted by line.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/pylit"
 )
@@ -55,7 +56,7 @@ var names = []string{"ProxyFetch", "IdleConnection", "RunCommand", "DNSQuery", "
 // Parse validates a monitor name and its options (the "<monitor>.<opt>"
 // keys of the service, lower-cased monitor prefix stripped). Errors name
 // file, line and key; warnings report unknown options.
-func Parse(name string, opts map[string]config.Option, at config.Pos) (Spec, []string, error) {
+func Parse(name string, opts map[string]config.Option, at conf.Pos) (Spec, []string, error) {
 	o := &options{m: opts, prefix: strings.ToLower(name), used: map[string]bool{}, at: at}
 	var (
 		s   Spec
@@ -97,7 +98,7 @@ type options struct {
 	m      map[string]config.Option
 	prefix string
 	used   map[string]bool
-	at     config.Pos
+	at     conf.Pos
 }
 
 func (o *options) get(k string) (config.Option, bool) {
