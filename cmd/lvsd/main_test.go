@@ -52,7 +52,7 @@ func TestCheckReportsEveryError(t *testing.T) {
 	text := "[global]\ninstrumentation = perhaps\n\n" +
 		"[a]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = fifo\nconfig = file:///x\n\n" +
 		"[b]\nprotocol = tcp\nip = 10.2.2.1\nport = 81\nscheduler = rr\nconfig = file:///x\nmonitors = [\"Nope\"]\n" +
-		"[c]\nprotocol = tcp\nip = 10.2.2.1\nport = 82\nscheduler = rr\nconfig = file:///x\nmonitors = [\"ProxyFetch\"]\nproxyfetch.url = [\"http://x/\"]\nproxyfetch.timeout = soon\n"
+		"[c]\nprotocol = tcp\nip = 10.2.2.1\nport = 82\nscheduler = rr\nconfig = file:///x\nmonitors = [\"ProxyFetch\"]\nproxyfetch.timeout = soon\n"
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,8 @@ func TestCheckReportsEveryError(t *testing.T) {
 			t.Errorf("line %d = %q, want prefix %q", i+1, lines[i], w)
 		}
 	}
-	// With pybal.conf fixed, the monitors are checked, every one of them.
+	// With pybal.conf fixed, the monitors are checked: every option of
+	// every one of them.
 	text = strings.Replace(strings.Replace(text, "perhaps", "no", 1), "fifo", "rr", 1)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -80,7 +81,8 @@ func TestCheckReportsEveryError(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	lines = strings.Split(strings.TrimSpace(errOut.String()), "\n")
-	want = []string{conf + ":17: monitors: unknown monitor \"Nope\"", conf + ":26: proxyfetch.timeout: not a number of seconds"}
+	want = []string{conf + ":17: monitors: unknown monitor \"Nope\"", conf + ":24: proxyfetch.url: required by the proxyfetch monitor",
+		conf + ":25: proxyfetch.timeout: not a number of seconds"}
 	if len(lines) != len(want) {
 		t.Fatalf("stderr:\n%s\nwant %d lines", errOut.String(), len(want))
 	}
