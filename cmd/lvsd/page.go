@@ -45,7 +45,8 @@ func checkPage() *cli.Page {
 when it loads, with each warning (unknown keys, unused settings) on
 stderr; the etcd client's files ([global] etcd-cacert, etcd-cert,
 etcd-key, etcd-password-file) are read; status 1 with the
-file:line: key: reason of each error.`,
+file:line: key: reason of every error, one a line, sorted by
+line.`,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/internal/testtls"
 )
 
@@ -35,19 +36,19 @@ func TestParseLegacy(t *testing.T) {
 not a dict at all
     # indented comment
 `
-	p, bad := ParseLegacy([]byte(data))
+	p, bad := ParseLegacy("pool", []byte(data))
 	want := Pool{"mw1020.eqiad.wmnet": {Enabled: true, Weight: 10}, "mw1021": {Enabled: false, Weight: 0}}
 	if !p.Equal(want) {
 		t.Errorf("pool = %v, want %v", p, want)
 	}
 	var lines []int
 	for _, b := range bad {
-		lines = append(lines, b.Line)
+		lines = append(lines, b.Pos.Line)
 	}
 	if got := strings.Trim(strings.Join(strings.Fields(strings.Trim(fmtInts(lines), "[]")), ","), ","); got != "5,6,7,8,9,10,11,12" {
 		t.Errorf("bad lines = %v", lines)
 	}
-	if !strings.Contains(bad[0].Error(), "line 5: bad configuration line") || !strings.Contains(bad[0].Error(), "'enabled' must be a bool, not str") {
+	if !strings.HasPrefix(bad[0].Error(), "pool:5: bad configuration line") || !strings.Contains(bad[0].Error(), "'enabled' must be a bool, not str") {
 		t.Errorf("error text: %v", bad[0])
 	}
 }
@@ -60,18 +61,18 @@ func TestParseLegacyTrailingComment(t *testing.T) {
 { 'host': 'mw3', 'weight': 1, 'enabled': True } # 'enabled': False
 { 'host': 'mw4', 'weight': 1, # 'enabled': True }
 `
-	p, bad := ParseLegacy([]byte(data))
+	p, bad := ParseLegacy("pool", []byte(data))
 	want := Pool{"mw1": {Enabled: true, Weight: 10}, "mw#2": {Enabled: false, Weight: 5}, "mw3": {Enabled: true, Weight: 1}}
 	if !p.Equal(want) {
 		t.Errorf("pool = %v, want %v", p, want)
 	}
-	if len(bad) != 1 || bad[0].Line != 4 {
+	if len(bad) != 1 || bad[0].Pos.Line != 4 {
 		t.Errorf("bad = %v, want only line 4 (its closing brace is commented out)", bad)
 	}
 }
 
 func TestParseJSON(t *testing.T) {
-	p, err := ParseJSON([]byte(`{"a": {"enabled": true, "weight": 10}, "b": {"enabled": false, "weight": 0}, "c": {}}`))
+	p, err := ParseJSON("pool.json", []byte(`{"a": {"enabled": true, "weight": 10}, "b": {"enabled": false, "weight": 0}, "c": {}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestParseJSON(t *testing.T) {
 	}
 	for _, bad := range []string{`{`, `[]`, `null`, `{"a": {"weight": 1.5}}`, `{"a": {"weight": 10.0}}`, `{"a": {"weight": "10"}}`,
 		`{"a": {"enabled": "false"}}`, `{"a": {"enabled": null}}`, `{"a": {"weight": -1}}`, `{"a": 1}`} {
-		if _, err := ParseJSON([]byte(bad)); err == nil {
+		if _, err := ParseJSON("pool.json", []byte(bad)); err == nil {
 			t.Errorf("ParseJSON(%s) accepted", bad)
 		}
 	}
@@ -284,13 +285,13 @@ func TestWatchRefusesBadDocuments(t *testing.T) {
 		name, path, doc, want string
 	}{
 		{"an error page", "/pool", "<html>502</html>\n",
-			`1 bad line(s), the first at line 1: bad configuration line "<html>502</html>"`},
+			`1 bad line(s), the first at SRC:1: bad configuration line "<html>502</html>"`},
 		{"empty", "/pool", "", "no server in it (an empty document, or only blank and comment lines)"},
 		{"only comments", "/pool", "# all gone\n\n", "no server in it"},
 		{"one bad line among good ones", "/pool", good + "{ 'host': 'c', 'weight': '10', 'enabled': True }\n",
-			`1 bad line(s), the first at line 3: bad configuration line "{ 'host': 'c', 'weight': '10', 'enabled': True }": 'weight' must be an int, not str`},
-		{"cut short", "/pool", good[:60], "1 bad line(s), the first at line 2"},
-		{"JSON error page", "/pool.json", "<html>502</html>", "bad JSON pool"},
+			`1 bad line(s), the first at SRC:3: bad configuration line "{ 'host': 'c', 'weight': '10', 'enabled': True }": 'weight' must be an int, not str`},
+		{"cut short", "/pool", good[:60], "1 bad line(s), the first at SRC:2"},
+		{"JSON error page", "/pool.json", "<html>502</html>", "SRC:1: bad JSON pool"},
 		{"empty JSON", "/pool.json", "{}", "no server in it"},
 	}
 	for _, tc := range tests {
@@ -323,8 +324,9 @@ func TestWatchRefusesBadDocuments(t *testing.T) {
 			set(tc.doc)
 			msg := ref.next(t)
 			wantPrefix := "pool source " + srv.URL + tc.path + " refused, keeping the last good pool (2 servers): "
-			if !strings.HasPrefix(msg, wantPrefix) || !strings.Contains(msg, tc.want) {
-				t.Errorf("refusal %q, want %q then %q", msg, wantPrefix, tc.want)
+			want := strings.ReplaceAll(tc.want, "SRC", srv.URL+tc.path)
+			if !strings.HasPrefix(msg, wantPrefix) || !strings.Contains(msg, want) {
+				t.Errorf("refusal %q, want %q then %q", msg, wantPrefix, want)
 			}
 			set(first)
 			if msg := ref.next(t); msg != "" {
@@ -535,8 +537,34 @@ func BenchmarkParseLegacy1000(b *testing.B) {
 	data := []byte(sb.String())
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if p, bad := ParseLegacy(data); len(p) != 1000 || len(bad) != 0 {
+		if p, bad := ParseLegacy("pool", data); len(p) != 1000 || len(bad) != 0 {
 			b.Fatal("parse")
 		}
+	}
+}
+
+// Every malformed host of a JSON pool is reported, with the line of the
+// field (or host) it is about, in document order.
+func TestParseJSONReportsEveryHost(t *testing.T) {
+	doc := "{\n  \"a\": {\"weight\": 1.5},\n  \"b\": {\"enabled\": true},\n  \"c\": [],\n  \"d\": {\n    \"enabled\": \"no\"\n  }\n}\n"
+	_, err := ParseJSON("pool.json", []byte(doc))
+	var es conf.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("err = %#v, want conf.Errors", err)
+	}
+	want := []string{
+		`pool.json:2: bad JSON pool: host a: "weight" must be an integer 0-65535, not 1.5`,
+		`pool.json:4: bad JSON pool: host c: not an object`,
+		`pool.json:6: bad JSON pool: host d: "enabled" must be true or false, not "no"`,
+	}
+	if es.Error() != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%v\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+	if got := Refusal(nil, nil, err); got != want[0]+" (and 2 more)" {
+		t.Errorf("refusal %q", got)
+	}
+	_, err = ParseJSON("pool.json", []byte("{\n\"a\": {}\n\"b\": {}}"))
+	if err == nil || !strings.HasPrefix(err.Error(), "pool.json:3: bad JSON pool: invalid character") {
+		t.Errorf("syntax error: %v", err)
 	}
 }

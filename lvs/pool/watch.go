@@ -3,9 +3,12 @@ package pool
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // Watch is WatchWith without refusal reports.
@@ -102,16 +105,16 @@ func (w *watch) poll(ctx context.Context) {
 	w.o.OnChange(p)
 }
 
-// parse parses a document, logging each bad line with its number; reason
-// is why the document is refused ("" when it is good).
+// parse parses a document, logging each bad line with its position;
+// reason is why the document is refused ("" when it is good).
 func (w *watch) parse(data []byte) (Pool, string) {
 	if w.o.JSON {
-		p, err := ParseJSON(data)
+		p, err := ParseJSON(fileName(w.src), data)
 		return p, Refusal(p, nil, err)
 	}
-	p, bad := ParseLegacy(data)
+	p, bad := ParseLegacy(fileName(w.src), data)
 	for _, b := range bad {
-		w.log.Error(fmt.Sprintf("Bad configuration line in %s: %v", w.src, b))
+		w.log.Error("Bad configuration line", "err", b)
 	}
 	return p, Refusal(p, bad, nil)
 }
@@ -133,8 +136,12 @@ func (w *watch) refuse(reason string) {
 // a parse error (JSON), any bad line, or no server at all. A pool source
 // that answers an error page, or a file read while it is truncated or
 // half-written, yields such documents; a real pool lists its servers.
-func Refusal(p Pool, bad []LineError, err error) string {
+// The reason is one line: the first problem, and how many more.
+func Refusal(p Pool, bad conf.Errors, err error) string {
+	var es conf.Errors
 	switch {
+	case errors.As(err, &es) && len(es) > 1:
+		return fmt.Sprintf("%v (and %d more)", es[0], len(es)-1)
 	case err != nil:
 		return err.Error()
 	case len(bad) > 0:

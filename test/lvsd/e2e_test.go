@@ -306,11 +306,11 @@ func TestEndToEnd(t *testing.T) {
 	// (-e), weight 0 is a real drain, a commented-out host is removed.
 	change := poolLine("127.0.0.2", 5, true) + "#" + poolLine("127.0.0.3", 10, true) + poolLine("127.0.0.4", 0, true)
 	writeFile(t, filepath.Join(e.dir, "web"), change+"{ 'host': 'bad', 'weight': '10', 'enabled': True }\n")
-	e.waitLog("line 4: bad configuration line")
+	e.waitLog(e.dir + "/web:4: bad configuration line")
 	e.waitFor("critical refusal", func() bool {
 		_, body := e.get("/alerts", false)
 		return strings.HasPrefix(body, "CRITICAL - web: pool source file://"+e.dir+"/web refused, keeping the last good pool (3 servers): "+
-			"1 bad line(s), the first at line 4: bad configuration line")
+			"1 bad line(s), the first at "+e.dir+"/web:4: bad configuration line")
 	})
 	if e.countLog(fmt.Sprintf(`op="-e %s -r 127.0.0.2:%s -g -w 5"`, vip, p)) != 0 {
 		t.Errorf("a refused document was applied")
@@ -400,7 +400,7 @@ func TestPoolDocumentCannotEmptyService(t *testing.T) {
 	})
 	writeFile(t, pool, "<html>502</html>\n")
 	e.waitFor("error page refused", func() bool {
-		return strings.HasPrefix(alert(), refused+`1 bad line(s), the first at line 1: bad configuration line "<html>502</html>"`)
+		return strings.HasPrefix(alert(), refused+"1 bad line(s), the first at "+pool+`:1: bad configuration line "<html>502</html>"`)
 	})
 	if _, m := e.get("/metrics", false); !strings.Contains(m, `lvsd_pool_refused_documents_total{service="web"} 2`) {
 		t.Errorf("/metrics lacks 2 refusals of web")
