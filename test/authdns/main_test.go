@@ -1,6 +1,6 @@
-// Package authdns_test starts the real authdns binary on loopback and talks
+// Package authdnse2e starts the real authdns binary on loopback and talks
 // to it over UDP and TCP, with dig and with a Go client.
-package authdns_test
+package authdnse2e
 
 import (
 	"bytes"

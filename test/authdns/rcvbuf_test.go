@@ -1,6 +1,6 @@
 //go:build linux
 
-package authdns_test
+package authdnse2e
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package etcd_test
+package etcde2e
 
 import (
 	"strings"

@@ -1,8 +1,8 @@
-// Package etcd_test runs the whole fleet against one real etcd: three
+// Package etcde2e runs the whole fleet against one real etcd: three
 // authdns, one lvsd (--dry-run, with instrumentation) and one `trafficctl
 // serve`, seeded by `confctl sync` from the default configuration, and
 // changed only with the real confctl.
-package etcd_test
+package etcde2e
 
 import (
 	"context"

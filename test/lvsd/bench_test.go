@@ -1,4 +1,4 @@
-package lvsd_test
+package lvsde2e
 
 import (
 	"fmt"

@@ -1,9 +1,9 @@
-// Package lvsd_test runs the real lvsd binary end to end: --dry-run (the
+// Package lvsde2e runs the real lvsd binary end to end: --dry-run (the
 // in-memory IPVS that logs ipvsadm operations) over a pybal.conf with
 // file:// pools and real HTTP backends on 127.0.0.x, checking the
 // instrumentation API and the logged IPVS operations as backends die and
 // come back, as the pool file changes and as pybal.conf is reloaded.
-package lvsd_test
+package lvsde2e
 
 import (
 	"encoding/json"

@@ -1,6 +1,6 @@
-// Package update_test runs real authdns servers on loopback and rolls data
+// Package updatee2e runs real authdns servers on loopback and rolls data
 // out to them with the real authdns-update, checking answers with dig.
-package update_test
+package updatee2e
 
 import (
 	"bytes"
