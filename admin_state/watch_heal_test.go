@@ -13,20 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testlog"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
-
-// writeByRename replaces path as editors and authdns-update do.
-func writeByRename(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func isDown(w *Watcher, key string) func() bool {
 	return func() bool { e, ok := w.Current().Lookup(key); return ok && e.Down }
@@ -50,30 +38,30 @@ func TestWatcherHeals(t *testing.T) {
 		{name: "missing at start, retried", retry: 10 * time.Millisecond, missing: true,
 			act: func(t *testing.T, w *Watcher, dir string) {
 				os.Mkdir(dir, 0o755)
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 			}},
 		{name: "missing at start, re-armed", retry: time.Hour, missing: true,
 			act: func(t *testing.T, w *Watcher, dir string) {
 				os.Mkdir(dir, 0o755)
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 				w.Rearm() // as SIGHUP does
 			}},
 		{name: "unreadable at start", retry: 10 * time.Millisecond, failures: 3,
 			act: func(t *testing.T, w *Watcher, dir string) {
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 			}},
 		{name: "removed and made again", retry: 10 * time.Millisecond,
 			act: func(t *testing.T, w *Watcher, dir string) {
-				waitFor(t, "the watch", w.Watching)
+				testutil.WaitFor(t, "the watch", w.Watching)
 				if err := os.RemoveAll(dir); err != nil {
 					t.Fatal(err)
 				}
 				os.Mkdir(dir, 0o755)
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 			}},
 		{name: "replaced by rename", retry: 10 * time.Millisecond,
 			act: func(t *testing.T, w *Watcher, dir string) {
-				waitFor(t, "the watch", w.Watching)
+				testutil.WaitFor(t, "the watch", w.Watching)
 				next := dir + ".next"
 				os.Mkdir(next, 0o755)
 				os.WriteFile(filepath.Join(next, "admin_state"), []byte("site/esams => DOWN\n"), 0o644)
@@ -92,7 +80,7 @@ func TestWatcherHeals(t *testing.T) {
 			if !tc.missing {
 				os.Mkdir(dir, 0o755)
 			}
-			var logs testlog.Buffer
+			var logs testutil.SyncBuffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
 			w, err := NewWatcher(filepath.Join(dir, "admin_state"), log, WithPoll(0), WithRetry(tc.retry))
 			if err != nil {
@@ -112,14 +100,14 @@ func TestWatcherHeals(t *testing.T) {
 			if tc.missing || tc.failures > 0 {
 				// Only once the watch has failed: the directory must not
 				// appear before the first attempt.
-				waitFor(t, "the watch to fail", func() bool { return strings.Contains(logs.String(), "cannot watch the directory") })
+				testutil.WaitFor(t, "the watch to fail", func() bool { return strings.Contains(logs.String(), "cannot watch the directory") })
 			}
 			tc.act(t, w, dir)
-			waitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
-			waitFor(t, "the watch to work again", w.Watching)
+			testutil.WaitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
+			testutil.WaitFor(t, "the watch to work again", w.Watching)
 			// Watched again: a later change arrives by event.
-			writeByRename(t, filepath.Join(dir, "admin_state"), "site/eqiad => DOWN\n")
-			waitFor(t, "site/eqiad DOWN", isDown(w, "site/eqiad"))
+			testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/eqiad => DOWN\n")
+			testutil.WaitFor(t, "site/eqiad DOWN", isDown(w, "site/eqiad"))
 		})
 	}
 }
@@ -139,8 +127,8 @@ func TestWatcherPollsWhileTheWatchFails(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	writeByRename(t, path, "site/esams => DOWN\n")
-	waitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
+	testutil.WriteAtomic(t, path, "site/esams => DOWN\n")
+	testutil.WaitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
 	if w.Watching() {
 		t.Error("Watching() with a watch that cannot be set up")
 	}

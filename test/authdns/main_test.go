@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 	"github.com/miekg/dns"
 )
 

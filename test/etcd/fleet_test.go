@@ -18,6 +18,8 @@ import (
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
 	"github.com/geotraffic/geotraffic/routing"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // The European ECS client of the README's dig examples: esams answers it,
@@ -88,7 +90,7 @@ func (f *fleet) startAuthdns(i int) *dnsServer {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s.metrics = "127.0.0.1:" + freePort(t)
+	s.metrics = "127.0.0.1:" + testutil.FreePort(t)
 	writeFile(t, filepath.Join(s.dir, "authdns.yaml"), `listen: ["127.0.0.1:0"]
 zones: `+configFile("zones")+`
 geoip: `+configFile("geoip.yaml")+`
@@ -120,7 +122,7 @@ func (f *fleet) startLvsd() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	host := strings.TrimPrefix(f.etcd.Endpoint(), "http://")
 	text := strings.NewReplacer("127.0.0.1:2379", host, "instrumentation_port = 9091", "instrumentation_port = "+port).Replace(string(conf))
 	pybal := filepath.Join(f.dir, "pybal.conf")
@@ -182,7 +184,7 @@ func euAnswer(t testing.TB, s *dnsServer) string {
 func (f *fleet) waitEU(want string) {
 	f.t.Helper()
 	for _, s := range f.authdns {
-		waitFor(f.t, s.name+" answering Europe "+want, func() bool { return euAnswer(f.t, s) == want })
+		testutil.WaitFor(f.t, s.name+" answering Europe "+want, func() bool { return euAnswer(f.t, s) == want })
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/routing"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // files writes the example routing.yaml and an admin_state into a temp dir.
@@ -15,8 +17,8 @@ func files(t *testing.T, adminState string) (rp, ap string) {
 	t.Helper()
 	dir := t.TempDir()
 	rp, ap = filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(t, rp, exampleConfig(t))
-	writeAtomic(t, ap, adminState)
+	testutil.WriteAtomic(t, rp, exampleConfig(t))
+	testutil.WriteAtomic(t, ap, adminState)
 	return rp, ap
 }
 

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 var binDir string
