@@ -16,6 +16,12 @@ import (
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
+// withFailWatch fails setting up the directory watch while f returns an
+// error (an unreadable directory; the tests run as root, which reads any).
+func withFailWatch(f func(dir string) error) WatcherOption {
+	return func(w *Watcher) { w.fw.FailWatch = f }
+}
+
 func isDown(w *Watcher, key string) func() bool {
 	return func() bool { e, ok := w.Current().Lookup(key); return ok && e.Down }
 }
@@ -82,16 +88,16 @@ func TestWatcherHeals(t *testing.T) {
 			}
 			var logs testutil.SyncBuffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
-			w, err := NewWatcher(filepath.Join(dir, "admin_state"), log, WithPoll(0), WithRetry(tc.retry))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var fails atomic.Int32
-			w.failWatch = func(string) error {
+			failWatch := func(string) error {
 				if fails.Add(1) <= tc.failures {
 					return syscall.EACCES
 				}
 				return nil
+			}
+			w, err := NewWatcher(filepath.Join(dir, "admin_state"), log, WithPoll(0), WithRetry(tc.retry), withFailWatch(failWatch))
+			if err != nil {
+				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
@@ -118,11 +124,11 @@ func TestWatcherPollsWhileTheWatchFails(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "admin_state")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	w, err := NewWatcher(path, log, WithPoll(0), WithRetry(10*time.Millisecond))
+	w, err := NewWatcher(path, log, WithPoll(0), WithRetry(10*time.Millisecond),
+		withFailWatch(func(string) error { return errors.New("permission denied") }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.failWatch = func(string) error { return errors.New("permission denied") }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

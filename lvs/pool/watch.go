@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/filewatch"
 )
 
 // Watch is WatchWith without refusal reports.
@@ -32,11 +34,18 @@ type WatchOptions struct {
 // line may be the first sign of a truncated or foreign document (an error
 // page), and applying the rest could empty the service. A document
 // byte-identical to the last one fetched is not parsed again, so a
-// refusal is logged and reported once per distinct document. It returns
-// when ctx ends.
+// refusal is logged and reported once per distinct document. A file://
+// source is also watched (internal/filewatch), so an edit applies without
+// waiting for the next poll. It returns when ctx ends.
 func WatchWith(ctx context.Context, src Source, o WatchOptions) {
 	w := &watch{src: src, o: o, log: o.Log}
 	w.poll(ctx)
+	if f, ok := src.(*fileSource); ok {
+		poll := func() { w.poll(ctx) }
+		_ = filewatch.New(filewatch.Options{Files: []string{f.path}, Poll: o.Interval, Retry: o.Interval,
+			Log: o.Log, Name: "Pool source " + src.String(), Changed: poll, Check: poll}).Run(ctx)
+		return
+	}
 	t := time.NewTicker(o.Interval)
 	defer t.Stop()
 	for {
