@@ -14,10 +14,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
-
-	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // countingDirector counts the reconciliations that include one service.

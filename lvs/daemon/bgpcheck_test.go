@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 const v4BGPConf = `[global]

@@ -14,11 +14,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // fakeDirector records what the daemon asks of IPVS.

@@ -16,10 +16,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // The etcd tests run lvsd's daemon against a real etcd (internal/testetcd)
@@ -79,13 +78,14 @@ func startEtcdDaemon(t *testing.T, e *testetcd.Etcd, conf string, dir ipvs.Direc
 	}
 	h.api = "http://" + l.Addr().String()
 	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	h.d, _ = runDaemon(t, Options{ConfigPath: h.conf, Director: dir, Log: log, Registry: h.reg, Lookup: lookupTable,
-		InstrumentationListeners: []net.Listener{l}})
+	// Registered first so it runs after runDaemon's stop: the log is whole.
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("lvsd log:\n%s", h.log)
 		}
 	})
+	h.d, _ = runDaemon(t, Options{ConfigPath: h.conf, Director: dir, Log: log, Registry: h.reg, Lookup: lookupTable,
+		InstrumentationListeners: []net.Listener{l}})
 	return h
 }
 

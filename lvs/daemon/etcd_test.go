@@ -8,9 +8,8 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-	"github.com/geotraffic/geotraffic/lvs/ipvs"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
 
 func number(t *testing.T, s string) float64 {

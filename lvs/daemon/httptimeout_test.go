@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/instrumentation"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // The instrumentation API closes an idle keep-alive connection (here after

@@ -10,9 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/geotraffic/geotraffic/lvs/ipvs"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
 
 // A restart during a DNS failure adopts the kernel's destinations: one

@@ -13,9 +13,8 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testtls"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // httpsPool serves a pool over TLS on loopback with a certificate of a CA

@@ -10,12 +10,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // opsDirector is the dry-run IPVS recording every op it applied.

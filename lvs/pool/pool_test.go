@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/internal/testtls"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 

@@ -17,7 +17,6 @@ import (
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 

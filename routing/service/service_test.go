@@ -13,9 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/geotraffic/geotraffic/routing"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 const cfgText = `

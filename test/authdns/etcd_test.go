@@ -14,7 +14,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 

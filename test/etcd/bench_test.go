@@ -16,7 +16,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 

@@ -7,9 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/geotraffic/geotraffic/routing"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 // One confctl command changes every daemon: a site marked down moves the

@@ -17,9 +17,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-	"github.com/geotraffic/geotraffic/routing"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 // The European ECS client of the README's dig examples: esams answers it,

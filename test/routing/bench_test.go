@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-	"github.com/geotraffic/geotraffic/routing"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 // BenchmarkServeChangeToRoutes measures, on the real `trafficctl serve`

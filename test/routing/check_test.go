@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geotraffic/geotraffic/routing"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 // authdnsConfig writes an authdns configuration that uses the committed

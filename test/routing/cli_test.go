@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geotraffic/geotraffic/routing"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 // files writes the example routing.yaml and an admin_state into a temp dir.

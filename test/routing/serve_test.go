@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geotraffic/geotraffic/routing"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/routing"
 )
 
 func get(t *testing.T, url string) (int, []byte) {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testtls"
-
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
