@@ -51,6 +51,9 @@ type Options struct {
 	// retry tick, the watch set up again, events dropped): the caller
 	// re-reads them if their contents differ from the last read.
 	Check func()
+	// Hub, when set, shares its inotify instance with other Watchers
+	// instead of each making one.
+	Hub *Hub
 	// FailWatch, when set (by tests), fails setting up the watch of dir
 	// while it returns an error (an unreadable directory, as root).
 	FailWatch func(dir string) error

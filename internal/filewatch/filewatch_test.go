@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
@@ -68,4 +69,50 @@ func TestRearmChecks(t *testing.T) {
 	w.Rearm()
 	testutil.WaitFor(t, "the re-check", func() bool { return calls.Load() == 2 })
 	testutil.WaitFor(t, "the watch again", w.Watching)
+}
+
+// Watchers sharing a Hub each hear of their own files, and each heals
+// when their directory is removed and made again.
+func TestHubShared(t *testing.T) {
+	var hub Hub
+	t.Cleanup(hub.Close)
+	dir := filepath.Join(t.TempDir(), "pools")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	paths := []string{filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(other, "c")}
+	counts := make([]atomic.Int32, len(paths))
+	ws := make([]*Watcher, len(paths))
+	for i, p := range paths {
+		ws[i] = New(Options{Files: []string{p}, Hub: &hub, Retry: 10 * time.Millisecond, Log: discard,
+			Changed: func() { counts[i].Add(1) }}) // Check too: told either way
+		start(t, ws[i])
+		testutil.WaitFor(t, "the first check of "+p, func() bool { return counts[i].Load() == 1 })
+	}
+	changes := func(when string) {
+		t.Helper()
+		for i, p := range paths {
+			n := counts[i].Load()
+			testutil.WriteAtomic(t, p, when)
+			testutil.WaitFor(t, when+": a change to "+p, func() bool { return counts[i].Load() > n })
+		}
+	}
+	changes("first")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ws {
+		testutil.WaitFor(t, "the watch again", ws[i].Watching)
+	}
+	changes("after the directory was made again")
+	hub.mu.Lock()
+	n := len(hub.subs)
+	hub.mu.Unlock()
+	if n != len(paths) {
+		t.Errorf("%d subscriptions, want %d", n, len(paths))
+	}
 }

@@ -9,11 +9,26 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
+// dirWatch is a watch of the Watcher's directories: an inotify instance of
+// its own, or a share of a Hub's.
+type dirWatch interface {
+	events() <-chan fsnotify.Event
+	errors() <-chan error
+	close()
+}
+
+// own is a dirWatch with its own inotify instance.
+type own struct{ fw *fsnotify.Watcher }
+
+func (o own) events() <-chan fsnotify.Event { return o.fw.Events }
+func (o own) errors() <-chan error          { return o.fw.Errors }
+func (o own) close()                        { o.fw.Close() }
+
 // loop is Run's state: the watch of the moment (nil while it cannot be set
 // up) and the debounce timer.
 type loop struct {
 	w       *Watcher
-	fw      *fsnotify.Watcher
+	fw      dirWatch
 	failing bool // the last attempt to watch failed (logged once)
 	timer   *time.Timer
 	fire    <-chan time.Time
@@ -23,14 +38,14 @@ func (l *loop) events() <-chan fsnotify.Event {
 	if l.fw == nil {
 		return nil // blocks: nothing to read while not watching
 	}
-	return l.fw.Events
+	return l.fw.events()
 }
 
 func (l *loop) errors() <-chan error {
 	if l.fw == nil {
 		return nil
 	}
-	return l.fw.Errors
+	return l.fw.errors()
 }
 
 // arm sets up a new watch and reports whether it works. A failure is
@@ -58,7 +73,7 @@ func (l *loop) arm() bool {
 
 func (l *loop) disarm() {
 	if l.fw != nil {
-		l.fw.Close()
+		l.fw.close()
 		l.fw = nil
 	}
 	l.w.watching.Store(false)
@@ -120,13 +135,20 @@ func (l *loop) watchError(err error, ok bool) {
 
 // newWatch watches every directory (following a symlink to the directory
 // it names); all or none.
-func (w *Watcher) newWatch() (*fsnotify.Watcher, error) {
+func (w *Watcher) newWatch() (dirWatch, error) {
 	if w.o.FailWatch != nil {
 		for _, d := range w.dirs {
 			if err := w.o.FailWatch(d); err != nil {
 				return nil, fmt.Errorf("watch %s: %w", d, err)
 			}
 		}
+	}
+	if w.o.Hub != nil {
+		s, err := w.o.Hub.watch(w.dirs)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -138,5 +160,5 @@ func (w *Watcher) newWatch() (*fsnotify.Watcher, error) {
 			return nil, fmt.Errorf("watch %s: %w", d, err)
 		}
 	}
-	return fw, nil
+	return own{fw}, nil
 }

@@ -25,6 +25,9 @@ type WatchOptions struct {
 	// OnRefused, if set, hears each refused document ("pool source S
 	// refused, keeping ...: why") and "" once a document is accepted again.
 	OnRefused func(msg string)
+	// Files, if set, is the inotify instance file:// sources share (one
+	// per service would exhaust the user's few); nil gives each its own.
+	Files *filewatch.Hub
 }
 
 // WatchWith polls src every o.Interval and calls o.OnChange with each new
@@ -42,7 +45,7 @@ func WatchWith(ctx context.Context, src Source, o WatchOptions) {
 	w.poll(ctx)
 	if f, ok := src.(*fileSource); ok {
 		poll := func() { w.poll(ctx) }
-		_ = filewatch.New(filewatch.Options{Files: []string{f.path}, Poll: o.Interval, Retry: o.Interval,
+		_ = filewatch.New(filewatch.Options{Files: []string{f.path}, Poll: o.Interval, Retry: o.Interval, Hub: o.Files,
 			Log: o.Log, Name: "Pool source " + src.String(), Changed: poll, Check: poll}).Run(ctx)
 		return
 	}
