@@ -57,7 +57,8 @@ func TestCheckExamples(t *testing.T) {
 	}
 }
 
-// --help of lvsd and of each command lists the commands and flags, exit 0.
+// --help of lvsd and of each command lists the commands and flags on
+// stdout, exit 0.
 func TestHelp(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -66,7 +67,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"--help"}, []string{
 			"lvsd [--config FILE] [--dry-run] [--no-bgp] [--debug]", "lvsd status [--config FILE] [--url URL]",
 			"lvsd check [--config FILE]", "lvsd --version", "lvsd --help",
-			"-config file", "-c string", "-dry-run", "-n\t", "-no-bgp", "-debug", "-d\t", "-version"}},
+			"-config file", "-c string", "-dry-run", "-n\n", "-no-bgp", "-debug", "-d\n", "-version"}},
 		{[]string{"-h"}, []string{"lvsd status [--config FILE]", "-dry-run"}},
 		{[]string{"status", "--help"}, []string{"Usage: lvsd status [--config FILE] [--url URL]", "-config file", "-url URL",
 			"the table is read from the kernel"}},
@@ -78,8 +79,8 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v: exit %d", tc.args, code)
 		}
 		for _, w := range tc.want {
-			if !strings.Contains(errOut.String(), w) {
-				t.Errorf("%v: help lacks %q:\n%s", tc.args, w, errOut.String())
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: help lacks %q:\n%s", tc.args, w, out.String())
 			}
 		}
 	}
