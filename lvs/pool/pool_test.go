@@ -19,6 +19,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestParseLegacy(t *testing.T) {
@@ -110,40 +111,21 @@ func (c *collector) get() []Pool {
 	return append([]Pool(nil), c.pools...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestWatchFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "pool")
-	write := func(s string) {
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(s string) { testutil.WriteAtomic(t, path, s) }
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n")
 	src, _ := NewSource("file://"+path, time.Second)
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		Watch(ctx, src, false, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
 		close(done)
 	}()
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	// Same content rewritten: no notification.
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n\n")
 	time.Sleep(100 * time.Millisecond)
@@ -151,14 +133,14 @@ func TestWatchFile(t *testing.T) {
 		t.Errorf("unchanged content notified: %d", n)
 	}
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n#{'host': 'b', 'weight': 1, 'enabled': True}\n{'host': 'c', 'weight': 0, 'enabled': False}\n")
-	waitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
+	testutil.WaitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
 	if got := c.get()[1]; !got.Equal(Pool{"a": {true, 1}, "c": {false, 0}}) {
 		t.Errorf("second pool %v", got)
 	}
 	os.Remove(path)
-	waitFor(t, "error logged", func() bool { return strings.Contains(logBuf.String(), "keeping the last good pool (2 servers)") })
+	testutil.WaitFor(t, "error logged", func() bool { return strings.Contains(logBuf.String(), "keeping the last good pool (2 servers)") })
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n")
-	waitFor(t, "third pool", func() bool { return len(c.get()) == 3 })
+	testutil.WaitFor(t, "third pool", func() bool { return len(c.get()) == 3 })
 	cancel()
 	<-done
 }
@@ -176,15 +158,15 @@ func TestWatchHTTP(t *testing.T) {
 	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
 	src, _ := NewSource(srv.URL+"/pools/text.json", time.Second)
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go Watch(ctx, src, true, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	set(`{"a": {"enabled": tru`, 200)
-	waitFor(t, "bad JSON logged", func() bool { return strings.Contains(logBuf.String(), "bad JSON pool") })
+	testutil.WaitFor(t, "bad JSON logged", func() bool { return strings.Contains(logBuf.String(), "bad JSON pool") })
 	set(`{}`, 500)
-	waitFor(t, "recovery", func() bool { set(`{"a": {"enabled": false, "weight": 10}}`, 200); return len(c.get()) == 2 })
+	testutil.WaitFor(t, "recovery", func() bool { set(`{"a": {"enabled": false, "weight": 10}}`, 200); return len(c.get()) == 2 })
 	if got := c.get()[1]; !got.Equal(Pool{"a": {false, 10}}) {
 		t.Errorf("pool after recovery: %v", got)
 	}
@@ -212,7 +194,7 @@ func TestWatchHTTPIdenticalBody(t *testing.T) {
 	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
 	src, _ := NewSource(srv.URL+"/pool", time.Second)
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -224,10 +206,10 @@ func TestWatchHTTPIdenticalBody(t *testing.T) {
 	afterPolls := func(n int) {
 		t.Helper()
 		start := served()
-		waitFor(t, fmt.Sprintf("%d more polls", n), func() bool { return served() > start+n })
+		testutil.WaitFor(t, fmt.Sprintf("%d more polls", n), func() bool { return served() > start+n })
 	}
 	count := func(s string) int { return strings.Count(logBuf.String(), s) }
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
 	afterPolls(5)
 	if n := count("Bad configuration line"); n != 1 {
@@ -245,9 +227,9 @@ func TestWatchHTTPIdenticalBody(t *testing.T) {
 	// A failure streak ended by the same body is reported as recovered,
 	// and the body stays refused without being parsed again.
 	set("", 500)
-	waitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 3 })
+	testutil.WaitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 3 })
 	set("{ 'host': 'a', 'weight': 3, 'enabled': True }\nnot a dict\n", 200)
-	waitFor(t, "recovery logged", func() bool { return count("is readable again") == 1 })
+	testutil.WaitFor(t, "recovery logged", func() bool { return count("is readable again") == 1 })
 	afterPolls(3)
 	if n := count("Bad configuration line"); n != 2 {
 		t.Errorf("bad line logged %d times after recovery with the same body, want 2", n)
@@ -320,7 +302,7 @@ func TestWatchRefusesBadDocuments(t *testing.T) {
 				close(done)
 			}()
 			defer func() { cancel(); <-done }()
-			waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+			testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 			set(tc.doc)
 			msg := ref.next(t)
 			wantPrefix := "pool source " + srv.URL + tc.path + " refused, keeping the last good pool (2 servers): "
@@ -371,14 +353,14 @@ func TestWatchHTTPSameBadJSON(t *testing.T) {
 	}))
 	defer srv.Close()
 	src, _ := NewSource(srv.URL+"/pool.json", time.Second)
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		Watch(ctx, src, true, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), func(Pool) { t.Error("bad JSON notified") })
 		close(done)
 	}()
-	waitFor(t, "5 polls", func() bool { mu.Lock(); defer mu.Unlock(); return requests > 5 })
+	testutil.WaitFor(t, "5 polls", func() bool { mu.Lock(); defer mu.Unlock(); return requests > 5 })
 	cancel()
 	<-done
 	if n := strings.Count(logBuf.String(), "bad JSON pool"); n != 1 || strings.Contains(logBuf.String(), "readable again") {
@@ -409,7 +391,7 @@ func TestWatchHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -417,11 +399,11 @@ func TestWatchHTTPS(t *testing.T) {
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	mu.Lock()
 	body = `{"a": {"enabled": false, "weight": 10}, "b": {"enabled": true, "weight": 3}}`
 	mu.Unlock()
-	waitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
+	testutil.WaitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
 	if got := c.get(); !got[0].Equal(Pool{"a": {true, 10}}) || !got[1].Equal(Pool{"a": {false, 10}, "b": {true, 3}}) {
 		t.Errorf("pools = %v", got)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/internal/conf"
+	"github.com/geotraffic/geotraffic/internal/filewatch"
 )
 
 // Watch is WatchWith without refusal reports.
@@ -26,6 +27,9 @@ type WatchOptions struct {
 	// OnRefused, if set, hears each refused document ("pool source S
 	// refused, keeping ...: why") and "" once a document is accepted again.
 	OnRefused func(msg string)
+	// Files, if set, is the inotify instance file:// sources share (one
+	// per service would exhaust the user's few); nil gives each its own.
+	Files *filewatch.Hub
 }
 
 // WatchWith polls src every o.Interval and calls o.OnChange with each new
@@ -35,11 +39,18 @@ type WatchOptions struct {
 // line may be the first sign of a truncated or foreign document (an error
 // page), and applying the rest could empty the service. A document
 // byte-identical to the last one fetched is not parsed again, so a
-// refusal is logged and reported once per distinct document. It returns
-// when ctx ends.
+// refusal is logged and reported once per distinct document. A file://
+// source is also watched (internal/filewatch), so an edit applies without
+// waiting for the next poll. It returns when ctx ends.
 func WatchWith(ctx context.Context, src Source, o WatchOptions) {
 	w := &watch{src: src, o: o, log: o.Log}
 	w.poll(ctx)
+	if f, ok := src.(*fileSource); ok {
+		poll := func() { w.poll(ctx) }
+		_ = filewatch.New(filewatch.Options{Files: []string{f.path}, Poll: o.Interval, Retry: o.Interval, Hub: o.Files,
+			Log: o.Log, Name: "Pool source " + src.String(), Changed: poll, Check: poll}).Run(ctx)
+		return
+	}
 	t := time.NewTicker(o.Interval)
 	defer t.Stop()
 	for {

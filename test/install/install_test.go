@@ -1,8 +1,8 @@
-// Package install_test runs `make install` into temporary directories and
+// Package installe2e runs `make install` into temporary directories and
 // checks what it installs, and that systemd-analyze verify accepts the
 // installed units as they are (binaries at the paths they name, man pages
 // their Documentation= names).
-package install_test
+package installe2e
 
 import (
 	"os"

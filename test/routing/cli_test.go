@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -15,8 +16,8 @@ func files(t *testing.T, adminState string) (rp, ap string) {
 	t.Helper()
 	dir := t.TempDir()
 	rp, ap = filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(t, rp, exampleConfig(t))
-	writeAtomic(t, ap, adminState)
+	testutil.WriteAtomic(t, rp, exampleConfig(t))
+	testutil.WriteAtomic(t, ap, adminState)
 	return rp, ap
 }
 

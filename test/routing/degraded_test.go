@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -17,7 +18,7 @@ func TestDegradedWhenAnAppHasNoDC(t *testing.T) {
 	rp, ap := files(t, "site/eqiad => DOWN\n")
 	withUnused := strings.Replace(exampleConfig(t), "{eqiad: appservers.svc.eqiad.wmnet}",
 		"{eqiad: appservers.svc.eqiad.wmnet, codfw: appservers.svc.codfw.wmnet}", 1)
-	writeAtomic(t, rp, withUnused)
+	testutil.WriteAtomic(t, rp, withUnused)
 	unused := "clusters.text.apps.appservers.backends.codfw: backend appservers.svc.codfw.wmnet is never used"
 
 	out, stderr, code := run(t, "routes", "--routing", rp, "--admin-state", ap)
