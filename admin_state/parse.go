@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // MaxTTL is gdnsd's largest admin_state TTL (2^28-1).
@@ -128,16 +130,18 @@ func digest(data []byte) string {
 }
 
 // Parse parses the bytes of an admin_state file named file. Any error rejects
-// the whole file; every bad line is reported as `file:line: reason`.
+// the whole file; every bad line is reported, as conf.Errors
+// (`file:line: reason`, in line order).
 func Parse(file string, data []byte) (*State, error) {
 	st := &State{File: file, Digest: digest(data)}
-	var errs []error
+	var errs conf.List
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		e, ok, err := parseLine(sc.Text())
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %w", file, n, err))
+			errs.Add(&conf.Error{Pos: conf.At(file, n), Reason: err.Error(), Err: err})
 			continue
 		}
 		if ok {
@@ -145,11 +149,9 @@ func Parse(file string, data []byte) (*State, error) {
 			st.Entries = append(st.Entries, e)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", file, err))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	errs.Append(conf.At(file, n), sc.Err()) // a line too long
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

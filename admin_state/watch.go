@@ -1,11 +1,14 @@
 package adminstate
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/filewatch"
 )
 
 // Source is what consumers of admin_state need: the state now in force.
@@ -19,26 +22,18 @@ type Static struct{ S *State }
 // Current returns the fixed state.
 func (s Static) Current() *State { return s.S }
 
-// Watcher keeps the last good parse of one admin_state file. It watches the
-// file's directory, because editors and tools replace files by rename and a
-// watch on the file itself would die with the old inode. A directory that
-// cannot be watched (missing, unreadable, removed or moved away later) does
-// not stop it: it re-reads the file and tries again until the watch works.
+// Watcher keeps the last good parse of one admin_state file, re-read when
+// internal/filewatch says it may have changed. A directory that cannot be
+// watched (missing, unreadable, removed or moved away later) does not stop
+// it: it re-reads the file and tries again until the watch works.
 type Watcher struct {
 	path     string
 	log      *slog.Logger
-	debounce time.Duration
-	poll     time.Duration
-	retry    time.Duration
+	fw       filewatch.Options
 	onChange func(old, new *State)
 	onError  func(error)
 	cur      atomic.Pointer[State]
-	watching atomic.Bool
-	rearm    chan struct{} // Rearm's request to Run, one pending at most
-
-	// failWatch, when set by tests, fails setting up the directory watch
-	// while it returns an error (an unreadable directory, as root).
-	failWatch func(dir string) error
+	watch    *filewatch.Watcher
 
 	mu   sync.Mutex // serialises Reload
 	seen string     // digest of the bytes Reload last read, good or bad
@@ -49,15 +44,15 @@ type WatcherOption func(*Watcher)
 
 // WithDebounce sets how long the watcher waits for a burst of events to end
 // (default 20 ms: one save emits several events, and we want one reload).
-func WithDebounce(d time.Duration) WatcherOption { return func(w *Watcher) { w.debounce = d } }
+func WithDebounce(d time.Duration) WatcherOption { return func(w *Watcher) { w.fw.Debounce = d } }
 
 // WithPoll sets the safety-net re-read interval for filesystems without
 // inotify (NFS, FUSE); default 5 s, 0 disables.
-func WithPoll(d time.Duration) WatcherOption { return func(w *Watcher) { w.poll = d } }
+func WithPoll(d time.Duration) WatcherOption { return func(w *Watcher) { w.fw.Poll = d } }
 
 // WithRetry sets how often, while the directory cannot be watched, the
 // watcher re-reads the file and tries to watch it again (default 1 s).
-func WithRetry(d time.Duration) WatcherOption { return func(w *Watcher) { w.retry = d } }
+func WithRetry(d time.Duration) WatcherOption { return func(w *Watcher) { w.fw.Retry = d } }
 
 // OnChange is called after a new state is swapped in (old may be empty).
 func OnChange(f func(old, new *State)) WatcherOption { return func(w *Watcher) { w.onChange = f } }
@@ -67,27 +62,27 @@ func OnError(f func(error)) WatcherOption { return func(w *Watcher) { w.onError 
 
 // DefaultRetry is how often a watcher whose directory cannot be watched
 // re-reads the file and tries again.
-const DefaultRetry = time.Second
+const DefaultRetry = filewatch.DefaultRetry
 
 // NewWatcher loads path once and returns a watcher holding that state. A
 // bad file at start is an error: the caller decides whether to refuse to
 // start (authdns does, as gdnsd checkconf would). A missing directory is
 // not: the file reads as empty and Run waits for the directory.
 func NewWatcher(path string, log *slog.Logger, opts ...WatcherOption) (*Watcher, error) {
-	w := &Watcher{path: path, log: log, debounce: 20 * time.Millisecond, poll: 5 * time.Second,
-		retry: DefaultRetry, rearm: make(chan struct{}, 1)}
+	w := &Watcher{path: path, log: log, fw: filewatch.Options{Poll: 5 * time.Second}}
 	for _, o := range opts {
 		o(w)
 	}
-	if w.retry <= 0 {
-		w.retry = DefaultRetry
-	}
+	w.fw.Files, w.fw.Log, w.fw.Name = []string{path}, log, "admin_state"
+	w.fw.Changed = func() { _ = w.Reload() }
+	w.fw.Check = w.reloadIfChanged
 	st, err := Load(path)
 	if err != nil {
 		return nil, err
 	}
 	w.cur.Store(st)
 	w.seen = st.Digest
+	w.watch = filewatch.New(w.fw)
 	return w, nil
 }
 
@@ -99,17 +94,18 @@ func (w *Watcher) Path() string { return w.path }
 
 // Watching reports whether the directory watch is in place; false while
 // Run re-reads the file every retry interval instead.
-func (w *Watcher) Watching() bool { return w.watching.Load() }
+func (w *Watcher) Watching() bool { return w.watch.Watching() }
 
 // Rearm asks Run to drop its directory watch, set up a new one and re-read
 // the file: after the directory was replaced (a rollout switching data
 // sets, an operator re-pointing a symlink), and on SIGHUP. It never blocks.
-func (w *Watcher) Rearm() {
-	select {
-	case w.rearm <- struct{}{}:
-	default: // one request is already pending; it covers this one
-	}
-}
+func (w *Watcher) Rearm() { w.watch.Rearm() }
+
+// Run watches until ctx ends; it returns nil then. While the directory
+// cannot be watched it re-reads the file every retry interval and tries the
+// watch again, so a state written meanwhile is applied and the watch heals
+// by itself; Rearm makes it try at once.
+func (w *Watcher) Run(ctx context.Context) error { return w.watch.Run(ctx) }
 
 // Reload re-reads the file now. On error the current state is kept.
 func (w *Watcher) Reload() error {

@@ -13,19 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testlog"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
-// writeByRename replaces path as editors and authdns-update do.
-func writeByRename(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+// withFailWatch fails setting up the directory watch while f returns an
+// error (an unreadable directory; the tests run as root, which reads any).
+func withFailWatch(f func(dir string) error) WatcherOption {
+	return func(w *Watcher) { w.fw.FailWatch = f }
 }
 
 func isDown(w *Watcher, key string) func() bool {
@@ -50,30 +44,30 @@ func TestWatcherHeals(t *testing.T) {
 		{name: "missing at start, retried", retry: 10 * time.Millisecond, missing: true,
 			act: func(t *testing.T, w *Watcher, dir string) {
 				os.Mkdir(dir, 0o755)
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 			}},
 		{name: "missing at start, re-armed", retry: time.Hour, missing: true,
 			act: func(t *testing.T, w *Watcher, dir string) {
 				os.Mkdir(dir, 0o755)
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 				w.Rearm() // as SIGHUP does
 			}},
 		{name: "unreadable at start", retry: 10 * time.Millisecond, failures: 3,
 			act: func(t *testing.T, w *Watcher, dir string) {
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 			}},
 		{name: "removed and made again", retry: 10 * time.Millisecond,
 			act: func(t *testing.T, w *Watcher, dir string) {
-				waitFor(t, "the watch", w.Watching)
+				testutil.WaitFor(t, "the watch", w.Watching)
 				if err := os.RemoveAll(dir); err != nil {
 					t.Fatal(err)
 				}
 				os.Mkdir(dir, 0o755)
-				writeByRename(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
+				testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/esams => DOWN\n")
 			}},
 		{name: "replaced by rename", retry: 10 * time.Millisecond,
 			act: func(t *testing.T, w *Watcher, dir string) {
-				waitFor(t, "the watch", w.Watching)
+				testutil.WaitFor(t, "the watch", w.Watching)
 				next := dir + ".next"
 				os.Mkdir(next, 0o755)
 				os.WriteFile(filepath.Join(next, "admin_state"), []byte("site/esams => DOWN\n"), 0o644)
@@ -92,18 +86,18 @@ func TestWatcherHeals(t *testing.T) {
 			if !tc.missing {
 				os.Mkdir(dir, 0o755)
 			}
-			var logs testlog.Buffer
+			var logs testutil.SyncBuffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
-			w, err := NewWatcher(filepath.Join(dir, "admin_state"), log, WithPoll(0), WithRetry(tc.retry))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var fails atomic.Int32
-			w.failWatch = func(string) error {
+			failWatch := func(string) error {
 				if fails.Add(1) <= tc.failures {
 					return syscall.EACCES
 				}
 				return nil
+			}
+			w, err := NewWatcher(filepath.Join(dir, "admin_state"), log, WithPoll(0), WithRetry(tc.retry), withFailWatch(failWatch))
+			if err != nil {
+				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
@@ -112,14 +106,14 @@ func TestWatcherHeals(t *testing.T) {
 			if tc.missing || tc.failures > 0 {
 				// Only once the watch has failed: the directory must not
 				// appear before the first attempt.
-				waitFor(t, "the watch to fail", func() bool { return strings.Contains(logs.String(), "cannot watch the directory") })
+				testutil.WaitFor(t, "the watch to fail", func() bool { return strings.Contains(logs.String(), "cannot watch the directory") })
 			}
 			tc.act(t, w, dir)
-			waitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
-			waitFor(t, "the watch to work again", w.Watching)
+			testutil.WaitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
+			testutil.WaitFor(t, "the watch to work again", w.Watching)
 			// Watched again: a later change arrives by event.
-			writeByRename(t, filepath.Join(dir, "admin_state"), "site/eqiad => DOWN\n")
-			waitFor(t, "site/eqiad DOWN", isDown(w, "site/eqiad"))
+			testutil.WriteAtomic(t, filepath.Join(dir, "admin_state"), "site/eqiad => DOWN\n")
+			testutil.WaitFor(t, "site/eqiad DOWN", isDown(w, "site/eqiad"))
 		})
 	}
 }
@@ -130,17 +124,17 @@ func TestWatcherPollsWhileTheWatchFails(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "admin_state")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	w, err := NewWatcher(path, log, WithPoll(0), WithRetry(10*time.Millisecond))
+	w, err := NewWatcher(path, log, WithPoll(0), WithRetry(10*time.Millisecond),
+		withFailWatch(func(string) error { return errors.New("permission denied") }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.failWatch = func(string) error { return errors.New("permission denied") }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	writeByRename(t, path, "site/esams => DOWN\n")
-	waitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
+	testutil.WriteAtomic(t, path, "site/esams => DOWN\n")
+	testutil.WaitFor(t, "site/esams DOWN", isDown(w, "site/esams"))
 	if w.Watching() {
 		t.Error("Watching() with a watch that cannot be set up")
 	}

@@ -9,19 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond; the deadline only bounds a failing test, it asserts no speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+	"github.com/geotraffic/geotraffic/internal/testutil"
+)
 
 func TestWatcherRenameWriteBadAndRemove(t *testing.T) {
 	dir := t.TempDir()
@@ -38,22 +28,18 @@ func TestWatcherRenameWriteBadAndRemove(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.Run(ctx)
-	time.Sleep(50 * time.Millisecond) // let the watch be established
+	testutil.WaitFor(t, "the watch", w.Watching)
 
 	down := func(key string) func() bool {
 		return func() bool { e, ok := w.Current().Lookup(key); return ok && e.Down }
 	}
 	// Atomic rename, as editors and authdns-update do.
-	tmp := filepath.Join(dir, ".admin_state.tmp")
-	os.WriteFile(tmp, []byte("site/esams => DOWN\n"), 0o644)
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "rename to take effect", down("site/esams"))
+	testutil.WriteAtomic(t, path, "site/esams => DOWN\n")
+	testutil.WaitFor(t, "rename to take effect", down("site/esams"))
 
 	// In-place write.
 	os.WriteFile(path, []byte("site/eqiad => DOWN\n"), 0o644)
-	waitFor(t, "in-place write to take effect", down("site/eqiad"))
+	testutil.WaitFor(t, "in-place write to take effect", down("site/eqiad"))
 
 	// A bad file is rejected whole; the previous state stays.
 	os.WriteFile(path, []byte("site/codfw => DOWN\nbroken line\n"), 0o644)
@@ -68,7 +54,7 @@ func TestWatcherRenameWriteBadAndRemove(t *testing.T) {
 
 	// Removing the file clears forced states.
 	os.Remove(path)
-	waitFor(t, "removal to clear state", func() bool { return w.Current().Len() == 0 })
+	testutil.WaitFor(t, "removal to clear state", func() bool { return w.Current().Len() == 0 })
 }
 
 // A bad file left in place is reported when it appears, not again on every
@@ -86,14 +72,12 @@ func TestWatcherPollReportsABadFileOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.Run(ctx)
-	time.Sleep(50 * time.Millisecond)
+	testutil.WaitFor(t, "the watch", w.Watching)
 
 	// By rename: an in-place write can be caught truncated, which is a valid
 	// empty file, and this test is about the poll, not that race.
-	tmp := path + ".tmp"
-	os.WriteFile(tmp, []byte("not valid\n"), 0o644)
-	os.Rename(tmp, path)
-	waitFor(t, "the bad file to be reported", func() bool { return errs.Load() > 0 })
+	testutil.WriteAtomic(t, path, "not valid\n")
+	testutil.WaitFor(t, "the bad file to be reported", func() bool { return errs.Load() > 0 })
 	time.Sleep(200 * time.Millisecond) // 20 poll ticks
 	// One report per write event burst; re-reporting on each tick would give ~20.
 	if n := errs.Load(); n > 3 {
@@ -104,5 +88,5 @@ func TestWatcherPollReportsABadFileOnce(t *testing.T) {
 	}
 	// A later good file is still picked up.
 	os.WriteFile(path, []byte("site/eqiad => DOWN\n"), 0o644)
-	waitFor(t, "the good file", func() bool { e, ok := w.Current().Lookup("site/eqiad"); return ok && e.Down })
+	testutil.WaitFor(t, "the good file", func() bool { e, ok := w.Current().Lookup("site/eqiad"); return ok && e.Down })
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // The admin_state file's directory does not exist when authdns starts:
@@ -44,10 +46,10 @@ func TestAdminStateDirectoryMissingAtStart(t *testing.T) {
 	if e, ok := d.State().Admin.Lookup("site/dc1"); !ok || !e.Down {
 		t.Fatal("a DOWN written after the directory appeared is not in force after a reload")
 	}
-	waitFor(t, func() bool { return d.Status().AdminStateWatch == "watching" })
+	testutil.WaitFor(t, "the condition", func() bool { return d.Status().AdminStateWatch == "watching" })
 
 	// Watched again: an edit applies without a reload.
 	os.WriteFile(filepath.Join(state, ".tmp"), []byte("site/dc2 => DOWN\n"), 0o644)
 	os.Rename(filepath.Join(state, ".tmp"), filepath.Join(state, "admin_state"))
-	waitFor(t, func() bool { e, ok := d.State().Admin.Lookup("site/dc2"); return ok && e.Down })
+	testutil.WaitFor(t, "the condition", func() bool { e, ok := d.State().Admin.Lookup("site/dc2"); return ok && e.Down })
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestBundleValidate(t *testing.T) {
@@ -209,5 +211,5 @@ func TestStagedBundleExpires(t *testing.T) {
 	if _, err := d.StageRequest(&StageRequest{ID: "forgotten", Before: before, Bundle: *bundleOf(t, 4, "")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return staged() == "" })
+	testutil.WaitFor(t, "the condition", func() bool { return staged() == "" })
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testnet"
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestTokenInClear(t *testing.T) {
@@ -53,7 +53,7 @@ func TestClientDialsTokenOnlyToLoopback(t *testing.T) {
 	dir := t.TempDir()
 	tok := filepath.Join(dir, "token")
 	os.WriteFile(tok, []byte(tlsTestToken+"\n"), 0o600)
-	addr := testnet.FreeUDPTCP(t)
+	addr := testutil.FreeAddr(t)
 	testDaemon(t, "control_tcp: "+addr+"\ncontrol_token_file: "+tok+"\n")
 	ctx := context.Background()
 	if _, err := NewClient(addr, tlsTestToken, 5*time.Second).Status(ctx); err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testnet"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func bundleOf(t *testing.T, serial int, extra string) *Bundle {
@@ -95,8 +95,8 @@ func TestReloadMovesListenersAndKeepsStateOnError(t *testing.T) {
 	d, dir := testDaemon(t, "")
 	old := d.Server().Addrs()[0].String()
 	cfgPath := filepath.Join(dir, "authdns.yaml")
-	free := testnet.FreeUDPTCP(t)
-	metrics := testnet.FreeUDPTCP(t)
+	free := testutil.FreeAddr(t)
+	metrics := testutil.FreeAddr(t)
 	os.WriteFile(cfgPath, []byte("listen: [\""+free+"\"]\ndata: data\nudp_sockets: 1\nmetrics: "+metrics+"\ncontrol: ctl2.sock\n"), 0o644)
 	if err := d.Reload(); err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestReloadMovesListenersAndKeepsStateOnError(t *testing.T) {
 	if got := askA(t, d, "www.example.com."); got != "192.0.2.1" {
 		t.Fatalf("after the move: %s", got)
 	}
-	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "control.sock")); return os.IsNotExist(err) })
+	testutil.WaitFor(t, "the condition", func() bool { _, err := os.Stat(filepath.Join(dir, "control.sock")); return os.IsNotExist(err) })
 	if fi, err := os.Stat(filepath.Join(dir, "ctl2.sock")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("new control socket: %v %v", fi, err)
 	}
@@ -139,7 +139,7 @@ func TestControlTCPNeedsToken(t *testing.T) {
 	dir := t.TempDir()
 	tok := filepath.Join(dir, "token")
 	os.WriteFile(tok, []byte("0123456789abcdef0123\n"), 0o600)
-	addr := testnet.FreeUDPTCP(t)
+	addr := testutil.FreeAddr(t)
 	d, _ := testDaemon(t, "control_tcp: "+addr+"\ncontrol_token_file: "+tok+"\n")
 	_ = d
 	ctx := context.Background()
@@ -188,14 +188,4 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not met within 10 s")
 }

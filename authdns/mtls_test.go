@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testnet"
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // control_client_ca: a client certificate signed by it is let in without
@@ -42,7 +42,7 @@ func TestControlClientCertificates(t *testing.T) {
 			name, extra = "and a token", "control_token_file: "+tok+"\n"
 		}
 		t.Run(name, func(t *testing.T) {
-			addr := testnet.FreeUDPTCP(t)
+			addr := testutil.FreeAddr(t)
 			d, dir := testDaemon(t, "control_tcp: "+addr+"\ncontrol_tls_cert: "+cert+"\ncontrol_tls_key: "+key+
 				"\ncontrol_client_ca: "+clientCAFile+"\n"+extra)
 			ctx := context.Background()

@@ -15,8 +15,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/geotraffic/geotraffic/dnsserver"
-	"github.com/geotraffic/geotraffic/internal/testlog"
-	"github.com/geotraffic/geotraffic/internal/testnet"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/zones"
 )
 
@@ -31,7 +30,7 @@ func (p panicOn) Resolve(d *zones.Dyn, c *dnsserver.Client, out *zones.DynAnswer
 	p.DynBackend.Resolve(d, c, out, info)
 }
 
-func loggedDaemon(t *testing.T, logs *testlog.Buffer, extraCfg string) *Daemon {
+func loggedDaemon(t *testing.T, logs *testutil.SyncBuffer, extraCfg string) *Daemon {
 	t.Helper()
 	dir := t.TempDir()
 	writeData(t, filepath.Join(dir, "data"), 1, "")
@@ -73,8 +72,8 @@ func dynQuery(t *testing.T, id uint16, ecs string) []byte {
 // request: each is dropped (HTTP: 500), logged with its stack, counted in
 // authdns_panics_total, and the daemon answers the next one.
 func TestPanicsAreCountedAndSurvived(t *testing.T) {
-	var logs testlog.Buffer
-	metrics := testnet.FreeUDPTCP(t)
+	var logs testutil.SyncBuffer
+	metrics := testutil.FreeAddr(t)
 	d := loggedDaemon(t, &logs, "metrics: "+metrics+"\n")
 	snap := *d.Server().Snapshot()
 	snap.Dyn = panicOn{snap.Dyn}

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/geotraffic/geotraffic/internal/testnet"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestUDPRcvBufKey(t *testing.T) {
@@ -74,7 +74,7 @@ func effectiveRcvBuf(t *testing.T, want int) int {
 // The effective size is exported per listen address, and a reload that
 // changes udp_rcvbuf resizes the sockets in place.
 func TestUDPRcvBufMetricFollowsReload(t *testing.T) {
-	metrics := testnet.FreeUDPTCP(t)
+	metrics := testutil.FreeAddr(t)
 	d, dir := testDaemon(t, "metrics: "+metrics+"\nudp_rcvbuf: 1MiB\n")
 	addr := d.Server().Addrs()[0].String()
 	series := func(want int) string {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestParseStageBytes(t *testing.T) {
@@ -109,7 +111,7 @@ func TestConcurrentStageRefusedBeforeItsBodyIsRead(t *testing.T) {
 	if _, err := io.WriteString(first, head+`{"id":"first","files":[`); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return d.Status().StageReceiving })
+	testutil.WaitFor(t, "the condition", func() bool { return d.Status().StageReceiving })
 
 	second, err := net.Dial("unix", sock)
 	if err != nil {
@@ -130,7 +132,7 @@ func TestConcurrentStageRefusedBeforeItsBodyIsRead(t *testing.T) {
 	}
 
 	first.Close()
-	waitFor(t, func() bool { return !d.Status().StageReceiving })
+	testutil.WaitFor(t, "the condition", func() bool { return !d.Status().StageReceiving })
 	if _, err := NewClient(sock, "", 10*time.Second).Stage(context.Background(),
 		&StageRequest{ID: "after", Before: d.Status().DataDigest, Bundle: *bundleOf(t, 2, "")}); err != nil {
 		t.Fatal(err)
@@ -149,7 +151,7 @@ func TestStageBuildsWithoutTheStateLock(t *testing.T) {
 			return
 		}
 		replaceFile(t, admin, "site/dc1 => DOWN\n")
-		waitFor(t, func() bool { e, ok := d.State().Admin.Lookup("site/dc1"); return ok && e.Down })
+		testutil.WaitFor(t, "the condition", func() bool { e, ok := d.State().Admin.Lookup("site/dc1"); return ok && e.Down })
 		_, second = d.StageRequest(&StageRequest{ID: "second", Bundle: *bundleOf(t, 3, "")})
 	}
 	if _, err := d.StageRequest(&StageRequest{ID: "first", Before: d.Status().DataDigest, Bundle: *bundleOf(t, 2, "")}); err != nil {

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testnet"
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 const tlsTestToken = "0123456789abcdef0123"
@@ -27,7 +27,7 @@ func tlsDaemon(t *testing.T, ca *testtls.CA) (*Daemon, string, string) {
 	tok := filepath.Join(keys, "token")
 	os.WriteFile(tok, []byte(tlsTestToken+"\n"), 0o600)
 	cert, key := ca.WriteServer(t, keys, "control", net.IPv4(127, 0, 0, 1))
-	addr := testnet.FreeUDPTCP(t)
+	addr := testutil.FreeAddr(t)
 	d, dir := testDaemon(t, "control_tcp: "+addr+"\ncontrol_token_file: "+tok+
 		"\ncontrol_tls_cert: "+cert+"\ncontrol_tls_key: "+key+"\n")
 	return d, dir, addr

@@ -2,7 +2,6 @@ package conftool
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -43,7 +42,7 @@ func AdminEntry(o Object) (e adminstate.Entry, ok bool, err error) {
 	case Site:
 		v, err := ParseSite(o.Value)
 		if err != nil {
-			return e, false, fmt.Errorf("%s: %w", o.Key, err)
+			return e, false, AtKey(o.Key, err)
 		}
 		state := "UP"
 		if v.State == "down" {
@@ -53,7 +52,7 @@ func AdminEntry(o Object) (e adminstate.Entry, ok bool, err error) {
 	case AdminState:
 		v, err := ParseAdminState(o.Value)
 		if err != nil {
-			return e, false, fmt.Errorf("%s: %w", o.Key, err)
+			return e, false, AtKey(o.Key, err)
 		}
 		line = strconv.Quote(o.Name()) + " => " + v.State
 		if v.TTL != nil {
@@ -65,7 +64,7 @@ func AdminEntry(o Object) (e adminstate.Entry, ok bool, err error) {
 	// The file's parser checks the key as it checks a line (globs included).
 	st, err := adminstate.Parse(o.Key, []byte(line))
 	if err != nil {
-		return e, false, fmt.Errorf("%s: %w", o.Key, err)
+		return e, false, AtKey(o.Key, err)
 	}
 	e = st.Entries[0]
 	e.Line, e.Source, e.Key, e.Revision = 0, "etcd", o.Key, o.ModRevision

@@ -1,6 +1,7 @@
 package conftool
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -49,18 +50,18 @@ func TestParseValues(t *testing.T) {
 	}{
 		{Node, `{"weight": 10, "pooled": "yes"}`, ""},
 		{Node, `{"weight": 0, "pooled": "inactive"}`, ""},
-		{Node, `{"weight": -1, "pooled": "yes"}`, "weight -1"},
-		{Node, `{"weight": 70000, "pooled": "yes"}`, "weight 70000"},
+		{Node, `{"weight": -1, "pooled": "yes"}`, "weight: -1"},
+		{Node, `{"weight": 70000, "pooled": "yes"}`, "weight: 70000"},
 		{Node, `{"weight": 1.5, "pooled": "yes"}`, "cannot unmarshal"},
-		{Node, `{"weight": 10, "pooled": "maybe"}`, `pooled "maybe"`},
-		{Node, `{"weight": 10}`, `missing field "pooled"`},
+		{Node, `{"weight": 10, "pooled": "maybe"}`, `pooled: "maybe"`},
+		{Node, `{"weight": 10}`, `pooled: missing`},
 		{Node, `{"weight": 10, "pooled": "yes", "colour": "red"}`, "unknown field"},
 		{Node, `{"weight": 10, "pooled": "yes"} {}`, "after top-level value"},
 		{Node, `<html>502</html>`, "not a JSON object"},
 		{Node, ``, "not a JSON object"},
 		{Site, `{"state": "down"}`, ""},
 		{Site, `{"state": "DOWN"}`, ""},
-		{Site, `{"state": "drained"}`, `state "drained"`},
+		{Site, `{"state": "drained"}`, `state: "drained"`},
 		{AdminState, `{"state": "DOWN", "ttl": 300}`, ""},
 		{AdminState, `{"state": "down"}`, ""},
 		{AdminState, `{"state": "DOWN", "ttl": 300000000}`, "ttl"},
@@ -135,7 +136,7 @@ func TestApply(t *testing.T) {
 		{Node, `{"weight":10,"pooled":"yes"}`, "pooled=yes:weight=5", `{"weight":5,"pooled":"yes"}`, ""},
 		{Node, "", "pooled=yes", `{"weight":0,"pooled":"yes"}`, ""},
 		{Node, `{"weight":10,"pooled":"yes"}`, "weight=-3", "", "not a whole number"},
-		{Node, `{"weight":10,"pooled":"yes"}`, "pooled=perhaps", "", `pooled "perhaps"`},
+		{Node, `{"weight":10,"pooled":"yes"}`, "pooled=perhaps", "", `pooled: "perhaps"`},
 		{Node, `{"weight":10,"pooled":"yes"}`, "colour=red", "", `no field "colour"`},
 		{Site, `{"state":"up"}`, "state=DOWN", `{"state":"down"}`, ""},
 		{AdminState, "", "state=down:ttl=60", `{"state":"DOWN","ttl":60}`, ""},
@@ -220,5 +221,33 @@ func TestSelectorExact(t *testing.T) {
 		if got := strings.Join(tags, "|"); ok != (tc.want != "") || got != tc.want {
 			t.Errorf("%s %q: Exact = %q %v, want %q", tc.kind, tc.sel, got, ok, tc.want)
 		}
+	}
+}
+
+// A problem with a value reads `key: field: reason`, the etcd key named
+// once, whichever parser found it.
+func TestValueErrorsNameKeyAndField(t *testing.T) {
+	l := NewLayout("")
+	mk := func(k Kind, name, val string) Object {
+		key, _ := l.Key(k, name)
+		return Object{Kind: k, Key: key, Tags: []string{name}, Value: []byte(val)}
+	}
+	for _, tc := range []struct {
+		o    Object
+		want string
+	}{
+		{mk(Site, "eqsin", `{"state":"drained"}`), `/conftool/v1/sites/eqsin: state: "drained" is not up or down`},
+		{mk(Site, "eqsin", `{}`), `/conftool/v1/sites/eqsin: state: missing`},
+		{mk(AdminState, "x", `{"state":"DOWN","ttl":"1"}`), `/conftool/v1/admin-state/x: ttl: cannot unmarshal string into uint32`},
+		{mk(AdminState, "x", `{"state":"DOWN","colour":1}`), `/conftool/v1/admin-state/x: colour: unknown field (expected state, ttl)`},
+		{mk(AdminState, "geoip/[oops", `{"state":"DOWN"}`), `/conftool/v1/admin-state/geoip/[oops: key "geoip/[oops": `},
+	} {
+		_, _, err := AdminEntry(tc.o)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Count(err.Error(), tc.o.Key) != 1 {
+			t.Errorf("%s %s: %v, want prefix %q", tc.o.Key, tc.o.Value, err, tc.want)
+		}
+	}
+	if err := AtKey("/k", errors.New("plain")); err.Error() != "/k: plain" {
+		t.Errorf("AtKey of a plain error: %v", err)
 	}
 }

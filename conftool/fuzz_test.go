@@ -1,10 +1,18 @@
 package conftool
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/geotraffic/geotraffic/internal/conf"
+)
 
 // FuzzValues feeds etcd values, as anyone with write access could store
-// them, to every kind's parser: none may panic, and a value accepted must
-// survive Canonical and still be accepted.
+// them, to every kind's parser: none may panic, a value accepted must
+// survive Canonical and still be accepted, and a node, site or
+// admin-state value refused is a *conf.Error that AtKey places at its
+// key.
 func FuzzValues(f *testing.F) {
 	for _, s := range []string{`{"weight": 10, "pooled": "yes"}`, `{"state": "down"}`, `{"state": "DOWN", "ttl": 30}`,
 		`{"route": ["codfw", "eqiad"]}`, `{"route": {"active-active": ["eqiad"]}}`, `<html>502</html>`, `{"weight": 1e3}`, ``, `null`} {
@@ -12,7 +20,14 @@ func FuzzValues(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, k := range Kinds() {
-			if Validate(k, []byte(s)) != nil {
+			if err := Validate(k, []byte(s)); err != nil {
+				var e *conf.Error
+				if k != Route && k != AppRoute && (!errors.As(err, &e) || e.Pos != (conf.Pos{})) {
+					t.Fatalf("%s: %q refused with %#v, want a *conf.Error without a position", k, s, err)
+				}
+				if at := AtKey("/k", err).Error(); !strings.HasPrefix(at, "/k: ") {
+					t.Fatalf("%s: AtKey(%v) = %q", k, err, at)
+				}
 				continue
 			}
 			c, err := Canonical(k, []byte(s))

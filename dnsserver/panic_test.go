@@ -13,7 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/geotraffic/geotraffic/internal/testlog"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/zones"
 )
 
@@ -58,7 +58,7 @@ func packed(t *testing.T, m *dns.Msg, id uint16) []byte {
 func TestPanickingQueryIsDropped(t *testing.T) {
 	for _, network := range []string{"udp", "tcp"} {
 		t.Run(network, func(t *testing.T) {
-			var logs testlog.Buffer
+			var logs testutil.SyncBuffer
 			s := New(Config{Listen: []string{"127.0.0.1:0"}, UDPSockets: 1}, panickySnapshot(t), slog.New(slog.NewTextHandler(&logs, nil)))
 			if err := s.Start(); err != nil {
 				t.Fatal(err)

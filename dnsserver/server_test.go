@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testnet"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/miekg/dns"
 )
 
@@ -95,7 +95,7 @@ func TestRebindOpensNewBeforeClosingOld(t *testing.T) {
 		t.Fatalf("after the socket count change: %v", err)
 	}
 	// A new address: served; the old one is closed.
-	free := testnet.FreeUDPTCP(t)
+	free := testutil.FreeAddr(t)
 	if err := s.Rebind(Config{Listen: []string{free}, UDPSockets: 1}); err != nil {
 		t.Fatal(err)
 	}

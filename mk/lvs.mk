@@ -1,4 +1,4 @@
-# lvsd (issue 5): the LVS director. Its tests need etcd (lvs/daemon follows
+# lvsd: the LVS director. Its tests need etcd (lvs/daemon follows
 # etcd:// pools of a real etcd, mk/etcd.mk) beyond Go and coreutils (the
 # end-to-end test builds bin/lvsd itself); the kernel test is lvs/ipvs's
 # `make test-kernel` (mk/kernel.mk) and BGP's is mk/bgp.mk.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/authdns"
+	"github.com/geotraffic/geotraffic/internal/cli"
 )
 
 // ctlAuth is how ctl authenticates to a TCP control address: a bearer
@@ -23,8 +24,7 @@ type ctlAuth struct {
 // ctl calls one control API command and prints its JSON answer.
 func ctl(addr string, auth ctlAuth, timeout time.Duration, args []string, stdout, stderr io.Writer, opts ...authdns.ClientOption) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: authdns ctl [--control ADDR] COMMAND (status, reload, states, stats, data, stage DIR, commit ID, abort ID)")
-		return 2
+		return cli.Fail(stderr, "authdns ctl", cli.Usagef("missing COMMAND: status, reload, states, stats, data, stage DIR, commit ID or abort ID"))
 	}
 	switch args[0] {
 	case "stage", "commit", "abort":
@@ -33,8 +33,7 @@ func ctl(addr string, auth ctlAuth, timeout time.Duration, args []string, stdout
 			if args[0] == "stage" {
 				what = "DIR"
 			}
-			fmt.Fprintf(stderr, "usage: authdns ctl [--control ADDR] %s %s\n", args[0], what)
-			return 2
+			return cli.Fail(stderr, "authdns ctl", cli.Usagef("want %s %s (one argument)", args[0], what))
 		}
 	}
 	token := ""
@@ -79,8 +78,7 @@ func ctl(addr string, auth ctlAuth, timeout time.Duration, args []string, stdout
 		err = c.Abort(ctx, args[1])
 		out = []byte("aborted " + args[1] + "\n")
 	default:
-		fmt.Fprintf(stderr, "authdns ctl: unknown command %q\n", cmd)
-		return 2
+		return cli.Fail(stderr, "authdns ctl", cli.Usagef("unknown command %q", cmd))
 	}
 	if err != nil {
 		var api *authdns.APIError

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,48 +19,11 @@ import (
 
 	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/geo"
+	"github.com/geotraffic/geotraffic/internal/cli"
+	"github.com/geotraffic/geotraffic/internal/sdnotify"
 	"github.com/geotraffic/geotraffic/internal/version"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-const usage = `authdns: authoritative DNS server with GeoIP answers (DYNA/DYNC) and admin_state.
-
-Usage:
-  authdns [serve] --config FILE [--log-format text|json] [--log-level LEVEL]
-        serve DNS, the control API and /metrics; SIGHUP (or ctl reload)
-        reloads the configuration, zones, GeoIP databases, nets files and
-        admin_state atomically (a failed reload keeps the old state);
-        SIGTERM/SIGINT stop
-  authdns checkconf --config FILE
-        load and validate everything as the daemon would (data directory,
-        zones, geoip config and databases, nets files, admin_state, control
-        token); print every error as file:line: reason; exit 1 on any error;
-        change nothing
-  authdns ctl [--control ADDR | --config FILE] [--token-file F]
-        [--ca-file F] [--tls-server-name NAME] [--cert-file F --key-file F]
-        COMMAND
-        call a running daemon's control API; ADDR is the Unix socket path,
-        host:port of control_tcp, or https://host:port when control_tcp has
-        TLS (default: the control key of --config). TLS is verified against
-        --ca-file (default: the system's roots); --ca-file or
-        --tls-server-name also turn TLS on for a host:port address. A
-        TCP address needs --token-file, or a client certificate
-        (--cert-file, --key-file) for a server with control_client_ca;
-        the token is never sent in clear to a non-loopback address.
-        COMMAND: status | reload | states | stats | data | stage DIR |
-                 commit ID | abort ID
-  authdns states --config FILE [--no-etcd]
-        print the forced and real state of every geoip map/resource/DC and
-        site as JSON, each forced one with its source: the admin_state file
-        and, with an etcd: section, etcd read once (3 s at most; if etcd
-        does not answer, the file's states are printed and the exit status
-        is 1; --no-etcd skips etcd)
-  authdns geoip-lookup --config FILE MAP ADDRESS
-        print MAP => PREFIX/LEN => dc1, dc2, ... for a client address
-  authdns --version
-
-Flags:
-`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -72,80 +34,80 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("authdns", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "/etc/authdns/authdns.yaml", "path to authdns.yaml")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	control := fs.String("control", "", "ctl: control address (socket path or host:port)")
-	tokenFile := fs.String("token-file", "", "ctl: file holding the bearer token for a TCP control address")
-	timeout := fs.Duration("timeout", 60*time.Second, "ctl: time-out for the call")
-	caFile := fs.String("ca-file", "", "ctl: PEM file of the CAs for a TLS control address (default: the system's roots)")
-	tlsName := fs.String("tls-server-name", "", "ctl: name the control server's certificate must hold (default: the address's host)")
-	certFile := fs.String("cert-file", "", "ctl: client certificate (PEM) for a control_tcp with control_client_ca, in place of --token-file (turns TLS on)")
-	keyFile := fs.String("key-file", "", "ctl: the client certificate's key (PEM)")
-	noEtcd := fs.Bool("no-etcd", false, "states: the admin_state file alone, without reading etcd")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+	fs, o := newFlags()
+	rest, err := cli.Parse(fs, args)
+	if errors.Is(err, cli.ErrHelp) {
+		return cli.Help(stdout, page())
 	}
-	rest, err := parseInterspersed(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+		return cli.Fail(stderr, "authdns", err)
 	}
-	if *showVersion {
+	if o.version {
 		fmt.Fprintln(stdout, "authdns", version.Version)
 		return 0
 	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
+	level := o.logLevel
+	if level == "" {
+		// Only the daemon logs its progress: the other commands print results.
+		level = "warn"
+		if cmd == "serve" {
+			level = "info"
+		}
+	}
+	log, err := newLogger(stderr, o.logFormat, level)
 	if err != nil {
-		fmt.Fprintln(stderr, "authdns:", err)
-		return 2
+		return cli.Fail(stderr, "authdns", err)
+	}
+	name := "authdns " + cmd
+	switch cmd {
+	case "serve", "checkconf", "states":
+		if err := cli.Args(rest, 0, 0, ""); err != nil {
+			return cli.Fail(stderr, name, err)
+		}
 	}
 	switch cmd {
 	case "serve":
-		return serve(*config, log, stderr)
+		return serve(o.config, log, stderr)
 	case "checkconf":
-		return checkconf(*config, log, stdout, stderr)
+		return checkconf(o.config, log, stdout, stderr)
 	case "states":
-		return states(*config, !*noEtcd, log, stdout, stderr)
+		return states(o.config, !o.noEtcd, log, stdout, stderr)
 	case "geoip-lookup":
-		return geoipLookup(*config, rest, log, stdout, stderr)
+		return geoipLookup(o.config, rest, log, stdout, stderr)
 	case "ctl":
-		addr := *control
-		if addr == "" {
-			cfg, err := authdns.LoadConfig(*config)
-			if err != nil {
-				fmt.Fprintf(stderr, "authdns ctl: no --control, and %v\n", err)
-				return 2
-			}
-			addr = cfg.Control
-		}
-		var opts []authdns.ClientOption
-		if *caFile != "" || *tlsName != "" || *certFile != "" || *keyFile != "" {
-			opt, err := authdns.WithTLS(authdns.ClientTLS{CAFile: *caFile, ServerName: *tlsName, CertFile: *certFile, KeyFile: *keyFile})
-			if err != nil {
-				fmt.Fprintln(stderr, "authdns ctl:", err)
-				return 2
-			}
-			opts = append(opts, opt)
-		}
-		a := ctlAuth{tokenFile: *tokenFile, clientCert: *certFile != ""}
-		return ctl(addr, a, *timeout, rest, stdout, stderr, opts...)
+		return runCtl(o, rest, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "authdns: unknown command %q (see authdns --help)\n", cmd)
-		return 2
+		return cli.Fail(stderr, "authdns", cli.Usagef("unknown command %q", cmd))
 	}
 }
 
+func runCtl(o *options, rest []string, stdout, stderr io.Writer) int {
+	addr := o.control
+	if addr == "" {
+		cfg, err := authdns.LoadConfig(o.config)
+		if err != nil {
+			fmt.Fprintf(stderr, "authdns ctl: no --control, and %v\n", err)
+			return 2
+		}
+		addr = cfg.Control
+	}
+	var opts []authdns.ClientOption
+	if o.caFile != "" || o.tlsName != "" || o.certFile != "" || o.keyFile != "" {
+		opt, err := authdns.WithTLS(authdns.ClientTLS{CAFile: o.caFile, ServerName: o.tlsName, CertFile: o.certFile, KeyFile: o.keyFile})
+		if err != nil {
+			fmt.Fprintln(stderr, "authdns ctl:", err)
+			return 2
+		}
+		opts = append(opts, opt)
+	}
+	a := ctlAuth{tokenFile: o.tokenFile, clientCert: o.certFile != ""}
+	return ctl(addr, a, o.timeout, rest, stdout, stderr, opts...)
+}
+
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+	lv, err := cli.LogLevel(level)
+	if err != nil {
+		return nil, err
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
@@ -154,23 +116,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
-}
-
-// parseInterspersed parses flags wherever they appear among the
-// positional arguments, which it returns.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return rest, nil
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
+	return nil, cli.Usagef("--log-format must be text or json, not %q", format)
 }
 
 func serve(config string, log *slog.Logger, stderr io.Writer) int {
@@ -190,13 +136,24 @@ func serve(config string, log *slog.Logger, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "authdns: %v\n", err)
 		return 1
 	}
+	// systemd (Type=notify) learns the daemon listens only now.
+	sd := sdnotify.New(os.Getenv)
+	notify := func(state string) {
+		if err := sd.Notify(state); err != nil {
+			log.Warn("cannot notify systemd", "err", err)
+		}
+	}
+	notify(sdnotify.Ready)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			log.Info("SIGHUP: reloading")
+			notify(sdnotify.Reloading)
 			_ = d.Reload() // logged; the old state keeps serving
+			notify(sdnotify.Ready)
 			continue
 		}
 		log.Info("shutting down", "signal", sig.String())
+		notify(sdnotify.Stopping)
 		cancel()
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := d.Shutdown(sctx)
@@ -283,14 +240,12 @@ func states(config string, withEtcd bool, log *slog.Logger, stdout, stderr io.Wr
 }
 
 func geoipLookup(config string, args []string, log *slog.Logger, stdout, stderr io.Writer) int {
-	if len(args) != 2 {
-		fmt.Fprintln(stderr, "usage: authdns geoip-lookup --config FILE MAP ADDRESS")
-		return 2
+	if err := cli.Args(args, 2, 2, "MAP ADDRESS"); err != nil {
+		return cli.Fail(stderr, "authdns geoip-lookup", err)
 	}
 	addr, err := netip.ParseAddr(args[1])
 	if err != nil {
-		fmt.Fprintf(stderr, "authdns: %q is not an IP address\n", args[1])
-		return 2
+		return cli.Fail(stderr, "authdns geoip-lookup", cli.Usagef("%q is not an IP address", args[1]))
 	}
 	cfg, err := authdns.LoadConfig(config)
 	if err != nil {

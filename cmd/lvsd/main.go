@@ -5,7 +5,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/cli"
 	"github.com/geotraffic/geotraffic/internal/version"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/config"
@@ -23,25 +24,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
-
-const defaultConfig = "/etc/pybal/pybal.conf"
-
-const usage = `lvsd: LVS director daemon (PyBal-compatible)
-
-Usage:
-  lvsd [--config FILE] [--dry-run] [--no-bgp] [--debug]   run the daemon
-  lvsd status [--config FILE] [--url URL]                 show IPVS joined with pool state
-  lvsd check [--config FILE]                              validate pybal.conf and exit
-  lvsd --version
-  lvsd --help | lvsd status --help | lvsd check --help
-
-The daemon reads pybal.conf (PyBal's format) and its pool sources, runs the
-health monitors, and reconciles IPVS with the pooled servers. SIGHUP reloads
-pybal.conf (a bad file is refused whole); SIGTERM withdraws BGP routes and
-stops, leaving IPVS as it is so a restart adopts it.
-
-Daemon flags:
-`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -56,31 +38,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runCheck(args[1:], stdout, stderr)
 		}
 	}
-	fs := flag.NewFlagSet("lvsd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", defaultConfig, "pybal.conf `file`")
-	fs.StringVar(cfgPath, "c", defaultConfig, "short for --config (PyBal's -c)")
-	dryRun := fs.Bool("dry-run", false, "use an in-memory IPVS that logs each operation in ipvsadm syntax; monitors (and BGP, unless --no-bgp) run for real")
-	fs.BoolVar(dryRun, "n", false, "short for --dry-run (PyBal's -n)")
-	noBGP := fs.Bool("no-bgp", false, "do not start BGP even if pybal.conf enables it")
-	debug := fs.Bool("debug", false, "log at debug level (every monitor result)")
-	fs.BoolVar(debug, "d", false, "short for --debug (PyBal's -d)")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	fs, o := newFlags("")
+	pos, err := cli.Parse(fs, args)
+	if errors.Is(err, cli.ErrHelp) {
+		return cli.Help(stdout, page())
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "lvsd: unexpected argument %q (see --help)\n", fs.Arg(0))
-		return 2
+	if err == nil {
+		err = cli.Args(pos, 0, 0, "")
 	}
-	if *showVersion {
+	if err != nil {
+		return cli.Fail(stderr, "lvsd", err)
+	}
+	if o.version {
 		fmt.Fprintln(stdout, "lvsd", version.Version)
 		return 0
 	}
+	cfgPath, dryRun, noBGP, debug := &o.config, &o.dryRun, &o.noBGP, &o.debug
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
@@ -142,24 +115,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lvsd check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", defaultConfig, "pybal.conf `file`")
-	fs.StringVar(cfgPath, "c", defaultConfig, "short for --config")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: lvsd check [--config FILE]\n\n"+
-			"Validates pybal.conf completely (monitors included) and exits: status 0 when it\n"+
-			"loads, with each warning (unknown keys, unused settings) on stderr; the etcd\n"+
-			"client's files ([global] etcd-cacert, etcd-cert, etcd-key, etcd-password-file) are read;\n"+
-			"status 1 with the file:line: key: reason of the first error.\n\n")
-		fs.PrintDefaults()
+	fs, o := newFlags("check")
+	pos, err := cli.Parse(fs, args)
+	if errors.Is(err, cli.ErrHelp) {
+		return cli.Help(stdout, checkPage())
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if err == nil {
+		err = cli.Args(pos, 0, 0, "")
 	}
+	if err != nil {
+		return cli.Fail(stderr, "lvsd check", err)
+	}
+	cfgPath := &o.config
 	l, err := daemon.Load(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -173,27 +140,18 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func runStatus(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lvsd status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", defaultConfig, "pybal.conf `file` (services and instrumentation address)")
-	fs.StringVar(cfgPath, "c", defaultConfig, "short for --config")
-	url := fs.String("url", "", "instrumentation API base `URL` of the running lvsd (default: from pybal.conf)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: lvsd status [--config FILE] [--url URL]\n\n"+
-			"Prints IPVS's table (ipvsadm -Ln style, with ActiveConn and InActConn) joined with\n"+
-			"each real server's enabled/up/pooled state from the running lvsd, and flags pooled\n"+
-			"servers under lc/wlc whose active connections are far below their peers' while their\n"+
-			"inactive ones are normal (refusing connections, or the VIP not bound).\n"+
-			"With instrumentation off (PyBal's default) and no --url, or when lvsd does not answer,\n"+
-			"the table is read from the kernel and the output says the daemon's view is unavailable.\n\n")
-		fs.PrintDefaults()
+	fs, o := newFlags("status")
+	pos, err := cli.Parse(fs, args)
+	if errors.Is(err, cli.ErrHelp) {
+		return cli.Help(stdout, statusPage())
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if err == nil {
+		err = cli.Args(pos, 0, 0, "")
 	}
+	if err != nil {
+		return cli.Fail(stderr, "lvsd status", err)
+	}
+	cfgPath, url := &o.config, &o.url
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

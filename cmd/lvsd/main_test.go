@@ -45,6 +45,54 @@ func TestCheckEtcdPoolSource(t *testing.T) {
 	}
 }
 
+// lvsd check reports every problem, pybal.conf's and its monitors', one a
+// line in file order, with status 1.
+func TestCheckReportsEveryError(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "pybal.conf")
+	text := "[global]\ninstrumentation = perhaps\n\n" +
+		"[a]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = fifo\nconfig = file:///x\n\n" +
+		"[b]\nprotocol = tcp\nip = 10.2.2.1\nport = 81\nscheduler = rr\nconfig = file:///x\nmonitors = [\"Nope\"]\n" +
+		"[c]\nprotocol = tcp\nip = 10.2.2.1\nport = 82\nscheduler = rr\nconfig = file:///x\nmonitors = [\"ProxyFetch\"]\nproxyfetch.timeout = soon\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	if code := run([]string{"check", "--config", conf}, &out, &errOut); code != 1 || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q", code, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	want := []string{conf + ":2: instrumentation: not a boolean", conf + ":8: scheduler: unknown scheduler"}
+	if len(lines) != len(want) {
+		t.Fatalf("stderr:\n%s\nwant %d lines", errOut.String(), len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want prefix %q", i+1, lines[i], w)
+		}
+	}
+	// With pybal.conf fixed, the monitors are checked: every option of
+	// every one of them.
+	text = strings.Replace(strings.Replace(text, "perhaps", "no", 1), "fifo", "rr", 1)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := run([]string{"check", "--config", conf}, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	lines = strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	want = []string{conf + ":17: monitors: unknown monitor \"Nope\"", conf + ":24: proxyfetch.url: required by the proxyfetch monitor",
+		conf + ":25: proxyfetch.timeout: not a number of seconds"}
+	if len(lines) != len(want) {
+		t.Fatalf("stderr:\n%s\nwant %d lines", errOut.String(), len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want prefix %q", i+1, lines[i], w)
+		}
+	}
+}
+
 // The example configurations load without a warning (pybal-etcd.conf's
 // service reads etcd, which check does not contact).
 func TestCheckExamples(t *testing.T) {
@@ -57,7 +105,8 @@ func TestCheckExamples(t *testing.T) {
 	}
 }
 
-// --help of lvsd and of each command lists the commands and flags, exit 0.
+// --help of lvsd and of each command lists the commands and flags on
+// stdout, exit 0.
 func TestHelp(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -66,7 +115,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"--help"}, []string{
 			"lvsd [--config FILE] [--dry-run] [--no-bgp] [--debug]", "lvsd status [--config FILE] [--url URL]",
 			"lvsd check [--config FILE]", "lvsd --version", "lvsd --help",
-			"-config file", "-c string", "-dry-run", "-n\t", "-no-bgp", "-debug", "-d\t", "-version"}},
+			"-config file", "-c string", "-dry-run", "-n\n", "-no-bgp", "-debug", "-d\n", "-version"}},
 		{[]string{"-h"}, []string{"lvsd status [--config FILE]", "-dry-run"}},
 		{[]string{"status", "--help"}, []string{"Usage: lvsd status [--config FILE] [--url URL]", "-config file", "-url URL",
 			"the table is read from the kernel"}},
@@ -78,8 +127,8 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v: exit %d", tc.args, code)
 		}
 		for _, w := range tc.want {
-			if !strings.Contains(errOut.String(), w) {
-				t.Errorf("%v: help lacks %q:\n%s", tc.args, w, errOut.String())
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: help lacks %q:\n%s", tc.args, w, out.String())
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/conftool"
+	"github.com/geotraffic/geotraffic/internal/cli"
 	"github.com/geotraffic/geotraffic/routing"
 	"github.com/geotraffic/geotraffic/routing/service"
 )
@@ -48,7 +49,7 @@ func indexOf(s string, b byte) int {
 // about routing.yaml (problems that do not reject it) go to stderr.
 func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *adminstate.State, error) {
 	if c.routing == "" {
-		return nil, nil, usagef("--routing FILE is required")
+		return nil, nil, cli.Usagef("--routing FILE is required")
 	}
 	if err := c.etcd.check(c.fs); err != nil {
 		return nil, nil, err
@@ -58,7 +59,7 @@ func (c *common) load(stderr io.Writer, formats ...string) (*routing.Config, *ad
 		ok = ok || c.format == f
 	}
 	if !ok {
-		return nil, nil, usagef("--format must be one of %v, not %q", formats, c.format)
+		return nil, nil, cli.Usagef("--format must be one of %v, not %q", formats, c.format)
 	}
 	cfg, err := routing.Load(c.routing)
 	if err != nil {
@@ -126,160 +127,148 @@ func (c *common) filter(results []routing.Result) []routing.Result {
 	return out
 }
 
-func cmdRoutes(args []string, stdout, stderr io.Writer) error {
+func cmdRoutes(fs *flag.FlagSet) runFunc {
 	var c common
-	fs := newFlags("routes", "routes --routing FILE [--admin-state FILE] [--etcd URL[,URL]] [--cluster C] [--format table|json]\n\nPrints the resolved path of every cluster and entry site, with reasons and app choices.", stderr)
 	c.register(fs, true, "table|json")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected arguments %q", pos)
-	}
-	cfg, st, err := c.load(stderr, "table", "json")
-	if err != nil {
-		return err
-	}
-	results := c.filter(routing.Resolve(cfg, st))
-	if c.format == "json" {
-		return routing.WriteJSON(stdout, results)
-	}
-	return routing.WriteRoutesTable(stdout, results)
-}
-
-func cmdExplain(args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlags("explain", "explain --routing FILE [--admin-state FILE] [--etcd URL[,URL]] [--format text|json] CLUSTER SITE [APP]\n\nExplains the route of users entering CLUSTER at SITE hop by hop, and where each app (or APP only) goes.", stderr)
-	c.register(fs, false, "text|json")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 || len(pos) > 3 {
-		return usagef("expected CLUSTER SITE [APP], got %q", pos)
-	}
-	c.cluster = pos[0]
-	cfg, st, err := c.load(stderr, "text", "json")
-	if err != nil {
-		return err
-	}
-	app := ""
-	if len(pos) == 3 {
-		app = pos[2]
-		if _, ok := cfg.Clusters[c.cluster].Apps[app]; !ok {
-			return fmt.Errorf("cluster %s has no app %q (apps: %v)", c.cluster, app, cfg.Clusters[c.cluster].AppNames())
+	return func(pos []string, stdout, stderr io.Writer) error {
+		if len(pos) > 0 {
+			return cli.Usagef("unexpected arguments %q", pos)
 		}
-	}
-	for _, r := range routing.ResolveCluster(cfg, cfg.Clusters[c.cluster], st) {
-		if r.Site != pos[1] {
-			continue
+		cfg, st, err := c.load(stderr, "table", "json")
+		if err != nil {
+			return err
 		}
+		results := c.filter(routing.Resolve(cfg, st))
 		if c.format == "json" {
-			if app != "" {
-				r.Apps = map[string]routing.AppRoute{app: r.Apps[app]}
-			}
-			return routing.WriteJSON(stdout, r)
+			return routing.WriteJSON(stdout, results)
 		}
-		return routing.WriteExplain(stdout, r, app)
+		return routing.WriteRoutesTable(stdout, results)
 	}
-	return fmt.Errorf("cluster %s has no route_table entry for site %q (sites: %v)", c.cluster, pos[1], cfg.Clusters[c.cluster].SiteNames())
 }
 
-func cmdWhatIf(args []string, stdout, stderr io.Writer) error {
+func cmdExplain(fs *flag.FlagSet) runFunc {
+	var c common
+	c.register(fs, false, "text|json")
+	return func(pos []string, stdout, stderr io.Writer) error {
+		if len(pos) < 2 || len(pos) > 3 {
+			return cli.Usagef("expected CLUSTER SITE [APP], got %q", pos)
+		}
+		c.cluster = pos[0]
+		cfg, st, err := c.load(stderr, "text", "json")
+		if err != nil {
+			return err
+		}
+		app := ""
+		if len(pos) == 3 {
+			app = pos[2]
+			if _, ok := cfg.Clusters[c.cluster].Apps[app]; !ok {
+				return fmt.Errorf("cluster %s has no app %q (apps: %v)", c.cluster, app, cfg.Clusters[c.cluster].AppNames())
+			}
+		}
+		for _, r := range routing.ResolveCluster(cfg, cfg.Clusters[c.cluster], st) {
+			if r.Site != pos[1] {
+				continue
+			}
+			if c.format == "json" {
+				if app != "" {
+					r.Apps = map[string]routing.AppRoute{app: r.Apps[app]}
+				}
+				return routing.WriteJSON(stdout, r)
+			}
+			return routing.WriteExplain(stdout, r, app)
+		}
+		return fmt.Errorf("cluster %s has no route_table entry for site %q (sites: %v)", c.cluster, pos[1], cfg.Clusters[c.cluster].SiteNames())
+	}
+}
+
+func cmdWhatIf(fs *flag.FlagSet) runFunc {
 	var c common
 	var down string
-	fs := newFlags("what-if", "what-if --routing FILE --down SITE[,SITE] [--admin-state FILE] [--etcd URL[,URL]] [--cluster C] [--format table|json]\n\nShows, for every cluster, entry site and app, the route now (under --admin-state) and with the given sites DOWN as well. Nothing is written.", stderr)
 	c.register(fs, true, "table|json")
 	fs.StringVar(&down, "down", "", "comma-separated sites to take DOWN (required)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected arguments %q", pos)
-	}
-	sites := splitList(down)
-	if len(sites) == 0 {
-		return usagef("--down SITE[,SITE] is required")
-	}
-	cfg, st, err := c.load(stderr, "table", "json")
-	if err != nil {
-		return err
-	}
-	changes, err := routing.WhatIf(cfg, st, sites)
-	if err != nil {
-		return err
-	}
-	if c.cluster != "" {
-		kept := []routing.Change{}
-		for _, ch := range changes {
-			if ch.Cluster == c.cluster {
-				kept = append(kept, ch)
-			}
+	return func(pos []string, stdout, stderr io.Writer) error {
+		if len(pos) > 0 {
+			return cli.Usagef("unexpected arguments %q", pos)
 		}
-		changes = kept
+		sites := splitList(down)
+		if len(sites) == 0 {
+			return cli.Usagef("--down SITE[,SITE] is required")
+		}
+		cfg, st, err := c.load(stderr, "table", "json")
+		if err != nil {
+			return err
+		}
+		changes, err := routing.WhatIf(cfg, st, sites)
+		if err != nil {
+			return err
+		}
+		if c.cluster != "" {
+			kept := []routing.Change{}
+			for _, ch := range changes {
+				if ch.Cluster == c.cluster {
+					kept = append(kept, ch)
+				}
+			}
+			changes = kept
+		}
+		if c.format == "json" {
+			return routing.WriteJSON(stdout, changes)
+		}
+		return routing.WriteWhatIfTable(stdout, changes)
 	}
-	if c.format == "json" {
-		return routing.WriteJSON(stdout, changes)
-	}
-	return routing.WriteWhatIfTable(stdout, changes)
 }
 
-func cmdCheck(args []string, stdout, stderr io.Writer) error {
+func cmdCheck(fs *flag.FlagSet) runFunc {
 	var c common
 	var authdns string
-	fs := newFlags("check", "check --routing FILE --authdns-config FILE [--admin-state FILE] [--etcd URL[,URL]] [--format text|json]\n\nCross-checks routing (under --admin-state, by default the admin_state the authdns configuration names) with the GeoDNS configuration: warns when traffic_shutdown is set for a site GeoDNS still sends users to (move DNS first, hard-block only long after), when a site is DOWN for routing but not for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when it warns.", stderr)
 	c.register(fs, false, "text|json")
 	c.dnsSide = true
 	fs.StringVar(&authdns, "authdns-config", "", "authdns configuration file (required)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected arguments %q", pos)
-	}
-	if authdns == "" {
-		return usagef("--authdns-config FILE is required")
-	}
-	cfg, st, err := c.load(stderr, "text", "json")
-	if err != nil {
-		return err
-	}
-	view, err := loadDNSView(authdns, c.dnsEtcd(stderr))
-	if err != nil {
-		return err
-	}
-	if c.adminState == "" {
-		// The file is shared: without --admin-state, routing is checked
-		// under the admin_state authdns itself reads (under etcd's sites).
-		st = c.remote.State(view.admin)
-		if view.admin != nil && view.admin.File != "" {
-			fmt.Fprintf(stderr, "trafficctl check: routing under %s (the admin_state of %s)\n", view.admin.File, authdns)
-			warnAdminState(stderr, cfg, view.admin) // load warned about etcd's
+	return func(pos []string, stdout, stderr io.Writer) error {
+		if len(pos) > 0 {
+			return cli.Usagef("unexpected arguments %q", pos)
 		}
-	}
-	findings := routing.Check(cfg, st, view)
-	if c.format == "json" {
-		if findings == nil {
-			findings = []routing.Finding{}
+		if authdns == "" {
+			return cli.Usagef("--authdns-config FILE is required")
 		}
-		if err := routing.WriteJSON(stdout, findings); err != nil {
+		cfg, st, err := c.load(stderr, "text", "json")
+		if err != nil {
 			return err
 		}
-	} else {
-		for _, f := range findings {
-			fmt.Fprintln(stdout, f)
+		view, err := loadDNSView(authdns, c.dnsEtcd(stderr))
+		if err != nil {
+			return err
 		}
-		if len(findings) == 0 {
-			fmt.Fprintln(stdout, "ok: routing and GeoDNS agree")
+		if c.adminState == "" {
+			// The file is shared: without --admin-state, routing is checked
+			// under the admin_state authdns itself reads (under etcd's sites).
+			st = c.remote.State(view.admin)
+			if view.admin != nil && view.admin.File != "" {
+				fmt.Fprintf(stderr, "trafficctl check: routing under %s (the admin_state of %s)\n", view.admin.File, authdns)
+				warnAdminState(stderr, cfg, view.admin) // load warned about etcd's
+			}
 		}
+		findings := routing.Check(cfg, st, view)
+		if c.format == "json" {
+			if findings == nil {
+				findings = []routing.Finding{}
+			}
+			if err := routing.WriteJSON(stdout, findings); err != nil {
+				return err
+			}
+		} else {
+			for _, f := range findings {
+				fmt.Fprintln(stdout, f)
+			}
+			if len(findings) == 0 {
+				fmt.Fprintln(stdout, "ok: routing and GeoDNS agree")
+			}
+		}
+		if len(findings) > 0 {
+			return findingsError{len(findings)}
+		}
+		return nil
 	}
-	if len(findings) > 0 {
-		return findingsError{len(findings)}
-	}
-	return nil
 }
 
 // dnsEtcd is what authdns takes from etcd (site and admin-state objects,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
+	"github.com/geotraffic/geotraffic/internal/cli"
 	"github.com/geotraffic/geotraffic/routing/service"
 )
 
@@ -51,13 +52,13 @@ func (e *etcdFlags) check(fs *flag.FlagSet) error {
 		}
 	})
 	if len(stray) > 0 {
-		return usagef("%s without --etcd", strings.Join(stray, ", "))
+		return cli.Usagef("%s without --etcd", strings.Join(stray, ", "))
 	}
 	if e.enabled() && len(splitList(e.endpoints)) == 0 {
-		return usagef("--etcd: no endpoint in %q", e.endpoints)
+		return cli.Usagef("--etcd: no endpoint in %q", e.endpoints)
 	}
 	if e.timeout <= 0 {
-		return usagef("--etcd-timeout must be positive")
+		return cli.Usagef("--etcd-timeout must be positive")
 	}
 	return nil
 }

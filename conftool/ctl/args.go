@@ -11,6 +11,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
+	"github.com/geotraffic/geotraffic/internal/cli"
 )
 
 // Environment variables confctl reads.
@@ -69,7 +70,7 @@ func usagef(format string, args ...any) error {
 }
 
 // ErrHelp is returned by Parse for -h, --help and `help`.
-var ErrHelp = flag.ErrHelp
+var ErrHelp = cli.ErrHelp
 
 // Parse reads the command line (without the program name). getenv supplies
 // the CONFCTL_* defaults.
@@ -189,15 +190,15 @@ func parseSync(cmd *Command, o *Options, args []string) error {
 	fs.StringVar(&cmd.Pools, "pools", "", "conftool-data pools YAML (dc: cluster: host: [services])")
 	fs.StringVar(&o.Routing, "routing", o.Routing, "routing.yaml")
 	fs.BoolVar(&cmd.Prune, "prune", false, "delete objects the files no longer define")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ErrHelp
-		}
-		return &UsageError{Err: fmt.Errorf("sync: %w", err)}
+	pos, err := cli.Parse(fs, args)
+	if errors.Is(err, cli.ErrHelp) {
+		return ErrHelp
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usagef("sync: unexpected argument %q", fs.Arg(0))
+	case err != nil:
+		return &UsageError{Err: fmt.Errorf("sync: %w", err)}
+	case len(pos) > 0:
+		return usagef("sync: unexpected argument %q", pos[0])
 	case cmd.Pools == "":
 		return usagef("sync needs --pools FILE")
 	case o.Routing == "":
@@ -211,14 +212,15 @@ func parseLog(cmd *Command, args []string) error {
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&cmd.N, "n", 20, "print the last N records (0: all)")
 	fs.BoolVar(&cmd.JSON, "json", false, "print the raw JSON records")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ErrHelp
-		}
+	pos, err := cli.Parse(fs, args)
+	if errors.Is(err, cli.ErrHelp) {
+		return ErrHelp
+	}
+	if err != nil {
 		return &UsageError{Err: fmt.Errorf("log: %w", err)}
 	}
-	if fs.NArg() > 0 {
-		return usagef("log: unexpected argument %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("log: unexpected argument %q", pos[0])
 	}
 	if cmd.N < 0 {
 		return usagef("log: -n %d: want 0 (all) or more", cmd.N)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -351,10 +352,19 @@ func TestEtcdRouting(t *testing.T) {
 func TestEtcdRoutingGuard(t *testing.T) {
 	// codfw down and eqiad down are each safe alone, not together: a
 	// check that read codfw up must not be written after codfw went down.
-	env := map[string]string{EnvRouting: routingYAML}
+	// With a codfw backend, appservers can use codfw too, so eqiad alone may go down.
+	src, err := os.ReadFile(routingYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := filepath.Join(t.TempDir(), "routing.yaml")
+	src = bytes.Replace(src, []byte("{eqiad: appservers.svc.eqiad.wmnet}"), []byte("{eqiad: appservers.svc.eqiad.wmnet, codfw: appservers.svc.codfw.wmnet}"), 1)
+	if err := os.WriteFile(rp, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{EnvRouting: rp}
 	f := newEtcdFixture(t)
-	f.mustRun(nil, "sync", "--pools", poolsYAML, "--routing", routingYAML)
-	// appservers can use codfw too, so eqiad alone may go down.
+	f.mustRun(nil, "sync", "--pools", poolsYAML, "--routing", rp)
 	f.mustRun(env, "--object-type", "app-route", "select", "cluster=text,app=appservers", "set/route=eqiad,codfw")
 	var once sync.Once
 	f.wrap = func(s Store) Store {

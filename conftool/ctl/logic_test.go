@@ -161,7 +161,7 @@ func TestValidate(t *testing.T) {
 		{"dc known from etcd", mk(conftool.Node, `{"weight":1,"pooled":"yes"}`, "eqiad", "a", "b", "h"), fromEtcd, ""},
 		{"dc unknown to etcd", mk(conftool.Node, `{"weight":1,"pooled":"yes"}`, "codfw", "a", "b", "h"), fromEtcd, "pass --routing to check against routing.yaml"},
 		{"nothing to check against", mk(conftool.Node, `{"weight":1,"pooled":"yes"}`, "anywhere", "a", "b", "h"), none, ""},
-		{"pooled maybe", mk(conftool.Node, `{"weight":1,"pooled":"maybe"}`, "eqiad", "a", "b", "h"), fromYAML, `pooled "maybe"`},
+		{"pooled maybe", mk(conftool.Node, `{"weight":1,"pooled":"maybe"}`, "eqiad", "a", "b", "h"), fromYAML, `pooled: "maybe"`},
 		{"unknown site object", mk(conftool.Site, `{"state":"down"}`, "ulsfo"), fromYAML, `site "ulsfo" is not a known site`},
 		{"admin-state for a site", mk(conftool.AdminState, `{"state":"DOWN"}`, "site/ulsfo"), fromYAML, `site "ulsfo" is not a known site`},
 		{"admin-state glob", mk(conftool.AdminState, `{"state":"DOWN"}`, "geoip/*/ulsfo"), fromYAML, ""},

@@ -120,7 +120,7 @@ func setOne(o conftool.Object, as []conftool.Assignment) (c change, unchanged bo
 	}
 	c.New, err = conftool.Apply(o.Kind, o.Value, as)
 	if err != nil {
-		return c, false, fmt.Errorf("%s: %w", o.Key, err)
+		return c, false, conftool.AtKey(o.Key, err)
 	}
 	if c.Old != nil {
 		if cur, err := conftool.Canonical(o.Kind, o.Value); err == nil && bytes.Equal(cur, c.New) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
+	"github.com/geotraffic/geotraffic/internal/cli"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -29,9 +30,9 @@ type Env struct {
 
 // Exit codes.
 const (
-	ExitOK      = 0
-	ExitRefused = 1 // refused or failed: nothing was written
-	ExitUsage   = 2
+	ExitOK      = cli.ExitOK
+	ExitRefused = cli.ExitError // refused or failed: nothing was written
+	ExitUsage   = cli.ExitUsage
 )
 
 // Main runs one confctl command line and returns the exit code.
@@ -52,13 +53,12 @@ func report(w io.Writer, err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintln(w, "confctl: "+strings.TrimSpace(line))
-	}
 	var usage *UsageError
 	if errors.As(err, &usage) {
-		fmt.Fprintln(w, "confctl: see confctl --help")
-		return ExitUsage
+		return cli.Fail(w, "confctl", err)
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(w, "confctl: "+strings.TrimSpace(line))
 	}
 	return ExitRefused
 }

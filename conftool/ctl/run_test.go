@@ -49,7 +49,7 @@ func TestRunSelect(t *testing.T) {
 		{name: "set nothing", args: "select name=mw9.* set/pooled=no", code: 1, stderr: "node objects are created by `confctl sync`"},
 		{name: "set the same", args: "pool mw1001.*", stderr: "nothing to change"},
 		{name: "negative weight", args: "select name=mw1001.* set/weight=-1", code: 1, stderr: mw1001 + `: node field weight: "-1" is not a whole number`},
-		{name: "pooled maybe", args: "select name=mw1001.* set/pooled=maybe", code: 1, stderr: mw1001 + `: pooled "maybe" is not yes, no or inactive`},
+		{name: "pooled maybe", args: "select name=mw1001.* set/pooled=maybe", code: 1, stderr: mw1001 + `: pooled: "maybe" is not yes, no or inactive`},
 		{name: "unknown field", args: "select name=mw1001.* set/colour=red", code: 1, stderr: `node has no field "colour"`},
 		{name: "delete", args: "select name=mw1002.* delete", stderr: "delete " + mw1002},
 		{name: "bad selector", args: "select host=mw1001 get", code: 2, stderr: `node has no tag "host"`},

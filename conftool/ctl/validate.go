@@ -1,28 +1,24 @@
 package ctl
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/geotraffic/geotraffic/conftool"
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
 // validate checks every written value before anything is written: the
 // value itself (conftool's strict parsing; for routes, routing.yaml's
 // forms), that it is a valid admin_state entry, and that every site it
 // names is known. A deletion is always allowed: it is how a stray object
-// is cleaned up. Each refusal names its key.
+// is cleaned up. Each refusal names its key (`key: field: reason`).
 func validate(changes []change, ks knownSites) error {
-	var errs []error
+	var errs conf.List
 	for _, c := range changes {
 		if c.New == nil {
 			continue
 		}
-		if err := validateOne(c, ks); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.Key, err))
-		}
+		errs.Append(conf.Pos{}, conftool.AtKey(c.Key, validateOne(c, ks)))
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 func validateOne(c change, ks knownSites) error {

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-	"github.com/geotraffic/geotraffic/internal/testlog"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // State's time moves with each change of reachability only; a full read is
@@ -18,7 +18,7 @@ func TestWatcherStateListedAndMetrics(t *testing.T) {
 	c := e.Client(t)
 	const esams = "/conftool/v1/sites/esams"
 	put(t, c, esams, `{"state":"up"}`)
-	var logs testlog.Buffer
+	var logs testutil.SyncBuffer
 	before := time.Now()
 	w, vs := startWatcher(t, e, "/conftool/v1/sites/", slog.New(slog.NewTextHandler(&logs, nil)))
 	reg := prometheus.NewRegistry()

@@ -14,7 +14,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/internal/testetcd"
-	"github.com/geotraffic/geotraffic/internal/testlog"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // views collects a watcher's views so tests can wait for one.
@@ -97,7 +97,7 @@ func TestWatcherFollowsAndKeepsLastGood(t *testing.T) {
 	const esams, eqsin = "/conftool/v1/sites/esams", "/conftool/v1/sites/eqsin"
 	put(t, c, esams, `{"state":"up"}`)
 	put(t, c, "/conftool/v1/pools/eqiad/a/b/mw1", `{"weight":1,"pooled":"yes"}`) // outside the prefix
-	var logs testlog.Buffer
+	var logs testutil.SyncBuffer
 	w, vs := startWatcher(t, e, "/conftool/v1/sites/", slog.New(slog.NewTextHandler(&logs, nil)))
 
 	v := vs.waitFor(t, "esams up", func(v View) bool { return value(v, esams) == `{"state":"up"}` })
@@ -136,7 +136,7 @@ func TestWatcherOutage(t *testing.T) {
 	c := e.Client(t)
 	const esams = "/conftool/v1/sites/esams"
 	put(t, c, esams, `{"state":"down"}`)
-	var logs testlog.Buffer
+	var logs testutil.SyncBuffer
 	w, vs := startWatcher(t, e, "/conftool/v1/sites/", slog.New(slog.NewTextHandler(&logs, nil)))
 	vs.waitFor(t, "esams down", func(v View) bool { return value(v, esams) == `{"state":"down"}` })
 
@@ -190,7 +190,7 @@ func TestWatchBehindCompaction(t *testing.T) {
 	vs.waitFor(t, "a, b and c", func(v View) bool { return len(v.Objects) == 3 })
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool, logs *testlog.Buffer) {
+func waitUntil(t *testing.T, what string, ok func() bool, logs *testutil.SyncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !ok() {

@@ -1,11 +1,9 @@
 package bgp
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -20,6 +18,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // This file is the test rig: a second, in-process gobgp speaker that plays
@@ -31,14 +31,13 @@ const (
 	speakerAddr   = "127.0.0.2" // source address of the speaker under test
 )
 
+// freePort is testutil.FreePort as the number gobgp's configuration takes.
 func freePort(t *testing.T) uint16 {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := strconv.Atoi(testutil.FreePort(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return uint16(l.Addr().(*net.TCPAddr).Port)
+	return uint16(p)
 }
 
 // testRouter is a passive gobgp speaker listening on 127.0.0.1:port.
@@ -220,24 +219,6 @@ func waitEstablished(t *testing.T, reg *prometheus.Registry, peer string) {
 	})
 }
 
-// syncBuf is a log sink the test can read while gobgp goroutines write.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func testConfig(routerPort uint16, t *testing.T) Config {
 	return Config{
 		Enabled:      true,
@@ -252,9 +233,9 @@ func testConfig(routerPort uint16, t *testing.T) Config {
 	}
 }
 
-func newSpeaker(t *testing.T, cfg Config) (*Server, *prometheus.Registry, *syncBuf) {
+func newSpeaker(t *testing.T, cfg Config) (*Server, *prometheus.Registry, *testutil.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuf{}
+	logs := &testutil.SyncBuffer{}
 	reg := prometheus.NewRegistry()
 	s, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)), reg)
 	if err != nil {

@@ -1,12 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
@@ -344,5 +346,40 @@ func TestEtcdErrors(t *testing.T) {
 				t.Errorf("got %v\nwant prefix %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Every problem of the file is reported, sorted by line, each once; a
+// bad header's lines are skipped, and a service with a problem is left
+// out of the checks across services.
+func TestParseReportsEveryError(t *testing.T) {
+	text := "[DEFAULT]\nrise = 0\n" + // 2: read by both services, reported once
+		"[global]\ninstrumentation = maybe\nbgp-med = x\n" + // 4, 5
+		"[s\nprotocol = tcp\n" + // 6: its option is skipped
+		"[a]\nprotocol = sctp\nip = 10.0.0.1\nport = 80\nscheduler = fifo\nconfig = file:///x\n" + // 9, 12
+		"[b]\nprotocol = tcp\nip = 10.0.0.1\nport = 80\nscheduler = rr\n" + // 14: config missing
+		"garbage\n" // 19
+	_, err := Parse("f", []byte(text))
+	var es conf.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("err = %#v, want conf.Errors", err)
+	}
+	want := []string{
+		"f:2: rise: must be 1-100",
+		"f:4: instrumentation: not a boolean",
+		"f:5: bgp-med: not an unsigned 32-bit integer",
+		"f:6: section header without ']'",
+		"f:9: protocol: must be tcp or udp",
+		"f:12: scheduler: unknown scheduler",
+		"f:14: config: required in [b]",
+		"f:19: expected 'key = value'",
+	}
+	if len(es) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%v", len(es), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(es[i].Error(), w) {
+			t.Errorf("error %d = %q, want prefix %q", i, es[i], w)
+		}
 	}
 }

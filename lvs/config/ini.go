@@ -5,49 +5,27 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/geotraffic/geotraffic/internal/conf"
 )
-
-// Pos is where a value came from.
-type Pos struct {
-	File string
-	Line int
-}
-
-func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
-
-// Error is a configuration error naming file, line and key.
-type Error struct {
-	Pos    Pos
-	Key    string
-	Reason string
-}
-
-func (e *Error) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("%s: %s", e.Pos, e.Reason)
-	}
-	return fmt.Sprintf("%s: %s: %s", e.Pos, e.Key, e.Reason)
-}
-
-// Errorf builds an *Error for key at p.
-func (p Pos) Errorf(key, format string, args ...any) error {
-	return &Error{Pos: p, Key: key, Reason: fmt.Sprintf(format, args...)}
-}
 
 // Option is one raw key's value with its position.
 type Option struct {
 	Value string
-	Pos   Pos
+	Pos   conf.Pos
 }
 
 // Section is an INI section: keys in file order with their options.
 type Section struct {
 	Name string
-	Pos  Pos
+	Pos  conf.Pos
 	Keys []string
 	Opts map[string]Option
 	// fromDefault marks keys inherited from [DEFAULT].
 	fromDefault map[string]bool
+	// broken marks keys whose value could not be interpolated (already
+	// reported): they read as absent but are not reported missing.
+	broken map[string]bool
 }
 
 // Get returns a key's option.
@@ -60,83 +38,114 @@ func (s *Section) Get(key string) (Option, bool) {
 // lower-cased, "=" or ":" separate key and value, whole-line comments start
 // with "#" or ";", " ;" starts an inline comment, indented lines continue
 // the previous value, [DEFAULT] keys apply to every section and %(key)s is
-// interpolated.
-func parseINI(file string, r io.Reader) ([]*Section, error) {
-	var (
-		sections []*Section
-		defaults = &Section{Name: "DEFAULT", Opts: map[string]Option{}}
-		cur      *Section
-		lastKey  string
-		line     int
-	)
+// interpolated. Every problem is recorded in errs; the lines of a bad or
+// duplicate section header, or before any header, are skipped, so that
+// one mistake is reported once, not once per line after it.
+func parseINI(file string, r io.Reader, errs *conf.List) []*Section {
+	p := &iniParser{defaults: &Section{Name: "DEFAULT", Opts: map[string]Option{}}, errs: errs}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line++
-		raw := sc.Text()
-		pos := Pos{File: file, Line: line}
-		trimmed := strings.TrimSpace(raw)
-		if trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';' || strings.HasPrefix(strings.ToLower(trimmed), "rem ") {
-			continue
-		}
-		if (raw[0] == ' ' || raw[0] == '\t') && cur != nil && lastKey != "" {
-			o := cur.Opts[lastKey]
-			o.Value += "\n" + trimmed
-			cur.Opts[lastKey] = o
-			continue
-		}
-		if trimmed[0] == '[' {
-			end := strings.IndexByte(trimmed, ']')
-			if end < 0 {
-				return nil, pos.Errorf("", "section header without ']'")
-			}
-			name := strings.TrimSpace(trimmed[1:end])
-			if name == "" {
-				return nil, pos.Errorf("", "empty section name")
-			}
-			if name == "DEFAULT" {
-				cur = defaults
-			} else {
-				for _, s := range sections {
-					if s.Name == name {
-						return nil, pos.Errorf("", "duplicate section [%s] (first at line %d)", name, s.Pos.Line)
-					}
-				}
-				cur = &Section{Name: name, Pos: pos, Opts: map[string]Option{}}
-				sections = append(sections, cur)
-			}
-			lastKey = ""
-			continue
-		}
-		if cur == nil {
-			return nil, pos.Errorf("", "option outside any [section]")
-		}
-		sep := strings.IndexAny(trimmed, "=:")
-		if sep <= 0 {
-			return nil, pos.Errorf("", "expected 'key = value', got %q", trimmed)
-		}
-		key := strings.ToLower(strings.TrimSpace(trimmed[:sep]))
-		val := strings.TrimSpace(trimmed[sep+1:])
-		if i := strings.Index(val, " ;"); i >= 0 {
-			val = strings.TrimSpace(val[:i])
-		} else if i := strings.Index(val, "\t;"); i >= 0 {
-			val = strings.TrimSpace(val[:i])
-		}
-		if _, dup := cur.Opts[key]; dup {
-			return nil, pos.Errorf(key, "duplicate key in [%s] (first at line %d)", cur.Name, cur.Opts[key].Pos.Line)
-		}
-		cur.Keys = append(cur.Keys, key)
-		cur.Opts[key] = Option{Value: val, Pos: pos}
-		lastKey = key
+	for line := 1; sc.Scan(); line++ {
+		p.line(conf.At(file, line), sc.Text())
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		errs.Add(&conf.Error{Pos: conf.Pos{File: file}, Reason: err.Error(), Err: err})
 	}
-	for _, s := range sections {
-		for _, k := range defaults.Keys {
+	p.inherit()
+	return p.sections
+}
+
+// iniParser is parseINI's state between lines.
+type iniParser struct {
+	sections []*Section
+	defaults *Section
+	cur      *Section // nil before the first header; discard after a bad one
+	lastKey  string
+	errs     *conf.List
+}
+
+// discard names the section that takes the options of a bad or duplicate
+// header, so they are neither applied nor reported again.
+const discard = "\x00discard"
+
+func (p *iniParser) line(pos conf.Pos, raw string) {
+	trimmed := strings.TrimSpace(raw)
+	if trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';' || strings.HasPrefix(strings.ToLower(trimmed), "rem ") {
+		return
+	}
+	if (raw[0] == ' ' || raw[0] == '\t') && p.cur != nil && p.lastKey != "" {
+		o := p.cur.Opts[p.lastKey]
+		o.Value += "\n" + trimmed
+		p.cur.Opts[p.lastKey] = o
+		return
+	}
+	if trimmed[0] == '[' {
+		p.header(pos, trimmed)
+		return
+	}
+	if p.cur == nil {
+		p.errs.Addf(pos, "", "option outside any [section]")
+		p.cur = &Section{Name: discard, Opts: map[string]Option{}}
+	}
+	sep := strings.IndexAny(trimmed, "=:")
+	if sep <= 0 {
+		p.errs.Addf(pos, "", "expected 'key = value', got %q", trimmed)
+		p.lastKey = ""
+		return
+	}
+	key := strings.ToLower(strings.TrimSpace(trimmed[:sep]))
+	val := strings.TrimSpace(trimmed[sep+1:])
+	if i := strings.Index(val, " ;"); i >= 0 {
+		val = strings.TrimSpace(val[:i])
+	} else if i := strings.Index(val, "\t;"); i >= 0 {
+		val = strings.TrimSpace(val[:i])
+	}
+	if first, dup := p.cur.Opts[key]; dup {
+		if p.cur.Name != discard {
+			p.errs.Addf(pos, key, "duplicate key in [%s] (first at line %d)", p.cur.Name, first.Pos.Line)
+		}
+		p.lastKey = ""
+		return
+	}
+	p.cur.Keys = append(p.cur.Keys, key)
+	p.cur.Opts[key] = Option{Value: val, Pos: pos}
+	p.lastKey = key
+}
+
+func (p *iniParser) header(pos conf.Pos, trimmed string) {
+	p.lastKey = ""
+	p.cur = &Section{Name: discard, Opts: map[string]Option{}}
+	end := strings.IndexByte(trimmed, ']')
+	if end < 0 {
+		p.errs.Addf(pos, "", "section header without ']'")
+		return
+	}
+	name := strings.TrimSpace(trimmed[1:end])
+	switch {
+	case name == "":
+		p.errs.Addf(pos, "", "empty section name")
+	case name == "DEFAULT":
+		p.cur = p.defaults
+	default:
+		for _, s := range p.sections {
+			if s.Name == name {
+				p.errs.Addf(pos, "", "duplicate section [%s] (first at line %d)", name, s.Pos.Line)
+				return
+			}
+		}
+		p.cur = &Section{Name: name, Pos: pos, Opts: map[string]Option{}}
+		p.sections = append(p.sections, p.cur)
+	}
+}
+
+// inherit gives every section the [DEFAULT] keys it lacks and interpolates
+// every value.
+func (p *iniParser) inherit() {
+	for _, s := range p.sections {
+		for _, k := range p.defaults.Keys {
 			if _, ok := s.Opts[k]; !ok {
 				s.Keys = append(s.Keys, k)
-				s.Opts[k] = defaults.Opts[k]
+				s.Opts[k] = p.defaults.Opts[k]
 				if s.fromDefault == nil {
 					s.fromDefault = map[string]bool{}
 				}
@@ -147,13 +156,17 @@ func parseINI(file string, r io.Reader) ([]*Section, error) {
 			o := s.Opts[k]
 			v, err := interpolate(s, k, o.Value, 0)
 			if err != nil {
-				return nil, o.Pos.Errorf(k, "%v", err)
+				if s.broken == nil {
+					s.broken = map[string]bool{}
+				}
+				s.broken[k] = true
+				p.errs.Addf(o.Pos, k, "%v", err)
+				continue
 			}
 			o.Value = v
 			s.Opts[k] = o
 		}
 	}
-	return sections, nil
 }
 
 // interpolate expands %(key)s from the section (which includes defaults)

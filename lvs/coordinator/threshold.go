@@ -90,7 +90,7 @@ func (c *Coordinator) ensureDepoolThreshold(wasPooled map[string]bool) {
 	// One pass: the pooled count and the candidates (resolved, not
 	// pooled). Nothing more when the threshold is met or there is
 	// nothing to force, e.g. at each resolution of the initial pooling,
-	// which used to sort every host twice per resolution.
+	// where sorting every host would make pooling N hosts quadratic.
 	pooled := 0
 	var hosts []string
 	for h, s := range c.servers {

@@ -10,8 +10,8 @@ import (
 )
 
 // Hosts that never resolved count in the total but not as up, so they
-// cannot be used to bypass the depool threshold (audit t3: two real hosts
-// plus two names that never resolve, threshold .5).
+// cannot be used to bypass the depool threshold (two real hosts plus two
+// names that never resolve, threshold .5).
 func TestUnresolvedHostsAreNotUp(t *testing.T) {
 	f := newFixture(t, 0.5, false)
 	f.c.UpdatePool(pool.Pool{

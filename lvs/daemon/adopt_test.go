@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
@@ -97,7 +98,7 @@ func TestRestartKeepsKernelStateUntilFirstCheck(t *testing.T) {
 	port, _ := strconv.Atoi(g.port)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "pybal.conf")
-	writeFile(t, conf, `[global]
+	testutil.WriteAtomic(t, conf, `[global]
 pool-poll-interval = 0.02
 
 [a]
@@ -112,7 +113,7 @@ proxyfetch.url = ["http://web.example/"]
 proxyfetch.interval = 0.05
 proxyfetch.timeout = 60
 `)
-	writeFile(t, filepath.Join(dir, "a"), line("127.0.0.2", 10, true)+line("127.0.0.3", 10, true)+line("127.0.0.4", 10, true)+
+	testutil.WriteAtomic(t, filepath.Join(dir, "a"), line("127.0.0.2", 10, true)+line("127.0.0.3", 10, true)+line("127.0.0.4", 10, true)+
 		line("127.0.0.5", 10, true))
 	key := ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: uint16(port)}
 	dest := func(a string, w uint32) ipvs.Destination {
@@ -126,18 +127,11 @@ proxyfetch.timeout = 60
 	}
 	before := kernel.count()
 	seeded := kernel.opsDirector.count()
-	var logBuf syncBuf
-	d, err := New(Options{ConfigPath: conf, Director: kernel, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	var logBuf testutil.SyncBuffer
+	d, _ := runDaemon(t, Options{ConfigPath: conf, Director: kernel, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
 
 	// Ready and reconciled, no check completed: the kernel is untouched.
-	waitFor(t, "the service reconciled", func() bool { return kernel.count() > before })
+	testutil.WaitFor(t, "the service reconciled", func() bool { return kernel.count() > before })
 	if ops := kernel.opsDirector.since(seeded); len(ops) != 0 {
 		t.Errorf("IPVS ops before any check completed: %v\n%s", ops, logBuf.String())
 	}
@@ -148,9 +142,9 @@ proxyfetch.timeout = 60
 
 	// The checks complete: 127.0.0.4 is dead, the others are up.
 	g.open([]string{"127.0.0.2", "127.0.0.3", "127.0.0.5"})
-	waitFor(t, "every first check", func() bool { return !strings.Contains(states(d.Pools()[0]), "adopted") })
+	testutil.WaitFor(t, "every first check", func() bool { return !strings.Contains(states(d.Pools()[0]), "adopted") })
 	n := kernel.count()
-	waitFor(t, "two more reconciliations", func() bool { d.kick(); return kernel.count() >= n+2 })
+	testutil.WaitFor(t, "two more reconciliations", func() bool { d.kick(); return kernel.count() >= n+2 })
 	p := ":" + g.port
 	want := []string{"-e -t 10.2.2.1" + p + " -r 127.0.0.3" + p + " -g -w 10", "-e -t 10.2.2.1" + p + " -r 127.0.0.5" + p + " -g -w 10"}
 	if got := kernel.opsDirector.since(seeded); fmt.Sprint(sorted(got)) != fmt.Sprint(want) {

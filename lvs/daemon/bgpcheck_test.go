@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -40,9 +41,9 @@ config = file://DIR/pool
 // apply at a restart), and nothing is applied.
 func TestReloadRefusesVIPRunningBGPCannotAnnounce(t *testing.T) {
 	h := startDaemon(t, strings.Replace(v4BGPConf, "NH6", "", 1))
-	writeFile(t, filepath.Join(h.dir, "pool"), line("127.0.0.2", 10, true))
-	waitFor(t, "v4 route", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
-	writeFile(t, h.conf, strings.ReplaceAll(strings.Replace(v4BGPConf, "NH6", "bgp-nexthop-ipv6 = 2001:db8::1", 1)+v6Service+
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "pool"), line("127.0.0.2", 10, true))
+	testutil.WaitFor(t, "v4 route", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
+	testutil.WriteAtomic(t, h.conf, strings.ReplaceAll(strings.Replace(v4BGPConf, "NH6", "bgp-nexthop-ipv6 = 2001:db8::1", 1)+v6Service+
 		"\n[c]\nprotocol = tcp\nip = 10.2.2.3\nport = 80\nscheduler = rr\nconfig = file://DIR/pool\n", "DIR", h.dir))
 	err := h.d.Reload()
 	if err == nil || !strings.Contains(err.Error(), "pybal.conf:17: ip:") || !strings.Contains(err.Error(), "bgp-nexthop-ipv6 is not set") {
@@ -57,17 +58,17 @@ func TestReloadRefusesVIPRunningBGPCannotAnnounce(t *testing.T) {
 // logged once) instead of failing the whole set: the other VIPs are still
 // announced.
 func TestUnannounceableRouteLeftOut(t *testing.T) {
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	h := startDaemonLog(t, strings.Replace(v4BGPConf, "NH6", "bgp-nexthop-ipv6 = 2001:db8::1", 1)+v6Service, slog.New(slog.NewTextHandler(&logBuf, nil)))
-	writeFile(t, filepath.Join(h.dir, "pool"), line("127.0.0.2", 10, true)+line("::1", 10, true))
-	waitFor(t, "both routes", func() bool { return h.ann.prefixes() == "10.2.2.1/0 2001:db8:2::1/0" })
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "pool"), line("127.0.0.2", 10, true)+line("::1", 10, true))
+	testutil.WaitFor(t, "both routes", func() bool { return h.ann.prefixes() == "10.2.2.1/0 2001:db8:2::1/0" })
 	// As if the running configuration had no IPv6 next hop.
 	h.d.mu.Lock()
 	h.d.loaded.Config.Global.BGP.NextHopV6 = netip.Addr{}
 	h.d.mu.Unlock()
 	for range 3 {
 		h.d.kick()
-		waitFor(t, "v6 route left out", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
+		testutil.WaitFor(t, "v6 route left out", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
 	}
 	if n := strings.Count(logBuf.String(), "BGP route left out"); n != 1 {
 		t.Errorf("logged %d times, want once:\n%s", n, logBuf.String())
@@ -86,7 +87,7 @@ func TestBGPEnabledMetricWhenOff(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conf := filepath.Join(t.TempDir(), "pybal.conf")
-			writeFile(t, conf, "[global]\n"+tc.global)
+			testutil.WriteAtomic(t, conf, "[global]\n"+tc.global)
 			reg := prometheus.NewRegistry()
 			opts := Options{ConfigPath: conf, Director: &fakeDirector{}, Registry: reg}
 			if tc.announcer {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/filewatch"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
@@ -60,7 +61,8 @@ type Daemon struct {
 	refused      *prometheus.CounterVec // lvsd_pool_refused_documents_total
 	director     ipvs.Director
 	announcer    bgp.Announcer
-	etcd         *etcdClients // shared by the services' etcd pools
+	etcd         *etcdClients   // shared by the services' etcd pools
+	files        *filewatch.Hub // inotify, shared by the services' file:// pools
 
 	kickCh chan struct{}
 
@@ -105,7 +107,8 @@ func New(opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
-	d := &Daemon{opts: opts, log: opts.Log, director: opts.Director, kickCh: make(chan struct{}, 1), loaded: l, etcd: newEtcdClients()}
+	d := &Daemon{opts: opts, log: opts.Log, director: opts.Director, kickCh: make(chan struct{}, 1), loaded: l, etcd: newEtcdClients(),
+		files: &filewatch.Hub{}}
 	d.coordMetrics = coordinator.NewMetrics(opts.Registry)
 	d.monMetrics = monitor.NewMetrics(opts.Registry)
 	d.refused = newRefusedCounter(opts.Registry)
@@ -185,6 +188,7 @@ loop:
 		s.stop()
 	}
 	d.mu.Unlock()
+	d.files.Close()
 	var errs []error
 	if d.announcer != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), d.opts.StopTimeout)

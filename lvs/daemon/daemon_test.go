@@ -13,8 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,28 +106,6 @@ func (a *fakeAnnouncer) prefixes() string {
 	return strings.Join(out, " ")
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 1000; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func line(host string, weight int, enabled bool) string {
 	e := "False"
 	if enabled {
@@ -141,8 +119,7 @@ type harness struct {
 	dir2      *fakeDirector
 	ann       *fakeAnnouncer
 	d         *Daemon
-	cancel    context.CancelFunc
-	done      chan error
+	stop      func() error
 }
 
 func startDaemon(t *testing.T, conf string) *harness {
@@ -154,27 +131,12 @@ func startDaemonLog(t *testing.T, conf string, log *slog.Logger) *harness {
 	t.Helper()
 	h := &harness{dir: t.TempDir(), dir2: &fakeDirector{}, ann: &fakeAnnouncer{}}
 	h.conf = filepath.Join(h.dir, "pybal.conf")
-	writeFile(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
-	d, err := New(Options{ConfigPath: h.conf, Director: h.dir2, Log: log,
+	testutil.WriteAtomic(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
+	h.d, h.stop = runDaemon(t, Options{ConfigPath: h.conf, Director: h.dir2, Log: log,
 		Registry: prometheus.NewRegistry(),
 		NewAnnouncer: func(bgp.Config, *slog.Logger, prometheus.Registerer) (bgp.Announcer, error) {
 			return h.ann, nil
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.d = d
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel, h.done = cancel, make(chan error, 1)
-	go func() { h.done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		h.cancel()
-		select {
-		case <-h.done:
-		case <-time.After(20 * time.Second):
-			t.Error("daemon did not stop")
-		}
-	})
 	return h
 }
 
@@ -232,42 +194,40 @@ func TestDaemonPoolAndHealth(t *testing.T) {
 	conf := strings.Replace(baseConf, "port = 80", "port = "+port, 1)
 	h := startDaemon(t, conf)
 	svc := "-t 10.2.2.1:" + port
-	writeFile(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 10, true)+line("127.0.0.3", 20, true)+line("127.0.0.4", 0, true))
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 10, true)+line("127.0.0.3", 20, true)+line("127.0.0.4", 0, true))
 	want := func(s string) {
 		t.Helper()
-		waitFor(t, "destinations "+s, func() bool { return h.dir2.dests(svc) == s })
+		testutil.WaitFor(t, "destinations "+s, func() bool { return h.dir2.dests(svc) == s })
 	}
 	p := ":" + port
 	want("127.0.0.2" + p + "/10 127.0.0.3" + p + "/20 127.0.0.4" + p + "/0")
-	waitFor(t, "route", func() bool { return h.ann.prefixes() == "10.2.2.1/100" })
+	testutil.WaitFor(t, "route", func() bool { return h.ann.prefixes() == "10.2.2.1/100" })
 
 	setHealthy("127.0.0.2", false)
 	want("127.0.0.3" + p + "/20 127.0.0.4" + p + "/0")
 	// Second down: 1 up of 3 < 1.5 → kept pooled.
 	setHealthy("127.0.0.3", false)
-	waitFor(t, "pooled-but-down", func() bool { s := h.d.Pools()[0]; return len(s.PooledDown) == 1 })
+	testutil.WaitFor(t, "pooled-but-down", func() bool { s := h.d.Pools()[0]; return len(s.PooledDown) == 1 })
 	want("127.0.0.3" + p + "/20 127.0.0.4" + p + "/0")
 	setHealthy("127.0.0.2", true)
 	// 127.0.0.2 back: 127.0.0.3 can now leave.
 	want("127.0.0.2" + p + "/10 127.0.0.4" + p + "/0")
 
 	// Pool change: weight change, host removed, disabled host.
-	writeFile(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 5, true)+"#"+line("127.0.0.3", 20, true)+line("127.0.0.4", 10, false))
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 5, true)+"#"+line("127.0.0.3", 20, true)+line("127.0.0.4", 10, false))
 	want("127.0.0.2" + p + "/5")
 
 	// All down with withdraw-on-down: the VIP is withdrawn once no server
 	// is both pooled and up.
-	writeFile(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 5, true))
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 5, true))
 	setHealthy("127.0.0.2", false)
-	waitFor(t, "withdraw", func() bool { return h.ann.prefixes() == "" })
+	testutil.WaitFor(t, "withdraw", func() bool { return h.ann.prefixes() == "" })
 	setHealthy("127.0.0.2", true)
-	waitFor(t, "re-announce", func() bool { return h.ann.prefixes() == "10.2.2.1/100" })
+	testutil.WaitFor(t, "re-announce", func() bool { return h.ann.prefixes() == "10.2.2.1/100" })
 
-	h.cancel()
-	if err := <-h.done; err != nil {
+	if err := h.stop(); err != nil {
 		t.Errorf("Run: %v", err)
 	}
-	h.done <- nil
 	if !h.ann.stopped {
 		t.Error("announcer not stopped")
 	}
@@ -296,9 +256,9 @@ scheduler = rr
 config = file://DIR/b
 `
 	h := startDaemon(t, conf)
-	writeFile(t, filepath.Join(h.dir, "a"), line("127.0.0.2", 10, true))
-	writeFile(t, filepath.Join(h.dir, "b"), line("127.0.0.3", 10, true))
-	waitFor(t, "both services", func() bool {
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "a"), line("127.0.0.2", 10, true))
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "b"), line("127.0.0.3", 10, true))
+	testutil.WaitFor(t, "both services", func() bool {
 		return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" && h.dir2.dests("-u 10.2.2.2:53") == "127.0.0.3:53/10"
 	})
 	aBefore := h.d.Pools()[0]
@@ -306,7 +266,7 @@ config = file://DIR/b
 	aSvc := h.d.services[0]
 	h.d.mu.Unlock()
 	// Bad file: refused whole.
-	writeFile(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir)+"\n[c]\nprotocol = sctp\n")
+	testutil.WriteAtomic(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir)+"\n[c]\nprotocol = sctp\n")
 	if err := h.d.Reload(); err == nil || !strings.Contains(err.Error(), "pybal.conf:23: protocol: must be tcp or udp") {
 		t.Fatalf("bad reload: %v", err)
 	}
@@ -322,11 +282,11 @@ scheduler = mh
 mh-port = yes
 config = file://` + h.dir + `/a
 `
-	writeFile(t, h.conf, newConf)
+	testutil.WriteAtomic(t, h.conf, newConf)
 	if err := h.d.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "c reconciled", func() bool { return h.dir2.dests("-t 10.2.2.3:443") == "127.0.0.2:443/10" })
+	testutil.WaitFor(t, "c reconciled", func() bool { return h.dir2.dests("-t 10.2.2.3:443") == "127.0.0.2:443/10" })
 	h.dir2.mu.Lock()
 	removed := fmt.Sprint(h.dir2.removed)
 	h.dir2.mu.Unlock()
@@ -379,19 +339,12 @@ config = file://DIR/a
 `
 	h := &harness{dir: t.TempDir(), dir2: &fakeDirector{}}
 	h.conf = filepath.Join(h.dir, "pybal.conf")
-	writeFile(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
-	writeFile(t, filepath.Join(h.dir, "a"), line("mw1.example", 10, true)+line("mw2.example", 10, true))
-	var logBuf syncBuf
-	d, err := New(Options{ConfigPath: h.conf, Director: h.dir2, Lookup: lookup, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "mw1 pooled", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" })
-	waitFor(t, "retry log", func() bool {
+	testutil.WriteAtomic(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "a"), line("mw1.example", 10, true)+line("mw2.example", 10, true))
+	var logBuf testutil.SyncBuffer
+	runDaemon(t, Options{ConfigPath: h.conf, Director: h.dir2, Lookup: lookup, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	testutil.WaitFor(t, "mw1 pooled", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" })
+	testutil.WaitFor(t, "retry log", func() bool {
 		return strings.Count(logBuf.String(), "Initialization failed for server mw2.example, not pooled, will retry") >= 2
 	})
 	// mw2 starts resolving; mw1 moves.
@@ -399,25 +352,17 @@ config = file://DIR/a
 	answers["mw2.example"] = []netip.Addr{netip.MustParseAddr("127.0.0.3"), netip.MustParseAddr("::1")}
 	answers["mw1.example"] = []netip.Addr{netip.MustParseAddr("127.0.0.4")}
 	mu.Unlock()
-	waitFor(t, "re-resolution", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.3:80/10 127.0.0.4:80/10" })
+	testutil.WaitFor(t, "re-resolution", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.3:80/10 127.0.0.4:80/10" })
 	// The IPv6 service uses each name's IPv6 address: mw1 has none.
-	waitFor(t, "IPv6 service", func() bool { return h.dir2.dests("-t [2001:db8::1]:443") == "::1:443/10" })
+	testutil.WaitFor(t, "IPv6 service", func() bool { return h.dir2.dests("-t [2001:db8::1]:443") == "::1:443/10" })
 	// A DNS failure keeps the last address.
 	mu.Lock()
 	delete(answers, "mw1.example")
 	mu.Unlock()
-	waitFor(t, "re-resolve failure log", func() bool {
+	testutil.WaitFor(t, "re-resolve failure log", func() bool {
 		return strings.Contains(logBuf.String(), "Could not re-resolve server mw1.example, keeping address 127.0.0.4")
 	})
 	if got := h.dir2.dests("-t 10.2.2.1:80"); got != "127.0.0.3:80/10 127.0.0.4:80/10" {
 		t.Errorf("after DNS failure: %s", got)
 	}
 }
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

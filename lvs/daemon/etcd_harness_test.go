@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -41,17 +42,15 @@ depool-threshold = .5
 `
 
 type etcdHarness struct {
-	e      *testetcd.Etcd
-	c      *clientv3.Client
-	dir    string
-	conf   string
-	d      *Daemon
-	ipvs   ipvs.Director
-	reg    *prometheus.Registry
-	api    string // http://127.0.0.1:PORT
-	log    *syncBuf
-	cancel context.CancelFunc
-	done   chan error
+	e    *testetcd.Etcd
+	c    *clientv3.Client
+	dir  string
+	conf string
+	d    *Daemon
+	ipvs ipvs.Director
+	reg  *prometheus.Registry
+	api  string // http://127.0.0.1:PORT
+	log  *testutil.SyncBuffer
 }
 
 // lookupTable resolves mwNNNN.eqiad.wmnet to 127.0.0.(NNNN-990).
@@ -70,35 +69,23 @@ func etcdHostPort(e *testetcd.Etcd) string { return strings.TrimPrefix(e.Endpoin
 // must start without etcd).
 func startEtcdDaemon(t *testing.T, e *testetcd.Etcd, conf string, dir ipvs.Director) *etcdHarness {
 	t.Helper()
-	h := &etcdHarness{e: e, c: e.Client(t), dir: t.TempDir(), ipvs: dir, reg: prometheus.NewRegistry(), log: &syncBuf{}}
+	h := &etcdHarness{e: e, c: e.Client(t), dir: t.TempDir(), ipvs: dir, reg: prometheus.NewRegistry(), log: &testutil.SyncBuffer{}}
 	h.conf = filepath.Join(h.dir, "pybal.conf")
-	writeFile(t, h.conf, strings.NewReplacer("ETCD", etcdHostPort(e), "DIR", h.dir).Replace(conf))
+	testutil.WriteAtomic(t, h.conf, strings.NewReplacer("ETCD", etcdHostPort(e), "DIR", h.dir).Replace(conf))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.api = "http://" + l.Addr().String()
 	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	d, err := New(Options{ConfigPath: h.conf, Director: dir, Log: log, Registry: h.reg, Lookup: lookupTable,
-		InstrumentationListeners: []net.Listener{l}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.d = d
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel, h.done = cancel, make(chan error, 1)
-	go func() { h.done <- d.Run(ctx) }()
+	// Registered first so it runs after runDaemon's stop: the log is whole.
 	t.Cleanup(func() {
-		h.cancel()
-		select {
-		case <-h.done:
-		case <-time.After(20 * time.Second):
-			t.Error("daemon did not stop")
-		}
 		if t.Failed() {
 			t.Logf("lvsd log:\n%s", h.log)
 		}
 	})
+	h.d, _ = runDaemon(t, Options{ConfigPath: h.conf, Director: dir, Log: log, Registry: h.reg, Lookup: lookupTable,
+		InstrumentationListeners: []net.Listener{l}})
 	return h
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
 
@@ -260,7 +261,7 @@ func TestEtcdDryRunPooledNo(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := testetcd.Start(t)
-			var ops syncBuf
+			var ops testutil.SyncBuffer
 			h := startEtcdDaemon(t, e, etcdConf+tc.extra, ipvs.NewDryRun(slog.New(slog.NewTextHandler(&ops, nil))))
 			for _, n := range []string{"mw1001", "mw1002", "mw1003"} {
 				h.set(t, n+".eqiad.wmnet", 10, "yes")
@@ -288,7 +289,7 @@ func TestEtcdReload(t *testing.T) {
 	dir := &fakeDirector{}
 	h := startEtcdDaemon(t, e, etcdConf+"\n[file_80]\nprotocol = tcp\nip = 10.2.3.2\nport = 80\nscheduler = rr\nconfig = file://"+
 		"DIR/pool\npool-poll-interval = 0.02\n", dir)
-	writeFile(t, h.dir+"/pool", line("127.0.0.21", 10, true))
+	testutil.WriteAtomic(t, h.dir+"/pool", line("127.0.0.21", 10, true))
 	h.set(t, "mw1001.eqiad.wmnet", 10, "yes")
 	h.set(t, "mw1002.eqiad.wmnet", 10, "no")
 	h.eventually(t, "both services", func() bool {
@@ -300,11 +301,11 @@ func TestEtcdReload(t *testing.T) {
 	before := h.pools(t)
 
 	pw := h.dir + "/etcd-password"
-	writeFile(t, pw, "secret\n")
+	testutil.WriteAtomic(t, pw, "secret\n")
 	conf := strings.Replace(mustRead(t, h.conf), "[global]\n", "[global]\netcd-user = lvsd\netcd-password-file = "+pw+"\n", 1)
 	// The file service moves to a prefix where nothing is.
 	conf = strings.Replace(conf, "config = file://"+h.dir+"/pool", "config = etcd://"+etcdHostPort(e)+"/conftool/v1/pools/eqiad/appserver/empty/", 1)
-	writeFile(t, h.conf, conf)
+	testutil.WriteAtomic(t, h.conf, conf)
 	if err := h.d.Reload(); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/internal/testtls"
 	"github.com/geotraffic/geotraffic/lvs/config"
 )
@@ -55,9 +56,9 @@ func TestLoadEtcdClient(t *testing.T) {
 	caPath := ca.WriteCA(t, dir, "ca.pem")
 	certPath, keyPath := ca.WriteServer(t, dir, "client", net.ParseIP("127.0.0.1"))
 	pw := write("pw", "secret\n")
-	pos := map[string]config.Pos{}
+	pos := map[string]conf.Pos{}
 	for i, k := range []string{"etcd-cacert", "etcd-cert", "etcd-key", "etcd-user", "etcd-password-file"} {
-		pos[k] = config.Pos{File: "pybal.conf", Line: i + 2}
+		pos[k] = conf.Pos{File: "pybal.conf", Line: i + 2}
 	}
 	env := func(v string) func(string) string {
 		return func(k string) string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
 	"github.com/geotraffic/geotraffic/lvs/config"
+	"github.com/geotraffic/geotraffic/lvs/instrumentation"
 	"github.com/geotraffic/geotraffic/lvs/pool"
 )
 
@@ -181,6 +182,10 @@ func invalidHosts(invalid map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// /alerts names the pool sources' problems only for a State that is also a
+// SourceState; checked here so the daemon cannot silently stop being one.
+var _ instrumentation.SourceState = (*Daemon)(nil)
 
 // PoolSourceAlerts implements instrumentation.SourceState: by service,
 // what is wrong with its etcd pool source (unreachable and for how long,

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/instrumentation"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,20 +21,13 @@ import (
 func TestInstrumentationClosesIdleConnection(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "pybal.conf")
-	writeFile(t, conf, "[global]\n\n[a]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = wrr\nconfig = file://"+dir+"/a\n")
+	testutil.WriteAtomic(t, conf, "[global]\n\n[a]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = wrr\nconfig = file://"+dir+"/a\n")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(Options{ConfigPath: conf, Director: &fakeDirector{}, Registry: prometheus.NewRegistry(),
+	runDaemon(t, Options{ConfigPath: conf, Director: &fakeDirector{}, Registry: prometheus.NewRegistry(),
 		InstrumentationListeners: []net.Listener{l}, HTTPTimeouts: instrumentation.Timeouts{Idle: 50 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
 
 	conn, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestUnresolvedHostKeepsAdoptedDestination(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "pybal.conf")
-	writeFile(t, conf, `[global]
+	testutil.WriteAtomic(t, conf, `[global]
 pool-poll-interval = 0.02
 dns-refresh-interval = 0.05
 
@@ -30,7 +31,7 @@ port = 80
 scheduler = wrr
 config = file://`+dir+`/a
 `)
-	writeFile(t, filepath.Join(dir, "a"), line("mw2.example", 10, true)+line("mw9.example", 10, true))
+	testutil.WriteAtomic(t, filepath.Join(dir, "a"), line("mw2.example", 10, true)+line("mw9.example", 10, true))
 	vip := ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 80}
 	dest := func(a string, w uint32) ipvs.Destination {
 		return ipvs.Destination{Addr: netip.MustParseAddr(a), Port: 80, Weight: w, Forward: ipvs.DirectRoute}
@@ -51,15 +52,8 @@ config = file://`+dir+`/a
 		}
 		return nil, fmt.Errorf("lookup %s: server misbehaving", host)
 	}
-	var logBuf syncBuf
-	d, err := New(Options{ConfigPath: conf, Director: kernel, Lookup: lookup, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	var logBuf testutil.SyncBuffer
+	runDaemon(t, Options{ConfigPath: conf, Director: kernel, Lookup: lookup, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	kernelDests := func() string {
 		st, err := kernel.Status(context.Background())
 		if err != nil || len(st) != 1 {
@@ -71,12 +65,12 @@ config = file://`+dir+`/a
 		}
 		return strings.Join(out, " ")
 	}
-	waitFor(t, "keep logged", func() bool {
+	testutil.WaitFor(t, "keep logged", func() bool {
 		return strings.Contains(logBuf.String(), "Keeping IPVS destination 127.0.0.9:80 of -t 10.2.2.1:80: host(s) mw9.example have not resolved yet")
 	})
 	// Several reconciliations later, both unattributed destinations are
 	// still there, at their weights, logged once each.
-	waitFor(t, "retries", func() bool {
+	testutil.WaitFor(t, "retries", func() bool {
 		return strings.Count(logBuf.String(), "Initialization failed for server mw9.example") >= 3
 	})
 	if got := kernelDests(); got != "127.0.0.2/10 127.0.0.8/5 127.0.0.9/10" {
@@ -89,5 +83,5 @@ config = file://`+dir+`/a
 	mu.Lock()
 	answers["mw9.example"] = "127.0.0.9"
 	mu.Unlock()
-	waitFor(t, "unattributed removed", func() bool { return kernelDests() == "127.0.0.2/10 127.0.0.9/10" })
+	testutil.WaitFor(t, "unattributed removed", func() bool { return kernelDests() == "127.0.0.2/10 127.0.0.9/10" })
 }

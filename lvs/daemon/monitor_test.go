@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 const monitorConf = `[global]
@@ -37,8 +39,8 @@ runcommand.interval = 0.1
 func TestMonitorsKeepDamperAndWatchDisabled(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "pybal.conf")
-	writeFile(t, conf, strings.ReplaceAll(monitorConf, "DIR", dir))
-	writeFile(t, filepath.Join(dir, "a"), line("mw1.example", 10, true)+line("mw2.example", 10, false))
+	testutil.WriteAtomic(t, conf, strings.ReplaceAll(monitorConf, "DIR", dir))
+	testutil.WriteAtomic(t, filepath.Join(dir, "a"), line("mw1.example", 10, true)+line("mw2.example", 10, false))
 	var mu sync.Mutex
 	answers := map[string]string{"mw1.example": "127.0.0.4", "mw2.example": "127.0.0.6"}
 	lookup := func(_ context.Context, _, host string) ([]netip.Addr, error) {
@@ -47,15 +49,8 @@ func TestMonitorsKeepDamperAndWatchDisabled(t *testing.T) {
 		return []netip.Addr{netip.MustParseAddr(answers[host])}, nil
 	}
 	reg := prometheus.NewRegistry()
-	d, err := New(Options{ConfigPath: conf, Director: &fakeDirector{}, Lookup: lookup, Registry: reg,
+	d, _ := runDaemon(t, Options{ConfigPath: conf, Director: &fakeDirector{}, Lookup: lookup, Registry: reg,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
 	server := func(i int) (ready, up bool) {
 		p := d.Pools()
 		if len(p) == 0 || len(p[0].Servers) != 2 {
@@ -64,7 +59,7 @@ func TestMonitorsKeepDamperAndWatchDisabled(t *testing.T) {
 		s := p[0].Servers[i]
 		return s.Ready, s.Up
 	}
-	waitFor(t, "both servers down", func() bool {
+	testutil.WaitFor(t, "both servers down", func() bool {
 		r1, u1 := server(0)
 		r2, u2 := server(1)
 		return r1 && !u1 && r2 && !u2
@@ -76,7 +71,7 @@ func TestMonitorsKeepDamperAndWatchDisabled(t *testing.T) {
 	mu.Lock()
 	answers["mw1.example"] = "127.0.0.5"
 	mu.Unlock()
-	waitFor(t, "mw1 up", func() bool { _, up := server(0); return up })
+	testutil.WaitFor(t, "mw1 up", func() bool { _, up := server(0); return up })
 	if n := counter(t, reg, "pybal_monitor_up_results_total", map[string]string{"host": "mw1.example"}); n < 3 {
 		t.Errorf("mw1 up after %v good result(s), want rise = 3", n)
 	}

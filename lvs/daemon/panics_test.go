@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/geotraffic/geotraffic/internal/testlog"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // A panicking instrumentation handler behind the chain startHTTP uses:
@@ -19,8 +19,8 @@ import (
 // next request is served.
 func TestInstrumentationPanicAnswers500(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "pybal.conf")
-	writeFile(t, conf, "[global]\nbgp = no\n")
-	var logs testlog.Buffer
+	testutil.WriteAtomic(t, conf, "[global]\nbgp = no\n")
+	var logs testutil.SyncBuffer
 	reg := prometheus.NewRegistry()
 	d, err := New(Options{ConfigPath: conf, Director: &fakeDirector{}, Registry: reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {

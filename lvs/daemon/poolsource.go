@@ -27,7 +27,7 @@ func (s *service) watchPolled(ctx context.Context, src pool.Source, apply func(p
 	sc := s.cfg()
 	s.d.refused.WithLabelValues(sc.Name).Add(0) // the series exists from the start
 	pool.WatchWith(ctx, src, pool.WatchOptions{JSON: pool.IsJSON(sc.PoolURL), Interval: sc.PoolPollInterval,
-		Log: s.log.With("service", sc.Name), OnChange: apply, OnRefused: s.onRefused})
+		Log: s.log.With("service", sc.Name), OnChange: apply, OnRefused: s.onRefused, Files: s.d.files})
 }
 
 // onRefused records a refusal of the service's pool source (msg) or its

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -70,13 +71,13 @@ func TestHTTPSPoolVerification(t *testing.T) {
 			url, ca := httpsPool(t, dir)
 			r := strings.NewReplacer("URL", url, "CA", ca)
 			conf := strings.NewReplacer("GLOBAL", r.Replace(tc.global), "SERVICE", r.Replace(tc.service), "URL", url).Replace(httpsConf)
-			var logBuf syncBuf
+			var logBuf testutil.SyncBuffer
 			h := startDaemonLog(t, conf, slog.New(slog.NewTextHandler(&logBuf, nil)))
 			if tc.log != "" {
-				waitFor(t, "log "+tc.log, func() bool { return strings.Contains(logBuf.String(), r.Replace(tc.log)) })
+				testutil.WaitFor(t, "log "+tc.log, func() bool { return strings.Contains(logBuf.String(), r.Replace(tc.log)) })
 			}
 			if tc.applied {
-				waitFor(t, "the pool applied", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" })
+				testutil.WaitFor(t, "the pool applied", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" })
 			} else if got := h.dir2.dests("-t 10.2.2.1:80"); got != "" {
 				t.Errorf("an unverified pool was applied: %q", got)
 			}
@@ -90,14 +91,14 @@ func TestHTTPSPoolCAReload(t *testing.T) {
 	dir := t.TempDir()
 	url, ca := httpsPool(t, dir)
 	conf := strings.NewReplacer("GLOBAL", "", "SERVICE", "", "URL", url).Replace(httpsConf)
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	h := startDaemonLog(t, conf, slog.New(slog.NewTextHandler(&logBuf, nil)))
-	waitFor(t, "the fetch failing", func() bool { return strings.Contains(logBuf.String(), "certificate signed by unknown authority") })
-	writeFile(t, h.conf, strings.Replace(conf, "[global]\n", "[global]\npool-ca-file = "+ca+"\n", 1))
+	testutil.WaitFor(t, "the fetch failing", func() bool { return strings.Contains(logBuf.String(), "certificate signed by unknown authority") })
+	testutil.WriteAtomic(t, h.conf, strings.Replace(conf, "[global]\n", "[global]\npool-ca-file = "+ca+"\n", 1))
 	if err := h.d.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the pool applied", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" })
+	testutil.WaitFor(t, "the pool applied", func() bool { return h.dir2.dests("-t 10.2.2.1:80") == "127.0.0.2:80/10" })
 	for _, want := range []string{"[global] pool-ca-file changed: applied now",
 		"[web] Configuration changed ([global] pool-ca-file), restarting its pool watcher"} {
 		if !strings.Contains(logBuf.String(), want) {
@@ -111,13 +112,13 @@ func TestHTTPSPoolCAReload(t *testing.T) {
 func TestPoolCAFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "not.pem")
-	writeFile(t, notPEM, "hello\n")
+	testutil.WriteAtomic(t, notPEM, "hello\n")
 	for _, tc := range []struct{ file, want string }{
 		{filepath.Join(dir, "missing.pem"), "pybal.conf:2: pool-ca-file: open " + filepath.Join(dir, "missing.pem") + ": no such file"},
 		{notPEM, "pybal.conf:2: pool-ca-file: " + notPEM + ": no PEM certificate"},
 	} {
 		conf := filepath.Join(dir, "pybal.conf")
-		writeFile(t, conf, strings.NewReplacer("GLOBAL", "pool-ca-file = "+tc.file, "SERVICE", "", "URL", "https://127.0.0.1:1/pool").Replace(httpsConf))
+		testutil.WriteAtomic(t, conf, strings.NewReplacer("GLOBAL", "pool-ca-file = "+tc.file, "SERVICE", "", "URL", "https://127.0.0.1:1/pool").Replace(httpsConf))
 		_, err := New(Options{ConfigPath: conf, Director: &fakeDirector{}, Registry: prometheus.NewRegistry()})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.file, err, tc.want)

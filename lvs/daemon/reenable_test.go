@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // A server kept pooled while disabled (the depool threshold needed it)
@@ -45,18 +47,18 @@ func TestReenabledDownServerDepooled(t *testing.T) {
 		return b.String()
 	}
 	svc, p := "-t 10.2.2.1:"+port, ":"+port+"/10"
-	writeFile(t, filepath.Join(h.dir, "web"), pool(true))
-	waitFor(t, "four pooled", func() bool { return h.dir2.dests(svc) == strings.Join(ips, p+" ")+p })
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "web"), pool(true))
+	testutil.WaitFor(t, "four pooled", func() bool { return h.dir2.dests(svc) == strings.Join(ips, p+" ")+p })
 	// Every server disabled: two kept for the threshold; one of them dies.
-	writeFile(t, filepath.Join(h.dir, "web"), pool(false))
-	waitFor(t, "two held", func() bool { return h.dir2.dests(svc) == "127.0.0.2"+p+" 127.0.0.3"+p })
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "web"), pool(false))
+	testutil.WaitFor(t, "two held", func() bool { return h.dir2.dests(svc) == "127.0.0.2"+p+" 127.0.0.3"+p })
 	mu.Lock()
 	healthy["127.0.0.2"] = false
 	mu.Unlock()
-	waitFor(t, "the held server down", func() bool { s := h.d.Pools()[0]; return strings.Join(s.PooledDown, " ") == "127.0.0.2" })
+	testutil.WaitFor(t, "the held server down", func() bool { s := h.d.Pools()[0]; return strings.Join(s.PooledDown, " ") == "127.0.0.2" })
 	// Enabled again: three are up, so the down one leaves.
-	writeFile(t, filepath.Join(h.dir, "web"), pool(true))
-	waitFor(t, "the down server depooled", func() bool { return h.dir2.dests(svc) == "127.0.0.3"+p+" 127.0.0.4"+p+" 127.0.0.5"+p })
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "web"), pool(true))
+	testutil.WaitFor(t, "the down server depooled", func() bool { return h.dir2.dests(svc) == "127.0.0.3"+p+" 127.0.0.4"+p+" 127.0.0.5"+p })
 	if s := h.d.Pools()[0]; len(s.PooledDown) != 0 {
 		t.Errorf("pooled but down: %v", s.PooledDown)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/prometheus/client_golang/prometheus"
@@ -103,24 +104,16 @@ func startReloadDaemon(t *testing.T, conf string, ipvsDir *opsDirector) *reloadH
 	h := &reloadHarness{dir: t.TempDir(), ipvs: ipvsDir, ann: &historyAnnouncer{}, reg: prometheus.NewRegistry()}
 	h.conf = filepath.Join(h.dir, "pybal.conf")
 	h.write(t, conf)
-	d, err := New(Options{ConfigPath: h.conf, Director: h.ipvs, Registry: h.reg,
+	h.d, _ = runDaemon(t, Options{ConfigPath: h.conf, Director: h.ipvs, Registry: h.reg,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		NewAnnouncer: func(bgp.Config, *slog.Logger, prometheus.Registerer) (bgp.Announcer, error) {
 			return h.ann, nil
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.d = d
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 	return h
 }
 
 func (h *reloadHarness) write(t *testing.T, conf string) {
-	writeFile(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
+	testutil.WriteAtomic(t, h.conf, strings.ReplaceAll(conf, "DIR", h.dir))
 }
 
 // counter sums a counter family's series whose labels include want.
@@ -171,8 +164,8 @@ func TestReloadKeepsServerState(t *testing.T) {
 		return strings.NewReplacer("THRESHOLD", threshold, "INTERVAL", interval).Replace(reloadConf)
 	}
 	h := startReloadDaemon(t, mk(".5", "0.05"), newOpsDirector())
-	writeFile(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 10, true)+line("127.0.0.3", 10, true))
-	waitFor(t, "127.0.0.3 depooled", func() bool {
+	testutil.WriteAtomic(t, filepath.Join(h.dir, "web"), line("127.0.0.2", 10, true)+line("127.0.0.3", 10, true))
+	testutil.WaitFor(t, "127.0.0.3 depooled", func() bool {
 		p := h.d.Pools()
 		if len(p) == 0 {
 			return false // Run has not started the services yet
@@ -182,7 +175,7 @@ func TestReloadKeepsServerState(t *testing.T) {
 	})
 	// The pool state says "not pooled" before the reconciler has issued the
 	// -d; the steps below count ops from here, so wait for it to settle.
-	waitFor(t, "127.0.0.3 out of IPVS", func() bool {
+	testutil.WaitFor(t, "127.0.0.3 out of IPVS", func() bool {
 		last := ""
 		for _, op := range h.ipvs.since(0) {
 			if strings.Contains(op, "127.0.0.3") {
@@ -191,7 +184,7 @@ func TestReloadKeepsServerState(t *testing.T) {
 		}
 		return last == "" || strings.HasPrefix(last, "-d")
 	})
-	waitFor(t, "route", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
+	testutil.WaitFor(t, "route", func() bool { return h.ann.prefixes() == "10.2.2.1/0" })
 	down := map[string]string{"service": "web", "host": "127.0.0.3"}
 	for _, step := range []struct{ name, conf string }{
 		{"threshold changed in place", mk(".4", "0.05")},
@@ -206,7 +199,7 @@ func TestReloadKeepsServerState(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The restarted monitors have checked the down server twice.
-			waitFor(t, "two more checks", func() bool {
+			testutil.WaitFor(t, "two more checks", func() bool {
 				return counter(t, h.reg, "pybal_monitor_down_results_total", down) >= checks+2
 			})
 			for _, op := range h.ipvs.since(ops) {

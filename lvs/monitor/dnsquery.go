@@ -22,22 +22,13 @@ type DNSQuery struct {
 	FailOnNXDomain bool
 }
 
-func parseDNSQuery(o *options) (Spec, error) {
+func parseDNSQuery(o *options) Spec {
 	q := &DNSQuery{}
-	var err error
-	if q.Hostnames, err = o.stringList("hostnames", true); err != nil {
-		return nil, err
-	}
-	if q.Interval, err = o.seconds("interval", 10*time.Second); err != nil {
-		return nil, err
-	}
-	if q.Timeout, err = o.seconds("timeout", 5*time.Second); err != nil {
-		return nil, err
-	}
-	if q.FailOnNXDomain, err = o.boolean("fail-on-nxdomain", false); err != nil {
-		return nil, err
-	}
-	return q, nil
+	q.Hostnames = o.stringList("hostnames", true)
+	q.Interval = o.seconds("interval", 10*time.Second)
+	q.Timeout = o.seconds("timeout", 5*time.Second)
+	q.FailOnNXDomain = o.boolean("fail-on-nxdomain", false)
+	return q
 }
 
 func (q *DNSQuery) Name() string { return "DNSQuery" }

@@ -30,32 +30,17 @@ type IdleConnection struct {
 	InitialDelay time.Duration
 }
 
-func parseIdleConnection(o *options) (Spec, error) {
+func parseIdleConnection(o *options) Spec {
 	c := &IdleConnection{InitialDelay: time.Second}
-	var err error
-	if c.ConnectTimeout, err = o.seconds("timeout", 5*time.Second); err != nil {
-		return nil, err
-	}
-	if c.TimeoutCleanReconnect, err = o.seconds("timeout-clean-reconnect", 3*time.Second); err != nil {
-		return nil, err
-	}
-	if c.MaxDelay, err = o.seconds("max-delay", 300*time.Second); err != nil {
-		return nil, err
-	}
-	if c.KeepAlive, err = o.boolean("keepalive", true); err != nil {
-		return nil, err
-	}
-	if c.KeepAliveIdle, err = o.seconds("keepalive-idle", 10*time.Second); err != nil {
-		return nil, err
-	}
-	if c.KeepAliveInterval, err = o.seconds("keepalive-interval", 30*time.Second); err != nil {
-		return nil, err
-	}
-	if c.KeepAliveRetries, err = o.integer("keepalive-retries", 3, 1, 127); err != nil {
-		return nil, err
-	}
+	c.ConnectTimeout = o.seconds("timeout", 5*time.Second)
+	c.TimeoutCleanReconnect = o.seconds("timeout-clean-reconnect", 3*time.Second)
+	c.MaxDelay = o.seconds("max-delay", 300*time.Second)
+	c.KeepAlive = o.boolean("keepalive", true)
+	c.KeepAliveIdle = o.seconds("keepalive-idle", 10*time.Second)
+	c.KeepAliveInterval = o.seconds("keepalive-interval", 30*time.Second)
+	c.KeepAliveRetries = o.integer("keepalive-retries", 3, 1, 127)
 	c.InitialDelay = min(c.InitialDelay, c.MaxDelay)
-	return c, nil
+	return c
 }
 
 func (c *IdleConnection) Name() string { return "IdleConnection" }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/pylit"
 )
@@ -53,29 +54,27 @@ type Spec interface {
 var names = []string{"ProxyFetch", "IdleConnection", "RunCommand", "DNSQuery", "UDP"}
 
 // Parse validates a monitor name and its options (the "<monitor>.<opt>"
-// keys of the service, lower-cased monitor prefix stripped). Errors name
-// file, line and key; warnings report unknown options.
-func Parse(name string, opts map[string]config.Option, at config.Pos) (Spec, []string, error) {
+// keys of the service, lower-cased monitor prefix stripped). Every bad
+// option is reported (conf.Errors, naming file, line and key); warnings
+// report unknown options.
+func Parse(name string, opts map[string]config.Option, at conf.Pos) (Spec, []string, error) {
 	o := &options{m: opts, prefix: strings.ToLower(name), used: map[string]bool{}, at: at}
-	var (
-		s   Spec
-		err error
-	)
+	var s Spec
 	switch strings.ToLower(name) {
 	case "proxyfetch":
-		s, err = parseProxyFetch(o)
+		s = parseProxyFetch(o)
 	case "idleconnection":
-		s, err = parseIdleConnection(o)
+		s = parseIdleConnection(o)
 	case "runcommand":
-		s, err = parseRunCommand(o)
+		s = parseRunCommand(o)
 	case "dnsquery":
-		s, err = parseDNSQuery(o)
+		s = parseDNSQuery(o)
 	case "udp":
-		s, err = parseUDP(o)
+		s = parseUDP(o)
 	default:
 		return nil, nil, at.Errorf("monitors", "unknown monitor %q (want one of %s)", name, strings.Join(names, ", "))
 	}
-	if err != nil {
+	if err := o.errs.Err(); err != nil {
 		return nil, nil, err
 	}
 	var warn []string
@@ -92,12 +91,15 @@ func Parse(name string, opts map[string]config.Option, at config.Pos) (Spec, []s
 	return s, warn, nil
 }
 
-// options reads one monitor's options with typed defaults.
+// options reads one monitor's options with typed defaults; a bad value
+// is recorded in errs and reads as the default, so every option is
+// checked.
 type options struct {
 	m      map[string]config.Option
 	prefix string
 	used   map[string]bool
-	at     config.Pos
+	at     conf.Pos
+	errs   conf.List
 }
 
 func (o *options) get(k string) (config.Option, bool) {
@@ -106,65 +108,71 @@ func (o *options) get(k string) (config.Option, bool) {
 	return v, ok
 }
 
-func (o *options) errorf(k string, v config.Option, format string, args ...any) error {
-	return v.Pos.Errorf(o.prefix+"."+k, format, args...)
+// errorf records a problem with option k's value v.
+func (o *options) errorf(k string, v config.Option, format string, args ...any) {
+	o.errs.Addf(v.Pos, o.prefix+"."+k, format, args...)
 }
 
-func (o *options) seconds(k string, def time.Duration) (time.Duration, error) {
+func (o *options) seconds(k string, def time.Duration) time.Duration {
 	v, ok := o.get(k)
 	if !ok {
-		return def, nil
+		return def
 	}
 	d, err := config.ParseSeconds(v.Value)
 	if err != nil {
-		return 0, o.errorf(k, v, "%v", err)
+		o.errorf(k, v, "%v", err)
+		return def
 	}
 	if d < time.Millisecond {
-		return 0, o.errorf(k, v, "must be positive")
+		o.errorf(k, v, "must be positive")
+		return def
 	}
-	return d, nil
+	return d
 }
 
-func (o *options) boolean(k string, def bool) (bool, error) {
+func (o *options) boolean(k string, def bool) bool {
 	v, ok := o.get(k)
 	if !ok {
-		return def, nil
+		return def
 	}
 	b, err := config.ParseBool(v.Value)
 	if err != nil {
-		return false, o.errorf(k, v, "%v", err)
+		o.errorf(k, v, "%v", err)
+		return def
 	}
-	return b, nil
+	return b
 }
 
-func (o *options) integer(k string, def, lo, hi int) (int, error) {
+func (o *options) integer(k string, def, lo, hi int) int {
 	v, ok := o.get(k)
 	if !ok {
-		return def, nil
+		return def
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v.Value))
 	if err != nil || n < lo || n > hi {
-		return 0, o.errorf(k, v, "must be an integer %d-%d, not %q", lo, hi, v.Value)
+		o.errorf(k, v, "must be an integer %d-%d, not %q", lo, hi, v.Value)
+		return def
 	}
-	return n, nil
+	return n
 }
 
-func (o *options) stringList(k string, required bool) ([]string, error) {
+func (o *options) stringList(k string, required bool) []string {
 	v, ok := o.get(k)
 	if !ok {
 		if required {
-			return nil, o.at.Errorf(o.prefix+"."+k, "required by the %s monitor", o.prefix)
+			o.errs.Addf(o.at, o.prefix+"."+k, "required by the %s monitor", o.prefix)
 		}
-		return nil, nil
+		return nil
 	}
 	l, err := pylit.StringList(v.Value)
 	if err != nil {
-		return nil, o.errorf(k, v, "%v", err)
+		o.errorf(k, v, "%v", err)
+		return nil
 	}
 	if required && len(l) == 0 {
-		return nil, o.errorf(k, v, "must not be empty")
+		o.errorf(k, v, "must not be empty")
 	}
-	return l, nil
+	return l
 }
 
 // looper is a periodic check: first run one interval after start, then

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/lvs/config"
 )
 
@@ -90,12 +91,12 @@ func waitResult(t *testing.T, r *recorder, after int) bool {
 func opts(kv ...string) map[string]config.Option {
 	m := map[string]config.Option{}
 	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = config.Option{Value: kv[i+1], Pos: config.Pos{File: "pybal.conf", Line: 10 + i/2}}
+		m[kv[i]] = config.Option{Value: kv[i+1], Pos: conf.Pos{File: "pybal.conf", Line: 10 + i/2}}
 	}
 	return m
 }
 
-var at = config.Pos{File: "pybal.conf", Line: 3}
+var at = conf.Pos{File: "pybal.conf", Line: 3}
 
 // start parses a monitor spec and runs it against target until the test
 // ends.

@@ -26,35 +26,23 @@ type ProxyFetch struct {
 	MaxFailures int
 }
 
-func parseProxyFetch(o *options) (Spec, error) {
+func parseProxyFetch(o *options) Spec {
 	p := &ProxyFetch{}
-	var err error
-	if p.URLs, err = o.stringList("url", true); err != nil {
-		return nil, err
-	}
+	p.URLs = o.stringList("url", true)
 	for _, u := range p.URLs {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			v, _ := o.get("url")
-			return nil, o.errorf("url", v, "bad URL %q (want http:// or https://host/path)", u)
+			o.errorf("url", v, "bad URL %q (want http:// or https://host/path)", u)
+			break
 		}
 	}
-	if p.Interval, err = o.seconds("interval", 10*time.Second); err != nil {
-		return nil, err
-	}
-	if p.Timeout, err = o.seconds("timeout", 5*time.Second); err != nil {
-		return nil, err
-	}
-	if p.HTTPStatus, err = o.integer("http_status", 200, 100, 599); err != nil {
-		return nil, err
-	}
-	if p.CheckAll, err = o.boolean("check_all", false); err != nil {
-		return nil, err
-	}
-	if p.MaxFailures, err = o.integer("max_failures", 0, 0, 1000); err != nil {
-		return nil, err
-	}
-	return p, nil
+	p.Interval = o.seconds("interval", 10*time.Second)
+	p.Timeout = o.seconds("timeout", 5*time.Second)
+	p.HTTPStatus = o.integer("http_status", 200, 100, 599)
+	p.CheckAll = o.boolean("check_all", false)
+	p.MaxFailures = o.integer("max_failures", 0, 0, 1000)
+	return p
 }
 
 func (p *ProxyFetch) Name() string { return "ProxyFetch" }

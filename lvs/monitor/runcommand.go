@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/pylit"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -29,42 +30,44 @@ type RunCommand struct {
 	LogOutput bool
 }
 
-func parseRunCommand(o *options) (Spec, error) {
+func parseRunCommand(o *options) Spec {
 	c := &RunCommand{}
 	v, ok := o.get("command")
 	if !ok || strings.TrimSpace(v.Value) == "" {
-		return nil, o.at.Errorf("runcommand.command", "required by the RunCommand monitor")
+		o.errs.Addf(o.at, "runcommand.command", "required by the RunCommand monitor")
 	}
 	c.Command = strings.TrimSpace(v.Value)
 	if a, ok := o.get("arguments"); ok {
-		pv, err := pylit.ParseNames(a.Value, []string{"server.host", "server.ip"})
-		if err != nil {
-			return nil, o.errorf("arguments", a, "%v", err)
+		c.Arguments = arguments(o, a)
+	}
+	c.Interval = o.seconds("interval", 60*time.Second)
+	c.Timeout = o.seconds("timeout", 20*time.Second)
+	c.LogOutput = o.boolean("log-output", true)
+	return c
+}
+
+// arguments reads the command's arguments: a list of strings and of the
+// names server.host and server.ip.
+func arguments(o *options, a config.Option) []pylit.Value {
+	pv, err := pylit.ParseNames(a.Value, []string{"server.host", "server.ip"})
+	if err != nil {
+		o.errorf("arguments", a, "%v", err)
+		return nil
+	}
+	list, ok := pv.([]pylit.Value)
+	if !ok {
+		o.errorf("arguments", a, "want a list, got %s", pylit.TypeName(pv))
+		return nil
+	}
+	for i, e := range list {
+		switch e.(type) {
+		case string, pylit.Name:
+		default:
+			o.errorf("arguments", a, "element %d is %s, not a string", i, pylit.TypeName(e))
+			return nil
 		}
-		list, ok := pv.([]pylit.Value)
-		if !ok {
-			return nil, o.errorf("arguments", a, "want a list, got %s", pylit.TypeName(pv))
-		}
-		for i, e := range list {
-			switch e.(type) {
-			case string, pylit.Name:
-			default:
-				return nil, o.errorf("arguments", a, "element %d is %s, not a string", i, pylit.TypeName(e))
-			}
-		}
-		c.Arguments = list
 	}
-	var err error
-	if c.Interval, err = o.seconds("interval", 60*time.Second); err != nil {
-		return nil, err
-	}
-	if c.Timeout, err = o.seconds("timeout", 20*time.Second); err != nil {
-		return nil, err
-	}
-	if c.LogOutput, err = o.boolean("log-output", true); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return list
 }
 
 func (c *RunCommand) Name() string { return "RunCommand" }

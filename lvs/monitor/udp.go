@@ -18,16 +18,11 @@ type UDP struct {
 	ICMPTimeout time.Duration
 }
 
-func parseUDP(o *options) (Spec, error) {
+func parseUDP(o *options) Spec {
 	u := &UDP{}
-	var err error
-	if u.Interval, err = o.seconds("interval", 10*time.Second); err != nil {
-		return nil, err
-	}
-	if u.ICMPTimeout, err = o.seconds("icmp-timeout", 20*time.Second); err != nil {
-		return nil, err
-	}
-	return u, nil
+	u.Interval = o.seconds("interval", 10*time.Second)
+	u.ICMPTimeout = o.seconds("icmp-timeout", 20*time.Second)
+	return u
 }
 
 func (u *UDP) Name() string { return "UDP" }

@@ -115,7 +115,7 @@ func FromNodes(objs []conftool.Object) (Pool, []error) {
 		}
 		v, err := conftool.ParseNode(o.Value)
 		if err != nil {
-			bad = append(bad, fmt.Errorf("%s: %w", o.Key, err))
+			bad = append(bad, conftool.AtKey(o.Key, err))
 			continue
 		}
 		switch v.Pooled {

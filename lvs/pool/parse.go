@@ -6,13 +6,12 @@
 package pool
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
 	"strings"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/lvs/pylit"
 )
 
@@ -41,25 +40,16 @@ func (p Pool) Hosts() []string {
 // MaxWeight is the largest weight ipvsadm accepts.
 const MaxWeight = 65535
 
-// LineError is a bad line of a legacy pool file.
-type LineError struct {
-	Line int
-	Text string
-	Err  error
-}
-
-func (e LineError) Error() string {
-	return fmt.Sprintf("line %d: bad configuration line %q: %v", e.Line, e.Text, e.Err)
-}
-
 // ParseLegacy parses PyBal's line format, one dict literal per host, e.g.
 // { 'host': 'mw1020.eqiad.wmnet', 'weight': 10, 'enabled': True }.
 // Blank and '#' lines are skipped; a bad line (unparsable, missing host,
 // weight or enabled, or of the wrong type — True is not an int, 10.0 and
-// "10" are not ints, "False" is not a bool) is returned in bad and skipped.
+// "10" are not ints, "False" is not a bool) is returned in bad, as
+// `file:line: bad configuration line "...": reason`, and skipped; file
+// names the document (a path, or the URL of a source without one).
 // Unlike PyBal, a key of the wrong type rejects the line instead of silently
 // falling back to a default (which could pool a host meant to be disabled).
-func ParseLegacy(data []byte) (p Pool, bad []LineError) {
+func ParseLegacy(file string, data []byte) (p Pool, bad conf.Errors) {
 	p = Pool{}
 	for i, line := range strings.Split(string(data), "\n") {
 		t := strings.TrimSpace(line)
@@ -68,7 +58,7 @@ func ParseLegacy(data []byte) (p Pool, bad []LineError) {
 		}
 		host, srv, err := parseLine(t)
 		if err != nil {
-			bad = append(bad, LineError{Line: i + 1, Text: t, Err: err})
+			bad = append(bad, &conf.Error{Pos: conf.At(file, i+1), Reason: fmt.Sprintf("bad configuration line %q: %v", t, err), Err: err})
 			continue
 		}
 		p[host] = srv
@@ -110,45 +100,4 @@ func parseLine(t string) (string, Server, error) {
 		return "", Server{}, fmt.Errorf("'enabled' must be a bool, not %s", pylit.TypeName(ev))
 	}
 	return host, Server{Enabled: e, Weight: uint32(w)}, nil
-}
-
-// ParseJSON parses {"host": {"enabled": bool, "weight": int}}. Missing
-// keys take PyBal's defaults (enabled, weight 10); anything malformed
-// rejects the whole document.
-func ParseJSON(data []byte) (Pool, error) {
-	var raw map[string]map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("bad JSON pool: %w", err)
-	}
-	if raw == nil {
-		return nil, fmt.Errorf("bad JSON pool: not an object")
-	}
-	p := Pool{}
-	for host, fields := range raw {
-		if strings.TrimSpace(host) == "" {
-			return nil, fmt.Errorf("bad JSON pool: empty host name")
-		}
-		s := Server{Enabled: true, Weight: 10}
-		for k, v := range fields {
-			switch k {
-			case "enabled":
-				if err := json.Unmarshal(v, &s.Enabled); err != nil || string(v) == "null" {
-					return nil, fmt.Errorf("bad JSON pool: host %s: \"enabled\" must be true or false, not %s", host, v)
-				}
-			case "weight":
-				var n json.Number
-				d := json.NewDecoder(bytes.NewReader(v))
-				d.UseNumber()
-				err := d.Decode(&n)
-				w, err2 := n.Int64()
-				if err != nil || err2 != nil || strings.ContainsAny(string(v), ".eE\"") || w < 0 || w > MaxWeight {
-					return nil, fmt.Errorf("bad JSON pool: host %s: \"weight\" must be an integer 0-%d, not %s", host, MaxWeight, v)
-				}
-				s.Weight = uint32(w)
-			}
-		}
-		p[host] = s
-	}
-	return p, nil
 }

@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestParseLegacy(t *testing.T) {
@@ -35,19 +37,19 @@ func TestParseLegacy(t *testing.T) {
 not a dict at all
     # indented comment
 `
-	p, bad := ParseLegacy([]byte(data))
+	p, bad := ParseLegacy("pool", []byte(data))
 	want := Pool{"mw1020.eqiad.wmnet": {Enabled: true, Weight: 10}, "mw1021": {Enabled: false, Weight: 0}}
 	if !p.Equal(want) {
 		t.Errorf("pool = %v, want %v", p, want)
 	}
 	var lines []int
 	for _, b := range bad {
-		lines = append(lines, b.Line)
+		lines = append(lines, b.Pos.Line)
 	}
 	if got := strings.Trim(strings.Join(strings.Fields(strings.Trim(fmtInts(lines), "[]")), ","), ","); got != "5,6,7,8,9,10,11,12" {
 		t.Errorf("bad lines = %v", lines)
 	}
-	if !strings.Contains(bad[0].Error(), "line 5: bad configuration line") || !strings.Contains(bad[0].Error(), "'enabled' must be a bool, not str") {
+	if !strings.HasPrefix(bad[0].Error(), "pool:5: bad configuration line") || !strings.Contains(bad[0].Error(), "'enabled' must be a bool, not str") {
 		t.Errorf("error text: %v", bad[0])
 	}
 }
@@ -60,18 +62,18 @@ func TestParseLegacyTrailingComment(t *testing.T) {
 { 'host': 'mw3', 'weight': 1, 'enabled': True } # 'enabled': False
 { 'host': 'mw4', 'weight': 1, # 'enabled': True }
 `
-	p, bad := ParseLegacy([]byte(data))
+	p, bad := ParseLegacy("pool", []byte(data))
 	want := Pool{"mw1": {Enabled: true, Weight: 10}, "mw#2": {Enabled: false, Weight: 5}, "mw3": {Enabled: true, Weight: 1}}
 	if !p.Equal(want) {
 		t.Errorf("pool = %v, want %v", p, want)
 	}
-	if len(bad) != 1 || bad[0].Line != 4 {
+	if len(bad) != 1 || bad[0].Pos.Line != 4 {
 		t.Errorf("bad = %v, want only line 4 (its closing brace is commented out)", bad)
 	}
 }
 
 func TestParseJSON(t *testing.T) {
-	p, err := ParseJSON([]byte(`{"a": {"enabled": true, "weight": 10}, "b": {"enabled": false, "weight": 0}, "c": {}}`))
+	p, err := ParseJSON("pool.json", []byte(`{"a": {"enabled": true, "weight": 10}, "b": {"enabled": false, "weight": 0}, "c": {}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestParseJSON(t *testing.T) {
 	}
 	for _, bad := range []string{`{`, `[]`, `null`, `{"a": {"weight": 1.5}}`, `{"a": {"weight": 10.0}}`, `{"a": {"weight": "10"}}`,
 		`{"a": {"enabled": "false"}}`, `{"a": {"enabled": null}}`, `{"a": {"weight": -1}}`, `{"a": 1}`} {
-		if _, err := ParseJSON([]byte(bad)); err == nil {
+		if _, err := ParseJSON("pool.json", []byte(bad)); err == nil {
 			t.Errorf("ParseJSON(%s) accepted", bad)
 		}
 	}
@@ -109,40 +111,21 @@ func (c *collector) get() []Pool {
 	return append([]Pool(nil), c.pools...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestWatchFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "pool")
-	write := func(s string) {
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(s string) { testutil.WriteAtomic(t, path, s) }
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n")
 	src, _ := NewSource("file://"+path, time.Second)
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		Watch(ctx, src, false, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
 		close(done)
 	}()
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	// Same content rewritten: no notification.
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n\n")
 	time.Sleep(100 * time.Millisecond)
@@ -150,14 +133,14 @@ func TestWatchFile(t *testing.T) {
 		t.Errorf("unchanged content notified: %d", n)
 	}
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n#{'host': 'b', 'weight': 1, 'enabled': True}\n{'host': 'c', 'weight': 0, 'enabled': False}\n")
-	waitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
+	testutil.WaitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
 	if got := c.get()[1]; !got.Equal(Pool{"a": {true, 1}, "c": {false, 0}}) {
 		t.Errorf("second pool %v", got)
 	}
 	os.Remove(path)
-	waitFor(t, "error logged", func() bool { return strings.Contains(logBuf.String(), "keeping the last good pool (2 servers)") })
+	testutil.WaitFor(t, "error logged", func() bool { return strings.Contains(logBuf.String(), "keeping the last good pool (2 servers)") })
 	write("{'host': 'a', 'weight': 1, 'enabled': True}\n")
-	waitFor(t, "third pool", func() bool { return len(c.get()) == 3 })
+	testutil.WaitFor(t, "third pool", func() bool { return len(c.get()) == 3 })
 	cancel()
 	<-done
 }
@@ -175,15 +158,15 @@ func TestWatchHTTP(t *testing.T) {
 	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
 	src, _ := NewSource(srv.URL+"/pools/text.json", time.Second)
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go Watch(ctx, src, true, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), c.add)
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	set(`{"a": {"enabled": tru`, 200)
-	waitFor(t, "bad JSON logged", func() bool { return strings.Contains(logBuf.String(), "bad JSON pool") })
+	testutil.WaitFor(t, "bad JSON logged", func() bool { return strings.Contains(logBuf.String(), "bad JSON pool") })
 	set(`{}`, 500)
-	waitFor(t, "recovery", func() bool { set(`{"a": {"enabled": false, "weight": 10}}`, 200); return len(c.get()) == 2 })
+	testutil.WaitFor(t, "recovery", func() bool { set(`{"a": {"enabled": false, "weight": 10}}`, 200); return len(c.get()) == 2 })
 	if got := c.get()[1]; !got.Equal(Pool{"a": {false, 10}}) {
 		t.Errorf("pool after recovery: %v", got)
 	}
@@ -211,7 +194,7 @@ func TestWatchHTTPIdenticalBody(t *testing.T) {
 	set := func(b string, s int) { mu.Lock(); body, status = b, s; mu.Unlock() }
 	src, _ := NewSource(srv.URL+"/pool", time.Second)
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -223,10 +206,10 @@ func TestWatchHTTPIdenticalBody(t *testing.T) {
 	afterPolls := func(n int) {
 		t.Helper()
 		start := served()
-		waitFor(t, fmt.Sprintf("%d more polls", n), func() bool { return served() > start+n })
+		testutil.WaitFor(t, fmt.Sprintf("%d more polls", n), func() bool { return served() > start+n })
 	}
 	count := func(s string) int { return strings.Count(logBuf.String(), s) }
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	set("{ 'host': 'a', 'weight': 2, 'enabled': True }\nnot a dict\n", 200)
 	afterPolls(5)
 	if n := count("Bad configuration line"); n != 1 {
@@ -244,9 +227,9 @@ func TestWatchHTTPIdenticalBody(t *testing.T) {
 	// A failure streak ended by the same body is reported as recovered,
 	// and the body stays refused without being parsed again.
 	set("", 500)
-	waitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 3 })
+	testutil.WaitFor(t, "failure logged", func() bool { return count("keeping the last good pool") == 3 })
 	set("{ 'host': 'a', 'weight': 3, 'enabled': True }\nnot a dict\n", 200)
-	waitFor(t, "recovery logged", func() bool { return count("is readable again") == 1 })
+	testutil.WaitFor(t, "recovery logged", func() bool { return count("is readable again") == 1 })
 	afterPolls(3)
 	if n := count("Bad configuration line"); n != 2 {
 		t.Errorf("bad line logged %d times after recovery with the same body, want 2", n)
@@ -284,13 +267,13 @@ func TestWatchRefusesBadDocuments(t *testing.T) {
 		name, path, doc, want string
 	}{
 		{"an error page", "/pool", "<html>502</html>\n",
-			`1 bad line(s), the first at line 1: bad configuration line "<html>502</html>"`},
+			`1 bad line(s), the first at SRC:1: bad configuration line "<html>502</html>"`},
 		{"empty", "/pool", "", "no server in it (an empty document, or only blank and comment lines)"},
 		{"only comments", "/pool", "# all gone\n\n", "no server in it"},
 		{"one bad line among good ones", "/pool", good + "{ 'host': 'c', 'weight': '10', 'enabled': True }\n",
-			`1 bad line(s), the first at line 3: bad configuration line "{ 'host': 'c', 'weight': '10', 'enabled': True }": 'weight' must be an int, not str`},
-		{"cut short", "/pool", good[:60], "1 bad line(s), the first at line 2"},
-		{"JSON error page", "/pool.json", "<html>502</html>", "bad JSON pool"},
+			`1 bad line(s), the first at SRC:3: bad configuration line "{ 'host': 'c', 'weight': '10', 'enabled': True }": 'weight' must be an int, not str`},
+		{"cut short", "/pool", good[:60], "1 bad line(s), the first at SRC:2"},
+		{"JSON error page", "/pool.json", "<html>502</html>", "SRC:1: bad JSON pool"},
 		{"empty JSON", "/pool.json", "{}", "no server in it"},
 	}
 	for _, tc := range tests {
@@ -319,12 +302,13 @@ func TestWatchRefusesBadDocuments(t *testing.T) {
 				close(done)
 			}()
 			defer func() { cancel(); <-done }()
-			waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+			testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 			set(tc.doc)
 			msg := ref.next(t)
 			wantPrefix := "pool source " + srv.URL + tc.path + " refused, keeping the last good pool (2 servers): "
-			if !strings.HasPrefix(msg, wantPrefix) || !strings.Contains(msg, tc.want) {
-				t.Errorf("refusal %q, want %q then %q", msg, wantPrefix, tc.want)
+			want := strings.ReplaceAll(tc.want, "SRC", srv.URL+tc.path)
+			if !strings.HasPrefix(msg, wantPrefix) || !strings.Contains(msg, want) {
+				t.Errorf("refusal %q, want %q then %q", msg, wantPrefix, want)
 			}
 			set(first)
 			if msg := ref.next(t); msg != "" {
@@ -369,14 +353,14 @@ func TestWatchHTTPSameBadJSON(t *testing.T) {
 	}))
 	defer srv.Close()
 	src, _ := NewSource(srv.URL+"/pool.json", time.Second)
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		Watch(ctx, src, true, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logBuf, nil)), func(Pool) { t.Error("bad JSON notified") })
 		close(done)
 	}()
-	waitFor(t, "5 polls", func() bool { mu.Lock(); defer mu.Unlock(); return requests > 5 })
+	testutil.WaitFor(t, "5 polls", func() bool { mu.Lock(); defer mu.Unlock(); return requests > 5 })
 	cancel()
 	<-done
 	if n := strings.Count(logBuf.String(), "bad JSON pool"); n != 1 || strings.Contains(logBuf.String(), "readable again") {
@@ -407,7 +391,7 @@ func TestWatchHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var c collector
-	var logBuf syncBuf
+	var logBuf testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -415,11 +399,11 @@ func TestWatchHTTPS(t *testing.T) {
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
+	testutil.WaitFor(t, "first pool", func() bool { return len(c.get()) == 1 })
 	mu.Lock()
 	body = `{"a": {"enabled": false, "weight": 10}, "b": {"enabled": true, "weight": 3}}`
 	mu.Unlock()
-	waitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
+	testutil.WaitFor(t, "second pool", func() bool { return len(c.get()) == 2 })
 	if got := c.get(); !got[0].Equal(Pool{"a": {true, 10}}) || !got[1].Equal(Pool{"a": {false, 10}, "b": {true, 3}}) {
 		t.Errorf("pools = %v", got)
 	}
@@ -535,8 +519,34 @@ func BenchmarkParseLegacy1000(b *testing.B) {
 	data := []byte(sb.String())
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if p, bad := ParseLegacy(data); len(p) != 1000 || len(bad) != 0 {
+		if p, bad := ParseLegacy("pool", data); len(p) != 1000 || len(bad) != 0 {
 			b.Fatal("parse")
 		}
+	}
+}
+
+// Every malformed host of a JSON pool is reported, with the line of the
+// field (or host) it is about, in document order.
+func TestParseJSONReportsEveryHost(t *testing.T) {
+	doc := "{\n  \"a\": {\"weight\": 1.5},\n  \"b\": {\"enabled\": true},\n  \"c\": [],\n  \"d\": {\n    \"enabled\": \"no\"\n  }\n}\n"
+	_, err := ParseJSON("pool.json", []byte(doc))
+	var es conf.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("err = %#v, want conf.Errors", err)
+	}
+	want := []string{
+		`pool.json:2: bad JSON pool: host a: "weight" must be an integer 0-65535, not 1.5`,
+		`pool.json:4: bad JSON pool: host c: not an object`,
+		`pool.json:6: bad JSON pool: host d: "enabled" must be true or false, not "no"`,
+	}
+	if es.Error() != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%v\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+	if got := Refusal(nil, nil, err); got != want[0]+" (and 2 more)" {
+		t.Errorf("refusal %q", got)
+	}
+	_, err = ParseJSON("pool.json", []byte("{\n\"a\": {}\n\"b\": {}}"))
+	if err == nil || !strings.HasPrefix(err.Error(), "pool.json:3: bad JSON pool: invalid character") {
+		t.Errorf("syntax error: %v", err)
 	}
 }

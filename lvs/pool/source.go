@@ -54,6 +54,15 @@ func IsJSON(rawURL string) bool {
 	return strings.HasSuffix(u, ".json")
 }
 
+// fileName names a source's documents in errors: a file's path, else the
+// URL.
+func fileName(src Source) string {
+	if f, ok := src.(*fileSource); ok {
+		return f.path
+	}
+	return src.String()
+}
+
 type fileSource struct {
 	path string
 	last os.FileInfo

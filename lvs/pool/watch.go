@@ -3,9 +3,13 @@ package pool
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/conf"
+	"github.com/geotraffic/geotraffic/internal/filewatch"
 )
 
 // Watch is WatchWith without refusal reports.
@@ -23,6 +27,9 @@ type WatchOptions struct {
 	// OnRefused, if set, hears each refused document ("pool source S
 	// refused, keeping ...: why") and "" once a document is accepted again.
 	OnRefused func(msg string)
+	// Files, if set, is the inotify instance file:// sources share (one
+	// per service would exhaust the user's few); nil gives each its own.
+	Files *filewatch.Hub
 }
 
 // WatchWith polls src every o.Interval and calls o.OnChange with each new
@@ -32,11 +39,18 @@ type WatchOptions struct {
 // line may be the first sign of a truncated or foreign document (an error
 // page), and applying the rest could empty the service. A document
 // byte-identical to the last one fetched is not parsed again, so a
-// refusal is logged and reported once per distinct document. It returns
-// when ctx ends.
+// refusal is logged and reported once per distinct document. A file://
+// source is also watched (internal/filewatch), so an edit applies without
+// waiting for the next poll. It returns when ctx ends.
 func WatchWith(ctx context.Context, src Source, o WatchOptions) {
 	w := &watch{src: src, o: o, log: o.Log}
 	w.poll(ctx)
+	if f, ok := src.(*fileSource); ok {
+		poll := func() { w.poll(ctx) }
+		_ = filewatch.New(filewatch.Options{Files: []string{f.path}, Poll: o.Interval, Retry: o.Interval, Hub: o.Files,
+			Log: o.Log, Name: "Pool source " + src.String(), Changed: poll, Check: poll}).Run(ctx)
+		return
+	}
 	t := time.NewTicker(o.Interval)
 	defer t.Stop()
 	for {
@@ -102,16 +116,16 @@ func (w *watch) poll(ctx context.Context) {
 	w.o.OnChange(p)
 }
 
-// parse parses a document, logging each bad line with its number; reason
-// is why the document is refused ("" when it is good).
+// parse parses a document, logging each bad line with its position;
+// reason is why the document is refused ("" when it is good).
 func (w *watch) parse(data []byte) (Pool, string) {
 	if w.o.JSON {
-		p, err := ParseJSON(data)
+		p, err := ParseJSON(fileName(w.src), data)
 		return p, Refusal(p, nil, err)
 	}
-	p, bad := ParseLegacy(data)
+	p, bad := ParseLegacy(fileName(w.src), data)
 	for _, b := range bad {
-		w.log.Error(fmt.Sprintf("Bad configuration line in %s: %v", w.src, b))
+		w.log.Error("Bad configuration line", "err", b)
 	}
 	return p, Refusal(p, bad, nil)
 }
@@ -133,8 +147,12 @@ func (w *watch) refuse(reason string) {
 // a parse error (JSON), any bad line, or no server at all. A pool source
 // that answers an error page, or a file read while it is truncated or
 // half-written, yields such documents; a real pool lists its servers.
-func Refusal(p Pool, bad []LineError, err error) string {
+// The reason is one line: the first problem, and how many more.
+func Refusal(p Pool, bad conf.Errors, err error) string {
+	var es conf.Errors
 	switch {
+	case errors.As(err, &es) && len(es) > 1:
+		return fmt.Sprintf("%v (and %d more)", es[0], len(es)-1)
 	case err != nil:
 		return err.Error()
 	case len(bad) > 0:

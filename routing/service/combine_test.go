@@ -9,6 +9,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // Indexes of EtcdKinds' watchers, whose views these tests hand to the
@@ -25,7 +26,7 @@ func setupViews(t *testing.T) (*Service, *prometheus.Registry, string) {
 	t.Helper()
 	dir := t.TempDir()
 	rp := filepath.Join(dir, "routing.yaml")
-	write(t, rp, cfgText)
+	testutil.WriteAtomic(t, rp, cfgText)
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{RoutingPath: rp, AdminStatePath: filepath.Join(dir, "admin_state"), Registry: reg, Poll: -1,
 		Etcd: &EtcdOptions{Layout: layout, Endpoints: []string{"http://127.0.0.1:1"}}})
@@ -124,7 +125,7 @@ func TestEtcdViewsKeepLastGood(t *testing.T) {
 	// validate with is refused under "etcd", and nothing changes.
 	s.applyView(wApps, view(t, 12, kApp, `{"route":"codfw"}`))
 	s.applyView(wRoutes, view(t, 13, kUlsfo, `{"route":["eqiad"]}`))
-	write(t, rp, strings.Replace(cfgText, "ulsfo: [codfw, eqiad]", "ulsfo: codfw", 1))
+	testutil.WriteAtomic(t, rp, strings.Replace(cfgText, "ulsfo: [codfw, eqiad]", "ulsfo: codfw", 1))
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestEtcdViewsKeepLastGood(t *testing.T) {
 		t.Fatalf("the overrides over the new routing.yaml: %q", got)
 	}
 	gen = s.Current().Generation
-	write(t, rp, strings.Replace(cfgText, "{route: [eqiad, codfw], backends: {eqiad: a.eqiad, codfw: a.codfw}}", "{route: eqiad, backends: {eqiad: a.eqiad}}", 1))
+	testutil.WriteAtomic(t, rp, strings.Replace(cfgText, "{route: [eqiad, codfw], backends: {eqiad: a.eqiad, codfw: a.codfw}}", "{route: eqiad, backends: {eqiad: a.eqiad}}", 1))
 	if err := s.Reload(); err != nil {
 		t.Fatalf("the file is good on its own: %v", err)
 	}

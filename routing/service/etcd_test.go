@@ -17,6 +17,7 @@ import (
 	"github.com/geotraffic/geotraffic/conftool"
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func put(t *testing.T, c *clientv3.Client, k, v string) {
@@ -57,7 +58,7 @@ func TestFollowsRealEtcd(t *testing.T) {
 	defer cli.Close()
 	dir := t.TempDir()
 	rp := filepath.Join(dir, "routing.yaml")
-	write(t, rp, cfgText)
+	testutil.WriteAtomic(t, rp, cfgText)
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{RoutingPath: rp, AdminStatePath: filepath.Join(dir, "admin_state"), Registry: reg, Poll: -1,
 		Etcd: &EtcdOptions{Client: cli, Layout: layout, Endpoints: e.Endpoints(), Probe: 100 * time.Millisecond}})
@@ -81,9 +82,9 @@ func TestFollowsRealEtcd(t *testing.T) {
 	}
 	put(t, c, kUlsfo, `{"route":"codfw"}`)
 	put(t, c, kCodfw, `{"state":"up"}`)
-	waitFor(t, "the override", func() bool { return path(s, "text", "ulsfo") == "ulsfo codfw eqiad" })
+	testutil.WaitFor(t, "the override", func() bool { return path(s, "text", "ulsfo") == "ulsfo codfw eqiad" })
 	put(t, c, kCodfR, `{"route":"ulsfo"}`) // a loop, by hand
-	waitFor(t, "the refusal", func() bool { return s.Errors()[kindEtcd] != "" })
+	testutil.WaitFor(t, "the refusal", func() bool { return s.Errors()[kindEtcd] != "" })
 	if !strings.Contains(s.Errors()[kindEtcd], "etcd "+kCodfR+"@") || path(s, "text", "ulsfo") != "ulsfo codfw eqiad" {
 		t.Fatalf("refusal %v, ulsfo %q", s.Errors(), path(s, "text", "ulsfo"))
 	}
@@ -93,7 +94,7 @@ func TestFollowsRealEtcd(t *testing.T) {
 
 	gen := s.Current().Generation
 	e.Stop()
-	waitFor(t, "every watch disconnected", func() bool {
+	testutil.WaitFor(t, "every watch disconnected", func() bool {
 		for _, w := range s.EtcdStatus().Watches {
 			if w.Connected {
 				return false
@@ -117,7 +118,7 @@ func TestFollowsRealEtcd(t *testing.T) {
 	}
 	put(t, c, kEqiad, `{"state":"down"}`)
 	// Each prefix has its own watcher: wait for both changes.
-	waitFor(t, "the loop's removal after the outage", func() bool { return len(s.Errors()) == 0 })
-	waitFor(t, "eqiad down after the outage", func() bool { return path(s, "text", "ulsfo") == "ulsfo codfw" })
-	waitFor(t, "connected", func() bool { return s.EtcdStatus().Connected })
+	testutil.WaitFor(t, "the loop's removal after the outage", func() bool { return len(s.Errors()) == 0 })
+	testutil.WaitFor(t, "eqiad down after the outage", func() bool { return path(s, "text", "ulsfo") == "ulsfo codfw" })
+	testutil.WaitFor(t, "connected", func() bool { return s.EtcdStatus().Connected })
 }

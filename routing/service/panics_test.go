@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/geotraffic/geotraffic/internal/testlog"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // A handler that panics, behind the chain Handler uses: 500, one log line
@@ -20,8 +20,8 @@ import (
 func TestHandlerPanicAnswers500(t *testing.T) {
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	write(t, rp, cfgText)
-	var logs testlog.Buffer
+	testutil.WriteAtomic(t, rp, cfgText)
+	var logs testutil.SyncBuffer
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{RoutingPath: rp, AdminStatePath: ap, Registry: reg, Poll: -1, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {

@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -29,34 +29,11 @@ clusters:
       appservers: {route: [eqiad, codfw], backends: {eqiad: a.eqiad, codfw: a.codfw}}
 `
 
-// waitFor polls cond; the deadline only bounds a failing test.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func write(t *testing.T, path, data string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func setup(t *testing.T) (*Service, *prometheus.Registry, string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	write(t, rp, cfgText)
+	testutil.WriteAtomic(t, rp, cfgText)
 	reg := prometheus.NewRegistry()
 	s, err := New(Options{RoutingPath: rp, AdminStatePath: ap, Registry: reg, Poll: -1})
 	if err != nil {
@@ -98,7 +75,7 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, label string) float64 {
 func TestBadStartRefused(t *testing.T) {
 	dir := t.TempDir()
 	rp := filepath.Join(dir, "routing.yaml")
-	write(t, rp, "clusters: {}\n")
+	testutil.WriteAtomic(t, rp, "clusters: {}\n")
 	_, err := New(Options{RoutingPath: rp, AdminStatePath: filepath.Join(dir, "as"), Registry: prometheus.NewRegistry()})
 	if err == nil || !strings.Contains(err.Error(), rp+":1:") {
 		t.Fatalf("err = %v", err)
@@ -110,7 +87,7 @@ func TestReloadKeepsLastGood(t *testing.T) {
 	if got := path(s, "text", "ulsfo"); got != "ulsfo codfw eqiad" {
 		t.Fatalf("initial ulsfo path %q", got)
 	}
-	write(t, ap, "site/codfw => DOWN\n")
+	testutil.WriteAtomic(t, ap, "site/codfw => DOWN\n")
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +96,7 @@ func TestReloadKeepsLastGood(t *testing.T) {
 	}
 	gen := s.Current().Generation
 
-	write(t, rp, strings.Replace(cfgText, "eqiad: direct,", "eqiad: drmrs,", 1))
+	testutil.WriteAtomic(t, rp, strings.Replace(cfgText, "eqiad: direct,", "eqiad: drmrs,", 1))
 	err := s.Reload()
 	if err == nil || !strings.Contains(err.Error(), `unknown site "drmrs"`) {
 		t.Fatalf("bad file not reported: %v", err)
@@ -134,7 +111,7 @@ func TestReloadKeepsLastGood(t *testing.T) {
 		t.Fatalf("Errors() = %v", s.Errors())
 	}
 	// admin_state changes still apply over the last good config.
-	write(t, ap, "")
+	testutil.WriteAtomic(t, ap, "")
 	if err := s.Reload(); err == nil {
 		t.Fatal("the routing file is still bad; Reload should still say so")
 	}
@@ -151,7 +128,7 @@ func TestReloadKeepsLastGood(t *testing.T) {
 	if path(s, "text", "ulsfo") != "ulsfo codfw eqiad" {
 		t.Fatal("a deleted routing.yaml changed the routes")
 	}
-	write(t, ap, "site/codfw => SIDEWAYS\n")
+	testutil.WriteAtomic(t, ap, "site/codfw => SIDEWAYS\n")
 	_ = s.Reload()
 	if path(s, "text", "ulsfo") != "ulsfo codfw eqiad" {
 		t.Fatal("a bad admin_state changed the routes")
@@ -193,12 +170,12 @@ func TestWatchAndServe(t *testing.T) {
 	if err := os.WriteFile(ap, []byte("site/codfw => DOWN\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "codfw DOWN to reroute ulsfo", func() bool { return strings.Join(ulsfo().Path, " ") == "ulsfo eqiad" })
+	testutil.WaitFor(t, "codfw DOWN to reroute ulsfo", func() bool { return strings.Join(ulsfo().Path, " ") == "ulsfo eqiad" })
 	if r := ulsfo(); r.Reasons[0].Reason != routing.ReasonFallback {
 		t.Fatalf("reasons %+v", r.Reasons)
 	}
-	write(t, rp, strings.Replace(cfgText, "ulsfo: [codfw, eqiad]", "ulsfo: codfw", 1))
-	waitFor(t, "new routing.yaml", func() bool { return ulsfo().Reasons[0].Reason == routing.ReasonNearest })
+	testutil.WriteAtomic(t, rp, strings.Replace(cfgText, "ulsfo: [codfw, eqiad]", "ulsfo: codfw", 1))
+	testutil.WaitFor(t, "new routing.yaml", func() bool { return ulsfo().Reasons[0].Reason == routing.ReasonNearest })
 
 	for p, want := range map[string]int{"/routes": 200, "/routes/text": 200, "/routes/upload": 404, "/routes/text/esams": 404, "/status": 200, "/metrics": 200} {
 		if code, body := get(p); code != want {

@@ -1,4 +1,4 @@
-package authdns_test
+package authdnse2e
 
 import (
 	"regexp"

@@ -1,9 +1,8 @@
-package authdns_test
+package authdnse2e
 
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // The European ECS client of README's dig examples: esams, drmrs when
@@ -74,13 +74,7 @@ func put(t testing.TB, cli *clientv3.Client, key, value string) int64 {
 // writeAdmin replaces the server's admin_state by rename, as operators do.
 func writeAdmin(t *testing.T, s *server, content string) {
 	t.Helper()
-	tmp := filepath.Join(s.dir, ".admin_state.tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(s.dir, "admin_state")); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteAtomic(t, filepath.Join(s.dir, "admin_state"), content)
 }
 
 // stateInfo is one entry of `authdns states` and `ctl states`.
@@ -125,7 +119,7 @@ func parseStates(t *testing.T, out string) map[string]stateInfo {
 func TestEtcdFollow(t *testing.T) {
 	e := testetcd.Start(t)
 	cli := e.Client(t)
-	metrics := freeTCP(t)
+	metrics := testutil.FreeAddr(t)
 	s := startServerWith(t, "metrics: "+metrics+"\netcd:\n  endpoints: [\""+e.Endpoint()+"\"]\n  prefix: /conftool/v1\n", "")
 	cfg := filepath.Join(s.dir, "authdns.yaml")
 	if got := euAnswer(t, s); got != esamsAddr {
@@ -217,7 +211,7 @@ func TestEtcdDownAtStart(t *testing.T) {
 	cli := e.Client(t)
 	put(t, cli, esamsKey, `{"state":"down"}`)
 	e.Stop()
-	metrics := freeTCP(t)
+	metrics := testutil.FreeAddr(t)
 	s := startServerWith(t, "metrics: "+metrics+"\netcd: {endpoints: [\""+e.Endpoint()+"\"]}\n", "")
 	if got := euAnswer(t, s); got != esamsAddr {
 		t.Fatalf("with etcd never read the EU client gets %s, want esams", got)

@@ -1,4 +1,4 @@
-package authdns_test
+package authdnse2e
 
 import (
 	"os"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // mkmmdb builds a City database from csv with the project's own
@@ -93,7 +95,7 @@ func TestReloadRereadsGeoIPDatabaseAndNetsFile(t *testing.T) {
 	if moved == string(csv) {
 		t.Fatal("default-city.csv changed: update this test's San Francisco row")
 	}
-	writeAtomic(t, db, string(mkmmdb(t, moved)))
+	testutil.WriteAtomic(t, db, string(mkmmdb(t, moved)))
 	if got := firstA(t, s.addr, sf); got != "198.51.100.226" {
 		t.Errorf("the database changed answers before any reload: %s", got)
 	}
@@ -103,7 +105,7 @@ func TestReloadRereadsGeoIPDatabaseAndNetsFile(t *testing.T) {
 	}
 
 	// The nets file now sends 10/8 to esams first.
-	writeAtomic(t, nets, "10.0.0.0/8: [esams, eqiad]\n")
+	testutil.WriteAtomic(t, nets, "10.0.0.0/8: [esams, eqiad]\n")
 	if got := firstA(t, s.addr, ten); got != "198.51.100.224" {
 		t.Errorf("the nets file changed answers before any reload: %s", got)
 	}

@@ -1,4 +1,4 @@
-package authdns_test
+package authdnse2e
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geotraffic/geotraffic/internal/testnet"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/miekg/dns"
 )
 
@@ -19,7 +19,7 @@ import (
 // moment with neither listening.
 func TestListenMoveOpensNewBeforeClosingOld(t *testing.T) {
 	s := startServer(t)
-	old, next := s.addr, testnet.FreeUDPTCP(t)
+	old, next := s.addr, testutil.FreeAddr(t)
 	cfgFile := filepath.Join(s.dir, "authdns.yaml")
 	cfg, _ := os.ReadFile(cfgFile)
 	moved := strings.Replace(string(cfg), `listen: ["127.0.0.1:0", "[::1]:0"]`, `listen: ["`+next+`"]`, 1)

@@ -1,4 +1,4 @@
-package authdns_test
+package authdnse2e
 
 import (
 	"crypto/tls"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // With --log-format json every line is one JSON object, and a reload, a
@@ -22,7 +23,7 @@ func TestJSONLogsOneObjectPerEvent(t *testing.T) {
 	tok := filepath.Join(keys, "token")
 	os.WriteFile(tok, []byte("json-log-token-0123456789\n"), 0o600)
 	cert, key := testtls.NewCA(t, "log CA").WriteServer(t, keys, "control", net.IPv4(127, 0, 0, 1))
-	control := freeTCP(t)
+	control := testutil.FreeAddr(t)
 	s := startServerWith(t, "control_tcp: "+control+"\ncontrol_token_file: "+tok+"\ncontrol_tls_cert: "+cert+"\ncontrol_tls_key: "+key+"\n",
 		"", "--log-format", "json")
 
@@ -42,7 +43,7 @@ func TestJSONLogsOneObjectPerEvent(t *testing.T) {
 	s.Signal(syscall.SIGHUP)
 	s.WaitLog(mark, `"msg":"reload failed`)
 	mark = len(s.Logs())
-	writeAtomic(t, filepath.Join(s.dir, "admin_state"), "site/esams => DOWN\n")
+	testutil.WriteAtomic(t, filepath.Join(s.dir, "admin_state"), "site/esams => DOWN\n")
 	s.WaitLog(mark, "admin_state: load complete")
 
 	want := map[string]func(map[string]any) bool{

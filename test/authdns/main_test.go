@@ -1,6 +1,6 @@
-// Package authdns_test starts the real authdns binary on loopback and talks
+// Package authdnse2e starts the real authdns binary on loopback and talks
 // to it over UDP and TCP, with dig and with a Go client.
-package authdns_test
+package authdnse2e
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 	"github.com/miekg/dns"
 )
 

@@ -1,4 +1,4 @@
-package authdns_test
+package authdnse2e
 
 import (
 	"bufio"
@@ -17,17 +17,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-)
 
-func freeTCP(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+	"github.com/geotraffic/geotraffic/internal/testutil"
+)
 
 // scrape reads /metrics into series → value; a series is written as
 // Prometheus prints it: name{label="value",...} with labels sorted.
@@ -68,7 +60,7 @@ func mustAsk(t testing.TB, addr, network, name string, qtype uint16, subnet stri
 // Every metric the operator is promised, after real queries: exact counts,
 // since nothing else queries this server.
 func TestMetricsAfterQueries(t *testing.T) {
-	metrics := freeTCP(t)
+	metrics := testutil.FreeAddr(t)
 	s := startServerWith(t, "metrics: "+metrics+"\n", "site/esams => DOWN\ngeoip/text-addrs/eqsin => DOWN/30\n")
 	started := time.Now()
 

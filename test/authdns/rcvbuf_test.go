@@ -1,6 +1,6 @@
 //go:build linux
 
-package authdns_test
+package authdnse2e
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // wantRcvBuf is what Linux reports for a request of n bytes by this user:
@@ -35,7 +37,7 @@ func wantRcvBuf(t *testing.T, n int) int {
 // The default 4 MiB receive buffer, read back from the real sockets, in
 // the start log and in the metrics, for each listen address.
 func TestUDPRcvBufDefaultLoggedAndExported(t *testing.T) {
-	metrics := freeTCP(t)
+	metrics := testutil.FreeAddr(t)
 	s := startServerWith(t, "metrics: "+metrics+"\n", "")
 	want := wantRcvBuf(t, 4<<20)
 	for _, addr := range []string{s.addr, s.addr6} {

@@ -1,4 +1,4 @@
-package authdns_test
+package authdnse2e
 
 import (
 	"os"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // load queries the server from two goroutines until stopped (at most
@@ -103,17 +105,6 @@ func TestSIGHUPReloadUnderLoad(t *testing.T) {
 	l.finish(t)
 }
 
-func writeAtomic(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestAdminStateFlipsAnswersUnderLoad(t *testing.T) {
 	s := startServer(t)
 	const eu = "192.0.2.0/24" // esams, drmrs, eqiad
@@ -122,7 +113,7 @@ func TestAdminStateFlipsAnswersUnderLoad(t *testing.T) {
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.224") // esams
 
 	// Atomic rename (editors, authdns-update): site/esams DOWN → drmrs.
-	writeAtomic(t, state, "site/esams => DOWN\n")
+	testutil.WriteAtomic(t, state, "site/esams => DOWN\n")
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.226")
 
 	// In-place write: a resource-level line moves it on to eqiad.
@@ -135,23 +126,23 @@ func TestAdminStateFlipsAnswersUnderLoad(t *testing.T) {
 	}
 
 	// Resource-level UP beats site-level DOWN.
-	writeAtomic(t, state, "site/esams => DOWN\ngeoip/text-addrs/esams => UP\n")
+	testutil.WriteAtomic(t, state, "site/esams => DOWN\ngeoip/text-addrs/esams => UP\n")
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.224")
 
 	// A bad file is rejected whole: the previous states stay.
 	mark := len(s.Logs())
-	writeAtomic(t, state, "site/esams => DOWN\nthis is not valid\n")
+	testutil.WriteAtomic(t, state, "site/esams => DOWN\nthis is not valid\n")
 	s.WaitLog(mark, "admin_state:2:")
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.224")
 
 	// Every DC down: the first answers (as gdnsd), so from drmrs back to esams.
-	writeAtomic(t, state, "site/esams => DOWN\n")
+	testutil.WriteAtomic(t, state, "site/esams => DOWN\n")
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.226")
-	writeAtomic(t, state, "site/* => DOWN\n")
+	testutil.WriteAtomic(t, state, "site/* => DOWN\n")
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.224")
 
 	// Removing the file clears every forced state.
-	writeAtomic(t, state, "site/esams => DOWN\n")
+	testutil.WriteAtomic(t, state, "site/esams => DOWN\n")
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.226")
 	os.Remove(state)
 	waitAnswer(t, s.addr, "www.example.org.", dns.TypeA, eu, "192.0.2.224")

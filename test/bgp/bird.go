@@ -1,7 +1,7 @@
-// Package bgptest runs lvsd's BGP speaker against a real router, BIRD 2,
+// Package bgpe2e runs lvsd's BGP speaker against a real router, BIRD 2,
 // on loopback: BIRD is started per test in a temporary directory with its
 // own control socket, and asserted on through birdc.
-package bgptest
+package bgpe2e
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package bgptest
+package bgpe2e
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 // End to end: real lvsd binaries (--dry-run: in-memory IPVS, real monitors,

@@ -1,4 +1,4 @@
-package bgptest
+package bgpe2e
 
 import (
 	"context"

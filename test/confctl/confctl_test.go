@@ -70,7 +70,7 @@ func TestConfctl(t *testing.T) {
 	step("a route without routing.yaml", []string{"--object-type", "route", "select", "cluster=text,site=codfw", "set/route=ulsfo"}, 2, "", "pass --routing FILE")
 	step("a safe site down", []string{"--routing", routing, "--object-type", "site", "select", "name=esams", "set/state=down"}, 0, "", "set /conftool/v1/sites/esams")
 	step("nothing matched", []string{"select", "name=mw9.*", "get"}, 1, "", `confctl: no node object matches "name=mw9.*"`)
-	step("a usage error", []string{"select", "name=mw1001.*"}, 2, "", "confctl: see confctl --help")
+	step("a usage error", []string{"select", "name=mw1001.*"}, 2, "", "Run 'confctl --help' for usage.")
 	step("help", []string{"--help"}, 0, "Usage: confctl [GLOBAL FLAGS] COMMAND", "")
 	step("the log", []string{"log", "-n", "1"}, 0, "e2e: confctl --routing "+routing+" --object-type site select name=esams set/state=down: /conftool/v1/sites/esams: {\"state\":\"up\"} -> {\"state\":\"down\"}", "")
 }

@@ -1,4 +1,4 @@
-package etcd_test
+package etcde2e
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // benchTrials is how many changes each latency benchmark times.
@@ -70,19 +71,19 @@ func nextWrite(b *testing.B, ch <-chan time.Time) time.Time {
 	select {
 	case t := <-ch:
 		return t
-	case <-time.After(waitBound):
+	case <-time.After(testutil.WaitBound):
 		b.Fatal("the write was never seen")
 	}
 	return time.Time{}
 }
 
 // untilAll polls every check (each at most every millisecond) until all
-// hold, bounded by waitBound; it returns when they did.
+// hold, bounded by testutil.WaitBound; it returns when they did.
 func untilAll(b *testing.B, start time.Time, checks ...func() bool) time.Time {
 	done := make([]bool, len(checks))
 	left := len(checks)
 	for left > 0 {
-		if time.Since(start) > waitBound {
+		if time.Since(start) > testutil.WaitBound {
 			b.Fatal("a trial did not complete")
 		}
 		for i, c := range checks {
@@ -181,7 +182,7 @@ func BenchmarkLvsdWatch10k(b *testing.B) {
 		}
 	}
 	dir := b.TempDir()
-	port := freePort(b)
+	port := testutil.FreePort(b)
 	conf := "[global]\ninstrumentation = yes\ninstrumentation_port = " + port + "\ninstrumentation_ips = [\"127.0.0.1\"]\nbgp = no\n\n" +
 		"[apache2_80]\nprotocol = tcp\nip = 10.2.3.1\nport = 80\nscheduler = wrr\nconfig = etcd://" +
 		strings.TrimPrefix(e.Endpoint(), "http://") + prefix + "\ndepool-threshold = .5\n"

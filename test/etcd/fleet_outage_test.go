@@ -1,9 +1,11 @@
-package etcd_test
+package etcde2e
 
 import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // With etcd stopped every daemon keeps answering with the last state and
@@ -14,18 +16,18 @@ func TestFleetEtcdOutage(t *testing.T) {
 		t.Fatalf("site down: %s", r)
 	}
 	f.waitEU(drmrsAddr)
-	waitFor(t, "/routes avoiding esams", func() bool { return f.routesAvoid("esams") })
+	testutil.WaitFor(t, "/routes avoiding esams", func() bool { return f.routesAvoid("esams") })
 
 	f.etcd.Stop()
 	for _, s := range f.authdns {
-		waitFor(t, s.name+" reporting etcd disconnected", func() bool {
+		testutil.WaitFor(t, s.name+" reporting etcd disconnected", func() bool {
 			return metric(t, "http://"+s.metrics+"/metrics", "authdns_etcd_connected") == 0
 		})
 	}
-	waitFor(t, "lvsd reporting etcd disconnected", func() bool {
+	testutil.WaitFor(t, "lvsd reporting etcd disconnected", func() bool {
 		return metric(t, f.lvsAPI+"/metrics", `lvsd_etcd_connected{service="apache2_80"}`) == 0
 	})
-	waitFor(t, "trafficctl reporting etcd disconnected", func() bool {
+	testutil.WaitFor(t, "trafficctl reporting etcd disconnected", func() bool {
 		return metric(t, f.routes+"/metrics", `geotraffic_routing_etcd_connected{prefix="/conftool/v1/sites/"}`) == 0
 	})
 	f.waitEU(drmrsAddr)
@@ -44,7 +46,7 @@ func TestFleetEtcdOutage(t *testing.T) {
 		t.Fatalf("site up: %s", r)
 	}
 	f.waitEU(esamsAddr)
-	waitFor(t, "routes through esams again", func() bool { return !f.routesAvoid("esams") })
+	testutil.WaitFor(t, "routes through esams again", func() bool { return !f.routesAvoid("esams") })
 	for _, s := range f.authdns {
 		if got := metric(t, "http://"+s.metrics+"/metrics", "authdns_etcd_connected"); got != 1 {
 			t.Errorf("%s: authdns_etcd_connected %v after etcd returned", s.name, got)
@@ -79,7 +81,7 @@ func TestFleetCompactionWhileBehind(t *testing.T) {
 	resumed = true
 	f.waitEU(drmrsAddr)
 	s.WaitLog(0, "watch fell behind a compaction; re-listing")
-	waitFor(t, "a re-list", func() bool {
+	testutil.WaitFor(t, "a re-list", func() bool {
 		return metric(t, "http://"+s.metrics+"/metrics", "authdns_etcd_relists_total") >= 1
 	})
 }

@@ -1,4 +1,4 @@
-package etcd_test
+package etcde2e
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -16,13 +17,13 @@ import (
 func TestFleetFollowsConfctl(t *testing.T) {
 	f := startFleet(t, 3)
 	f.waitEU(esamsAddr)
-	waitFor(t, "routes through esams before the change", func() bool { return !f.routesAvoid("esams") })
+	testutil.WaitFor(t, "routes through esams before the change", func() bool { return !f.routesAvoid("esams") })
 
 	if r := f.confctl("--object-type", "site", "select", "name=esams", "set/state=down"); r.code != 0 {
 		t.Fatalf("site down: %s", r)
 	}
 	f.waitEU(drmrsAddr)
-	waitFor(t, "/routes avoiding esams", func() bool { return f.routesAvoid("esams") })
+	testutil.WaitFor(t, "/routes avoiding esams", func() bool { return f.routesAvoid("esams") })
 	r := runBin(t, nil, "authdns", "states", "--config", filepath.Join(f.authdns[0].dir, "authdns.yaml"))
 	if r.code != 0 || !strings.Contains(r.stdout, `"forced_by": "etcd /conftool/v1/sites/esams@`) &&
 		!strings.Contains(r.stdout, `"forced_by":"etcd /conftool/v1/sites/esams@`) {
@@ -34,7 +35,7 @@ func TestFleetFollowsConfctl(t *testing.T) {
 		t.Fatalf("depool mw1001: %s", r)
 	}
 	f.lvsd.WaitLog(0, `op="-d -t `+vip+` -r `+hostAddrs[mw1001]+`:80"`)
-	waitFor(t, "lvsd /pools showing mw1001 disabled", func() bool {
+	testutil.WaitFor(t, "lvsd /pools showing mw1001 disabled", func() bool {
 		_, body := httpGet(t, f.lvsAPI+"/pools/apache2_80")
 		return strings.Contains(body, mw1001+":\tdisabled/")
 	})
@@ -109,7 +110,7 @@ func TestFleetGarbageValue(t *testing.T) {
 	const host = "mw1002.eqiad.wmnet"
 	put(t, cli, "/conftool/v1/pools/eqiad/appserver/apache2/"+host, "<html>502</html>")
 	f.lvsd.WaitLog(0, "key=/conftool/v1/pools/eqiad/appserver/apache2/"+host)
-	waitFor(t, "/alerts naming the ignored value", func() bool {
+	testutil.WaitFor(t, "/alerts naming the ignored value", func() bool {
 		_, body := httpGet(t, f.lvsAPI+"/alerts")
 		return strings.Contains(body, host)
 	})

@@ -1,4 +1,4 @@
-package etcd_test
+package etcde2e
 
 import (
 	"encoding/json"
@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -88,7 +89,7 @@ func (f *fleet) startAuthdns(i int) *dnsServer {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s.metrics = "127.0.0.1:" + freePort(t)
+	s.metrics = "127.0.0.1:" + testutil.FreePort(t)
 	writeFile(t, filepath.Join(s.dir, "authdns.yaml"), `listen: ["127.0.0.1:0"]
 zones: `+configFile("zones")+`
 geoip: `+configFile("geoip.yaml")+`
@@ -120,7 +121,7 @@ func (f *fleet) startLvsd() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	host := strings.TrimPrefix(f.etcd.Endpoint(), "http://")
 	text := strings.NewReplacer("127.0.0.1:2379", host, "instrumentation_port = 9091", "instrumentation_port = "+port).Replace(string(conf))
 	pybal := filepath.Join(f.dir, "pybal.conf")
@@ -182,7 +183,7 @@ func euAnswer(t testing.TB, s *dnsServer) string {
 func (f *fleet) waitEU(want string) {
 	f.t.Helper()
 	for _, s := range f.authdns {
-		waitFor(f.t, s.name+" answering Europe "+want, func() bool { return euAnswer(f.t, s) == want })
+		testutil.WaitFor(f.t, s.name+" answering Europe "+want, func() bool { return euAnswer(f.t, s) == want })
 	}
 }
 

@@ -1,26 +1,24 @@
-// Package etcd_test runs the whole fleet against one real etcd: three
+// Package etcde2e runs the whole fleet against one real etcd: three
 // authdns, one lvsd (--dry-run, with instrumentation) and one `trafficctl
 // serve`, seeded by `confctl sync` from the default configuration, and
 // changed only with the real confctl.
-package etcd_test
+package etcde2e
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 var binDir string
@@ -33,31 +31,6 @@ func repoRoot() string {
 }
 
 func configFile(name string) string { return filepath.Join(repoRoot(), "config", name) }
-
-// waitBound bounds every wait for an event: a loaded CI machine, not a
-// speed goal (make bench measures speed).
-const waitBound = 20 * time.Second
-
-func waitFor(t testing.TB, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitBound)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
 
 func writeFile(t testing.TB, path, data string) {
 	t.Helper()

@@ -1,6 +1,6 @@
 //go:build kernelvm
 
-package kernel
+package kernele2e
 
 import (
 	"fmt"
@@ -15,8 +15,8 @@ import (
 
 	cfipvs "github.com/cloudflare/ipvs"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 // The lvsd binary, built statically by run.sh into the initramfs.

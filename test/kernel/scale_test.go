@@ -1,6 +1,6 @@
 //go:build kernelvm
 
-package kernel
+package kernele2e
 
 import (
 	"fmt"

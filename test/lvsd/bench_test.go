@@ -1,4 +1,4 @@
-package lvsd_test
+package lvsde2e
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // BenchmarkPoolChangeToIPVS is the time from a pool file change to the
@@ -22,7 +24,7 @@ func BenchmarkPoolChangeToIPVS(b *testing.B) {
 		w := 11 + i%2*2 // alternate 11 and 13 so every step is a change
 		op := fmt.Sprintf(`op="-e %s -r 127.0.0.2:%s -g -w %d"`, vip, e.port, w)
 		before := strings.Count(e.log.String(), op)
-		writeFile(b, pool, poolLine("127.0.0.2", w, true)+rest)
+		testutil.WriteAtomic(b, pool, poolLine("127.0.0.2", w, true)+rest)
 		e.waitFor("weight op", func() bool { return strings.Count(e.log.String(), op) > before })
 	}
 }

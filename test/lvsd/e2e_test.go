@@ -1,9 +1,9 @@
-// Package lvsd_test runs the real lvsd binary end to end: --dry-run (the
+// Package lvsde2e runs the real lvsd binary end to end: --dry-run (the
 // in-memory IPVS that logs ipvsadm operations) over a pybal.conf with
 // file:// pools and real HTTP backends on 127.0.0.x, checking the
 // instrumentation API and the logged IPVS operations as backends die and
 // come back, as the pool file changes and as pybal.conf is reloaded.
-package lvsd_test
+package lvsde2e
 
 import (
 	"encoding/json"
@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 var lvsdBin string
@@ -60,48 +60,6 @@ func (b *backend) start(t testing.TB) {
 }
 
 func (b *backend) kill() { b.srv.Close() }
-
-// freePort finds a port free on every given loopback address.
-func freePort(t testing.TB, ips ...string) string {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", ips[0]+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, port, _ := net.SplitHostPort(l.Addr().String())
-		ok := true
-		var ls []net.Listener
-		for _, ip := range ips[1:] {
-			l2, err := net.Listen("tcp", net.JoinHostPort(ip, port))
-			if err != nil {
-				ok = false
-				break
-			}
-			ls = append(ls, l2)
-		}
-		l.Close()
-		for _, l2 := range ls {
-			l2.Close()
-		}
-		if ok {
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return ""
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func poolLine(host string, weight int, enabled bool) string {
 	e := "False"
@@ -199,8 +157,8 @@ proxyfetch.timeout = 3
 func startEnv(t testing.TB) *env {
 	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
 	e := &env{t: t, dir: t.TempDir(), log: &testutil.SyncBuffer{}, backends: map[string]*backend{}}
-	e.port = freePort(t, ips...)
-	apiPort := freePort(t, "127.0.0.1")
+	e.port = testutil.FreePort(t, ips...)
+	apiPort := testutil.FreePort(t, "127.0.0.1")
 	e.api = "http://127.0.0.1:" + apiPort
 	for _, ip := range ips {
 		b := &backend{addr: net.JoinHostPort(ip, e.port)}
@@ -210,9 +168,9 @@ func startEnv(t testing.TB) *env {
 	}
 	e.conf = filepath.Join(e.dir, "pybal.conf")
 	conf := strings.NewReplacer("APIPORT", apiPort, "PORT", e.port, "DIR", e.dir).Replace(confTemplate)
-	writeFile(t, e.conf, conf)
-	writeFile(t, filepath.Join(e.dir, "web"), "# web pool\n"+poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
-	writeFile(t, filepath.Join(e.dir, "web.json"), `{"127.0.0.2": {"enabled": true, "weight": 10}, "127.0.0.3": {"enabled": true, "weight": 20}}`)
+	testutil.WriteAtomic(t, e.conf, conf)
+	testutil.WriteAtomic(t, filepath.Join(e.dir, "web"), "# web pool\n"+poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
+	testutil.WriteAtomic(t, filepath.Join(e.dir, "web.json"), `{"127.0.0.2": {"enabled": true, "weight": 10}, "127.0.0.3": {"enabled": true, "weight": 20}}`)
 	e.cmd = exec.Command(lvsdBin, "--config", e.conf, "--dry-run", "--debug")
 	e.cmd.Stdout, e.cmd.Stderr = e.log, e.log
 	if err := e.cmd.Start(); err != nil {
@@ -305,17 +263,17 @@ func TestEndToEnd(t *testing.T) {
 	// critical in /alerts, nothing applied); without it, a weight change
 	// (-e), weight 0 is a real drain, a commented-out host is removed.
 	change := poolLine("127.0.0.2", 5, true) + "#" + poolLine("127.0.0.3", 10, true) + poolLine("127.0.0.4", 0, true)
-	writeFile(t, filepath.Join(e.dir, "web"), change+"{ 'host': 'bad', 'weight': '10', 'enabled': True }\n")
-	e.waitLog("line 4: bad configuration line")
+	testutil.WriteAtomic(t, filepath.Join(e.dir, "web"), change+"{ 'host': 'bad', 'weight': '10', 'enabled': True }\n")
+	e.waitLog(e.dir + "/web:4: bad configuration line")
 	e.waitFor("critical refusal", func() bool {
 		_, body := e.get("/alerts", false)
 		return strings.HasPrefix(body, "CRITICAL - web: pool source file://"+e.dir+"/web refused, keeping the last good pool (3 servers): "+
-			"1 bad line(s), the first at line 4: bad configuration line")
+			"1 bad line(s), the first at "+e.dir+"/web:4: bad configuration line")
 	})
 	if e.countLog(fmt.Sprintf(`op="-e %s -r 127.0.0.2:%s -g -w 5"`, vip, p)) != 0 {
 		t.Errorf("a refused document was applied")
 	}
-	writeFile(t, filepath.Join(e.dir, "web"), change)
+	testutil.WriteAtomic(t, filepath.Join(e.dir, "web"), change)
 	e.waitLog(fmt.Sprintf(`op="-e %s -r 127.0.0.2:%s -g -w 5"`, vip, p))
 	e.waitLog(fmt.Sprintf(`op="-e %s -r 127.0.0.4:%s -g -w 0"`, vip, p))
 	e.waitLog("Removing server 127.0.0.3 (no longer found in new configuration)")
@@ -341,7 +299,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// SIGHUP with a broken pybal.conf is refused whole.
 	good, _ := os.ReadFile(e.conf)
-	writeFile(t, e.conf, string(good)+"\n[broken]\nprotocol = tcp\nip = 10.2.2.9\nport = 80\nscheduler = fifo\nconfig = file:///x\n")
+	testutil.WriteAtomic(t, e.conf, string(good)+"\n[broken]\nprotocol = tcp\nip = 10.2.2.9\nport = 80\nscheduler = fifo\nconfig = file:///x\n")
 	e.cmd.Process.Signal(syscall.SIGHUP)
 	e.waitLog("Configuration reload refused")
 	if want := fmt.Sprintf("pybal.conf:%d: scheduler: unknown scheduler", strings.Count(string(good), "\n")+6); !strings.Contains(e.log.String(), want) {
@@ -349,7 +307,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// SIGHUP removing web_json and adding a service: the others untouched.
 	newConf := strings.Split(string(good), "[web_json]")[0] + fmt.Sprintf("[web2]\nprotocol = tcp\nip = 10.2.2.3\nport = %s\nscheduler = rr\nconfig = file://%s/web\n", p, e.dir)
-	writeFile(t, e.conf, newConf)
+	testutil.WriteAtomic(t, e.conf, newConf)
 	opsBefore := e.countLog(vip)
 	e.cmd.Process.Signal(syscall.SIGHUP)
 	e.waitLog(`op="-D -t 10.2.2.2:` + p + `"`)
@@ -398,9 +356,9 @@ func TestPoolDocumentCannotEmptyService(t *testing.T) {
 	e.waitFor("truncation refused", func() bool {
 		return alert() == refused+"no server in it (an empty document, or only blank and comment lines)"
 	})
-	writeFile(t, pool, "<html>502</html>\n")
+	testutil.WriteAtomic(t, pool, "<html>502</html>\n")
 	e.waitFor("error page refused", func() bool {
-		return strings.HasPrefix(alert(), refused+`1 bad line(s), the first at line 1: bad configuration line "<html>502</html>"`)
+		return strings.HasPrefix(alert(), refused+"1 bad line(s), the first at "+pool+`:1: bad configuration line "<html>502</html>"`)
 	})
 	if _, m := e.get("/metrics", false); !strings.Contains(m, `lvsd_pool_refused_documents_total{service="web"} 2`) {
 		t.Errorf("/metrics lacks 2 refusals of web")
@@ -408,13 +366,13 @@ func TestPoolDocumentCannotEmptyService(t *testing.T) {
 	if n := e.countLog(`op="-d ` + vip); n != 0 {
 		t.Errorf("%d servers removed from IPVS by refused documents", n)
 	}
-	writeFile(t, pool, poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
+	testutil.WriteAtomic(t, pool, poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
 	e.waitFor("the good pool again", func() bool { return alert() == "OK - All pools are healthy" })
 
 	// 127.0.0.3 dies and is depooled; the new document lists only it.
 	e.backends["127.0.0.3"].kill()
 	e.waitLog(op("-d", "127.0.0.3"))
-	writeFile(t, pool, poolLine("127.0.0.3", 10, true))
+	testutil.WriteAtomic(t, pool, poolLine("127.0.0.3", 10, true))
 	e.waitFor("removed servers kept", func() bool {
 		return alert() == "WARNING - Pool web: removed servers 127.0.0.2, 127.0.0.4 kept pooled by the depool threshold. "
 	})
@@ -438,7 +396,7 @@ func TestPoolDocumentCannotEmptyService(t *testing.T) {
 func TestBadConfigAtStart(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "pybal.conf")
-	writeFile(t, conf, "[global]\ninstrumentation = perhaps\n")
+	testutil.WriteAtomic(t, conf, "[global]\ninstrumentation = perhaps\n")
 	out, err := exec.Command(lvsdBin, "--config", conf, "--dry-run").CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
 		t.Fatalf("exit %v, want non-zero\n%s", err, out)
@@ -457,7 +415,7 @@ func TestBadConfigAtStart(t *testing.T) {
 // (this machine has no ip_vs), and IPVS is not touched.
 func TestBadConfigBeforeIPVS(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "pybal.conf")
-	writeFile(t, conf, "[global]\n\n[web]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = fifo\nconfig = file:///x\n")
+	testutil.WriteAtomic(t, conf, "[global]\n\n[web]\nprotocol = tcp\nip = 10.2.2.1\nport = 80\nscheduler = fifo\nconfig = file:///x\n")
 	out, err := exec.Command(lvsdBin, "--config", conf).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit %v, want 1\n%s", err, out)
@@ -476,11 +434,11 @@ func TestBadConfigBeforeIPVS(t *testing.T) {
 // real router are lvs/bgp's BIRD tests.
 func TestBGPWiring(t *testing.T) {
 	e := &env{t: t, dir: t.TempDir(), log: &testutil.SyncBuffer{}}
-	apiPort := freePort(t, "127.0.0.1")
-	peerPort, localPort := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
+	apiPort := testutil.FreePort(t, "127.0.0.1")
+	peerPort, localPort := testutil.FreePort(t, "127.0.0.1"), testutil.FreePort(t, "127.0.0.1")
 	e.api = "http://127.0.0.1:" + apiPort
 	e.conf = filepath.Join(e.dir, "pybal.conf")
-	writeFile(t, e.conf, fmt.Sprintf(`[global]
+	testutil.WriteAtomic(t, e.conf, fmt.Sprintf(`[global]
 instrumentation = yes
 instrumentation_port = %s
 instrumentation_ips = ["127.0.0.1"]
@@ -508,7 +466,7 @@ scheduler = rr
 config = file://%s/pool
 bgp = no
 `, apiPort, peerPort, localPort, e.dir, e.dir))
-	writeFile(t, filepath.Join(e.dir, "pool"), poolLine("127.0.0.2", 10, true))
+	testutil.WriteAtomic(t, filepath.Join(e.dir, "pool"), poolLine("127.0.0.2", 10, true))
 	cmd := exec.Command(lvsdBin, "--config", e.conf, "--dry-run")
 	cmd.Stdout, cmd.Stderr = e.log, e.log
 	if err := cmd.Start(); err != nil {

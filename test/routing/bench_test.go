@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -21,8 +22,8 @@ import (
 func BenchmarkServeChangeToRoutes(b *testing.B) {
 	dir := b.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(b, rp, exampleConfig(b))
-	writeAtomic(b, ap, "")
+	testutil.WriteAtomic(b, rp, exampleConfig(b))
+	testutil.WriteAtomic(b, ap, "")
 	s := serve(b, "--routing", rp, "--admin-state", ap)
 	client := &http.Client{Timeout: 5 * time.Second}
 	ulsfoPath := func() string {
@@ -52,7 +53,7 @@ func BenchmarkServeChangeToRoutes(b *testing.B) {
 		st := states[i%2]
 		i++
 		start := time.Now()
-		writeAtomic(b, ap, st.file)
+		testutil.WriteAtomic(b, ap, st.file)
 		// Bounded: a change that never shows fails the benchmark.
 		for deadline := start.Add(10 * time.Second); ulsfoPath() != st.path; time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
@@ -78,7 +79,7 @@ func BenchmarkServeEtcdChangeToRoutes(b *testing.B) {
 	c := e.Client(b)
 	dir := b.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(b, rp, exampleConfig(b))
+	testutil.WriteAtomic(b, rp, exampleConfig(b))
 	s := serve(b, "--routing", rp, "--admin-state", ap, "--etcd", e.Endpoint())
 	states := []struct{ value, path string }{
 		{`{"state":"down"}`, "ulsfo eqiad"},

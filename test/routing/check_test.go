@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -25,10 +26,10 @@ func authdnsConfig(t *testing.T, adminState string) string {
 		return a
 	}
 	ap := filepath.Join(dir, "admin_state")
-	writeAtomic(t, ap, adminState)
+	testutil.WriteAtomic(t, ap, adminState)
 	cfg := fmt.Sprintf("listen: [127.0.0.1:5300]\nzones: %s\ngeoip: %s\nadmin_state: %s\n", abs("zones"), abs("geoip.yaml"), ap)
 	p := filepath.Join(dir, "authdns.yaml")
-	writeAtomic(t, p, cfg)
+	testutil.WriteAtomic(t, p, cfg)
 	return p
 }
 
@@ -66,7 +67,7 @@ func TestCheckAgainstGeoDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	routingDown := filepath.Join(dir, "admin_state")
-	writeAtomic(t, routingDown, "site/ulsfo => DOWN\n")
+	testutil.WriteAtomic(t, routingDown, "site/ulsfo => DOWN\n")
 
 	// Hard-blocking esams while GeoDNS still sends users there, and ulsfo
 	// DOWN for routing only: both warned about, exit 3.
@@ -92,7 +93,7 @@ func TestCheckAgainstGeoDNS(t *testing.T) {
 func writeState(t *testing.T, data string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "admin_state")
-	writeAtomic(t, p, data)
+	testutil.WriteAtomic(t, p, data)
 	return p
 }
 
@@ -117,10 +118,10 @@ func authdnsDataConfig(t *testing.T, adminState string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeAtomic(t, filepath.Join(data, "geoip.yaml"), string(geoip))
-	writeAtomic(t, filepath.Join(data, "admin_state"), adminState)
+	testutil.WriteAtomic(t, filepath.Join(data, "geoip.yaml"), string(geoip))
+	testutil.WriteAtomic(t, filepath.Join(data, "admin_state"), adminState)
 	p := filepath.Join(dir, "authdns.yaml")
-	writeAtomic(t, p, "listen: [127.0.0.1:5300]\ndata: data\ngeoip_db_dir: "+root+"\n")
+	testutil.WriteAtomic(t, p, "listen: [127.0.0.1:5300]\ndata: data\ngeoip_db_dir: "+root+"\n")
 	return p
 }
 

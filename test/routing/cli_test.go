@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -15,8 +16,8 @@ func files(t *testing.T, adminState string) (rp, ap string) {
 	t.Helper()
 	dir := t.TempDir()
 	rp, ap = filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(t, rp, exampleConfig(t))
-	writeAtomic(t, ap, adminState)
+	testutil.WriteAtomic(t, rp, exampleConfig(t))
+	testutil.WriteAtomic(t, ap, adminState)
 	return rp, ap
 }
 
@@ -171,13 +172,29 @@ func TestUsageHelpVersion(t *testing.T) {
 		t.Errorf("--help: %d", code)
 	}
 	contains(t, "--help", out, "routes", "explain", "what-if", "check", "serve", "site/NAME => DOWN")
-	_, stderr, code := run(t, "routes", "--help")
-	if code != 0 || !strings.Contains(stderr, "-routing") || !strings.Contains(stderr, "-format") {
-		t.Errorf("routes --help: %d %s", code, stderr)
+	out, _, code = run(t, "routes", "--help")
+	if code != 0 || !strings.Contains(out, "-routing") || !strings.Contains(out, "-format") {
+		t.Errorf("routes --help: %d %s", code, out)
 	}
 	for _, args := range [][]string{{}, {"nope"}, {"routes"}, {"routes", "--routing", "x", "--format", "xml"}, {"routes", "--bogus"}, {"serve", "--routing", "x"}} {
 		if _, stderr, code := run(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2: %s", args, code, stderr)
+		}
+	}
+}
+
+// The shipped routing.yaml and authdns.yaml give no warning.
+func TestDefaultConfigQuiet(t *testing.T) {
+	rp := filepath.Join("..", "..", "config", "routing.yaml")
+	ap := filepath.Join("..", "..", "config", "admin_state")
+	for _, args := range [][]string{
+		{"routes", "--routing", rp},
+		{"what-if", "--routing", rp, "--down", "esams"},
+		{"explain", "text", "ulsfo", "--routing", rp},
+		{"check", "--routing", rp, "--admin-state", ap, "--authdns-config", filepath.Join("..", "..", "config", "authdns.yaml")},
+	} {
+		if _, stderr, code := run(t, args...); code != 0 || stderr != "" {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
 		}
 	}
 }

@@ -5,16 +5,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
 // With eqiad DOWN in the example, codfw is promoted, but appservers
 // (route: eqiad only) has no valid DC anywhere: every text route is
 // "degraded", not "ok", in the table, JSON, explain and metrics; upload's
-// swift (active-active) is fine. The appservers codfw backend, which no
-// route uses, is warned about.
+// swift (active-active) is fine. A codfw backend for appservers, which
+// no route uses, is warned about.
 func TestDegradedWhenAnAppHasNoDC(t *testing.T) {
 	rp, ap := files(t, "site/eqiad => DOWN\n")
+	withUnused := strings.Replace(exampleConfig(t), "{eqiad: appservers.svc.eqiad.wmnet}",
+		"{eqiad: appservers.svc.eqiad.wmnet, codfw: appservers.svc.codfw.wmnet}", 1)
+	testutil.WriteAtomic(t, rp, withUnused)
 	unused := "clusters.text.apps.appservers.backends.codfw: backend appservers.svc.codfw.wmnet is never used"
 
 	out, stderr, code := run(t, "routes", "--routing", rp, "--admin-state", ap)

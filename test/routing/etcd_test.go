@@ -12,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/geotraffic/geotraffic/internal/testetcd"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -92,21 +93,21 @@ func TestServeFollowsEtcd(t *testing.T) {
 	c := e.Client(t)
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(t, rp, exampleConfig(t))
-	writeAtomic(t, ap, "")
+	testutil.WriteAtomic(t, rp, exampleConfig(t))
+	testutil.WriteAtomic(t, ap, "")
 	s := serve(t, "--routing", rp, "--admin-state", ap, "--etcd", e.Endpoint())
 	if avoids(t, s, "esams") {
 		t.Fatal("drmrs goes through esams in the default config")
 	}
 
 	etcdPut(t, c, kEsams, `{"state":"down"}`)
-	waitFor(t, "every cluster to avoid esams", func() bool { return avoids(t, s, "esams") })
+	testutil.WaitFor(t, "every cluster to avoid esams", func() bool { return avoids(t, s, "esams") })
 	if r := route(t, s, "upload", "drmrs"); !strings.Contains(r.Reasons[0].Detail, "esams is DOWN (etcd "+kEsams+"@") {
 		t.Errorf("upload/drmrs does not name the etcd key: %+v", r.Reasons[0])
 	}
 
 	etcdPut(t, c, kUlsfo, `{"route":["eqiad"]}`)
-	waitFor(t, "the ulsfo override", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
+	testutil.WaitFor(t, "the ulsfo override", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
 	if r := route(t, s, "text", "ulsfo"); !strings.Contains(r.Reasons[0].Detail, "route from etcd "+kUlsfo+"@") {
 		t.Errorf("text/ulsfo does not say where its route came from: %+v", r.Reasons[0])
 	}
@@ -115,7 +116,7 @@ func TestServeFollowsEtcd(t *testing.T) {
 	// -> magru -> codfw (magru: [eqiad, codfw] in routing.yaml).
 	before, gen := allRoutes(t, s)
 	etcdPut(t, c, kCodfwLoop, `{"route":"magru"}`)
-	waitFor(t, "the loop's refusal", func() bool { return strings.Contains(statusErrors(t, s)["etcd"], "etcd "+kCodfwLoop+"@") })
+	testutil.WaitFor(t, "the loop's refusal", func() bool { return strings.Contains(statusErrors(t, s)["etcd"], "etcd "+kCodfwLoop+"@") })
 	_, st := get(t, s.url+"/status")
 	contains(t, "/status", string(st), "loop: codfw -> magru -> codfw", `"overrides": [`, "etcd "+kUlsfo+"@", `"connected": true`)
 	contains(t, "/metrics", metricsText(t, s), `geotraffic_routing_file_valid{file="etcd"} 0`)
@@ -125,15 +126,15 @@ func TestServeFollowsEtcd(t *testing.T) {
 	}
 
 	// The local file wins over etcd for the same key.
-	writeAtomic(t, ap, "site/esams => UP\n")
-	waitFor(t, "the file's esams UP", pathIs(t, s, "upload", "drmrs", "drmrs esams eqiad"))
-	writeAtomic(t, ap, "")
-	waitFor(t, "etcd's esams DOWN again", func() bool { return avoids(t, s, "esams") })
+	testutil.WriteAtomic(t, ap, "site/esams => UP\n")
+	testutil.WaitFor(t, "the file's esams UP", pathIs(t, s, "upload", "drmrs", "drmrs esams eqiad"))
+	testutil.WriteAtomic(t, ap, "")
+	testutil.WaitFor(t, "etcd's esams DOWN again", func() bool { return avoids(t, s, "esams") })
 
 	// etcd stopped: the last good state stays and the metrics say so.
 	before, gen = allRoutes(t, s)
 	e.Stop()
-	waitFor(t, "etcd_connected 0", etcdConnected(t, s, "0"))
+	testutil.WaitFor(t, "etcd_connected 0", etcdConnected(t, s, "0"))
 	if after, g := allRoutes(t, s); g != gen || !sameRoutes(before, after) {
 		t.Fatal("the outage changed /routes")
 	}
@@ -142,12 +143,12 @@ func TestServeFollowsEtcd(t *testing.T) {
 	e.Restart(t)
 	etcdDelete(t, c, kCodfwLoop)
 	etcdPut(t, c, kUlsfo, `{"route":["codfw","eqiad"]}`)
-	waitFor(t, "the change after the outage", func() bool {
+	testutil.WaitFor(t, "the change after the outage", func() bool {
 		r := route(t, s, "text", "ulsfo")
 		return strings.Join(r.Path, " ") == "ulsfo codfw eqiad" && strings.Contains(r.Reasons[0].Detail, "route from etcd")
 	})
-	waitFor(t, "etcd_connected 1", etcdConnected(t, s, "1"))
-	waitFor(t, "the refusal to clear", func() bool {
+	testutil.WaitFor(t, "etcd_connected 1", etcdConnected(t, s, "1"))
+	testutil.WaitFor(t, "the refusal to clear", func() bool {
 		return strings.Contains(metricsText(t, s), `geotraffic_routing_file_valid{file="etcd"} 1`)
 	})
 }
@@ -161,7 +162,7 @@ func TestServeEtcdWithNewRoutingFile(t *testing.T) {
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
 	good := exampleConfig(t)
-	writeAtomic(t, rp, good)
+	testutil.WriteAtomic(t, rp, good)
 	s := serve(t, "--routing", rp, "--admin-state", ap, "--etcd", e.Endpoint())
 	// serve waited for etcd before serving: the override is there at once.
 	if got := strings.Join(route(t, s, "text", "ulsfo").Path, " "); got != "ulsfo esams eqiad" {
@@ -169,8 +170,8 @@ func TestServeEtcdWithNewRoutingFile(t *testing.T) {
 	}
 	// esams now forwards to codfw in the file; the override stays.
 	next := strings.Replace(good, "      esams: eqiad\n", "      esams: [codfw, eqiad]\n", 1)
-	writeAtomic(t, rp, next)
-	waitFor(t, "the new file under the override", pathIs(t, s, "text", "ulsfo", "ulsfo esams codfw eqiad"))
+	testutil.WriteAtomic(t, rp, next)
+	testutil.WaitFor(t, "the new file under the override", pathIs(t, s, "text", "ulsfo", "ulsfo esams codfw eqiad"))
 	// A file where esams has no text entry leaves the override a next
 	// hop without one: refused, the last good combination stays.
 	_, gen := allRoutes(t, s)
@@ -178,8 +179,8 @@ func TestServeEtcdWithNewRoutingFile(t *testing.T) {
 	if strings.Contains(noEsams, "esams: [codfw") || strings.Contains(noEsams, "drmrs: [esams") {
 		t.Fatal("test edit did not apply")
 	}
-	writeAtomic(t, rp, noEsams)
-	waitFor(t, "the refusal", func() bool {
+	testutil.WriteAtomic(t, rp, noEsams)
+	testutil.WaitFor(t, "the refusal", func() bool {
 		return strings.Contains(statusErrors(t, s)["etcd"], "etcd "+kUlsfo+"@") && strings.Contains(statusErrors(t, s)["etcd"], `next hop "esams"`)
 	})
 	if _, g := allRoutes(t, s); g != gen {
@@ -187,7 +188,7 @@ func TestServeEtcdWithNewRoutingFile(t *testing.T) {
 	}
 	contains(t, "/metrics", metricsText(t, s), `geotraffic_routing_file_valid{file="routing"} 1`, `geotraffic_routing_file_valid{file="etcd"} 0`)
 	etcdDelete(t, c, kUlsfo)
-	waitFor(t, "the file alone once the override is gone", pathIs(t, s, "text", "ulsfo", "ulsfo codfw eqiad"))
+	testutil.WaitFor(t, "the file alone once the override is gone", pathIs(t, s, "text", "ulsfo", "ulsfo codfw eqiad"))
 }
 
 // serve starts while etcd is down, serves the files, and applies etcd
@@ -204,7 +205,7 @@ func TestServeStartsWithoutEtcd(t *testing.T) {
 	}
 	contains(t, "serve log", s.logText(), "etcd has not answered; serving routing.yaml and admin_state alone")
 	e.Restart(t)
-	waitFor(t, "etcd's override once it answers", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
+	testutil.WaitFor(t, "etcd's override once it answers", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
 }
 
 // statusErrors is the errors object of /status, by kind.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // trafficctl serve closes an idle keep-alive connection (here after
@@ -18,7 +20,7 @@ import (
 func TestServeClosesIdleConnection(t *testing.T) {
 	dir := t.TempDir()
 	rp := filepath.Join(dir, "routing.yaml")
-	writeAtomic(t, rp, exampleConfig(t))
+	testutil.WriteAtomic(t, rp, exampleConfig(t))
 	s := serve(t, "--routing", rp, "--admin-state", filepath.Join(dir, "admin_state"), "--idle-timeout", "100ms")
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
 	if err != nil {

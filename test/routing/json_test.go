@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // The JSON contract of the README: a route object has exactly these keys,
@@ -88,8 +90,8 @@ func checkListShape(t *testing.T, where string, body []byte, want int) {
 func TestJSONShape(t *testing.T) {
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(t, rp, strings.Replace(exampleConfig(t), "    traffic_shutdown: []     #", "    traffic_shutdown: [esams]     #", 1))
-	writeAtomic(t, ap, "site/eqiad => DOWN\n")
+	testutil.WriteAtomic(t, rp, strings.Replace(exampleConfig(t), "    traffic_shutdown: []     #", "    traffic_shutdown: [esams]     #", 1))
+	testutil.WriteAtomic(t, ap, "site/eqiad => DOWN\n")
 
 	out, stderr, code := run(t, "routes", "--routing", rp, "--admin-state", ap, "--format", "json")
 	if code != 0 {

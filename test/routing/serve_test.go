@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
@@ -54,7 +55,7 @@ func reasons(r routing.Result) string {
 func TestServeFollowsAdminState(t *testing.T) {
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
-	writeAtomic(t, rp, exampleConfig(t))
+	testutil.WriteAtomic(t, rp, exampleConfig(t))
 	s := serve(t, "--routing", rp, "--admin-state", ap)
 
 	if got := strings.Join(route(t, s, "text", "ulsfo").Path, " "); got != "ulsfo codfw eqiad" {
@@ -62,8 +63,8 @@ func TestServeFollowsAdminState(t *testing.T) {
 	}
 
 	// The seeds' codfw outage, by atomic rename: ulsfo falls back to eqiad.
-	writeAtomic(t, ap, "# codfw outage\nsite/codfw => DOWN\ngeoip/*/codfw => DOWN\n")
-	waitFor(t, "codfw DOWN to reroute text/ulsfo", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
+	testutil.WriteAtomic(t, ap, "# codfw outage\nsite/codfw => DOWN\ngeoip/*/codfw => DOWN\n")
+	testutil.WaitFor(t, "codfw DOWN to reroute text/ulsfo", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
 	if r := route(t, s, "text", "ulsfo"); reasons(r) != "fallback configured" || !strings.Contains(r.Reasons[0].Detail, "codfw is DOWN (admin_state line 2") {
 		t.Errorf("text/ulsfo reasons: %+v", r.Reasons)
 	}
@@ -74,7 +75,7 @@ func TestServeFollowsAdminState(t *testing.T) {
 
 	// In-place write: eqiad DOWN instead; codfw is promoted to direct.
 	writeInPlace(t, ap, "site/eqiad => DOWN\n")
-	waitFor(t, "eqiad DOWN to promote codfw", pathIs(t, s, "text", "ulsfo", "ulsfo codfw"))
+	testutil.WaitFor(t, "eqiad DOWN to promote codfw", pathIs(t, s, "text", "ulsfo", "ulsfo codfw"))
 	r := route(t, s, "text", "esams")
 	if strings.Join(r.Path, " ") != "esams codfw" || reasons(r) != "nearest promoted-to-direct" {
 		t.Errorf("text/esams: %v %s", r.Path, reasons(r))
@@ -87,14 +88,14 @@ func TestServeFollowsAdminState(t *testing.T) {
 	}
 
 	// Both core DCs DOWN: nothing valid remains, and the result says so.
-	writeAtomic(t, ap, "site/eqiad => DOWN\nsite/codfw => DOWN\n")
-	waitFor(t, "both core DCs DOWN", func() bool { return route(t, s, "text", "esams").Status == routing.StatusUnreachable })
+	testutil.WriteAtomic(t, ap, "site/eqiad => DOWN\nsite/codfw => DOWN\n")
+	testutil.WaitFor(t, "both core DCs DOWN", func() bool { return route(t, s, "text", "esams").Status == routing.StatusUnreachable })
 
 	// Deleting the file clears every forced state.
 	if err := os.Remove(ap); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "admin_state removal", pathIs(t, s, "text", "ulsfo", "ulsfo codfw eqiad"))
+	testutil.WaitFor(t, "admin_state removal", pathIs(t, s, "text", "ulsfo", "ulsfo codfw eqiad"))
 	contains(t, "serve log", s.logText(), "admin_state: state of 'site/codfw' forced to DOWN")
 }
 
@@ -102,8 +103,8 @@ func TestServeBadRoutingKeepsLastGood(t *testing.T) {
 	dir := t.TempDir()
 	rp, ap := filepath.Join(dir, "routing.yaml"), filepath.Join(dir, "admin_state")
 	good := exampleConfig(t)
-	writeAtomic(t, rp, good)
-	writeAtomic(t, ap, "")
+	testutil.WriteAtomic(t, rp, good)
+	testutil.WriteAtomic(t, ap, "")
 	s := serve(t, "--routing", rp, "--admin-state", ap)
 
 	// A loop: codfw -> ulsfo -> codfw. Rejected whole; last good stays.
@@ -114,7 +115,7 @@ func TestServeBadRoutingKeepsLastGood(t *testing.T) {
 	writeInPlace(t, rp, bad)
 	// An in-place write may first be read empty (also rejected): wait for
 	// the bad contents themselves.
-	waitFor(t, "the bad file to be reported", func() bool {
+	testutil.WaitFor(t, "the bad file to be reported", func() bool {
 		_, st := get(t, s.url+"/status")
 		return strings.Contains(string(st), "loop: codfw -> ulsfo -> codfw")
 	})
@@ -128,8 +129,8 @@ func TestServeBadRoutingKeepsLastGood(t *testing.T) {
 	}
 
 	// admin_state changes still re-resolve over the last good routing.yaml.
-	writeAtomic(t, ap, "site/codfw => DOWN\n")
-	waitFor(t, "admin_state over last good config", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
+	testutil.WriteAtomic(t, ap, "site/codfw => DOWN\n")
+	testutil.WaitFor(t, "admin_state over last good config", pathIs(t, s, "text", "ulsfo", "ulsfo eqiad"))
 
 	// A good new routing.yaml is taken: esams now prefers codfw, which is
 	// DOWN, so it falls back to eqiad; once codfw is up it goes via codfw.
@@ -137,22 +138,22 @@ func TestServeBadRoutingKeepsLastGood(t *testing.T) {
 	if fixed == good {
 		t.Fatal("test edit did not apply")
 	}
-	writeAtomic(t, rp, fixed)
-	waitFor(t, "the fixed file to be accepted", func() bool {
+	testutil.WriteAtomic(t, rp, fixed)
+	testutil.WaitFor(t, "the fixed file to be accepted", func() bool {
 		_, m := get(t, s.url+"/metrics")
 		return strings.Contains(string(m), `geotraffic_routing_file_valid{file="routing"} 1`)
 	})
 	if r := route(t, s, "text", "esams"); reasons(r) != "fallback configured" {
 		t.Errorf("text/esams after new file: %v %s", r.Path, reasons(r))
 	}
-	writeAtomic(t, ap, "")
-	waitFor(t, "esams via codfw", pathIs(t, s, "text", "esams", "esams codfw eqiad"))
+	testutil.WriteAtomic(t, ap, "")
+	testutil.WaitFor(t, "esams via codfw", pathIs(t, s, "text", "esams", "esams codfw eqiad"))
 }
 
 func TestServeEndpoints(t *testing.T) {
 	dir := t.TempDir()
 	rp := filepath.Join(dir, "routing.yaml")
-	writeAtomic(t, rp, exampleConfig(t))
+	testutil.WriteAtomic(t, rp, exampleConfig(t))
 	s := serve(t, "--routing", rp, "--admin-state", filepath.Join(dir, "admin_state"))
 
 	code, body := get(t, s.url+"/routes")
@@ -179,7 +180,7 @@ func TestServeEndpoints(t *testing.T) {
 func TestServeRefusesBadStart(t *testing.T) {
 	dir := t.TempDir()
 	rp := filepath.Join(dir, "routing.yaml")
-	writeAtomic(t, rp, strings.Replace(exampleConfig(t), "esams: eqiad", "esams: nosuch", 1))
+	testutil.WriteAtomic(t, rp, strings.Replace(exampleConfig(t), "esams: eqiad", "esams: nosuch", 1))
 	_, stderr, code := run(t, "serve", "--routing", rp, "--admin-state", filepath.Join(dir, "as"), "--listen", "127.0.0.1:0")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1: %s", code, stderr)

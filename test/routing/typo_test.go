@@ -3,6 +3,8 @@ package routinge2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // A site/ line that matches no site (a typo) changes nothing, so it is
@@ -26,10 +28,10 @@ func TestAdminStateTypoWarned(t *testing.T) {
 	_, stderr, _ := run(t, "check", "--routing", rp, "--authdns-config", authdnsConfig(t, "site/ulsfp => DOWN\n"))
 	contains(t, "check stderr", stderr, "admin_state:1: site/ulsfp: matches no site of "+rp)
 
-	writeAtomic(t, ap, "")
+	testutil.WriteAtomic(t, ap, "")
 	s := serve(t, "--routing", rp, "--admin-state", ap)
-	writeAtomic(t, ap, "site/codfw => DOWN\nsite/eqaid => DOWN\n")
-	waitFor(t, "the typo to be reported", func() bool {
+	testutil.WriteAtomic(t, ap, "site/codfw => DOWN\nsite/eqaid => DOWN\n")
+	testutil.WaitFor(t, "the typo to be reported", func() bool {
 		_, m := get(t, s.url+"/metrics")
 		return strings.Contains(string(m), `geotraffic_routing_warnings{file="admin_state"} 1`)
 	})

@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"os"
@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // drain writes a local admin_state on one server, as an operator does
@@ -94,19 +95,9 @@ func TestLocalDrainAfterDiffOrStageIsKept(t *testing.T) {
 			t.Errorf("the refused bundle is served: %q", got)
 		}
 		// The drain is in force: EU clients leave esams for drmrs.
-		waitFor(t, "the drain to apply", func() bool { return s.status(t).AdminStateEntries == 1 })
+		testutil.WaitFor(t, "the drain to apply", func() bool { return s.status(t).AdminStateEntries == 1 })
 		if got := s.dig("+subnet="+eu, "www.example.org", "A"); got != "192.0.2.226" {
 			t.Errorf("www from EU = %q, want drmrs (esams drained)", got)
 		}
 	})
-}
-
-// waitFor polls cond; the deadline only bounds a failing test.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestCheckconfReportsEveryErrorAsFileLine(t *testing.T) {

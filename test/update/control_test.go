@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"os"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func TestControlSocketRefusesWithoutPermissionOrToken(t *testing.T) {
@@ -16,7 +18,7 @@ func TestControlSocketRefusesWithoutPermissionOrToken(t *testing.T) {
 	os.Chmod(tok, 0o600)
 	wrong := filepath.Join(tokDir, "wrong")
 	writeFile(t, wrong, "not-the-token-0123456789\n")
-	tcp := freeTCP(t)
+	tcp := testutil.FreeAddr(t)
 	s := startServer(t, "control_tcp: "+tcp+"\ncontrol_token_file: "+tok+"\n")
 
 	fi, err := os.Stat(s.control)

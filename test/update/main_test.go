@@ -1,6 +1,6 @@
-// Package update_test runs real authdns servers on loopback and rolls data
+// Package updatee2e runs real authdns servers on loopback and rolls data
 // out to them with the real authdns-update, checking answers with dig.
-package update_test
+package updatee2e
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/geotraffic/geotraffic/internal/testutil"
 	"github.com/geotraffic/geotraffic/test/internal/testbin"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
 )
 
 var binDir string

@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"net"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // Neither authdns ctl nor authdns-update sends the token over plain TCP to
@@ -18,7 +19,7 @@ func TestTokenNeverSentInClear(t *testing.T) {
 	tok := filepath.Join(keys, "token")
 	writeFile(t, tok, "e2e-token-0123456789\n")
 	os.Chmod(tok, 0o600)
-	tcp := freeTCP(t)
+	tcp := testutil.FreeAddr(t)
 	s := startServer(t, "control_tcp: "+tcp+"\ncontrol_token_file: "+tok+"\n")
 	wildcard := "0.0.0.0" + tcp[strings.LastIndex(tcp, ":"):]
 	src := filepath.Join(t.TempDir(), "dns")
@@ -63,7 +64,7 @@ func TestClientCertificateInsteadOfToken(t *testing.T) {
 	clients := clientCA.WriteCA(t, keys, "clients.pem")
 	opCert, opKey := clientCA.WriteClient(t, keys, "operator", "operator")
 	badCert, badKey := otherCA.WriteClient(t, keys, "intruder", "intruder")
-	tcp := freeTCP(t)
+	tcp := testutil.FreeAddr(t)
 	s := startServer(t, "control_tcp: "+tcp+"\ncontrol_tls_cert: "+cert+"\ncontrol_tls_key: "+key+"\ncontrol_client_ca: "+clients+"\n")
 
 	for _, tc := range []struct {

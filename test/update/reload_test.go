@@ -1,9 +1,8 @@
-package update_test
+package updatee2e
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,16 +15,6 @@ import (
 
 	"github.com/geotraffic/geotraffic/authdns"
 )
-
-func freeTCP(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // load sends queries one at a time per goroutine (UDP and TCP) until
 // stopped, at most perWorker each and 60 s in all, counting those that got

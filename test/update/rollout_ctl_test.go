@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/authdns"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 func (s *server) client() *authdns.Client { return authdns.NewClient(s.control, "", 10*time.Second) }

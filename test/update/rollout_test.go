@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/authdns"
-	"github.com/geotraffic/geotraffic/test/internal/testutil"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 const eu = "192.0.2.0/24" // the default map sends it to esams, then drmrs

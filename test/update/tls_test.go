@@ -1,4 +1,4 @@
-package update_test
+package updatee2e
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/geotraffic/geotraffic/internal/testtls"
+	"github.com/geotraffic/geotraffic/internal/testutil"
 )
 
 // The TCP control listener with TLS, driven by the real `authdns ctl`: the
@@ -23,7 +24,7 @@ func TestControlTLSWithCtl(t *testing.T) {
 	ca := testtls.NewCA(t, "e2e CA")
 	caFile := ca.WriteCA(t, keys, "ca.pem")
 	cert, key := ca.WriteServer(t, keys, "control", net.IPv4(127, 0, 0, 1))
-	tcp := freeTCP(t)
+	tcp := testutil.FreeAddr(t)
 	s := startServer(t, "control_tcp: "+tcp+"\ncontrol_token_file: "+tok+"\ncontrol_tls_cert: "+cert+"\ncontrol_tls_key: "+key+"\n")
 
 	tests := []struct {
@@ -72,7 +73,7 @@ func TestRolloutOverTLS(t *testing.T) {
 	ca := testtls.NewCA(t, "e2e CA")
 	caFile := ca.WriteCA(t, keys, "ca.pem")
 	cert, key := ca.WriteServer(t, keys, "control", net.IPv4(127, 0, 0, 1))
-	tcp := freeTCP(t)
+	tcp := testutil.FreeAddr(t)
 	s := startServer(t, "control_tcp: "+tcp+"\ncontrol_token_file: "+tok+"\ncontrol_tls_cert: "+cert+"\ncontrol_tls_key: "+key+"\n")
 	src := filepath.Join(t.TempDir(), "data")
 	makeData(t, src)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"flag"
+	"time"
+
+	"github.com/geotraffic/geotraffic/internal/cli"
+)
+
+// options are authdns's flags; one set serves every command.
+type options struct {
+	config, logFormat, logLevel         string
+	version, noEtcd                     bool
+	control, tokenFile, caFile, tlsName string
+	certFile, keyFile                   string
+	timeout                             time.Duration
+}
+
+const defaultConfig = "/etc/authdns/authdns.yaml"
+
+func newFlags() (*flag.FlagSet, *options) {
+	o := &options{}
+	fs := flag.NewFlagSet("authdns", flag.ContinueOnError)
+	fs.StringVar(&o.config, "config", defaultConfig, "path to authdns.yaml")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "", "log level: debug, info, warn or error (default info for serve, warn for the other commands)")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.control, "control", "", "ctl: control address (socket path or host:port)")
+	fs.StringVar(&o.tokenFile, "token-file", "", "ctl: file holding the bearer token for a TCP control address")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "ctl: time-out for the call")
+	fs.StringVar(&o.caFile, "ca-file", "", "ctl: PEM file of the CAs for a TLS control address (default: the system's roots)")
+	fs.StringVar(&o.tlsName, "tls-server-name", "", "ctl: name the control server's certificate must hold (default: the address's host)")
+	fs.StringVar(&o.certFile, "cert-file", "", "ctl: client certificate (PEM) for a control_tcp with control_client_ca, in place of --token-file (turns TLS on)")
+	fs.StringVar(&o.keyFile, "key-file", "", "ctl: the client certificate's key (PEM)")
+	fs.BoolVar(&o.noEtcd, "no-etcd", false, "states: the admin_state file alone, without reading etcd")
+	return fs, o
+}
+
+func page() *cli.Page {
+	fs, _ := newFlags()
+	return &cli.Page{
+		Name:    "authdns",
+		Summary: "authoritative DNS server with GeoIP answers (DYNA/DYNC) and admin_state",
+		Synopsis: []string{
+			"authdns [serve] [--config FILE] [--log-format text|json] [--log-level LEVEL]",
+			"authdns checkconf [--config FILE]",
+			"authdns ctl [--control ADDR | --config FILE] [TLS AND TOKEN FLAGS] COMMAND [ARG]",
+			"authdns states [--config FILE] [--no-etcd]",
+			"authdns geoip-lookup [--config FILE] MAP ADDRESS",
+			"authdns --version | --help",
+		},
+		Text: `authdns serves RFC 1035 zones and GeoIP-driven DYNA/DYNC records, with
+the states of the admin_state file (and etcd, when configured) forcing
+datacentres and sites up or down. Flags may come before or after the
+command and its arguments.`,
+		Flags: fs,
+		Commands: []cli.Page{
+			{Name: "authdns serve", Synopsis: []string{"authdns [serve] [--config FILE]"}, Text: `Serve DNS, the control API and /metrics (the default command). SIGHUP
+(or ctl reload) reloads the configuration, zones, GeoIP databases, nets
+files and admin_state atomically; a failed reload keeps the old state.
+SIGTERM or SIGINT stop. Under systemd (NOTIFY_SOCKET set) it reports
+READY=1 once it listens, RELOADING=1 and READY=1 around a SIGHUP reload,
+and STOPPING=1.`},
+			{Name: "authdns checkconf", Synopsis: []string{"authdns checkconf [--config FILE]"}, Text: `Load and validate everything as the daemon would (data directory, zones,
+geoip configuration and databases, nets files, admin_state, control
+token); print every error as file:line: reason and exit 1 on any error.
+Nothing is changed.`},
+			{Name: "authdns ctl", Synopsis: []string{"authdns ctl [--control ADDR | --config FILE] [--token-file F] [--ca-file F] [--tls-server-name NAME] [--cert-file F --key-file F] COMMAND"}, Text: `Call a running daemon's control API. ADDR is the Unix socket path,
+host:port of control_tcp, or https://host:port when control_tcp has TLS
+(default: the control key of --config). TLS is verified against --ca-file
+(default: the system's roots); --ca-file or --tls-server-name also turn
+TLS on for a host:port address. A TCP address needs --token-file, or a
+client certificate (--cert-file, --key-file) for a server with
+control_client_ca; the token is never sent in clear to a non-loopback
+address. COMMAND is one of:
+  status | reload | states | stats | data | stage DIR | commit ID | abort ID`},
+			{Name: "authdns states", Synopsis: []string{"authdns states [--config FILE] [--no-etcd]"}, Text: `Print the forced and real state of every geoip map/resource/DC and site
+as JSON, each forced one with its source: the admin_state file and, with
+an etcd: section, etcd read once (3 s at most; if etcd does not answer,
+the file's states are printed and the exit status is 1; --no-etcd skips
+etcd).`},
+			{Name: "authdns geoip-lookup", Synopsis: []string{"authdns geoip-lookup [--config FILE] MAP ADDRESS"}, Text: `Print MAP => PREFIX/LEN => dc1, dc2, ... for a client address.`},
+		},
+		Exit: []cli.Item{
+			{Term: "0", Text: "success (serve: stopped by a signal)"},
+			{Term: "1", Text: "an error: bad configuration, a failed call, etcd not read by states"},
+			{Term: "2", Text: "usage error"},
+		},
+		Env:   []cli.Item{{Term: "NOTIFY_SOCKET", Text: "serve: systemd's notification socket (Type=notify)"}, {Term: "GOMAXPROCS", Text: "left as set; otherwise raised by one per blocking UDP reader"}},
+		Files: []cli.Item{{Term: defaultConfig, Text: "the default configuration"}},
+		Examples: []cli.Item{
+			{Term: "authdns checkconf --config /etc/authdns/authdns.yaml", Text: "Validate a configuration before a reload."},
+			{Term: "authdns geoip-lookup generic-map 192.0.2.1 --config /etc/authdns/authdns.yaml", Text: "Which datacentres a client address is sent to."},
+			{Term: "authdns ctl --control /run/authdns/control.sock reload", Text: "Reload a running daemon through its control socket."},
+		},
+		SeeAlso: []string{"authdns-update(1)", "trafficctl(1)", "confctl(1)", "lvsd(1)"},
+	}
+}
