@@ -140,8 +140,11 @@ func TestParseExampleConfig(t *testing.T) {
 	if a := text.Apps["restbase"]; a.Mode != ActiveActive || strings.Join(a.DCs, ",") != "eqiad,codfw" {
 		t.Fatalf("restbase = %+v", a)
 	}
-	if a := text.Apps["appservers"]; a.Mode != Ordered || a.Backends["codfw"] != "appservers.svc.codfw.wmnet" {
+	if a := text.Apps["appservers"]; a.Mode != Ordered || a.Backends["eqiad"] != "appservers.svc.eqiad.wmnet" {
 		t.Fatalf("appservers = %+v", a)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Fatalf("the shipped configuration warns: %v", cfg.Warnings)
 	}
 }
 
