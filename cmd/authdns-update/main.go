@@ -29,15 +29,8 @@ func main() {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs, o := newFlags()
-	pos, err := cli.Parse(fs, args)
-	if errors.Is(err, cli.ErrHelp) {
-		return cli.Help(stdout, page())
-	}
-	if err == nil {
-		err = cli.Args(pos, 0, 0, "")
-	}
-	if err != nil {
-		return cli.Fail(stderr, "authdns-update", err)
+	if code, ok := cli.Command(fs, args, page, stdout, stderr); !ok {
+		return code
 	}
 	if o.version {
 		fmt.Fprintln(stdout, "authdns-update", version.Version)

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,15 +38,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fs, o := newFlags("")
-	pos, err := cli.Parse(fs, args)
-	if errors.Is(err, cli.ErrHelp) {
-		return cli.Help(stdout, page())
-	}
-	if err == nil {
-		err = cli.Args(pos, 0, 0, "")
-	}
-	if err != nil {
-		return cli.Fail(stderr, "lvsd", err)
+	if code, ok := cli.Command(fs, args, page, stdout, stderr); !ok {
+		return code
 	}
 	if o.version {
 		fmt.Fprintln(stdout, "lvsd", version.Version)
@@ -116,15 +108,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlags("check")
-	pos, err := cli.Parse(fs, args)
-	if errors.Is(err, cli.ErrHelp) {
-		return cli.Help(stdout, checkPage())
-	}
-	if err == nil {
-		err = cli.Args(pos, 0, 0, "")
-	}
-	if err != nil {
-		return cli.Fail(stderr, "lvsd check", err)
+	if code, ok := cli.Command(fs, args, checkPage, stdout, stderr); !ok {
+		return code
 	}
 	cfgPath := &o.config
 	l, err := daemon.Load(*cfgPath)
@@ -141,15 +126,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlags("status")
-	pos, err := cli.Parse(fs, args)
-	if errors.Is(err, cli.ErrHelp) {
-		return cli.Help(stdout, statusPage())
-	}
-	if err == nil {
-		err = cli.Args(pos, 0, 0, "")
-	}
-	if err != nil {
-		return cli.Fail(stderr, "lvsd status", err)
+	if code, ok := cli.Command(fs, args, statusPage, stdout, stderr); !ok {
+		return code
 	}
 	cfgPath, url := &o.config, &o.url
 	cfg, err := config.Load(*cfgPath)

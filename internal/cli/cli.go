@@ -88,3 +88,20 @@ func LogLevel(s string) (slog.Level, error) {
 	}
 	return lv, nil
 }
+
+// Command parses args for a command that takes no positional arguments:
+// --help prints page() on stdout, a usage error goes to stderr. ok is
+// false when the command is done and must exit with code.
+func Command(fs *flag.FlagSet, args []string, page func() *Page, stdout, stderr io.Writer) (code int, ok bool) {
+	pos, err := Parse(fs, args)
+	if errors.Is(err, ErrHelp) {
+		return Help(stdout, page()), false
+	}
+	if err == nil {
+		err = Args(pos, 0, 0, "")
+	}
+	if err != nil {
+		return Fail(stderr, page().Name, err), false
+	}
+	return ExitOK, true
+}

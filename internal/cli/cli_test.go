@@ -111,3 +111,25 @@ func TestManRendersWithGroff(t *testing.T) {
 		t.Errorf("groff: %v\n%s", err, out)
 	}
 }
+
+func TestCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args           []string
+		code           int
+		ok             bool
+		stdout, stderr string
+	}{
+		{args: []string{"--config", "x", "--yes"}, ok: true},
+		{args: []string{"--help"}, code: ExitOK, stdout: "a test command"},
+		{args: []string{"extra"}, code: ExitUsage, stderr: "t: unexpected argument \"extra\"\nRun 't --help' for usage.\n"},
+		{args: []string{"--nope"}, code: ExitUsage, stderr: "Run 't --help' for usage."},
+	} {
+		fs, _, _ := newSet()
+		var out, errb strings.Builder
+		code, ok := Command(fs, tc.args, page, &out, &errb)
+		if code != tc.code || ok != tc.ok || !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) ||
+			(tc.stdout == "" && out.Len() > 0) || (tc.stderr == "" && errb.Len() > 0) {
+			t.Errorf("%q: code %d ok %v stdout %q stderr %q", tc.args, code, ok, out.String(), errb.String())
+		}
+	}
+}
