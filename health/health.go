@@ -6,6 +6,7 @@
 package health
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
@@ -134,9 +135,11 @@ func (t *ServiceType) Equal(o *ServiceType) bool {
 type Source interface {
 	// Set replaces what is monitored: the service types by name and the
 	// pairs to check. A pair whose service type is unchanged (Equal)
-	// keeps its state and schedule; new pairs start with one check
-	// before their first publication.
-	Set(types map[string]*ServiceType, keys []Key)
+	// keeps its state and schedule. New pairs get gdnsd's initial round:
+	// one check each, in parallel, whose result is their state (no
+	// anti-flap); Set returns once that round is over (bounded by the
+	// longest timeout) and Snapshot holds every pair of keys.
+	Set(ctx context.Context, types map[string]*ServiceType, keys []Key)
 	// Snapshot is the states published last; never nil once Set ran.
 	Snapshot() *Snapshot
 	// Changed receives (without blocking the monitor, coalesced) after
