@@ -2,16 +2,13 @@ package monitor
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/geotraffic/geotraffic/probe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -96,50 +93,12 @@ func (p *ProxyFetch) check(ctx context.Context, t Target, r Reporter, m *Metrics
 }
 
 func (p *ProxyFetch) fetch(ctx context.Context, t Target, rawURL string) error {
-	u, err := url.Parse(rawURL)
+	code, err := probe.HTTP{URL: rawURL, UserAgent: "lvsd ProxyFetch monitor", BodyLimit: 1 << 20}.Get(ctx, t.AddrPort())
 	if err != nil {
 		return err
 	}
-	addr := t.AddrPort().String()
-	dialer := &net.Dialer{}
-	tr := &http.Transport{
-		// Always connect to the real server, whatever the URL's host.
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, addr)
-		},
-		// Real servers present the service's certificate for the public
-		// name; PyBal does not verify either. SNI follows the URL.
-		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, ServerName: u.Hostname()},
-		DisableKeepAlives: true,
-		Proxy:             nil,
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("User-Agent", "lvsd ProxyFetch monitor")
-	resp, err := client.Do(req)
-	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return fmt.Errorf("timed out")
-		}
-		return unwrapURLError(err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	if !p.statusOK(resp.StatusCode) {
-		return fmt.Errorf("HTTP status %d", resp.StatusCode)
+	if !p.statusOK(code) {
+		return fmt.Errorf("HTTP status %d", code)
 	}
 	return nil
-}
-
-// unwrapURLError drops net/http's "Get URL:" prefix (the URL is in the
-// log line already).
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }

@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/pylit"
+	"github.com/geotraffic/geotraffic/probe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -97,36 +97,15 @@ func (c *RunCommand) argv(t Target) []string {
 	return out
 }
 
-// limitedBuffer keeps the first 64 KiB of output.
-type limitedBuffer struct{ bytes.Buffer }
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := 64<<10 - l.Len(); room > 0 {
-		l.Buffer.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
 func (c *RunCommand) check(ctx context.Context, t Target, r Reporter, m *Metrics) (bool, string) {
-	cmd := exec.CommandContext(ctx, c.Command, c.argv(t)...)
-	cmd.Env = []string{} // empty, not inherited (nil would inherit)
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Cancel = func() error {
-		// Kill the whole session's process group, not just the child.
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = time.Second // grandchildren holding the pipes must not block us
-	var stdout, stderr limitedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	out, err := probe.Command(ctx, append([]string{c.Command}, c.argv(t)...))
 	d := time.Since(start)
 	m.observe(func(m *Metrics) *prometheus.HistogramVec { return m.runCommandDuration }, t, d)
 	if c.LogOutput {
-		for i, buf := range []*limitedBuffer{&stdout, &stderr} {
+		for i, buf := range [][]byte{out.Stdout, out.Stderr} {
 			name := [2]string{"stdout", "stderr"}[i]
-			sc := bufio.NewScanner(&buf.Buffer)
+			sc := bufio.NewScanner(bytes.NewReader(buf))
 			for sc.Scan() {
 				r.Log(slog.LevelInfo, fmt.Sprintf("Cmd %s: %s", name, sc.Text()))
 			}

@@ -1,0 +1,118 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestHTTPGet(t *testing.T) {
+	stop := make(chan struct{})
+	var gotHost, gotUA, gotPath string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHost, gotUA, gotPath = r.Host, r.UserAgent(), r.URL.RequestURI()
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, "/", http.StatusFound)
+		case "/slow":
+			<-stop
+		default:
+			io.WriteString(w, strings.Repeat("x", 1<<16))
+		}
+	}))
+	defer srv.Close()
+	defer close(stop)
+	addr := netip.MustParseAddrPort(strings.TrimPrefix(srv.URL, "http://"))
+
+	code, err := HTTP{URL: "http://www.example.org/a?b=1", UserAgent: "ua", BodyLimit: 10}.Get(context.Background(), addr)
+	if err != nil || code != 200 {
+		t.Fatalf("Get = %d, %v", code, err)
+	}
+	if gotHost != "www.example.org" || gotUA != "ua" || gotPath != "/a?b=1" {
+		t.Errorf("request Host %q UA %q path %q: want the URL's host and path, sent to the server's address", gotHost, gotUA, gotPath)
+	}
+	if code, err := (HTTP{URL: "http://x/redirect"}).Get(context.Background(), addr); err != nil || code != 302 {
+		t.Errorf("redirect: %d, %v; want 302 (not followed)", code, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := (HTTP{URL: "http://x/slow"}).Get(ctx, addr); !errors.Is(err, ErrTimedOut) {
+		t.Errorf("slow server: %v, want ErrTimedOut", err)
+	}
+	if _, err := (HTTP{URL: "http://x/"}).Get(context.Background(), closedPort(t)); err == nil || strings.HasPrefix(err.Error(), "Get ") {
+		t.Errorf("closed port: %v, want the dial error without net/http's prefix", err)
+	}
+}
+
+func closedPort(t *testing.T) netip.AddrPort {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	return netip.MustParseAddrPort(l.Addr().String())
+}
+
+func TestTCPConnect(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := TCPConnect(context.Background(), netip.MustParseAddrPort(l.Addr().String())); err != nil {
+		t.Errorf("open port: %v", err)
+	}
+	if err := TCPConnect(context.Background(), closedPort(t)); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("closed port: %v, want ECONNREFUSED", err)
+	}
+}
+
+func TestCommand(t *testing.T) {
+	out, err := Command(context.Background(), []string{"/bin/sh", "-c", `echo "$HOME$LANG$USER|$(pwd)"; echo err >&2; head -c 70000 /dev/zero; exit 3`})
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+		t.Fatalf("Command = %v, want exit status 3", err)
+	}
+	if !strings.HasPrefix(string(out.Stdout), "|/\n") || string(out.Stderr) != "err\n" {
+		t.Errorf("stdout %.20q stderr %q: want an empty environment, cwd / and both streams", out.Stdout, out.Stderr)
+	}
+	if len(out.Stdout) != OutputLimit {
+		t.Errorf("stdout kept %d bytes, want %d", len(out.Stdout), OutputLimit)
+	}
+	if _, err := Command(context.Background(), nil); err == nil {
+		t.Error("an empty argv ran")
+	}
+}
+
+func TestCommandTimeoutKillsTheGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := Command(ctx, []string{"/bin/sh", "-c", "sleep 30 & echo $! > " + pidFile + "; wait"}); err == nil || ctx.Err() == nil {
+		t.Fatalf("Command = %v with ctx %v, want a killed run", err, ctx.Err())
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	// The grandchild was killed with its group; it may linger as a zombie
+	// of init for a moment, so look at its state, not its existence.
+	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err == nil && !strings.Contains(string(st), ") Z ") {
+		t.Errorf("the command's child %d still runs: %s", pid, st)
+	}
+}
