@@ -115,6 +115,11 @@ type ServiceType struct {
 
 	// State is static's fixed state ("UP" or "DOWN").
 	State string
+	// TTL is static's fixed TTL in seconds; 0 means MaxTTL.
+	TTL uint32
+
+	DefTTL  uint32 // extfile: an entry's TTL when it gives none (direct); 0 means MaxTTL
+	DefDown bool   // extfile: the state of an address missing from the file
 }
 
 // Equal reports whether two service types check the same way, so a
@@ -128,7 +133,8 @@ func (t *ServiceType) Equal(o *ServiceType) bool {
 	return a.Name == b.Name && a.Plugin == b.Plugin && a.Interval == b.Interval && a.Timeout == b.Timeout &&
 		a.UpThresh == b.UpThresh && a.OKThresh == b.OKThresh && a.DownThresh == b.DownThresh &&
 		a.Port == b.Port && a.URLPath == b.URLPath && a.VHost == b.VHost && slices.Equal(a.OKCodes, b.OKCodes) &&
-		a.File == b.File && slices.Equal(a.Cmd, b.Cmd) && a.Direct == b.Direct && a.State == b.State
+		a.File == b.File && slices.Equal(a.Cmd, b.Cmd) && a.Direct == b.Direct && a.State == b.State &&
+		a.TTL == b.TTL && a.DefTTL == b.DefTTL && a.DefDown == b.DefDown
 }
 
 // Source is what authdns needs of a running health monitor.
