@@ -60,7 +60,7 @@ func (m *Monitor) loop(ctx context.Context, mo *mon, first time.Duration) {
 			return
 		case <-t.C:
 		}
-		v, ok := m.check(ctx, mo)
+		v, ok := m.checkFresh(ctx, mo)
 		if !ok {
 			return
 		}
@@ -75,6 +75,24 @@ func (m *Monitor) loop(ctx context.Context, mo *mon, first time.Duration) {
 		}
 		t.Reset(next.Sub(now))
 	}
+}
+
+// checkFresh is check on a new goroutine. The runtime sizes a new
+// goroutine's stack from the average it sees, while the long-lived
+// schedule goroutine has its stack shrunk by the GC between checks and
+// grown (copied) again by each one.
+func (m *Monitor) checkFresh(ctx context.Context, mo *mon) (verdict, bool) {
+	type result struct {
+		v  verdict
+		ok bool
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, ok := m.check(ctx, mo)
+		done <- result{v, ok}
+	}()
+	r := <-done
+	return r.v, r.ok
 }
 
 // check runs one check of mo within its timeout, once one of the bounded
