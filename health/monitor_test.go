@@ -143,7 +143,10 @@ func TestSetInitialRound(t *testing.T) {
 	a, b, c, d, e := key("127.0.0.1", "web"), key("127.0.0.2", "web"), key("127.0.0.3", "up"), key("127.0.0.4", "down"), key("127.0.0.5", "fixed")
 	h.fake.set(b.Addr, true)
 	types := map[string]*ServiceType{"web": tcpType("web", 80), "fixed": {Name: "fixed", Plugin: "static", State: "down", TTL: 60}}
-	h.Set(context.Background(), types, []Key{a, b, c, d, e, key("127.0.0.6", "nosuch")})
+	h.Set(context.Background(), types, []Key{a, b, c, d, e, key("127.0.0.6", "nosuch"), a})
+	if n := h.fake.count(a.Addr); n != 1 {
+		t.Errorf("%s given twice was checked %d times, want once", a, n)
+	}
 
 	s := h.Snapshot()
 	want := map[Key]State{a: {TTL: 100}, b: {Down: true, TTL: 200, LastError: "connection refused"},
@@ -229,6 +232,37 @@ func TestRunAntiFlap(t *testing.T) {
 		if got := value(h.met.transitions.WithLabelValues("127.0.0.1", "web", to)); got != want {
 			t.Errorf("transitions to %s = %v, want %v", to, got, want)
 		}
+	}
+}
+
+func TestSetWhileRunning(t *testing.T) {
+	h := newHarness(t)
+	a, b := key("127.0.0.1", "web"), key("127.0.0.2", "web")
+	typ := func() map[string]*ServiceType {
+		return map[string]*ServiceType{"web": {Name: "web", Plugin: "tcp_connect", Port: 80, Interval: 5 * time.Millisecond, UpThresh: 2, OKThresh: 1, DownThresh: 2}}
+	}
+	h.Set(context.Background(), typ(), []Key{a})
+	h.run(t)
+
+	h.fake.set(b.Addr, true)
+	h.Set(context.Background(), typ(), []Key{a, b})
+	if st := state(t, h.Snapshot(), b); !st.Down {
+		t.Fatalf("%s after its initial round: %+v, want DOWN", b, st)
+	}
+	// b is scheduled: successes bring it UP.
+	h.fake.set(b.Addr, false)
+	h.waitFor(t, "the added pair UP", func(s *Snapshot) bool { st, _ := s.State(b); return !st.Down })
+
+	// a is removed: its schedule stops (one check may have been under way).
+	h.Set(context.Background(), typ(), []Key{b})
+	stopped := h.fake.count(a.Addr)
+	h.fake.set(b.Addr, true)
+	h.waitFor(t, "the kept pair DOWN", func(s *Snapshot) bool { st, _ := s.State(b); return st.Down })
+	if n := h.fake.count(a.Addr); n > stopped+1 {
+		t.Errorf("removed pair checked %d more times", n-stopped)
+	}
+	if _, ok := h.Snapshot().State(a); ok {
+		t.Errorf("removed pair still published")
 	}
 }
 
