@@ -144,3 +144,17 @@ func (m *Monitored) at(r *Resource, d uint8) dcHealth {
 	}
 	return m.res[r.idx][d]
 }
+
+// Monitored reports whether the resource has service types to check.
+func (r *Resource) Monitored() bool { return len(r.svc) > 0 }
+
+// DCs lists the resource's defined DCs in map order.
+func (r *Resource) DCs() []string {
+	var out []string
+	for i, d := range r.m.dcs {
+		if r.targets[i].defined {
+			out = append(out, d)
+		}
+	}
+	return out
+}
