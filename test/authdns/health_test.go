@@ -226,3 +226,48 @@ func TestHealthChecksMoveAnswers(t *testing.T) {
 	testutil.WriteAtomic(t, ext, "127.0.2.1 => UP\n127.0.2.2 => DOWN\n127.0.2.3 => UP\n")
 	waitSite(t, s, "ext", "10.2.0.0/24", "s3")
 }
+
+// checkconf reports bad service types and undeclared references with
+// their file:line, in authdns.yaml and in the geoip file, and passes once
+// they are fixed.
+func TestCheckconfServiceTypes(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "zones"), 0o755)
+	os.WriteFile(filepath.Join(dir, "zones", "example.org"), []byte(`$TTL 300
+@ IN SOA ns1.example.org. hostmaster.example.org. 1 7200 1800 1209600 300
+@ IN NS ns1
+ns1 IN A 192.0.2.53
+web IN DYNA geoip!web
+`), 0o644)
+	geo := `maps:
+  m: {datacenters: [s1, s2], nets: {10.0.0.0/8: [s1, s2]}}
+resources:
+  web:
+    map: m
+    service_types: [web_http, nope]
+    dcmap: {s1: 192.0.2.1, s2: 192.0.2.2}
+`
+	os.WriteFile(filepath.Join(dir, "geoip.yaml"), []byte(geo), 0o644)
+	cfg := `listen: ["127.0.0.1:0"]
+zones: zones
+geoip: geoip.yaml
+service_types:
+  web_http: {plugin: http_status, interval: 4, timeout: 4}
+`
+	path := filepath.Join(dir, "authdns.yaml")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	_, errOut, code := runAuthdns(t, "checkconf", "--config", path)
+	if code != 1 || !strings.Contains(errOut, path+":5: service_types.web_http.timeout: must be less than interval (4)") {
+		t.Errorf("bad timeout: exit %d\n%s", code, errOut)
+	}
+	os.WriteFile(path, []byte(strings.Replace(cfg, "timeout: 4", "timeout: 3", 1)), 0o644)
+	_, errOut, code = runAuthdns(t, "checkconf", "--config", path)
+	want := filepath.Join(dir, "geoip.yaml") + `:6: geoip.resources.web.service_types: no service type "nope"`
+	if code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("undeclared type: exit %d\n%s\nwant %s", code, errOut, want)
+	}
+	os.WriteFile(filepath.Join(dir, "geoip.yaml"), []byte(strings.Replace(geo, ", nope", "", 1)), 0o644)
+	if out, errOut, code := runAuthdns(t, "checkconf", "--config", path); code != 0 {
+		t.Errorf("fixed: exit %d\n%s%s", code, out, errOut)
+	}
+}
