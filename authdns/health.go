@@ -2,6 +2,8 @@ package authdns
 
 import (
 	"context"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/geotraffic/geotraffic/health"
@@ -42,8 +44,10 @@ func (d *Daemon) followHealth(ctx context.Context, src health.Source) {
 		cur := d.state.Load()
 		snap := src.Snapshot()
 		if cur.Geo != nil && cur.Health.Snapshot() != snap {
-			d.swap(cur.WithHealth(snap))
+			next := cur.WithHealth(snap)
+			d.swap(next)
 			d.healthSwaps.Add(1)
+			d.logHealthChanges(cur, next)
 		}
 		d.mu.Unlock()
 	}
@@ -64,5 +68,24 @@ func (d *Daemon) collectMonitored(st *State, f func(res, dc string, down bool)) 
 		for _, dc := range r.DCs() {
 			f(res, dc, states["geoip/"+res+"/"+dc].RealState == "DOWN")
 		}
+	}
+}
+
+// logHealthChanges logs every resource, map and site whose monitored state
+// differs between old and new, with the effective state (a forced state
+// hides the change from answers, as gdnsd logs it).
+func (d *Daemon) logHealthChanges(old, new *State) {
+	before, after := old.States(), new.States()
+	var keys []string
+	for k, s := range after {
+		if (strings.HasPrefix(k, "geoip/") || strings.HasPrefix(k, "site/")) && before[k].RealState != s.RealState {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s := after[k]
+		d.log.Info("health: monitored state changed", "key", k, "real_state", s.RealState, "state", s.State,
+			"last_error", s.LastError)
 	}
 }

@@ -74,7 +74,7 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 		}
 		if t := p.parseTarget(file, v, kp); t != nil {
 			r.DCMap[dc] = t
-			if t.CNAME != "" && r.Monitored() {
+			if t.CNAME != "" && r.Checked() {
 				p.errf(file, v, kp, "a CNAME target cannot be health-checked (service types check addresses); "+
 					"use addresses here, or only the built-in service types up and down")
 			}
@@ -120,11 +120,11 @@ func (p *parser) parseServiceRefs(file string, v *conf.Node, path string, r *Res
 	}
 }
 
-// Monitored reports whether the resource lists a service type other than
-// the built-in up (which never changes anything).
-func (r *ResourceConfig) Monitored() bool {
+// Checked reports whether the resource lists a service type that checks
+// something, i.e. one other than the built-in up and down.
+func (r *ResourceConfig) Checked() bool {
 	for _, s := range r.ServiceTypes {
-		if s != "up" {
+		if s != "up" && s != "down" {
 			return true
 		}
 	}

@@ -41,7 +41,13 @@ func (g *Geo) ApplyHealth(s *health.Snapshot) *Monitored {
 		for j := range r.m.dcs {
 			t := &r.targets[j]
 			h := dcHealth{ttl: health.MaxTTL}
-			if t.defined && len(r.svc) > 0 {
+			switch {
+			case !t.defined || len(r.svc) == 0:
+			case t.cname != "":
+				// Only up and down may apply to a CNAME (the parser
+				// refuses checks): down makes it DOWN/MAX, as gdnsd.
+				h.down = slices.Contains(r.svc, "down")
+			default:
 				down4 := r.familyDown(t.v4, s, &h)
 				down6 := r.familyDown(t.v6, s, &h)
 				h.down = down4 || down6

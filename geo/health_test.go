@@ -34,6 +34,7 @@ resources:
       c: 192.0.2.4
   plain: {map: m, dcmap: {a: 192.0.2.1, b: 192.0.2.3, c: 192.0.2.4}}
   dead: {map: m, service_types: [up, down], dcmap: {a: 192.0.2.1, b: 192.0.2.3, c: 192.0.2.4}}
+  cn: {map: m, service_types: down, dcmap: {a: a.example.net., b: b.example.net., c: c.example.net.}}
 `
 
 // pair is "ADDR/SVC" as a Key.
@@ -102,6 +103,8 @@ func TestHealthAnswers(t *testing.T) {
 		{name: "all DCs down: the first answers, TTL min over all", res: "www",
 			over: map[string]health.State{"192.0.2.1/http": down, "192.0.2.2/http": down, "192.0.2.3/tcp": {Down: true, TTL: 60}, "192.0.2.4/tcp": down}, dc: "a", allDown: true, ttl: 60},
 		{name: "built-in down: all down, MAX", res: "dead", dc: "a", allDown: true, ttl: -1},
+		{name: "built-in down on CNAMEs", res: "cn", dc: "a", allDown: true, ttl: -1},
+		{name: "built-in down on a CNAME, forced UP", res: "cn", admin: "geoip/cn/b => UP", dc: "b", ttl: -1},
 		{name: "forced UP beats a monitored DOWN, with MAX", res: "www", admin: "geoip/www/a => UP",
 			over: map[string]health.State{"192.0.2.1/http": down, "192.0.2.2/http": down}, dc: "a", ttl: -1},
 		{name: "forced UP/TTL replaces the monitors' TTL", res: "www", admin: "geoip/www/a => UP/300", dc: "a", ttl: 300},
