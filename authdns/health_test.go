@@ -287,6 +287,25 @@ func TestHealthStatesAndReloadKeepsChecks(t *testing.T) {
 	if got := s["192.0.2.2/edge_tcp"]; got.State != "UP" || got.TTL != 100 {
 		t.Errorf("192.0.2.2/edge_tcp: %+v", got)
 	}
+	if v, ok := monitoredDown(t, d, "r", "dc1"); !ok || v != 1 {
+		t.Errorf("authdns_monitored_down{r,dc1} = %v (%v), want 1", v, ok)
+	}
+	if v, ok := monitoredDown(t, d, "r", "dc2"); !ok || v != 0 {
+		t.Errorf("authdns_monitored_down{r,dc2} = %v (%v), want 0", v, ok)
+	}
+	if _, ok := monitoredDown(t, d, "plain", "dc1"); ok {
+		t.Error("authdns_monitored_down for a resource with no service types")
+	}
+	src.publish(states(health.State{TTL: 100}, dc1All...))
+	testutil.WaitFor(t, "a health swap bringing dc1 back", func() bool {
+		v, _ := gaugeValue(t, d, "authdns_health_swaps_total")
+		return v == 1 && d.State().States()["geoip/r/dc1"].RealState == "UP"
+	})
+	src.publish(states(failed, dc1All...))
+	testutil.WaitFor(t, "a second health swap", func() bool {
+		v, _ := gaugeValue(t, d, "authdns_health_swaps_total")
+		return v == 2
+	})
 	// A reload that adds an address: Set gets every pair again (the source
 	// keeps the unchanged ones), and dc1 stays down without a new check.
 	cfg := strings.Replace(healthConfig, "dc3: 192.0.2.3", "dc3: [192.0.2.3, 192.0.2.33]", 1)
@@ -316,4 +335,28 @@ func TestHealthStatesAndReloadKeepsChecks(t *testing.T) {
 	if _, _, sets := src.lastSet(); sets != 2 {
 		t.Errorf("a failed reload called Set (%d calls)", sets)
 	}
+}
+
+// monitoredDown reads authdns_monitored_down{resource,dc}.
+func monitoredDown(t *testing.T, d *Daemon, res, dc string) (float64, bool) {
+	t.Helper()
+	mfs, err := d.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "authdns_monitored_down" {
+			continue
+		}
+		for _, m := range mf.Metric {
+			labels := map[string]string{}
+			for _, l := range m.Label {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["resource"] == res && labels["dc"] == dc {
+				return m.Gauge.GetValue(), true
+			}
+		}
+	}
+	return 0, false
 }
