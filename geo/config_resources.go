@@ -13,7 +13,8 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 		p.errf(file, k, path, "expected a mapping with map and dcmap")
 		return nil
 	}
-	r := &ResourceConfig{Name: name, Where: Where{at(file, k), path}, DCMap: map[string]*DCTarget{}, UpThresh: DefaultUpThresh}
+	r := &ResourceConfig{Name: name, Where: Where{at(file, k), path}, DCMap: map[string]*DCTarget{},
+		ServiceTypes: p.defaults.ServiceTypes, ServiceWhere: p.defaults.ServiceWhere, UpThresh: p.defaults.UpThresh}
 	if strings.ContainsAny(name, "/ \t*?[]\\") {
 		p.errf(file, k, path, "resource name may not contain '/', blanks or glob characters")
 	}
@@ -33,14 +34,10 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 		case "dcmap":
 			dcmapNode, dcmapKey = v, k
 		case "service_types":
+			r.ServiceTypes, r.ServiceWhere = nil, nil // its own replace the inherited ones
 			p.parseServiceRefs(file, v, kp, r)
 		case "up_thresh":
-			f, ok := v.Float()
-			if !ok || !(f > 0 && f <= 1) {
-				p.errf(file, v, kp, "expected a fraction in (0, 1], found %s", v.Describe())
-				return
-			}
-			r.UpThresh = f
+			p.parseUpThresh(file, v, kp, r)
 		}
 	})
 	if mapKey == nil {
@@ -98,8 +95,9 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 	return r
 }
 
-// parseServiceRefs reads a resource's service_types: a name or a list of
-// names, checked against the declared types by CheckServiceTypes.
+// parseServiceRefs reads service_types (a resource's, or the top-level
+// default): a name or a list of names, checked against the declared types
+// by CheckServiceTypes.
 func (p *parser) parseServiceRefs(file string, v *conf.Node, path string, r *ResourceConfig) {
 	elems := []*conf.Node{v}
 	if v.Kind == conf.SequenceNode {
@@ -120,6 +118,15 @@ func (p *parser) parseServiceRefs(file string, v *conf.Node, path string, r *Res
 	}
 }
 
+func (p *parser) parseUpThresh(file string, v *conf.Node, path string, r *ResourceConfig) {
+	f, ok := v.Float()
+	if !ok || !(f > 0 && f <= 1) {
+		p.errf(file, v, path, "expected a fraction in (0, 1], found %s", v.Describe())
+		return
+	}
+	r.UpThresh = f
+}
+
 // Checked reports whether the resource lists a service type that checks
 // something, i.e. one other than the built-in up and down.
 func (r *ResourceConfig) Checked() bool {
@@ -135,10 +142,11 @@ func (r *ResourceConfig) Checked() bool {
 // neither declared (known) nor built in (up, down), at the reference.
 func (c *Config) CheckServiceTypes(known func(name string) bool) error {
 	var l conf.List
+	seen := map[Where]bool{} // an inherited name is reported once, where it is written
 	for _, r := range c.Resources {
 		for i, s := range r.ServiceTypes {
-			if s != "up" && s != "down" && !known(s) {
-				w := r.ServiceWhere[i]
+			if w := r.ServiceWhere[i]; s != "up" && s != "down" && !known(s) && !seen[w] {
+				seen[w] = true
 				l.Append(w.Pos, w.Errorf("no service type %q (declare it under service_types in authdns.yaml; up and down are built in)", s))
 			}
 		}

@@ -212,3 +212,23 @@ func TestServiceTypeReferences(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Top-level service_types and up_thresh are every resource's default, as
+// gdnsd's geoip plugin passes them down; a resource's own replace them.
+func TestServiceTypesInherited(t *testing.T) {
+	text := "service_types: [http]\nup_thresh: 0.25\n" + okMap +
+		"  s:\n    map: m\n    service_types: [tcp]\n    up_thresh: 1\n    dcmap: {a: 192.0.2.1, b: 192.0.2.2}\n" +
+		"  t: {map: m, dcmap: {a: 192.0.2.1, b: 192.0.2.2}}\n"
+	cfg, err := parseYAML(t, t.TempDir(), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, s := cfg.Resources[0], cfg.Resources[1]
+	if !slices.Equal(r.ServiceTypes, []string{"http"}) || r.UpThresh != 0.25 || !slices.Equal(s.ServiceTypes, []string{"tcp"}) || s.UpThresh != 1 {
+		t.Errorf("r %v %v, s %v %v", r.ServiceTypes, r.UpThresh, s.ServiceTypes, s.UpThresh)
+	}
+	err = cfg.CheckServiceTypes(func(n string) bool { return n == "tcp" })
+	if err == nil || !strings.HasPrefix(err.Error(), "test.yaml:1: geoip.service_types: no service type \"http\"") || strings.Count(err.Error(), "\n") != 0 {
+		t.Errorf("an undeclared inherited type is reported where it is written: %v", err)
+	}
+}
