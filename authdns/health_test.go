@@ -298,12 +298,12 @@ func TestHealthStatesAndReloadKeepsChecks(t *testing.T) {
 	}
 	src.publish(states(health.State{TTL: 100}, dc1All...))
 	testutil.WaitFor(t, "a health swap bringing dc1 back", func() bool {
-		v, _ := gaugeValue(t, d, "authdns_health_swaps_total")
+		v, _ := gaugeValue(t, d, "authdns_health_view_swaps_total")
 		return v == 1 && d.State().States()["geoip/r/dc1"].RealState == "UP"
 	})
 	src.publish(states(failed, dc1All...))
 	testutil.WaitFor(t, "a second health swap", func() bool {
-		v, _ := gaugeValue(t, d, "authdns_health_swaps_total")
+		v, _ := gaugeValue(t, d, "authdns_health_view_swaps_total")
 		return v == 2
 	})
 	// A reload that adds an address: Set gets every pair again (the source

@@ -51,8 +51,8 @@ func newCollector(d *Daemon) *collector {
 		etcdRevision:  n("etcd_revision", "etcd revision of the state applied last."),
 		etcdRelists:   n("etcd_relists_total", "Full re-reads of etcd after an outage or a compaction."),
 		etcdRej:       n("etcd_rejected_values_total", "etcd values ignored because they do not parse (the object kept its previous value)."),
-		healthSwaps:   n("health_swaps_total", "Health views swapped into the answer path after a monitored state changed."),
-		healthGen:     n("health_generation", "Generation of the health snapshot the answers follow."),
+		healthSwaps:   n("health_view_swaps_total", "Health views swapped into the answer path after a monitored state changed."),
+		healthGen:     n("health_view_generation", "Generation of the health snapshot the answers follow."),
 		monitoredDown: n("monitored_down", "1 when a resource's data centre is DOWN by its health checks (before admin_state).", "resource", "dc"),
 	}
 }
