@@ -11,17 +11,19 @@ import (
 	"github.com/geotraffic/geotraffic/zones"
 )
 
-// geoBackend answers DYNA/DYNC from the GeoIP maps with the admin_state in
-// force when it was built (a new backend is made on every admin change).
+// geoBackend answers DYNA/DYNC from the GeoIP maps with the admin_state and
+// the health snapshot in force when it was built (a new backend is made on
+// every admin or health change).
 type geoBackend struct {
 	g      *geo.Geo
 	f      *geo.Forced
+	h      *geo.Monitored
 	cnames map[string][]byte // CNAME target → lowercase wire, built once
 	dcs    []string          // DC names by metrics slot
 }
 
-func newGeoBackend(g *geo.Geo, f *geo.Forced, set *zones.Set, dcs []string) *geoBackend {
-	b := &geoBackend{g: g, f: f, cnames: map[string][]byte{}, dcs: dcs}
+func newGeoBackend(g *geo.Geo, f *geo.Forced, h *geo.Monitored, dcs []string) *geoBackend {
+	b := &geoBackend{g: g, f: f, h: h, cnames: map[string][]byte{}, dcs: dcs}
 	for _, name := range g.Resources() {
 		r, _ := g.Resource(name)
 		for _, t := range r.CNAMETargets() {
@@ -38,7 +40,7 @@ func newGeoBackend(g *geo.Geo, f *geo.Forced, set *zones.Set, dcs []string) *geo
 func (b *geoBackend) Resolve(d *zones.Dyn, c *dnsserver.Client, out *zones.DynAnswer, info *dnsserver.DynInfo) {
 	r, _ := d.Handle.(*geo.Resource)
 	var a geo.Answer
-	b.g.Resolve(r, d.DC, geo.Client{Src: c.Src, ECS: c.ECS, ECSBits: c.ECSBits, HasECS: c.HasECS}, b.f, nil, &a)
+	b.g.Resolve(r, d.DC, geo.Client{Src: c.Src, ECS: c.ECS, ECSBits: c.ECSBits, HasECS: c.HasECS}, b.f, b.h, &a)
 	out.V4, out.V6 = a.V4, a.V6
 	if a.CNAME != "" {
 		out.CNAME = b.cnames[a.CNAME]

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/conf"
 )
 
@@ -28,6 +29,10 @@ type Config struct {
 	MaxTCPClients  int
 	UDPSockets     int
 	AdminState     string
+	// ServiceTypes are the declared health checks (`service_types:`,
+	// gdnsd's), by name; geoip resources name them. The built-in up and
+	// down are not in it.
+	ServiceTypes map[string]*health.ServiceType
 
 	// UDPRcvBuf is the receive buffer asked for each UDP socket, in
 	// bytes (default DefaultUDPRcvBuf; 0 leaves the kernel's default).
@@ -99,7 +104,7 @@ func LoadConfig(path string) (*Config, error) {
 var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd"}
+	"max_stage_bytes", "etcd", "service_types"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -210,6 +215,10 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 		cfg.UDPRcvBuf = n
 	case "admin_state":
 		cfg.AdminState = resolve(base, str())
+	case "service_types":
+		types, err := health.ParseServiceTypes(v, key)
+		l.Append(v.Pos, err)
+		cfg.ServiceTypes = types
 	case "geoip":
 		cfg.geoipLine = v.Pos.Line
 		switch v.Kind {

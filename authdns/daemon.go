@@ -18,6 +18,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/health"
 )
 
 // DefaultStageTimeout is how long a staged bundle waits for its commit
@@ -58,6 +59,13 @@ type Daemon struct {
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
 	StageTimeout time.Duration
+
+	// Health, when set (before Start), is the health monitor whose
+	// verdicts DYNA answers follow; Start and every reload or commit tell
+	// it what to check. nil: every address is up.
+	Health health.Source
+	// healthSwaps counts health views swapped in (metrics).
+	healthSwaps atomic.Uint64
 
 	// OnUDPReaders, when set (before Start), is called with the number of
 	// blocking UDP readers after Start and after every reload that rebinds
@@ -154,7 +162,14 @@ func (d *Daemon) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.ctx = ctx
-	st := d.state.Load()
+	// Checks run before the sockets open, as gdnsd's initial round, so
+	// the first answers already skip a dead site.
+	st := d.monitorLocked(ctx, d.state.Load())
+	d.state.Store(st)
+	d.srv.Store(st.SnapshotWith(&d.slots))
+	if d.Health != nil {
+		go d.followHealth(ctx, d.Health)
+	}
 	if err := d.srv.Start(); err != nil {
 		return err
 	}
@@ -281,7 +296,7 @@ func (d *Daemon) reloadLocked() (*State, error) {
 		d.udpReadersChanged()
 	}
 	commitListeners(true)
-	d.swap(st)
+	d.swap(d.monitorLocked(d.ctx, st))
 	d.startEtcdLocked(etcdSet)
 	if watcher != d.admin {
 		if d.adminCancel != nil {
@@ -423,7 +438,7 @@ func (d *Daemon) Commit(id string) error {
 		return fmt.Errorf("commit: switching in the new data set at %s: %w", cur.Config.Data, err)
 	}
 	// Built at stage time: etcd may have changed since.
-	st := p.state.WithEtcd(cur.AdminEtcd)
+	st := d.monitorLocked(d.ctx, p.state.WithEtcd(cur.AdminEtcd))
 	d.swap(st)
 	d.noteReload(nil)
 	w := d.admin

@@ -18,6 +18,7 @@ type collector struct {
 	reloads, lastReload, serial, forced, forcedEntries *prometheus.Desc
 	info, uptime, adminWatching                        *prometheus.Desc
 	etcdConnected, etcdRevision, etcdRelists, etcdRej  *prometheus.Desc
+	healthSwaps, healthGen, monitoredDown              *prometheus.Desc
 }
 
 func newCollector(d *Daemon) *collector {
@@ -50,13 +51,16 @@ func newCollector(d *Daemon) *collector {
 		etcdRevision:  n("etcd_revision", "etcd revision of the state applied last."),
 		etcdRelists:   n("etcd_relists_total", "Full re-reads of etcd after an outage or a compaction."),
 		etcdRej:       n("etcd_rejected_values_total", "etcd values ignored because they do not parse (the object kept its previous value)."),
+		healthSwaps:   n("health_view_swaps_total", "Health views swapped into the answer path after a monitored state changed."),
+		healthGen:     n("health_view_generation", "Generation of the health snapshot the answers follow."),
+		monitoredDown: n("monitored_down", "1 when a resource's data centre is DOWN by its health checks (before admin_state).", "resource", "dc"),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.hits, c.dyn, c.tcpConns,
 		c.tcpAccepted, c.tcpRejected, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime,
-		c.adminWatching, c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej} {
+		c.adminWatching, c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej, c.healthSwaps, c.healthGen, c.monitoredDown} {
 		ch <- d
 	}
 }
@@ -120,6 +124,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.uptime, d.Uptime().Seconds())
 	if w := d.adminLive.Load(); w != nil {
 		gauge(c.adminWatching, boolGauge(w.Watching()))
+	}
+	if d.Health != nil {
+		counter(c.healthSwaps, d.healthSwaps.Load())
+		gauge(c.healthGen, float64(st.Health.Snapshot().Generation()))
+		d.collectMonitored(st, func(res, dc string, down bool) { gauge(c.monitoredDown, boolGauge(down), res, dc) })
 	}
 	if e := d.etcdStatus(st); e != nil {
 		connected := 0.0

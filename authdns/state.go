@@ -12,6 +12,7 @@ import (
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
 	"github.com/geotraffic/geotraffic/geo"
+	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/zones"
 )
@@ -29,6 +30,9 @@ type State struct {
 	// before etcd first answered.
 	AdminFile, AdminEtcd *adminstate.State
 	Forced               *geo.Forced
+	// Health is the monitors' last snapshot applied to Geo (nil before
+	// the first one, or without a geoip section: everything is up).
+	Health *geo.Monitored
 
 	// DataDigest and DataFiles describe the data directory as loaded
 	// (empty without `data:`), for status and rollout diffs.
@@ -54,6 +58,10 @@ func LoadGeo(cfg *Config, log *slog.Logger) (*geo.Geo, error) {
 		return nil, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	known := func(name string) bool { _, ok := cfg.ServiceTypes[name]; return ok }
+	if err := gc.CheckServiceTypes(known); err != nil {
 		return nil, err
 	}
 	return geo.Build(gc, log)
@@ -141,6 +149,25 @@ func (st *State) WithEtcd(etcd *adminstate.State) *State {
 	return &n
 }
 
+// WithHealth returns a copy of st answering with the monitors' snapshot s
+// (folded per resource DC here, off the answer path).
+func (st *State) WithHealth(s *health.Snapshot) *State {
+	n := *st
+	if st.Geo != nil {
+		n.Health = st.Geo.ApplyHealth(s)
+	}
+	return &n
+}
+
+// HealthKeys are the (address, service type) pairs st's resources need
+// checked.
+func (st *State) HealthKeys() []health.Key {
+	if st.Geo == nil {
+		return nil
+	}
+	return st.Geo.HealthKeys()
+}
+
 // setAdmin precomputes the overlay's decisions here, off the answer path,
 // which then only indexes them.
 func (st *State) setAdmin(file, etcd *adminstate.State) {
@@ -167,7 +194,7 @@ func (st *State) SnapshotWith(slots *DCSlots) *dnsserver.Snapshot {
 		snap.NSID = []byte(st.Config.NSID)
 	}
 	if st.Geo != nil {
-		snap.Dyn = newGeoBackend(st.Geo, st.Forced, st.Zones, slots.table(st.sites()))
+		snap.Dyn = newGeoBackend(st.Geo, st.Forced, st.Health, slots.table(st.sites()))
 	}
 	return snap.Prepare()
 }
@@ -189,7 +216,7 @@ func (st *State) States() map[string]geo.StateInfo {
 	if st.Geo == nil {
 		return map[string]geo.StateInfo{}
 	}
-	return st.Geo.States(st.Forced, nil)
+	return st.Geo.States(st.Forced, st.Health)
 }
 
 func checkerFor(g *geo.Geo) zones.DynChecker {

@@ -1,7 +1,10 @@
 package geo
 
 import (
+	"time"
+
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
+	"github.com/geotraffic/geotraffic/health"
 )
 
 // forced is one precomputed admin_state decision.
@@ -11,6 +14,15 @@ type forced struct {
 	// entry indexes the deciding line in Forced.st, for States to say
 	// where a forced state comes from; Resolve never reads it.
 	entry int32
+}
+
+// at is resource r's decision for DC d; nothing is forced when f is nil
+// or applies to another Geo (its indexes mean nothing for r).
+func (f *Forced) at(r *Resource, d uint8) forced {
+	if f == nil || f.g != r.g {
+		return forced{}
+	}
+	return f.res[r.idx][d]
 }
 
 func fromIndex(st *adminstate.State, i int) forced {
@@ -75,13 +87,18 @@ func (g *Geo) ApplyAdmin(st *adminstate.State) *Forced {
 }
 
 // StateInfo is one line of `authdns states`: State is the effective state
-// with "!" when forced (e.g. "DOWN!"), RealState the health-derived one.
+// with "!" when forced (e.g. "DOWN!"), RealState the monitored one. A
+// monitored entry (a resource DC with service types, or one ADDR/SERVICE
+// pair) adds its monitor TTL, its last check and the last failure.
 // A forced state also says which admin_state entry forced it, so an
 // operator finds what to change: an etcd object (Key, Revision) or a line
 // of the file (Line); ForcedBy is the same as one string.
 type StateInfo struct {
 	State     string `json:"state"`
 	RealState string `json:"real_state"`
+	TTL       uint32 `json:"ttl,omitempty"`        // monitor TTL, when monitored and below health.MaxTTL
+	LastCheck string `json:"last_check,omitempty"` // RFC 3339, the newest check
+	LastError string `json:"last_error,omitempty"` // the first failing check's error
 	ForcedTTL uint32 `json:"forced_ttl,omitempty"`
 	Source    string `json:"source,omitempty"`    // "etcd" or "file"
 	ForcedBy  string `json:"forced_by,omitempty"` // "etcd /conftool/v1/sites/esams@42", "/etc/authdns/admin_state:3"
@@ -94,12 +111,13 @@ type StateInfo struct {
 // SourceFile is StateInfo.Source for an entry of the admin_state file.
 const SourceFile = "file"
 
-// States reports every geoip/MAP/DC, geoip/RESOURCE/DC and site/DC. A
-// resource DC's real state is its health; a map's or site's real state is
+// States reports every geoip/MAP/DC, geoip/RESOURCE/DC, site/DC and
+// monitored ADDR/SERVICE. A resource DC's real state is its health (h may
+// be nil: all up); a map's or site's real state is
 // DOWN only when every resource DC under it is down. Forced states shown are
 // the key's own for sites, map > site for maps and the effective one
 // (resource > map > site) for resources.
-func (g *Geo) States(f *Forced, h Health) map[string]StateInfo {
+func (g *Geo) States(f *Forced, h *Monitored) map[string]StateInfo {
 	if f == nil || f.g != g {
 		f = g.ApplyAdmin(nil)
 	}
@@ -112,7 +130,8 @@ func (g *Geo) States(f *Forced, h Health) map[string]StateInfo {
 			if !r.targets[j].defined {
 				continue
 			}
-			down := h != nil && h.Down(r.name, d)
+			mh := h.at(r, uint8(j))
+			down := mh.down
 			for _, a := range []struct {
 				m   map[string]*agg
 				key string
@@ -127,8 +146,22 @@ func (g *Geo) States(f *Forced, h Health) map[string]StateInfo {
 					x.down++
 				}
 			}
-			out["geoip/"+r.name+"/"+d] = f.stateInfo(f.res[i][j], down)
+			si := f.stateInfo(f.res[i][j], down)
+			monitored(&si, mh)
+			out["geoip/"+r.name+"/"+d] = si
 		}
+	}
+	for _, k := range g.HealthKeys() {
+		st, ok := h.Snapshot().State(k)
+		if !ok {
+			st.TTL = health.MaxTTL
+		}
+		si := StateInfo{State: "UP", RealState: "UP"}
+		if st.Down {
+			si.State, si.RealState = "DOWN", "DOWN"
+		}
+		monitored(&si, dcHealth{ttl: st.TTL, lastCheck: st.LastCheck, lastErr: st.LastError})
+		out[k.String()] = si
 	}
 	for i, m := range g.maps {
 		for j, d := range m.dcs {
@@ -141,6 +174,17 @@ func (g *Geo) States(f *Forced, h Health) map[string]StateInfo {
 		out["site/"+d] = f.stateInfo(f.site[d], a != nil && a.down == a.n)
 	}
 	return out
+}
+
+// monitored adds a monitored entry's TTL and last check to s.
+func monitored(s *StateInfo, h dcHealth) {
+	if h.ttl < health.MaxTTL {
+		s.TTL = h.ttl
+	}
+	if !h.lastCheck.IsZero() {
+		s.LastCheck = h.lastCheck.UTC().Format(time.RFC3339Nano)
+	}
+	s.LastError = h.lastErr
 }
 
 func (f *Forced) stateInfo(e forced, realDown bool) StateInfo {

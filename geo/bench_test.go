@@ -88,7 +88,7 @@ func BenchmarkResolve(b *testing.B) {
 	r, _ := g.Resource("text-addrs")
 	st, _ := adminstate.Parse("admin_state", []byte("geoip/m/esams => DOWN/60\nsite/ulsfo => DOWN\n"))
 	f := g.ApplyAdmin(st)
-	var h Health // nil here; a real source is a lookup the caller owns
+	h := fakeHealth{"text-addrs/eqiad": true}.apply(g)
 	rnd := rand.New(rand.NewPCG(3, 4))
 	clients := func(v6 bool) []Client {
 		cs := make([]Client, 1024)

@@ -46,6 +46,10 @@ type Resource struct {
 	lists    [][]uint8
 	byName   map[string]uint8
 	hasCNAME bool
+	// svc are the service types an address must pass, the built-in up
+	// left out; upThresh is multifo's fraction.
+	svc      []string
+	upThresh float64
 }
 
 type target struct {
@@ -153,7 +157,15 @@ func (g *Geo) buildResource(rc *ResourceConfig) (*Resource, error) {
 	if !ok {
 		return nil, rc.Where.Errorf("no map named %q", rc.Map)
 	}
-	r := &Resource{g: g, name: rc.Name, m: m, targets: make([]target, len(m.dcs)), byName: map[string]uint8{}}
+	r := &Resource{g: g, name: rc.Name, m: m, targets: make([]target, len(m.dcs)), byName: map[string]uint8{}, upThresh: rc.UpThresh}
+	if r.upThresh == 0 {
+		r.upThresh = DefaultUpThresh
+	}
+	for _, s := range rc.ServiceTypes {
+		if s != "up" {
+			r.svc = append(r.svc, s)
+		}
+	}
 	for i, d := range m.dcs {
 		t, ok := rc.DCMap[d]
 		if !ok {

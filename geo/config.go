@@ -87,7 +87,18 @@ type ResourceConfig struct {
 	Map       string
 	SkipFirst bool
 	DCMap     map[string]*DCTarget
+	// ServiceTypes are the checks every address of the resource passes
+	// to be up (none: always up, as gdnsd's `up`); ServiceWhere locates
+	// each name for CheckServiceTypes.
+	ServiceTypes []string
+	ServiceWhere []Where
+	// UpThresh is multifo's fraction: a DC is down when fewer than
+	// ceil(n × UpThresh) of a family's n addresses are up.
+	UpThresh float64
 }
+
+// DefaultUpThresh is gdnsd multifo's default up_thresh.
+const DefaultUpThresh = 0.5
 
 // DCTarget is what one DC of a resource answers: addresses or a CNAME.
 type DCTarget struct {

@@ -15,6 +15,9 @@ type parser struct {
 	cfg     *Config
 	l       conf.List
 	badMaps map[string]bool // maps with errors: resources using them add none
+	// defaults holds the top-level service_types and up_thresh, which
+	// every resource without its own inherits (gdnsd's inheritance).
+	defaults ResourceConfig
 }
 
 // at is the position of n in file; line 1 for a missing node (an empty
@@ -40,7 +43,8 @@ func (p *parser) parseTop(file string, n *conf.Node) {
 		return
 	}
 	var resNode *conf.Node
-	p.l.Fields(n, "geoip", []string{"maps", "resources", "undefined_datacenters_ok"}, func(key string, k, v *conf.Node) {
+	p.defaults = ResourceConfig{UpThresh: DefaultUpThresh}
+	p.l.Fields(n, "geoip", []string{"maps", "resources", "undefined_datacenters_ok", "service_types", "up_thresh"}, func(key string, k, v *conf.Node) {
 		path := "geoip." + key
 		switch key {
 		case "maps":
@@ -63,6 +67,10 @@ func (p *parser) parseTop(file string, n *conf.Node) {
 			}
 		case "undefined_datacenters_ok":
 			p.cfg.UndefinedDatacentersOK = p.boolVal(file, v, path)
+		case "service_types":
+			p.parseServiceRefs(file, v, path, &p.defaults)
+		case "up_thresh":
+			p.parseUpThresh(file, v, path, &p.defaults)
 		}
 	})
 	if resNode != nil {

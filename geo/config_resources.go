@@ -2,6 +2,7 @@ package geo
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/geotraffic/geotraffic/internal/conf"
@@ -12,12 +13,13 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 		p.errf(file, k, path, "expected a mapping with map and dcmap")
 		return nil
 	}
-	r := &ResourceConfig{Name: name, Where: Where{at(file, k), path}, DCMap: map[string]*DCTarget{}}
+	r := &ResourceConfig{Name: name, Where: Where{at(file, k), path}, DCMap: map[string]*DCTarget{},
+		ServiceTypes: p.defaults.ServiceTypes, ServiceWhere: p.defaults.ServiceWhere, UpThresh: p.defaults.UpThresh}
 	if strings.ContainsAny(name, "/ \t*?[]\\") {
 		p.errf(file, k, path, "resource name may not contain '/', blanks or glob characters")
 	}
 	var dcmapNode, dcmapKey, mapKey *conf.Node
-	p.l.Fields(v, path, []string{"map", "skip_first", "dcmap"}, func(key string, k, v *conf.Node) {
+	p.l.Fields(v, path, []string{"map", "skip_first", "dcmap", "service_types", "up_thresh"}, func(key string, k, v *conf.Node) {
 		kp := path + "." + key
 		switch key {
 		case "map":
@@ -31,6 +33,11 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 			r.SkipFirst = p.boolVal(file, v, kp)
 		case "dcmap":
 			dcmapNode, dcmapKey = v, k
+		case "service_types":
+			r.ServiceTypes, r.ServiceWhere = nil, nil // its own replace the inherited ones
+			p.parseServiceRefs(file, v, kp, r)
+		case "up_thresh":
+			p.parseUpThresh(file, v, kp, r)
 		}
 	})
 	if mapKey == nil {
@@ -64,6 +71,10 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 		}
 		if t := p.parseTarget(file, v, kp); t != nil {
 			r.DCMap[dc] = t
+			if t.CNAME != "" && r.Checked() {
+				p.errf(file, v, kp, "a CNAME target cannot be health-checked (service types check addresses); "+
+					"use addresses here, or only the built-in service types up and down")
+			}
 		}
 	})
 	if !p.cfg.UndefinedDatacentersOK {
@@ -82,6 +93,65 @@ func (p *parser) parseResource(file, name string, k, v *conf.Node, path string) 
 		return nil
 	}
 	return r
+}
+
+// parseServiceRefs reads service_types (a resource's, or the top-level
+// default): a name or a list of names, checked against the declared types
+// by CheckServiceTypes.
+func (p *parser) parseServiceRefs(file string, v *conf.Node, path string, r *ResourceConfig) {
+	elems := []*conf.Node{v}
+	if v.Kind == conf.SequenceNode {
+		elems = v.Content
+	}
+	for _, e := range elems {
+		name, ok := e.Str()
+		if !ok || name == "" {
+			p.errf(file, e, path, "expected a service type name, found %s", e.Describe())
+			continue
+		}
+		if slices.Contains(r.ServiceTypes, name) {
+			p.errf(file, e, path, "%q listed twice", name)
+			continue
+		}
+		r.ServiceTypes = append(r.ServiceTypes, name)
+		r.ServiceWhere = append(r.ServiceWhere, Where{at(file, e), path})
+	}
+}
+
+func (p *parser) parseUpThresh(file string, v *conf.Node, path string, r *ResourceConfig) {
+	f, ok := v.Float()
+	if !ok || !(f > 0 && f <= 1) {
+		p.errf(file, v, path, "expected a fraction in (0, 1], found %s", v.Describe())
+		return
+	}
+	r.UpThresh = f
+}
+
+// Checked reports whether the resource lists a service type that checks
+// something, i.e. one other than the built-in up and down.
+func (r *ResourceConfig) Checked() bool {
+	for _, s := range r.ServiceTypes {
+		if s != "up" && s != "down" {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckServiceTypes reports every service type a resource names that is
+// neither declared (known) nor built in (up, down), at the reference.
+func (c *Config) CheckServiceTypes(known func(name string) bool) error {
+	var l conf.List
+	seen := map[Where]bool{} // an inherited name is reported once, where it is written
+	for _, r := range c.Resources {
+		for i, s := range r.ServiceTypes {
+			if w := r.ServiceWhere[i]; s != "up" && s != "down" && !known(s) && !seen[w] {
+				seen[w] = true
+				l.Append(w.Pos, w.Errorf("no service type %q (declare it under service_types in authdns.yaml; up and down are built in)", s))
+			}
+		}
+	}
+	return l.Err()
 }
 
 func (p *parser) parseTarget(file string, v *conf.Node, path string) *DCTarget {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,7 +63,12 @@ func TestConfigErrors(t *testing.T) {
 		{"dcmap mixed families", okMap + "  s:\n    map: m\n    dcmap:\n      a: [192.0.2.1, \"2001:db8::1\"]\n      b: 192.0.2.1\n", "a: [192", "geoip.resources.s.dcmap.a", "one family"},
 		{"dcmap wrong family", okMap + "  s:\n    map: m\n    dcmap:\n      a: {addrs_v4: [\"2001:db8::1\"]}\n      b: 192.0.2.1\n", "a: {", "geoip.resources.s.dcmap.a.addrs_v4", "not an IPv4 address"},
 		{"dcmap unknown addrs key", okMap + "  s:\n    map: m\n    dcmap:\n      a: {addrs: [192.0.2.1]}\n      b: 192.0.2.1\n", "a: {", "geoip.resources.s.dcmap.a.addrs", "unknown key"},
-		{"resource unknown key", okMap + "  s:\n    map: m\n    service_types: [up]\n    dcmap: {a: 192.0.2.1, b: 192.0.2.1}\n", "service_types", "geoip.resources.s.service_types", "unknown key"},
+		{"resource unknown key", okMap + "  s:\n    map: m\n    ignore_health: true\n    dcmap: {a: 192.0.2.1, b: 192.0.2.1}\n", "ignore_health", "geoip.resources.s.ignore_health", "unknown key"},
+		{"up_thresh range", okMap + "  s:\n    map: m\n    up_thresh: 0\n    dcmap: {a: 192.0.2.1, b: 192.0.2.1}\n", "up_thresh", "geoip.resources.s.up_thresh", "expected a fraction in (0, 1]"},
+		{"up_thresh above 1", okMap + "  s:\n    map: m\n    up_thresh: 1.5\n    dcmap: {a: 192.0.2.1, b: 192.0.2.1}\n", "up_thresh", "geoip.resources.s.up_thresh", "expected a fraction"},
+		{"service type twice", okMap + "  s:\n    map: m\n    service_types: [x, x]\n    dcmap: {a: 192.0.2.1, b: 192.0.2.1}\n", "service_types", "geoip.resources.s.service_types", `"x" listed twice`},
+		{"service type not a name", okMap + "  s:\n    map: m\n    service_types: [[x]]\n    dcmap: {a: 192.0.2.1, b: 192.0.2.1}\n", "service_types", "geoip.resources.s.service_types", "expected a service type name"},
+		{"monitored CNAME", okMap + "  s:\n    map: m\n    service_types: [www_http]\n    dcmap:\n      a: 192.0.2.1\n      b: lb.example.net.\n", "lb.example", "geoip.resources.s.dcmap.b", "a CNAME target cannot be health-checked"},
 		{"no maps", "resources: {}\n", "resources", "geoip.maps", "at least one map"},
 	} {
 		_, err := parseYAML(t, dir, tc.text)
@@ -178,5 +184,51 @@ func TestConfigNoCascadingErrors(t *testing.T) {
 	_, err := parseYAML(t, t.TempDir(), text)
 	if err == nil || strings.Contains(err.Error(), "no map named") || !strings.Contains(err.Error(), "listed twice") {
 		t.Errorf("want only the datacenters error, got %v", err)
+	}
+}
+
+func TestServiceTypeReferences(t *testing.T) {
+	text := okMap + "  s:\n    map: m\n    service_types: www_http\n    up_thresh: 0.14\n    dcmap:\n      a: 192.0.2.1\n      b: lb.example.net.\n" +
+		"  u:\n    map: m\n    service_types: [up, down, edge, nope]\n    dcmap: {a: 192.0.2.1, b: 192.0.2.2}\n"
+	_, err := parseYAML(t, t.TempDir(), text)
+	if err == nil || !strings.Contains(err.Error(), "a CNAME target cannot be health-checked") {
+		t.Fatalf("a scalar service_types is a one-element list and monitors the CNAME: %v", err)
+	}
+	text = strings.Replace(text, "lb.example.net.", "192.0.2.9", 1)
+	cfg, err := parseYAML(t, t.TempDir(), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, s := cfg.Resources[0], cfg.Resources[1]
+	if !slices.Equal(s.ServiceTypes, []string{"www_http"}) || s.UpThresh != 0.14 || r.UpThresh != DefaultUpThresh || len(r.ServiceTypes) != 0 {
+		t.Errorf("resources: %+v %+v", r, s)
+	}
+	err = cfg.CheckServiceTypes(func(n string) bool { return n == "www_http" || n == "edge" })
+	want := fmt.Sprintf("test.yaml:%d: geoip.resources.u.service_types: no service type \"nope\"", lineOf(t, text, "[up, down"))
+	if err == nil || err.Error() != want+" (declare it under service_types in authdns.yaml; up and down are built in)" {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if err := cfg.CheckServiceTypes(func(string) bool { return true }); err != nil {
+		t.Error(err)
+	}
+}
+
+// Top-level service_types and up_thresh are every resource's default, as
+// gdnsd's geoip plugin passes them down; a resource's own replace them.
+func TestServiceTypesInherited(t *testing.T) {
+	text := "service_types: [http]\nup_thresh: 0.25\n" + okMap +
+		"  s:\n    map: m\n    service_types: [tcp]\n    up_thresh: 1\n    dcmap: {a: 192.0.2.1, b: 192.0.2.2}\n" +
+		"  t: {map: m, dcmap: {a: 192.0.2.1, b: 192.0.2.2}}\n"
+	cfg, err := parseYAML(t, t.TempDir(), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, s := cfg.Resources[0], cfg.Resources[1]
+	if !slices.Equal(r.ServiceTypes, []string{"http"}) || r.UpThresh != 0.25 || !slices.Equal(s.ServiceTypes, []string{"tcp"}) || s.UpThresh != 1 {
+		t.Errorf("r %v %v, s %v %v", r.ServiceTypes, r.UpThresh, s.ServiceTypes, s.UpThresh)
+	}
+	err = cfg.CheckServiceTypes(func(n string) bool { return n == "tcp" })
+	if err == nil || !strings.HasPrefix(err.Error(), "test.yaml:1: geoip.service_types: no service type \"http\"") || strings.Count(err.Error(), "\n") != 0 {
+		t.Errorf("an undeclared inherited type is reported where it is written: %v", err)
 	}
 }

@@ -87,4 +87,16 @@ func lookupStr(t testing.TB, g *Geo, m, addr string) string {
 // fakeHealth marks "resource/dc" keys down; "*/dc" for every resource.
 type fakeHealth map[string]bool
 
-func (h fakeHealth) Down(res, dc string) bool { return h[res+"/"+dc] || h["*/"+dc] }
+func (h fakeHealth) down(res, dc string) bool { return h[res+"/"+dc] || h["*/"+dc] }
+
+// apply is h as g's Monitored, as ApplyHealth would build it from
+// monitor states.
+func (h fakeHealth) apply(g *Geo) *Monitored {
+	m := g.ApplyHealth(nil)
+	for i, r := range g.resources {
+		for j, dc := range r.m.dcs {
+			m.res[i][j].down = h.down(r.name, dc)
+		}
+	}
+	return m
+}

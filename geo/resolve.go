@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/geotraffic/geotraffic/health"
 )
 
 // Reason says why an answer was chosen, for metrics.
@@ -27,12 +29,6 @@ func (r Reason) String() string {
 		return reasonNames[r]
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
-}
-
-// Health is the health source: whether a resource's DC is down. nil means
-// everything is up. A forced admin_state UP answers even if health says down.
-type Health interface {
-	Down(resource, dc string) bool
 }
 
 // Client is what the query tells about its origin. ECS is used when HasECS
@@ -60,27 +56,25 @@ type Answer struct {
 	// cache answers with it.
 	Net     netip.Prefix
 	UsedECS bool
-	TTL     uint32 // min forced /TTL over the DCs visited, when HasTTL
-	HasTTL  bool
-	Reason  Reason
+	// TTL is gdnsd's: the minimum over the DCs visited (the answering
+	// one included) of each DC's TTL: its forced /TTL when forced, else
+	// its monitors' minimum. HasTTL is false when that is health.MaxTTL
+	// (nothing shortens the record's TTL).
+	TTL    uint32
+	HasTTL bool
+	Reason Reason
 	// AllDown: every DC of the list was DOWN, so the first one answered.
 	AllDown bool
 }
 
 // Resolve chooses the answer for one query into out. pinnedDC (from
-// geoip!RES/DC) skips the map. f may be nil (nothing forced) and must come
-// from ApplyAdmin of the Geo that built r (else it is ignored); h may be nil
-// (all up). It does not allocate.
-func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h Health, out *Answer) {
-	*out = Answer{}
+// geoip!RES/DC) skips the map. f and h may be nil (nothing forced, all up)
+// and must come from ApplyAdmin and ApplyHealth of the Geo that built r
+// (else they are ignored). It does not allocate.
+func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h *Monitored, out *Answer) {
+	*out = Answer{TTL: health.MaxTTL}
 	if r == nil {
 		return
-	}
-	// r's own Geo holds its data: a resource kept across a reload still
-	// answers from the Geo it was built with.
-	g = r.g
-	if f != nil && f.g != g {
-		f = nil // from another Geo: its indexes mean nothing here
 	}
 	if pinnedDC != "" {
 		out.Reason = ReasonPinned
@@ -90,6 +84,7 @@ func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h Healt
 		}
 		out.AllDown = r.down(d, f, h, out)
 		r.fill(d, out)
+		out.HasTTL = out.TTL < health.MaxTTL
 		return
 	}
 	m := r.m
@@ -107,6 +102,13 @@ func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h Healt
 	li := m.leaves[leaf]
 	out.Reason = li.reason
 	list := r.lists[li.list]
+	r.walk(list, f, h, out)
+	out.HasTTL = out.TTL < health.MaxTTL
+}
+
+// walk answers with the first DC of list that is not down, or the first
+// one when all are (gdnsd's rule); every DC visited folds its TTL in.
+func (r *Resource) walk(list []uint8, f *Forced, h *Monitored, out *Answer) {
 	for i, d := range list {
 		if !r.down(d, f, h, out) {
 			if i > 0 {
@@ -122,18 +124,25 @@ func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h Healt
 	}
 }
 
-// down is the state of DC d for this resource: forced first, then health.
-// A forced /TTL caps the answer's TTL.
-func (r *Resource) down(d uint8, f *Forced, h Health, out *Answer) bool {
-	if f != nil {
-		if e := f.res[r.idx][d]; e.set {
-			if e.hasTTL && (!out.HasTTL || e.ttl < out.TTL) {
-				out.TTL, out.HasTTL = e.ttl, true
-			}
-			return e.down
+// down is the state of DC d for this resource: forced first (its /TTL,
+// or MAX without one, replaces the monitors' TTL, as gdnsd's forced
+// sttl), then health. It folds the DC's TTL into out.TTL, which Resolve
+// starts at health.MaxTTL.
+func (r *Resource) down(d uint8, f *Forced, h *Monitored, out *Answer) bool {
+	ttl, down := uint32(health.MaxTTL), false
+	if e := f.at(r, d); e.set {
+		if e.hasTTL {
+			ttl = e.ttl
 		}
+		down = e.down
+	} else {
+		mh := h.at(r, d)
+		ttl, down = mh.ttl, mh.down
 	}
-	return h != nil && h.Down(r.name, r.m.dcs[d])
+	if ttl < out.TTL {
+		out.TTL = ttl
+	}
+	return down
 }
 
 func (r *Resource) fill(d uint8, out *Answer) {

@@ -144,10 +144,7 @@ func TestFailoverAndAdmin(t *testing.T) {
 		if !ok {
 			t.Fatal(tc.res)
 		}
-		var h Health
-		if tc.health != nil {
-			h = tc.health
-		}
+		h := tc.health.apply(g)
 		var a Answer
 		g.Resolve(res, tc.pin, in, g.ApplyAdmin(st), h, &a)
 		ttl := int64(-1)
@@ -227,7 +224,7 @@ func TestStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := g.States(g.ApplyAdmin(st), fakeHealth{"*/c": true, "r/d": true})
+	s := g.States(g.ApplyAdmin(st), fakeHealth{"*/c": true, "r/d": true}.apply(g))
 	file := func(line int, pattern string) StateInfo {
 		return StateInfo{Source: SourceFile, Line: line, Pattern: pattern, ForcedBy: "admin_state:" + strconv.Itoa(line)}
 	}
@@ -306,7 +303,7 @@ func TestResolveDoesNotAllocate(t *testing.T) {
 	r, _ := g.Resource("r")
 	st, _ := adminstate.Parse("admin_state", []byte("geoip/m/b => DOWN/60\n"))
 	f := g.ApplyAdmin(st)
-	h := fakeHealth{"r/a": true}
+	h := fakeHealth{"r/a": true}.apply(g)
 	c := Client{Src: netip.MustParseAddr("198.51.100.1"), ECS: netip.MustParseAddr("::ffff:192.0.2.1"), ECSBits: 120, HasECS: true}
 	var a Answer
 	if n := testing.AllocsPerRun(100, func() { g.Resolve(r, "", c, f, h, &a) }); n != 0 {
