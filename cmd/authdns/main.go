@@ -19,6 +19,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/geo"
+	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/cli"
 	"github.com/geotraffic/geotraffic/internal/sdnotify"
 	"github.com/geotraffic/geotraffic/internal/version"
@@ -132,6 +133,11 @@ func serve(config string, log *slog.Logger, stderr io.Writer) int {
 	d.OnUDPReaders = procsFor(log)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The monitor checks what Start and every reload tell it to: the
+	// addresses of resources with service_types.
+	monitor := health.New(health.Options{Logger: log, Registerer: d.Registry()})
+	d.Health = monitor
+	go monitor.Run(ctx)
 	if err := d.Start(ctx); err != nil {
 		fmt.Fprintf(stderr, "authdns: %v\n", err)
 		return 1
