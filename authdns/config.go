@@ -218,6 +218,11 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 	case "service_types":
 		types, err := health.ParseServiceTypes(v, key)
 		l.Append(v.Pos, err)
+		for _, t := range types {
+			if t.File != "" {
+				t.File = resolve(base, t.File) // as every other path of authdns.yaml
+			}
+		}
 		cfg.ServiceTypes = types
 	case "geoip":
 		cfg.geoipLine = v.Pos.Line

@@ -15,9 +15,9 @@ var commonKeys = []string{"plugin", "interval", "timeout", "up_thresh", "ok_thre
 var pluginKeys = map[string][]string{
 	"http_status": {"port", "url_path", "vhost", "ok_codes"},
 	"tcp_connect": {"port"},
-	"extfile":     {"file", "direct"},
+	"extfile":     {"file", "direct", "def_ttl", "def_down"},
 	"extmon":      {"cmd", "direct"},
-	"static":      {"state"},
+	"static":      {"state", "ttl"},
 	"up":          nil,
 	"down":        nil,
 }
@@ -121,11 +121,13 @@ func parseType(l *conf.List, name string, k, v *conf.Node, path string) *Service
 		case "cmd":
 			t.Cmd = r.strs(v, kp, 254)
 		case "direct":
-			if b, ok := v.Bool(); ok {
-				t.Direct = b
-			} else {
-				l.Addf(v.Pos, kp, "expected true or false, found %s", v.Describe())
-			}
+			t.Direct = r.boolean(v, kp)
+		case "def_down":
+			t.DefDown = r.boolean(v, kp)
+		case "ttl":
+			t.TTL = uint32(r.intIn(v, kp, 1, MaxTTL))
+		case "def_ttl":
+			t.DefTTL = uint32(r.intIn(v, kp, 1, MaxTTL))
 		case "state":
 			s := strings.ToUpper(r.str(v, kp))
 			if s != "UP" && s != "DOWN" && s != "" {
@@ -155,6 +157,14 @@ func parseType(l *conf.List, name string, k, v *conf.Node, path string) *Service
 
 // reader reads typed values, reporting the wrong ones to l.
 type reader struct{ l *conf.List }
+
+func (r reader) boolean(v *conf.Node, path string) bool {
+	b, ok := v.Bool()
+	if !ok {
+		r.l.Addf(v.Pos, path, "expected true or false, found %s", v.Describe())
+	}
+	return b
+}
 
 func (r reader) intIn(v *conf.Node, path string, lo, hi int) int {
 	n, ok := v.Int()

@@ -22,9 +22,9 @@ func TestParseServiceTypesDefaults(t *testing.T) {
 	types, err := parseTypes(t, `service_types:
   www_http: {plugin: http_status, url_path: /healthz, vhost: www.example.org}
   edge_tcp: {plugin: tcp_connect, port: 443, interval: 3}
-  ext: {plugin: extfile, file: /var/lib/health/www.states, direct: true}
+  ext: {plugin: extfile, file: /var/lib/health/www.states, direct: true, def_ttl: 60, def_down: true}
   mon: {plugin: extmon, cmd: [/bin/check, "%%ITEM%%"]}
-  fixed: {plugin: static, state: down}
+  fixed: {plugin: static, state: down, ttl: 30}
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -38,13 +38,13 @@ func TestParseServiceTypesDefaults(t *testing.T) {
 	if e := types["edge_tcp"]; e.Port != 443 || e.Interval != 3*time.Second || e.Timeout != time.Second {
 		t.Errorf("edge_tcp: timeout is interval/2 in whole seconds: %+v", e)
 	}
-	if e := types["ext"]; e.File != "/var/lib/health/www.states" || !e.Direct {
+	if e := types["ext"]; e.File != "/var/lib/health/www.states" || !e.Direct || e.DefTTL != 60 || !e.DefDown {
 		t.Errorf("ext: %+v", e)
 	}
 	if e := types["mon"]; !slices.Equal(e.Cmd, []string{"/bin/check", "%%ITEM%%"}) || e.Direct {
 		t.Errorf("mon: %+v", e)
 	}
-	if e := types["fixed"]; e.State != "DOWN" {
+	if e := types["fixed"]; e.State != "DOWN" || e.TTL != 30 {
 		t.Errorf("fixed: %+v", e)
 	}
 	if b := BuiltinTypes(); b["up"].Plugin != "up" || b["down"].Plugin != "down" || len(b) != 2 {
@@ -57,6 +57,9 @@ func TestParseServiceTypesErrors(t *testing.T) {
 		{"up: {plugin: tcp_connect, port: 1}", `authdns.yaml:2: service_types.up: "up" is built in and cannot be redefined`},
 		{"down: {plugin: static, state: up}", `authdns.yaml:2: service_types.down: "down" is built in`},
 		{"a/b: {plugin: static, state: up}", `service_types.a/b: a service type name may not`},
+		{"e: {plugin: extfile, file: f, def_ttl: 0}", `authdns.yaml:2: service_types.e.def_ttl:`},
+		{"e: {plugin: extfile, file: f, def_down: maybe}", `authdns.yaml:2: service_types.e.def_down: expected true or false`},
+		{"s: {plugin: static, state: up, ttl: -1}", `authdns.yaml:2: service_types.s.ttl:`},
 		{"x: {port: 80}", `authdns.yaml:2: service_types.x.plugin: required (one of http_status, tcp_connect`},
 		{"x: {plugin: ping}", `authdns.yaml:2: service_types.x.plugin: unknown plugin "ping"`},
 		{"x: {plugin: tcp_connect}", `authdns.yaml:2: service_types.x.port: required by plugin tcp_connect`},
