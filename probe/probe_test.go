@@ -116,3 +116,56 @@ func TestCommandTimeoutKillsTheGroup(t *testing.T) {
 		t.Errorf("the command's child %d still runs: %s", pid, st)
 	}
 }
+
+// rawServer answers every connection with the chunks of resp, written
+// one by one, after reading the request's first bytes.
+func rawServer(t *testing.T, resp ...string) netip.AddrPort {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 512))
+			for _, r := range resp {
+				if _, err := io.WriteString(c, r); err != nil {
+					break
+				}
+			}
+			c.Close()
+		}
+	}()
+	return netip.MustParseAddrPort(l.Addr().String())
+}
+
+func TestHTTPGetResponses(t *testing.T) {
+	tests := []struct {
+		name    string
+		resp    []string
+		want    int
+		wantErr string
+	}{
+		{"interim responses are skipped", []string{"HTTP/1.1 100 Continue\r\nX: y\r\n\r\n", "HTTP/1.1 204 No Content\r\n\r\n"}, 204, ""},
+		{"101 is final", []string{"HTTP/1.1 101 Switching Protocols\r\n\r\n"}, 101, ""},
+		{"status line in pieces, LF ends", []string{"HTT", "P/1.0 50", "3\nServer: x\n\nbody"}, 503, ""},
+		{"no reason phrase", []string{"HTTP/1.1 200\r\n\r\n"}, 200, ""},
+		{"not HTTP", []string{"SSH-2.0-OpenSSH_9.2\r\n"}, 0, "malformed HTTP response"},
+		{"bad code", []string{"HTTP/1.1 2x0 OK\r\n\r\n"}, 0, "malformed HTTP status code"},
+		{"closed before the headers end", []string{"HTTP/1.1 200 OK\r\nX: y\r\n"}, 0, "unexpected EOF"},
+		{"closed at once", nil, 0, "unexpected EOF"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, err := HTTP{URL: "http://x/"}.Get(context.Background(), rawServer(t, tc.resp...))
+			if code != tc.want || (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("Get = %d, %v; want %d, %q", code, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
