@@ -2,6 +2,7 @@ package health
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -102,9 +104,32 @@ func cpuTime() (user, sys time.Duration) {
 	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
+// Environment knobs for scripts/bench-health.sh: the check interval
+// (default 1s), the measured time (10s) and the service types checked
+// ("http,tcp").
+const (
+	benchIntervalEnv = "HEALTH_BENCH_INTERVAL"
+	benchRunEnv      = "HEALTH_BENCH_RUN"
+	benchTypesEnv    = "HEALTH_BENCH_TYPES"
+)
+
+// envDuration is the duration in the environment variable name, or def.
+func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		b.Fatalf("%s=%q: want a positive duration", name, v)
+	}
+	return d
+}
+
 // BenchmarkMonitor2000x2 checks 2,000 loopback addresses with
 // http_status and tcp_connect every second for 10 s and reports the
-// monitor's CPU use in cores (the servers run in another process).
+// monitor's CPU use in cores and per check (the servers run in another
+// process).
 func BenchmarkMonitor2000x2(b *testing.B) {
 	if _, err := net.Listen("tcp", "127.0.8.250:0"); err != nil {
 		b.Skipf("no loopback range to listen on: %v", err)
@@ -123,14 +148,24 @@ func BenchmarkMonitor2000x2(b *testing.B) {
 		b.Fatalf("bench servers: %v", err)
 	}
 
-	const interval, run = time.Second, 10 * time.Second
-	types := map[string]*ServiceType{
+	interval, run := envDuration(b, benchIntervalEnv, time.Second), envDuration(b, benchRunEnv, 10*time.Second)
+	all := map[string]*ServiceType{
 		"http": {Name: "http", Plugin: "http_status", Port: hp, URLPath: "/", OKCodes: []int{200}, Interval: interval, Timeout: interval / 2},
 		"tcp":  {Name: "tcp", Plugin: "tcp_connect", Port: tp, Interval: interval, Timeout: interval / 2},
 	}
+	names := strings.Split(cmp.Or(os.Getenv(benchTypesEnv), "http,tcp"), ",")
+	types := map[string]*ServiceType{}
+	for _, n := range names {
+		if all[n] == nil {
+			b.Fatalf("%s: unknown type %q (http, tcp)", benchTypesEnv, n)
+		}
+		types[n] = all[n]
+	}
 	var keys []Key
 	for _, a := range benchAddrs() {
-		keys = append(keys, Key{a, "http"}, Key{a, "tcp"})
+		for _, n := range names {
+			keys = append(keys, Key{a, n})
+		}
 	}
 	reg := prometheus.NewRegistry()
 	m := New(Options{Logger: slog.New(slog.DiscardHandler), Registerer: reg})
@@ -163,6 +198,8 @@ func BenchmarkMonitor2000x2(b *testing.B) {
 	b.ReportMetric(user/wall, "user-cores")
 	b.ReportMetric(sys/wall, "sys-cores")
 	b.ReportMetric(float64(checks)/wall, "checks/s")
+	b.ReportMetric(user*1e6/float64(checks), "user-µs/check")
+	b.ReportMetric(sys*1e6/float64(checks), "sys-µs/check")
 	b.ReportMetric(float64(down), "down")
 }
 
