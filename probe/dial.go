@@ -12,7 +12,7 @@ import (
 
 // conn is a connected TCP socket driven by the runtime's poller. It is
 // opened with system calls of its own rather than through net.Dialer: a
-// check needs neither the resolver, nor the local and peer addresses, nor
+// check needs neither the resolver, nor the local address, nor
 // TCP_NODELAY, and at thousands of checks a second those cost as much
 // user time as the connect itself.
 type conn struct {
@@ -54,7 +54,10 @@ func dial(ctx context.Context, addr netip.AddrPort) (*conn, error) {
 }
 
 // waitConnected waits until the connect in progress ends and returns its
-// error.
+// error. No error is pending both while the handshake runs and once it
+// is done, so, as net does, getpeername tells the two apart; that also
+// covers the poller's spurious wake-ups and the first look, which
+// RawConn.Write takes before it waits.
 func (c *conn) waitConnected() error {
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -67,9 +70,14 @@ func (c *conn) waitConnected() error {
 		case err != nil:
 			soErr = os.NewSyscallError("getsockopt", err)
 		case n == int(syscall.EINPROGRESS), n == int(syscall.EALREADY), n == int(syscall.EINTR):
-			return false // spurious wake-up: wait on
+			return false
+		case n == int(syscall.EISCONN):
 		case n != 0:
 			soErr = os.NewSyscallError("connect", syscall.Errno(n))
+		default:
+			if _, err := syscall.Getpeername(int(fd)); err != nil {
+				return false // not connected yet
+			}
 		}
 		return true
 	})

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestHTTPGet(t *testing.T) {
@@ -167,5 +169,47 @@ func TestHTTPGetResponses(t *testing.T) {
 				t.Errorf("Get = %d, %v; want %d, %q", code, err, tc.want, tc.wantErr)
 			}
 		})
+	}
+}
+
+// A connect that never completes (the listener's accept queue is full,
+// so the kernel drops the SYNs) times out: it is not taken for an
+// established connection.
+func TestTCPConnectPending(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sa.(*syscall.SockaddrInet4).Port))
+	// With a backlog of 0, one connection fills the accept queue (the
+	// listener turns readable); connections past it stay pending.
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, -1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := TCPConnect(ctx, addr); !errors.Is(err, ErrTimedOut) {
+		t.Errorf("TCPConnect to a full accept queue = %v, want ErrTimedOut", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := (HTTP{URL: "http://x/"}).Get(ctx, addr); !errors.Is(err, ErrTimedOut) {
+		t.Errorf("HTTP Get to a full accept queue = %v, want ErrTimedOut", err)
 	}
 }
