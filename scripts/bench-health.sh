@@ -163,7 +163,7 @@ if [ -n "$GPID" ]; then
 else
 	echo "  gdnsd: $gdnsd_line"
 fi
-exec 3>&- 2>/dev/null
+exec 3>&-
 stop "$SPID"; SPID=""
 ours "authdns health" 2s http,tcp
 
