@@ -252,6 +252,8 @@ func TestHealthAnswersAndTTLs(t *testing.T) {
 		{name: "all DCs down, MIN clamps", qname: "ttl300", addr: "192.0.2.1", ttl: 150},
 		{name: "dc1 back up", change: states(health.State{TTL: 100}, "192.0.2.1/www_http", "192.0.2.11/edge_tcp", "192.0.2.2/www_http", "192.0.2.3/edge_tcp"),
 			qname: "wide", addr: "192.0.2.1", ttl: 100},
+		{name: "admin_state forces dc1's pairs DOWN: dc2, the forced TTL", admin: "192.0.2.1/* => DOWN\n192.0.2.11/* => DOWN/25\n",
+			qname: "wide", addr: "192.0.2.2", ttl: 25},
 	} {
 		if tc.admin != "" {
 			if err := os.WriteFile(filepath.Join(dir, "admin_state"), []byte(tc.admin), 0o644); err != nil {

@@ -154,7 +154,7 @@ func (st *State) WithEtcd(etcd *adminstate.State) *State {
 func (st *State) WithHealth(s *health.Snapshot) *State {
 	n := *st
 	if st.Geo != nil {
-		n.Health = st.Geo.ApplyHealth(s)
+		n.Health = st.Geo.ApplyHealth(s, st.Admin)
 	}
 	return &n
 }
@@ -175,6 +175,9 @@ func (st *State) setAdmin(file, etcd *adminstate.State) {
 	st.Admin = adminstate.Overlay(etcd, file)
 	if st.Geo != nil {
 		st.Forced = st.Geo.ApplyAdmin(st.Admin)
+		// admin_state may force ADDR/SERVICE pairs, folded into the
+		// health view.
+		st.Health = st.Geo.ApplyHealth(st.Health.Snapshot(), st.Admin)
 	}
 }
 

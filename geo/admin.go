@@ -152,15 +152,21 @@ func (g *Geo) States(f *Forced, h *Monitored) map[string]StateInfo {
 		}
 	}
 	for _, k := range g.HealthKeys() {
-		st, ok := h.Snapshot().State(k)
+		real, ok := h.Snapshot().State(k)
 		if !ok {
-			st.TTL = health.MaxTTL
+			real.TTL = health.MaxTTL
 		}
 		si := StateInfo{State: "UP", RealState: "UP"}
-		if st.Down {
+		if real.Down {
 			si.State, si.RealState = "DOWN", "DOWN"
 		}
-		monitored(&si, dcHealth{ttl: st.TTL, lastCheck: st.LastCheck, lastErr: st.LastError})
+		if h != nil {
+			if _, i := h.pair(k); i >= 0 {
+				pf := &Forced{st: h.admin}
+				si = pf.stateInfo(fromIndex(h.admin, i), real.Down)
+			}
+		}
+		monitored(&si, dcHealth{ttl: real.TTL, lastCheck: real.LastCheck, lastErr: real.LastError})
 		out[k.String()] = si
 	}
 	for i, m := range g.maps {
@@ -219,7 +225,7 @@ func (f *Forced) origin(s *StateInfo, e forced) {
 }
 
 // AdminKeys lists every admin_state key this Geo understands (site/DC,
-// geoip/MAP/DC, geoip/RESOURCE/DC), so a caller can warn about lines whose
+// geoip/MAP/DC, geoip/RESOURCE/DC, monitored ADDR/SERVICE), so a caller can warn about lines whose
 // glob matches none of them, as gdnsd does.
 func (g *Geo) AdminKeys() []string {
 	var keys []string
@@ -237,6 +243,9 @@ func (g *Geo) AdminKeys() []string {
 				keys = append(keys, "geoip/"+r.name+"/"+d)
 			}
 		}
+	}
+	for _, k := range g.HealthKeys() {
+		keys = append(keys, k.String())
 	}
 	return keys
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	adminstate "github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/health"
 )
 
@@ -25,17 +26,20 @@ type dcHealth struct {
 // states are folded into a down bit and a TTL per resource DC once per
 // snapshot, so Resolve only indexes arrays.
 type Monitored struct {
-	g    *Geo
-	snap *health.Snapshot
-	res  [][]dcHealth // [resource][map DC]
+	g     *Geo
+	snap  *health.Snapshot
+	admin *adminstate.State // forces ADDR/SERVICE pairs
+	res   [][]dcHealth      // [resource][map DC]
 }
 
 // ApplyHealth precomputes s for this Geo. An address is up when every
 // service type of its resource is up for it; a pair missing from s is
-// UP with health.MaxTTL (gdnsd's state before the first check). s may be
-// nil: everything is up.
-func (g *Geo) ApplyHealth(s *health.Snapshot) *Monitored {
-	m := &Monitored{g: g, snap: s, res: make([][]dcHealth, len(g.resources))}
+// UP with health.MaxTTL (gdnsd's state before the first check). An
+// admin_state entry matching a pair's key (`192.0.2.1/www_http`, globs
+// as for every key) replaces its monitored state and TTL (MaxTTL when the
+// entry gives none), as gdnsd forces a monitor. s and admin may be nil.
+func (g *Geo) ApplyHealth(s *health.Snapshot, admin *adminstate.State) *Monitored {
+	m := &Monitored{g: g, snap: s, admin: admin, res: make([][]dcHealth, len(g.resources))}
 	for i, r := range g.resources {
 		m.res[i] = make([]dcHealth, len(r.m.dcs))
 		for j := range r.m.dcs {
@@ -48,8 +52,8 @@ func (g *Geo) ApplyHealth(s *health.Snapshot) *Monitored {
 				// refuses checks): down makes it DOWN/MAX, as gdnsd.
 				h.down = slices.Contains(r.svc, "down")
 			default:
-				down4 := r.familyDown(t.v4, s, &h)
-				down6 := r.familyDown(t.v6, s, &h)
+				down4 := m.familyDown(r, t.v4, &h)
+				down6 := m.familyDown(r, t.v6, &h)
 				h.down = down4 || down6
 			}
 			m.res[i][j] = h
@@ -61,17 +65,14 @@ func (g *Geo) ApplyHealth(s *health.Snapshot) *Monitored {
 // familyDown folds one family's monitors into h and reports whether fewer
 // than ceil(n × up_thresh) of its n addresses are up (float64 ceil, as
 // gdnsd, so 0.14 × 50 needs 8).
-func (r *Resource) familyDown(addrs []netip.Addr, s *health.Snapshot, h *dcHealth) bool {
+func (m *Monitored) familyDown(r *Resource, addrs []netip.Addr, h *dcHealth) bool {
 	up := 0
 	for _, a := range addrs {
 		addrUp := true
 		for _, svc := range r.svc {
 			st, ok := builtinState(svc)
 			if !ok {
-				st, ok = s.State(health.Key{Addr: a, Service: svc})
-				if !ok {
-					st = health.State{TTL: health.MaxTTL}
-				}
+				st, _ = m.pair(health.Key{Addr: a, Service: svc})
 			}
 			if st.TTL < h.ttl {
 				h.ttl = st.TTL
@@ -91,6 +92,25 @@ func (r *Resource) familyDown(addrs []netip.Addr, s *health.Snapshot, h *dcHealt
 		}
 	}
 	return up < int(math.Ceil(float64(len(addrs))*r.upThresh))
+}
+
+// pair is k's effective state: forced by an admin_state entry (whose
+// index is returned, else -1) or monitored; UP with health.MaxTTL before
+// its first check.
+func (m *Monitored) pair(k health.Key) (health.State, int) {
+	st, ok := m.snap.State(k)
+	if !ok {
+		st = health.State{TTL: health.MaxTTL}
+	}
+	i := m.admin.Find(k.String())
+	if i >= 0 {
+		e := m.admin.Entries[i]
+		st.Down, st.TTL = e.Down, health.MaxTTL
+		if e.HasTTL {
+			st.TTL = e.TTL
+		}
+	}
+	return st, i
 }
 
 // builtinState is the fixed state of the built-in type down; ok is false

@@ -110,6 +110,10 @@ func TestHealthAnswers(t *testing.T) {
 		{name: "forced UP/TTL replaces the monitors' TTL", res: "www", admin: "geoip/www/a => UP/300", dc: "a", ttl: 300},
 		{name: "forced DOWN/TTL then a monitored DC", res: "www", admin: "site/a => DOWN/20", dc: "b", ttl: 20},
 		{name: "forced DOWN without TTL then a monitored DC", res: "www", admin: "site/a => DOWN", dc: "b", ttl: 100},
+		{name: "forced pairs DOWN take their addresses down", res: "www", admin: "192.0.2.1/http => DOWN\n192.0.2.2/* => DOWN/20",
+			dc: "b", ttl: 20},
+		{name: "a forced pair UP beats its monitored DOWN", res: "www", admin: "192.0.2.*/http => UP",
+			over: map[string]health.State{"192.0.2.1/http": down, "192.0.2.2/http": down}, dc: "a", ttl: 100},
 	} {
 		st, err := adminstate.Parse("admin_state", []byte(tc.admin))
 		if err != nil {
@@ -118,7 +122,7 @@ func TestHealthAnswers(t *testing.T) {
 		s := snap(g, 100, tc.over, tc.missing...)
 		r, _ := g.Resource(tc.res)
 		var a Answer
-		g.Resolve(r, "", in, g.ApplyAdmin(st), g.ApplyHealth(s), &a)
+		g.Resolve(r, "", in, g.ApplyAdmin(st), g.ApplyHealth(s, st), &a)
 		ttl := int64(-1)
 		if a.HasTTL {
 			ttl = int64(a.TTL)
@@ -134,7 +138,7 @@ func TestHealthFromAnotherGeoIsIgnored(t *testing.T) {
 	r, _ := g.Resource("www")
 	var a Answer
 	s := snap(g, 100, map[string]health.State{"192.0.2.1/http": {Down: true}, "192.0.2.2/http": {Down: true}})
-	g.Resolve(r, "", Client{Src: netip.MustParseAddr("192.0.2.50")}, nil, other.ApplyHealth(s), &a)
+	g.Resolve(r, "", Client{Src: netip.MustParseAddr("192.0.2.50")}, nil, other.ApplyHealth(s, nil), &a)
 	if a.DC != "a" || a.HasTTL {
 		t.Errorf("got %+v, want a with no TTL", a)
 	}
@@ -147,14 +151,16 @@ func TestHealthStates(t *testing.T) {
 		"192.0.2.1/http": {Down: true, TTL: 200, LastCheck: at, LastError: "connection refused"},
 		"192.0.2.2/http": {Down: true, TTL: 180, LastCheck: at.Add(-time.Second), LastError: "timeout"},
 	})
-	st, _ := adminstate.Parse("admin_state", []byte("geoip/fifty/a => UP\n"))
-	states := g.States(g.ApplyAdmin(st), g.ApplyHealth(s))
+	st, _ := adminstate.Parse("admin_state", []byte("geoip/fifty/a => UP\n192.0.2.4/tcp => DOWN/30\n"))
+	states := g.States(g.ApplyAdmin(st), g.ApplyHealth(s, st))
 	for key, want := range map[string]StateInfo{
 		"geoip/www/a":    {State: "DOWN", RealState: "DOWN", TTL: 100, LastCheck: "2026-01-02T03:04:05Z", LastError: "192.0.2.1/http: connection refused"},
 		"geoip/www/b":    {State: "UP", RealState: "UP", TTL: 100},
 		"geoip/plain/a":  {State: "UP", RealState: "UP"},
 		"192.0.2.1/http": {State: "DOWN", RealState: "DOWN", TTL: 200, LastCheck: "2026-01-02T03:04:05Z", LastError: "connection refused"},
 		"192.0.2.1/tcp":  {State: "UP", RealState: "UP", TTL: 100},
+		"192.0.2.4/tcp": {State: "DOWN!", RealState: "UP", TTL: 100, ForcedTTL: 30, Source: SourceFile,
+			ForcedBy: "admin_state:2", Pattern: "192.0.2.4/tcp", Line: 2},
 	} {
 		if got := states[key]; got != want {
 			t.Errorf("%s: got %+v\nwant %+v", key, got, want)

@@ -92,7 +92,7 @@ func (h fakeHealth) down(res, dc string) bool { return h[res+"/"+dc] || h["*/"+d
 // apply is h as g's Monitored, as ApplyHealth would build it from
 // monitor states.
 func (h fakeHealth) apply(g *Geo) *Monitored {
-	m := g.ApplyHealth(nil)
+	m := g.ApplyHealth(nil, nil)
 	for i, r := range g.resources {
 		for j, dc := range r.m.dcs {
 			m.res[i][j].down = h.down(r.name, dc)
