@@ -37,6 +37,10 @@ type request struct {
 	nsid     bool
 	keepaliv bool
 	ecs      ecsOption
+	// serverCookieOK: the query carried a server cookie this server
+	// made and still accepts (RFC 7873); such a client proved its
+	// address, so response rate limiting lets it through.
+	serverCookieOK bool
 }
 
 // lower is the lowercased wire qname.
