@@ -41,6 +41,7 @@ type request struct {
 	// made and still accepts (RFC 7873); such a client proved its
 	// address, so response rate limiting lets it through.
 	serverCookieOK bool
+	cookie         cookieOption
 }
 
 // lower is the lowercased wire qname.
@@ -191,6 +192,10 @@ func (r *request) parseOPT(b []byte) parseOutcome {
 			}
 		case dns.EDNS0TCPKEEPALIVE:
 			r.keepaliv = true
+		case dns.EDNS0COOKIE:
+			if !r.cookie.present && !r.cookie.parse(data) {
+				return parseFormErr // only the first counts (RFC 7873 §5.2)
+			}
 		}
 		opts = opts[4+olen:]
 	}
