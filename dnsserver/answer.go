@@ -142,6 +142,10 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 		rcode = dns.RcodeNotImplemented
 	case parseBadVers:
 		rcode = dns.RcodeBadVers
+	case parseNoQuestion:
+		if !r.cookie.present || snap.Cookies == nil {
+			rcode = dns.RcodeFormatError
+		}
 	default:
 		if r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254) {
 			rcode = dns.RcodeNotImplemented
@@ -157,6 +161,10 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 		// RFC 7873 §5.2.3 choice (2), as BIND: the client does cookies,
 		// so it retries at once with the new one this reply carries.
 		return wk.errorReply(snap, flags, dns.RcodeBadCookie, tcp)
+	}
+	if outcome == parseNoQuestion {
+		// Cookie priming (RFC 7873 §5.4): no question, only the cookie.
+		return wk.errorReply(snap, flags, dns.RcodeSuccess, tcp)
 	}
 	switch r.qclass {
 	case dns.ClassINET:

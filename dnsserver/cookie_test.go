@@ -331,3 +331,29 @@ func BenchmarkCookieCheck(b *testing.B) {
 		c.check(&o, src)
 	}
 }
+
+func TestCookiePriming(t *testing.T) {
+	snap := cookieSnapshot(t, time.Unix(1_800_000_000, 0))
+	prime := func(cookie string) *dns.Msg {
+		q := new(dns.Msg)
+		q.Id = 77
+		if cookie != "" {
+			withCookie(q, cookie)
+		}
+		return q
+	}
+	r, wk := cookieExchange(t, snap, prime(client), "192.0.2.1", false)
+	if r.Rcode != dns.RcodeSuccess || r.Id != 77 || len(r.Question)+len(r.Answer) != 0 || len(cookieOf(t, r)) != 48 || wk.stats.CookieClientOnly.Load() != 1 {
+		t.Fatalf("priming: rcode %d, cookie %q", r.Rcode, cookieOf(t, r))
+	}
+	if r, _ = cookieExchange(t, snap, prime(cookieOf(t, r)), "192.0.2.9", false); r.Rcode != dns.RcodeBadCookie {
+		t.Fatalf("priming with an invalid cookie: rcode %d", r.Rcode)
+	}
+	// Without a cookie, or with cookies off, QDCOUNT 0 stays FORMERR.
+	if r, _ = cookieExchange(t, snap, prime(""), "192.0.2.1", false); r.Rcode != dns.RcodeFormatError {
+		t.Fatalf("no question, no cookie: rcode %d", r.Rcode)
+	}
+	if r, _ = cookieExchange(t, testSnapshot(t), prime(client), "192.0.2.1", false); r.Rcode != dns.RcodeFormatError {
+		t.Fatalf("cookies off: rcode %d", r.Rcode)
+	}
+}

@@ -12,11 +12,12 @@ import (
 type parseOutcome uint8
 
 const (
-	parseOK      parseOutcome = iota
-	parseDrop                 // no usable header, or a response (QR set)
-	parseFormErr              // header parsed; FORMERR
-	parseNotImp               // opcode other than QUERY
-	parseBadVers              // EDNS version > 0
+	parseOK         parseOutcome = iota
+	parseDrop                    // no usable header, or a response (QR set)
+	parseFormErr                 // header parsed; FORMERR
+	parseNotImp                  // opcode other than QUERY
+	parseBadVers                 // EDNS version > 0
+	parseNoQuestion              // QDCOUNT 0: FORMERR unless it asks for a cookie
 )
 
 // request is a parsed query. Fields point into the packet buffer; nothing
@@ -98,7 +99,7 @@ func (r *request) parse(p []byte) parseOutcome {
 	if (r.flags&opcodeMask)>>11 != dns.OpcodeQuery {
 		return parseNotImp
 	}
-	if r.qdcount != 1 {
+	if r.qdcount > 1 {
 		return parseFormErr
 	}
 	for i := 0; i < int(an)+int(ns); i++ {
@@ -128,6 +129,9 @@ func (r *request) parse(p []byte) parseOutcome {
 			}
 		}
 		off = end
+	}
+	if r.qdcount == 0 {
+		return parseNoQuestion
 	}
 	return parseOK
 }
