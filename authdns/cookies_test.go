@@ -137,3 +137,19 @@ func TestCookieRandomSecretKeptOverReload(t *testing.T) {
 		t.Fatalf("after reload: rcode %d, cookie %q, want %q", rc, c, first)
 	}
 }
+
+// checkconf reports a bad secret file with the other errors.
+func TestCookieCheckconf(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "zones"), 0o755)
+	os.WriteFile(filepath.Join(dir, "zones", "example.com"), []byte(zoneText(1, "")), 0o644)
+	os.WriteFile(filepath.Join(dir, "cookie.key"), []byte(secretA+"\nshort\n"), 0o600)
+	cfg, err := ParseConfig(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:0\"]\nzones: zones\ncookie_secret_file: cookie.key\ncontrol: off\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Check(cfg, quietLog())
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "cookie.key")+":2: cookie_secret_file: want 32 hex digits") {
+		t.Fatalf("checkconf: %v", err)
+	}
+}
