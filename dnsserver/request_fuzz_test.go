@@ -84,6 +84,8 @@ func requestSeeds(tb testing.TB) [][]byte {
 	o.Option = append(o.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID}, &dns.EDNS0_TCP_KEEPALIVE{Code: dns.EDNS0TCPKEEPALIVE},
 		&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
 	pack(e)
+	e.Question = nil // cookie priming
+	pack(e)
 	v := query("example.org.", dns.TypeSOA)
 	v.SetEdns0(1232, false)
 	v.IsEdns0().SetVersion(1)
