@@ -27,8 +27,16 @@ for pkg in $pkgs; do
 		echo "fuzz: $pkg $target for $FUZZTIME"
 		log=$(mktemp)
 		if ! $GO test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" -parallel "$FUZZPARALLEL" "$pkg" >"$log" 2>&1; then
-			cat "$log"
 			crasher=$(sed -n 's/.*Failing input written to \(testdata\/fuzz\/[^ ]*\).*/\1/p' "$log" | head -1)
+			# Go before 1.27 may end a clean run with a bare "context
+			# deadline exceeded" and no input (go.dev/issue/75804): the
+			# coordinator's race at the -fuzztime boundary, not a crash.
+			if [ -z "$crasher" ] && grep -q '^    context deadline exceeded$' "$log" && ! grep -q -- '--- FAIL: .*/' "$log"; then
+				echo "fuzz: $pkg $target: ended with Go's fuzztime race (context deadline exceeded, no failing input); not a crash"
+				rm -f "$log"
+				continue
+			fi
+			cat "$log"
 			dir=$($GO list -f '{{.Dir}}' "$pkg")
 			echo
 			echo "fuzz: FAILED: package $pkg, target $target"
