@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/zones"
 	"github.com/miekg/dns"
 )
@@ -17,6 +18,7 @@ type Snapshot struct {
 	Chaos          string     // TXT for CH-class queries; "" = REFUSED
 	MaxUDPSize     uint16     // default DefaultMaxUDPSize
 	TCPIdleTimeout time.Duration
+	RRL            *rrl.Limiter // response rate limiting of UDP answers; nil = off
 
 	chaosRData []byte
 }
