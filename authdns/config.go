@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/conf"
 )
@@ -74,6 +75,9 @@ type Config struct {
 	// Digest is the sha256 of this file's bytes.
 	Digest string
 
+	// RRL is the `rrl:` section: response rate limiting; nil = off.
+	RRL *rrl.Config
+
 	// GeoIP is the `geoip:` section: inline (GeoIPNode) or a file name.
 	GeoIPNode *conf.Node
 	GeoIPFile string
@@ -104,7 +108,7 @@ func LoadConfig(path string) (*Config, error) {
 var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types"}
+	"max_stage_bytes", "etcd", "service_types", "rrl"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -278,6 +282,8 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 		cfg.MaxStageBytes = n
 	case "etcd":
 		cfg.Etcd = parseEtcd(l, base, v)
+	case "rrl":
+		cfg.RRL = parseRRL(l, v)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/health"
 )
 
@@ -54,6 +55,7 @@ type Daemon struct {
 	stageGate  chan struct{}
 	aborted    map[string]time.Time // ids aborted before their stage arrived
 	slots      DCSlots
+	rrlStats   rrl.Stats     // response rate limiting, across limiters
 	httpPanics atomic.Uint64 // control and metrics requests whose handler panicked
 
 	// StageTimeout bounds how long a staged bundle is kept (default
@@ -123,6 +125,7 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if _, err := readToken(cfg); err != nil {
 		return nil, err
 	}
+	st = d.withRRL(st)
 	d.state.Store(st)
 	d.srv = dnsserver.New(serverConfig(cfg), st.SnapshotWith(&d.slots), log)
 	if err := reg.Register(newCollector(d)); err != nil {
@@ -132,6 +135,9 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	if err := reg.Register(newPanicCollector(d)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if err := reg.Register(newRRLCollector(d)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	return d, nil
@@ -170,6 +176,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if d.Health != nil {
 		go d.followHealth(ctx, d.Health)
 	}
+	go d.sweepRRL(ctx)
 	if err := d.srv.Start(); err != nil {
 		return err
 	}
@@ -316,6 +323,7 @@ func (d *Daemon) udpReadersChanged() {
 }
 
 func (d *Daemon) swap(st *State) {
+	st = d.withRRL(st)
 	d.state.Store(st)
 	d.srv.Store(st.SnapshotWith(&d.slots))
 	d.warnAllDown(st)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/geo"
 	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/conf"
@@ -38,6 +39,10 @@ type State struct {
 	// (empty without `data:`), for status and rollout diffs.
 	DataDigest string
 	DataFiles  []FileInfo
+
+	// RRL is the response rate limiter (the daemon's, see withRRL); nil
+	// = off.
+	RRL *rrl.Limiter
 }
 
 // LoadGeo parses and builds the geoip section, if any.
@@ -192,6 +197,7 @@ func (st *State) SnapshotWith(slots *DCSlots) *dnsserver.Snapshot {
 		Chaos:          st.Config.ChaosResponse,
 		MaxUDPSize:     st.Config.MaxUDPSize,
 		TCPIdleTimeout: st.Config.TCPIdleTimeout,
+		RRL:            st.RRL,
 	}
 	if st.Config.NSID != "" {
 		snap.NSID = []byte(st.Config.NSID)

@@ -123,7 +123,7 @@ func TestCreditPerSecondAndFloor(t *testing.T) {
 	c := newClock()
 	l := New(baseConfig(), nil, nil, WithClock(c.now))
 	run(l, 5+20, Response, "192.0.2.1", 1, www) // balance now at the floor, -window×rate = -10
-	for i, want := range []int{0, 0, 1} { // -10+5-1 = -6, -6+5-1 = -2, -2+5-1 = 2
+	for i, want := range []int{0, 0, 1} {       // -10+5-1 = -6, -6+5-1 = -2, -2+5-1 = 2
 		c.advance(time.Second)
 		if got := run(l, 1, Response, "192.0.2.1", 1, www); got.send != want {
 			t.Fatalf("second %d after the flood: %d sent, want %d (the balance climbs from -window×rate)", i+1, got.send, want)
