@@ -1,0 +1,212 @@
+package authdnse2e
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/geotraffic/geotraffic/internal/testutil"
+)
+
+const rrlRate = 20
+
+// floodResult is what one source got back from a UDP flood.
+type floodResult struct {
+	full, tc int
+	elapsed  time.Duration
+}
+
+// flood sends n queries for name from src over UDP, about one a
+// millisecond, and counts the full and TC=1 replies. Replies are waited
+// for until the server has counted every query (queriesDone), then the
+// socket is drained.
+func flood(t *testing.T, src, server, name string, n int, queriesDone func() bool) floodResult {
+	t.Helper()
+	conn, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)}, net.UDPAddrFromAddrPort(mustAddrPort(t, server)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var res floodResult
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1500)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				return // the deadline set once every query was counted
+			}
+			m := new(dns.Msg)
+			if m.Unpack(buf[:k]) != nil {
+				continue
+			}
+			if m.Truncated {
+				if len(m.Answer) != 0 {
+					t.Errorf("a slipped reply carries %d answers", len(m.Answer))
+				}
+				res.tc++
+			} else if len(m.Answer) > 0 {
+				res.full++
+			}
+		}
+	}()
+	q := new(dns.Msg)
+	q.SetQuestion(name, dns.TypeA)
+	start := time.Now()
+	for i := range n {
+		q.Id = uint16(i)
+		b, _ := q.Pack()
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			time.Sleep(10 * time.Millisecond) // pacing the load, not waiting for an event
+		}
+	}
+	testutil.WaitFor(t, "the server to count every flood query", queriesDone)
+	conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	<-done
+	res.elapsed = time.Since(start)
+	return res
+}
+
+func mustAddrPort(t *testing.T, a string) netip.AddrPort {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
+}
+
+// udpQueries is the server's count of UDP queries answered or not.
+func udpQueries(m map[string]float64) float64 {
+	n := 0.0
+	for k, v := range m {
+		if strings.HasPrefix(k, "authdns_queries_total{") && strings.Contains(k, `protocol="udp"`) {
+			n += v
+		}
+	}
+	return n
+}
+
+// askFrom sends one query from src over network and tells whether a full
+// answer came back (errors are logged: the caller counts, and it may run
+// off the test's goroutine).
+func askFrom(t *testing.T, src, network, server, name string, qtype uint16) bool {
+	c := &dns.Client{Net: network, Timeout: 2 * time.Second}
+	if network == "tcp" {
+		c.Dialer = &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 2 * time.Second}
+	} else {
+		c.Dialer = &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(src)}, Timeout: 2 * time.Second}
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	r, _, err := c.Exchange(m, server)
+	if err != nil {
+		t.Logf("%s %s from %s: %v", network, name, src, err)
+		return false
+	}
+	return !r.Truncated && len(r.Answer) > 0
+}
+
+// A UDP flood from one address is limited to the configured rate, about
+// half of the rest slipped as TC=1; another address, TCP from the flooding
+// one, and an exempt network all get full answers meanwhile.
+func TestRRLFloodIsLimited(t *testing.T) {
+	metrics := testutil.FreeAddr(t)
+	s := startServerWith(t, fmt.Sprintf("metrics: %s\nrrl:\n  responses_per_second: %d\n  window: 2\n  slip: 2\n"+
+		"  ipv4_prefix: 32\n  exempt: [127.0.0.3/32]\n", metrics, rrlRate), "")
+	const n = 2000
+	var wg sync.WaitGroup
+	others := map[string]int{}
+	var mu sync.Mutex
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// 127.0.0.2 asks each of its names fewer times than the rate;
+		// 127.0.0.3 is exempt and asks one name 100 times; TCP from the
+		// flooding address is never limited.
+		got := map[string]int{}
+		for _, name := range []string{"static.example.org.", "mail.example.org.", "ns1.example.org.", "ns2.example.org.", "sip.example.org."} {
+			for range rrlRate - 5 {
+				if askFrom(t, "127.0.0.2", "udp", s.addr, name, dns.TypeA) {
+					got["127.0.0.2"]++
+				}
+			}
+		}
+		for range 100 {
+			if askFrom(t, "127.0.0.3", "udp", s.addr, "static.example.org.", dns.TypeA) {
+				got["exempt"]++
+			}
+		}
+		for range 10 {
+			if askFrom(t, "127.0.0.1", "tcp", s.addr, "static.example.org.", dns.TypeA) {
+				got["tcp"]++
+			}
+		}
+		mu.Lock()
+		others = got
+		mu.Unlock()
+	}()
+	res := flood(t, "127.0.0.1", s.addr, "static.example.org.", n, func() bool {
+		return udpQueries(scrape(t, metrics)) >= n+5*(rrlRate-5)+100
+	})
+	wg.Wait()
+
+	t.Logf("flood of %d over %v: %d full, %d TC=1", n, res.elapsed, res.full, res.tc)
+	secs := int(res.elapsed/time.Second) + 1
+	if max := rrlRate * (secs + 1); res.full > max || res.full == 0 {
+		t.Errorf("flood of %d over %v: %d full answers, want 1 to %d (rate × seconds + burst)", n, res.elapsed, res.full, max)
+	}
+	limited := n - res.full
+	if res.tc < limited*2/5 || res.tc > limited/2+1 {
+		t.Errorf("flood: %d TC=1 replies of %d limited, want about half (slip 2)", res.tc, limited)
+	}
+	want := map[string]int{"127.0.0.2": 5 * (rrlRate - 5), "exempt": 100, "tcp": 10}
+	for k, v := range want {
+		if others[k] != v {
+			t.Errorf("%s: %d full answers, want %d (never limited)", k, others[k], v)
+		}
+	}
+	m := scrape(t, metrics)
+	slipped := m[`authdns_rrl_responses_total{action="slipped",kind="response"}`]
+	dropped := m[`authdns_rrl_responses_total{action="dropped",kind="response"}`]
+	if int(slipped+dropped) != limited || slipped-dropped < 0 || slipped-dropped > 1 {
+		t.Errorf("metrics: %v slipped, %v dropped; want %d limited, every other one slipped", slipped, dropped, limited)
+	}
+	if m["authdns_rrl_table_entries"] < 1 || m["authdns_rrl_table_size"] != 20000 {
+		t.Errorf("table metrics: %v entries of %v", m["authdns_rrl_table_entries"], m["authdns_rrl_table_size"])
+	}
+	if !strings.Contains(s.Logs(), "network=127.0.0.1/32") || strings.Count(s.Logs(), "msg=\"rate limit responses\"") != 1 {
+		t.Errorf("want one log line for the flooding network, got:\n%s", s.Logs())
+	}
+}
+
+// log_only counts what it would limit and limits nothing.
+func TestRRLLogOnly(t *testing.T) {
+	metrics := testutil.FreeAddr(t)
+	s := startServerWith(t, fmt.Sprintf("metrics: %s\nrrl:\n  responses_per_second: %d\n  ipv4_prefix: 32\n  log_only: true\n",
+		metrics, rrlRate), "")
+	const n = 300
+	res := flood(t, "127.0.0.1", s.addr, "static.example.org.", n, func() bool { return udpQueries(scrape(t, metrics)) >= n })
+	if res.full != n || res.tc != 0 {
+		t.Fatalf("log_only: %d full answers and %d TC of %d, want every one full", res.full, res.tc, n)
+	}
+	m := scrape(t, metrics)
+	would := int(m[`authdns_rrl_responses_total{action="slipped",kind="response"}`] + m[`authdns_rrl_responses_total{action="dropped",kind="response"}`])
+	secs := int(res.elapsed/time.Second) + 1
+	if would < n-rrlRate*(secs+1) || would >= n {
+		t.Errorf("log_only counted %d responses it would have limited, want at least %d", would, n-rrlRate*(secs+1))
+	}
+	if !strings.Contains(s.Logs(), "would rate limit responses") {
+		t.Errorf("log_only logs what it would limit:\n%s", s.Logs())
+	}
+}
