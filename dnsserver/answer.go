@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/geotraffic/geotraffic/zones"
 	"github.com/miekg/dns"
@@ -19,6 +20,9 @@ type worker struct {
 	pkt   []byte       // the query being answered
 	proto int          // 0 udp, 1 tcp, for the counters
 	isErr bool         // the reply is an error (errorReply), for rate limiting
+	// now is the time a UDP reader read for its batch of queries (rate
+	// limiting counts seconds); zero: read the clock per query.
+	now time.Time
 }
 
 func newWorker(stats *Stats) *worker {

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 )
@@ -14,11 +15,24 @@ import (
 func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out []byte) []byte {
 	wk.isErr = false
 	b := wk.reply(snap, p, src, tcp, out)
-	if snap.RRL == nil || tcp || b == nil || wk.req.serverCookieOK {
+	if snap.RRL == nil || tcp || b == nil {
+		return b
+	}
+	return wk.rateLimit(snap, b, src)
+}
+
+// rateLimit charges UDP reply b and returns what to send instead (nil:
+// nothing).
+func (wk *worker) rateLimit(snap *Snapshot, b []byte, src netip.Addr) []byte {
+	if wk.req.serverCookieOK {
 		return b
 	}
 	kind, qtype, name := wk.classify(snap, b)
-	switch snap.RRL.Account(kind, src, qtype, name) {
+	now := wk.now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	switch snap.RRL.AccountAt(now, kind, src, qtype, name) {
 	case rrl.Slip:
 		return wk.slip(snap)
 	case rrl.Drop:

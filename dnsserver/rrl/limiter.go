@@ -125,13 +125,19 @@ func (l *Limiter) Capacity() int { return len(l.buckets) * ways }
 // Evicted counts accounts evicted to make room for another.
 func (l *Limiter) Evicted() uint64 { return l.evicted.Load() }
 
-func (l *Limiter) seconds() int32 { return int32(l.now().Sub(l.start)/time.Second) + 1 }
+func (l *Limiter) seconds(now time.Time) int32 { return int32(now.Sub(l.start)/time.Second) + 1 }
 
-// Account charges one response of kind to src's network. name (lowercase
-// wire) and qtype say what it answers: the qname and qtype of an answer,
-// the qname alone (qtype 0) for NODATA, the delegation point of a referral,
-// the zone of an NXDOMAIN, nothing for an error.
+// Account charges one response of kind to src's network now. name
+// (lowercase wire) and qtype say what it answers: the qname and qtype of an
+// answer, the qname alone (qtype 0) for NODATA, the delegation point of a
+// referral, the zone of an NXDOMAIN, nothing for an error.
 func (l *Limiter) Account(kind Kind, src netip.Addr, qtype uint16, name []byte) Verdict {
+	return l.AccountAt(l.now(), kind, src, qtype, name)
+}
+
+// AccountAt is Account at a time the caller read: a UDP reader reads the
+// clock once per batch of queries, since only seconds count.
+func (l *Limiter) AccountAt(at time.Time, kind Kind, src netip.Addr, qtype uint16, name []byte) Verdict {
 	rate := l.rates[kind]
 	if rate <= 0 {
 		return Send
@@ -145,7 +151,7 @@ func (l *Limiter) Account(kind Kind, src netip.Addr, qtype uint16, name []byte) 
 	var net [16]byte
 	bits := l.network(src, &net)
 	key := l.key(kind, &net, bits, qtype, name)
-	now := l.seconds()
+	now := l.seconds(at)
 	b := &l.buckets[uint64(uint32(key>>32))*uint64(len(l.buckets))>>32]
 	b.mu.Lock()
 	e, old := l.slot(b, key)

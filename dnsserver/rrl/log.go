@@ -44,7 +44,7 @@ func (l *Limiter) logStop(e *entry, why string) {
 // the end of those whose start was logged, and reports start lines left
 // out. Call it about once a second, off the answer path.
 func (l *Limiter) Sweep() {
-	now := l.seconds()
+	now := l.seconds(l.now())
 	quiet := int32(max(l.cfg.Window, 1))
 	var ended []entry
 	for i := range l.buckets {

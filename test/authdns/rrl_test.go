@@ -1,9 +1,12 @@
 package authdnse2e
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -190,7 +193,8 @@ func TestRRLFloodIsLimited(t *testing.T) {
 	}
 }
 
-// log_only counts what it would limit and limits nothing.
+// log_only counts what it would limit and limits nothing; a reload that
+// turns it off enforces the limit.
 func TestRRLLogOnly(t *testing.T) {
 	metrics := testutil.FreeAddr(t)
 	s := startServerWith(t, fmt.Sprintf("metrics: %s\nrrl:\n  responses_per_second: %d\n  ipv4_prefix: 32\n  log_only: true\n",
@@ -208,5 +212,17 @@ func TestRRLLogOnly(t *testing.T) {
 	}
 	if !strings.Contains(s.Logs(), "would rate limit responses") {
 		t.Errorf("log_only logs what it would limit:\n%s", s.Logs())
+	}
+
+	cfgFile := filepath.Join(s.dir, "authdns.yaml")
+	cfg, err := os.ReadFile(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cfgFile, bytes.Replace(cfg, []byte("log_only: true"), []byte("log_only: false"), 1), 0o644)
+	s.sighup()
+	res = flood(t, "127.0.0.1", s.addr, "mail.example.org.", n, func() bool { return udpQueries(scrape(t, metrics)) >= 2*n })
+	if max := rrlRate * (int(res.elapsed/time.Second) + 2); res.full > max || res.tc == 0 {
+		t.Errorf("after a reload without log_only: %d full answers and %d TC of %d, want at most %d full", res.full, res.tc, n, max)
 	}
 }
