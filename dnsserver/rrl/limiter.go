@@ -48,7 +48,6 @@ const ways = 8
 const logPerSecond = 10
 
 type entry struct {
-	key     uint64 // 0: free
 	balance int32
 	stamp   int32  // seconds since the limiter started, +1; last credit
 	lastLim int32  // when a response was last limited
@@ -60,10 +59,12 @@ type entry struct {
 	net     [16]byte
 }
 
+// bucket keeps its keys together, so finding an account reads one cache
+// line of keys and then the one entry.
 type bucket struct {
-	mu sync.Mutex
-	e  [ways]entry
-	_  [32]byte // bucket locks of neighbours on separate cache lines, mostly
+	mu   sync.Mutex
+	keys [ways]uint64 // 0: free
+	e    [ways]entry
 }
 
 // Limiter charges responses to accounts. It is safe for concurrent use.
@@ -71,7 +72,7 @@ type Limiter struct {
 	cfg      Config
 	rates    [NumKinds]int32
 	buckets  []bucket
-	seed     maphash.Seed
+	salt     uint64 // per limiter, so accounts cannot be aimed at one bucket
 	stats    *Stats
 	log      *slog.Logger
 	start    time.Time
@@ -99,7 +100,7 @@ func New(cfg Config, stats *Stats, log *slog.Logger, opts ...Option) *Limiter {
 		log = slog.New(slog.DiscardHandler)
 	}
 	size := min(max(cfg.TableSize, ways), MaxTableSize)
-	l := &Limiter{cfg: cfg, buckets: make([]bucket, (size+ways-1)/ways), seed: maphash.MakeSeed(),
+	l := &Limiter{cfg: cfg, buckets: make([]bucket, (size+ways-1)/ways), salt: maphash.Comparable(maphash.MakeSeed(), 0) | 1,
 		stats: stats, log: log, now: time.Now}
 	l.rates = [NumKinds]int32{int32(cfg.ResponsesPerSecond), int32(cfg.ResponsesPerSecond),
 		int32(cfg.NXDomainsPerSecond), int32(cfg.ErrorsPerSecond)}
@@ -154,9 +155,9 @@ func (l *Limiter) AccountAt(at time.Time, kind Kind, src netip.Addr, qtype uint1
 	now := l.seconds(at)
 	b := &l.buckets[uint64(uint32(key>>32))*uint64(len(l.buckets))>>32]
 	b.mu.Lock()
-	e, old := l.slot(b, key)
-	if e.key != key {
-		*e = entry{key: key, kind: kind, bits: bits, net: net}
+	e, found, old := l.slot(b, key)
+	if !found {
+		*e = entry{kind: kind, bits: bits, net: net}
 	}
 	v := l.debit(e, kind, rate, now)
 	start := v != Send && e.limited == 1
@@ -185,35 +186,37 @@ func (l *Limiter) AccountAt(at time.Time, kind Kind, src netip.Addr, qtype uint1
 	return v
 }
 
-// slot finds key's entry in b, or the entry to reuse for it: a free one,
-// else the least recently credited, whose state is returned when it was
-// limited so its end can be logged.
-func (l *Limiter) slot(b *bucket, key uint64) (e *entry, evicted entry) {
-	victim := &b.e[0]
-	for i := range b.e {
-		c := &b.e[i]
-		if c.key == key {
-			return c, entry{}
+// slot finds key's entry in b, or takes one for it: a free one, else the
+// least recently credited, whose state is returned when it was limited so
+// the end of its run can be logged.
+func (l *Limiter) slot(b *bucket, key uint64) (e *entry, found bool, evicted entry) {
+	free := -1
+	for i, k := range b.keys {
+		if k == key {
+			return &b.e[i], true, entry{}
 		}
-		if c.key == 0 {
-			if victim.key != 0 {
-				victim = c
-			}
-			continue
-		}
-		if victim.key != 0 && c.stamp < victim.stamp {
-			victim = c
+		if k == 0 && free < 0 {
+			free = i
 		}
 	}
-	if victim.key == 0 {
+	if free >= 0 {
 		l.entries.Add(1)
-		return victim, entry{}
+		b.keys[free] = key
+		return &b.e[free], false, entry{}
+	}
+	victim := 0
+	for i := range b.e {
+		if b.e[i].stamp < b.e[victim].stamp {
+			victim = i
+		}
 	}
 	l.evicted.Add(1)
-	if victim.limited > 0 {
-		evicted = *victim
+	b.keys[victim] = key
+	e = &b.e[victim]
+	if e.limited > 0 {
+		evicted = *e
 	}
-	return victim, evicted
+	return e, false, evicted
 }
 
 // debit is BIND's debit_rrl_entry: credit rate per second since the last
@@ -285,11 +288,24 @@ func maskBits(b []byte, bits int) {
 func (l *Limiter) key(kind Kind, net *[16]byte, bits uint8, qtype uint16, name []byte) uint64 {
 	lo := le64(net[:8])
 	hi := le64(net[8:])
-	k := maphash.Bytes(l.seed, name) ^ mix(lo) ^ mix(hi^uint64(kind)<<56^uint64(qtype)<<32^uint64(bits)<<16)
+	k := l.hashName(name) ^ mix(lo^l.salt) ^ mix(hi^uint64(kind)<<56^uint64(qtype)<<32^uint64(bits)<<16)
 	if k == 0 {
 		k = 1
 	}
 	return k
+}
+
+// hashName hashes a wire name a word at a time; names are short, and a
+// seeded multiply-mix per word is cheaper than a general hash for them.
+func (l *Limiter) hashName(name []byte) uint64 {
+	h := l.salt ^ uint64(len(name))
+	for len(name) >= 8 {
+		h = mix(h ^ le64(name))
+		name = name[8:]
+	}
+	var tail [8]byte
+	copy(tail[:], name)
+	return mix(h ^ le64(tail[:]))
 }
 
 func le64(b []byte) uint64 {

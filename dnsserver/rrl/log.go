@@ -52,7 +52,7 @@ func (l *Limiter) Sweep() {
 		b.mu.Lock()
 		for j := range b.e {
 			e := &b.e[j]
-			if e.key != 0 && e.limited > 0 && now-e.lastLim >= quiet {
+			if b.keys[j] != 0 && e.limited > 0 && now-e.lastLim >= quiet {
 				if e.logged {
 					ended = append(ended, *e)
 				}
