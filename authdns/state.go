@@ -35,6 +35,10 @@ type State struct {
 	// the first one, or without a geoip section: everything is up).
 	Health *geo.Monitored
 
+	// Cookies is the server cookie secret read from cookie_secret_file
+	// (nil: cookies off, or no file).
+	Cookies *dnsserver.Cookies
+
 	// DataDigest and DataFiles describe the data directory as loaded
 	// (empty without `data:`), for status and rollout diffs.
 	DataDigest string
@@ -124,7 +128,13 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if err != nil {
 		return nil, err
 	}
-	return assemble(cfg, admin, g, set, bundle), nil
+	cookies, err := loadCookies(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st := assemble(cfg, admin, g, set, bundle)
+	st.Cookies = cookies
+	return st, nil
 }
 
 // assemble makes a State of parts already loaded and validated; bundle is
@@ -198,6 +208,7 @@ func (st *State) SnapshotWith(slots *DCSlots) *dnsserver.Snapshot {
 		MaxUDPSize:     st.Config.MaxUDPSize,
 		TCPIdleTimeout: st.Config.TCPIdleTimeout,
 		RRL:            st.RRL,
+		Cookies:        st.Cookies,
 	}
 	if st.Config.NSID != "" {
 		snap.NSID = []byte(st.Config.NSID)

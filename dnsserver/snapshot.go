@@ -19,6 +19,7 @@ type Snapshot struct {
 	MaxUDPSize     uint16     // default DefaultMaxUDPSize
 	TCPIdleTimeout time.Duration
 	RRL            *rrl.Limiter // response rate limiting of UDP answers; nil = off
+	Cookies        *Cookies     // server cookie secrets; nil = cookies off
 
 	chaosRData []byte
 }

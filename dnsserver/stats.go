@@ -62,6 +62,8 @@ type Stats struct {
 	CacheHits                          atomic.Uint64 // answers replayed from a reader's answer cache
 	UDP, TCP                           atomic.Uint64
 	TCPAccepted, TCPRejected           atomic.Uint64
+	// Queries with a COOKIE option, by what it carried.
+	CookieClientOnly, CookieValid, CookieInvalid atomic.Uint64
 
 	// Queries by [protocol][qtype][rcode], flattened. The per-rcode
 	// totals of StatsSnapshot are derived from it, so a query costs one add.
@@ -93,6 +95,11 @@ type StatsSnapshot struct {
 	TCP         uint64 `json:"tcp_reqs"`
 	TCPAccepted uint64 `json:"tcp_conns_accepted"`
 	TCPRejected uint64 `json:"tcp_conns_rejected"`
+	// Queries with a COOKIE option: a client cookie alone, a valid
+	// server cookie, or a server cookie not ours or expired.
+	CookieClientOnly uint64 `json:"cookie_client_only"`
+	CookieValid      uint64 `json:"cookie_valid"`
+	CookieInvalid    uint64 `json:"cookie_invalid"`
 	// Panics by protocol: queries dropped because answering them panicked.
 	Panics [NumProtos]uint64 `json:"-"`
 
@@ -121,6 +128,9 @@ func (s *Stats) addTo(t *StatsSnapshot) {
 	t.TCP += s.TCP.Load()
 	t.TCPAccepted += s.TCPAccepted.Load()
 	t.TCPRejected += s.TCPRejected.Load()
+	t.CookieClientOnly += s.CookieClientOnly.Load()
+	t.CookieValid += s.CookieValid.Load()
+	t.CookieInvalid += s.CookieInvalid.Load()
 	for p := range s.Panics {
 		t.Panics[p] += s.Panics[p].Load()
 	}
