@@ -22,23 +22,14 @@ func rrlSnapshot(t testing.TB, cfg func(*rrl.Config)) *Snapshot {
 }
 
 // replies answers q n times from src and returns the replies (nil: dropped).
-func replies(t *testing.T, snap *Snapshot, q *dns.Msg, src string, tcp bool, n int, prep func(*worker)) []*dns.Msg {
+func replies(t *testing.T, snap *Snapshot, q *dns.Msg, src string, tcp bool, n int) []*dns.Msg {
 	t.Helper()
 	p, _ := q.Pack()
 	wk := newWorker(new(Stats))
 	out := make([]byte, 0, 65537)
 	var got []*dns.Msg
 	for range n {
-		src := netip.MustParseAddr(src)
-		var b []byte
-		if prep == nil {
-			b = wk.answer(snap, p, src, tcp, out)
-		} else { // what parsing the query would have set
-			wk.isErr = false
-			b = wk.reply(snap, p, src, tcp, out)
-			prep(wk)
-			b = wk.rateLimit(snap, b, src)
-		}
+		b := wk.answer(snap, p, netip.MustParseAddr(src), tcp, out)
 		if b == nil {
 			got = append(got, nil)
 			continue
@@ -70,7 +61,7 @@ func TestRRLSlipIsAnEmptyTCAnswer(t *testing.T) {
 	snap := rrlSnapshot(t, nil)
 	q := query("www.example.org.", dns.TypeA)
 	q.SetEdns0(1232, false)
-	got := replies(t, snap, q, "192.0.2.1", false, 6, nil)
+	got := replies(t, snap, q, "192.0.2.1", false, 6)
 	if full, tc, dropped := tally(got); full != 2 || tc != 2 || dropped != 2 {
 		t.Fatalf("6 answers at rate 2, slip 2: %d full, %d TC, %d dropped; want 2, 2, 2", full, tc, dropped)
 	}
@@ -86,7 +77,7 @@ func TestRRLNXDomainSlipKeepsRcodeAndZoneAccount(t *testing.T) {
 	// Different names in one zone share the NXDOMAIN account.
 	var got []*dns.Msg
 	for _, name := range []string{"a.example.org.", "b.example.org.", "c.example.org.", "d.example.org."} {
-		got = append(got, replies(t, snap, query(name, dns.TypeA), "192.0.2.1", false, 1, nil)...)
+		got = append(got, replies(t, snap, query(name, dns.TypeA), "192.0.2.1", false, 1)...)
 	}
 	if full, tc, _ := tally(got); full != 2 || tc != 1 || got[2].Rcode != dns.RcodeNameError {
 		t.Fatalf("NXDOMAIN for 4 names of one zone: %d full, %d TC (rcode %v)", full, tc, got[2])
@@ -96,14 +87,10 @@ func TestRRLNXDomainSlipKeepsRcodeAndZoneAccount(t *testing.T) {
 func TestRRLExemptions(t *testing.T) {
 	snap := rrlSnapshot(t, nil)
 	q := query("www.example.org.", dns.TypeA)
-	if full, _, _ := tally(replies(t, snap, q, "192.0.2.1", true, 10, nil)); full != 10 {
+	if full, _, _ := tally(replies(t, snap, q, "192.0.2.1", true, 10)); full != 10 {
 		t.Errorf("TCP: %d of 10 answered; TCP is never limited", full)
 	}
-	cookie := func(wk *worker) { wk.req.serverCookieOK = true }
-	if full, _, _ := tally(replies(t, snap, q, "192.0.2.2", false, 10, cookie)); full != 10 {
-		t.Errorf("valid server cookie: %d of 10 answered; such queries are exempt", full)
-	}
-	if full, _, _ := tally(replies(t, snap, q, "192.0.2.3", false, 10, nil)); full != 2 {
+	if full, _, _ := tally(replies(t, snap, q, "192.0.2.3", false, 10)); full != 2 {
 		t.Errorf("another address: %d of 10 answered, want 2 (the test is void)", full)
 	}
 }
@@ -112,7 +99,7 @@ func TestRRLECSDoesNotChangeAccounting(t *testing.T) {
 	snap := rrlSnapshot(t, nil)
 	var got []*dns.Msg
 	for _, subnet := range []string{"203.0.113.0", "198.51.100.0", "192.0.2.0", "100.64.0.0"} {
-		got = append(got, replies(t, snap, withECS(query("www.example.org.", dns.TypeA), 1, 24, subnet), "192.0.2.9", false, 1, nil)...)
+		got = append(got, replies(t, snap, withECS(query("www.example.org.", dns.TypeA), 1, 24, subnet), "192.0.2.9", false, 1)...)
 	}
 	if full, _, _ := tally(got); full != 2 {
 		t.Fatalf("4 queries from one source with 4 ECS subnets: %d answered, want 2 (the source is accounted)", full)
@@ -121,7 +108,7 @@ func TestRRLECSDoesNotChangeAccounting(t *testing.T) {
 
 func TestRRLErrorsAreDroppedNotSlipped(t *testing.T) {
 	snap := rrlSnapshot(t, nil)
-	got := replies(t, snap, query("www.example.com.", dns.TypeA), "192.0.2.1", false, 6, nil) // REFUSED
+	got := replies(t, snap, query("www.example.com.", dns.TypeA), "192.0.2.1", false, 6) // REFUSED
 	if full, tc, dropped := tally(got); full != 2 || tc != 0 || dropped != 4 {
 		t.Fatalf("REFUSED at rate 2: %d full, %d TC, %d dropped; want 2, 0, 4", full, tc, dropped)
 	}
@@ -134,7 +121,7 @@ func TestRRLReferralAccountIsTheDelegation(t *testing.T) {
 	snap := rrlSnapshot(t, nil)
 	var got []*dns.Msg
 	for _, name := range []string{"a.child.example.org.", "b.child.example.org.", "www.child.example.org."} {
-		got = append(got, replies(t, snap, query(name, dns.TypeA), "192.0.2.1", false, 1, nil)...)
+		got = append(got, replies(t, snap, query(name, dns.TypeA), "192.0.2.1", false, 1)...)
 	}
 	if full, _, _ := tally(got); full != 2 {
 		t.Fatalf("referrals to one delegation for 3 names: %d full, want 2", full)
@@ -149,4 +136,22 @@ func TestRRLAnswerAllocs(t *testing.T) {
 	assertNoAllocs(t, snap, query("www.example.org.", dns.TypeA))
 	limited := rrlSnapshot(t, nil)
 	assertNoAllocs(t, limited, query("www.example.org.", dns.TypeA)) // after 2: slips and drops
+}
+
+// Through the whole answer path: a slip carries the client's cookie back
+// (with a server cookie), and a query returning a valid server cookie is
+// not limited.
+func TestRRLCookies(t *testing.T) {
+	snap := rrlSnapshot(t, nil)
+	snap.Cookies = NewCookies([CookieSecretLen]byte{1, 2, 3}, nil)
+	const client = "0102030405060708"
+	got := replies(t, snap, withCookie(query("www.example.org.", dns.TypeA), client), "192.0.2.1", false, 3)
+	slip := got[2]
+	if slip == nil || !slip.Truncated || len(cookieOf(t, slip)) <= len(client) || cookieOf(t, slip)[:len(client)] != client {
+		t.Fatalf("the slipped reply must carry the client's cookie and a server cookie: %v", slip)
+	}
+	full := cookieOf(t, got[0])
+	if full, _, _ := tally(replies(t, snap, withCookie(query("www.example.org.", dns.TypeA), full), "192.0.2.1", false, 10)); full != 10 {
+		t.Fatalf("with a valid server cookie: %d of 10 answered, want all (exempt)", full)
+	}
 }

@@ -226,3 +226,50 @@ func TestRRLLogOnly(t *testing.T) {
 		t.Errorf("after a reload without log_only: %d full answers and %d TC of %d, want at most %d full", res.full, res.tc, n, max)
 	}
 }
+
+// Queries that return a valid server cookie proved their source address:
+// rate limiting lets them all through, while the same flood without the
+// cookie is limited.
+func TestRRLValidCookieIsExempt(t *testing.T) {
+	s := startServerWith(t, fmt.Sprintf("rrl:\n  responses_per_second: %d\n  ipv4_prefix: 32\n", rrlRate), "")
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	exchange := func(cookie string) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetQuestion("static.example.org.", dns.TypeA)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: cookie})
+		r, _, err := c.Exchange(m, s.addr)
+		if err != nil {
+			return nil
+		}
+		return r
+	}
+	first := exchange("0102030405060708")
+	if first == nil || first.IsEdns0() == nil {
+		t.Fatal("no reply to a query with a client cookie")
+	}
+	var server string
+	for _, o := range first.IsEdns0().Option {
+		if ck, ok := o.(*dns.EDNS0_COOKIE); ok {
+			server = ck.Cookie
+		}
+	}
+	full := 0
+	for range 5 * rrlRate {
+		if r := exchange(server); r != nil && !r.Truncated && len(r.Answer) > 0 {
+			full++
+		}
+	}
+	if full != 5*rrlRate {
+		t.Fatalf("with a valid server cookie %d of %d answered in full, want all", full, 5*rrlRate)
+	}
+	limited := 0
+	for range 2 * rrlRate {
+		if r := exchange("0102030405060708"); r == nil || r.Truncated {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("the same queries with a client cookie only were never limited: the test proves nothing")
+	}
+}
