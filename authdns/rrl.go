@@ -23,7 +23,7 @@ func (d *Daemon) withRRL(st *State) *State {
 	if cur := d.state.Load(); cur != nil && cur.RRL != nil && cur.RRL.Config().Equal(want) {
 		n.RRL = cur.RRL
 	} else if want != nil {
-		n.RRL = rrl.New(*want, &d.rrlStats, d.log.With("component", "rrl"))
+		n.RRL = rrl.New(*want, &d.rrlStats, d.log)
 		d.log.Info("response rate limiting", "responses_per_second", want.ResponsesPerSecond,
 			"nxdomains_per_second", want.NXDomainsPerSecond, "errors_per_second", want.ErrorsPerSecond,
 			"window", want.Window, "slip", want.Slip, "log_only", want.LogOnly, "table_size", want.TableSize)
