@@ -50,8 +50,8 @@ func (d *Daemon) sweepRRL(ctx context.Context) {
 
 // rrlCollector exports the rate limiter's counters.
 type rrlCollector struct {
-	d                      *Daemon
-	limited, entries, size *prometheus.Desc
+	d                               *Daemon
+	limited, entries, size, evicted *prometheus.Desc
 }
 
 func newRRLCollector(d *Daemon) *rrlCollector {
@@ -61,6 +61,7 @@ func newRRLCollector(d *Daemon) *rrlCollector {
 			[]string{"kind", "action"}, nil),
 		entries: prometheus.NewDesc("authdns_rrl_table_entries", "Accounts in the rate limiter's table.", nil, nil),
 		size:    prometheus.NewDesc("authdns_rrl_table_size", "Accounts the rate limiter's table holds at most (0: rate limiting is off).", nil, nil),
+		evicted: prometheus.NewDesc("authdns_rrl_evictions_total", "Accounts evicted from the rate limiter's full table, since its settings last changed.", nil, nil),
 	}
 }
 
@@ -68,6 +69,7 @@ func (c *rrlCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.limited
 	ch <- c.entries
 	ch <- c.size
+	ch <- c.evicted
 }
 
 func (c *rrlCollector) Collect(ch chan<- prometheus.Metric) {
@@ -77,10 +79,11 @@ func (c *rrlCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.limited, prometheus.CounterValue, float64(s.Dropped[k].Load()), name, "dropped")
 		ch <- prometheus.MustNewConstMetric(c.limited, prometheus.CounterValue, float64(s.Slipped[k].Load()), name, "slipped")
 	}
-	entries, size := 0, 0
+	entries, size, evicted := 0, 0, uint64(0)
 	if l := c.d.state.Load().RRL; l != nil {
-		entries, size = l.Entries(), l.Capacity()
+		entries, size, evicted = l.Entries(), l.Capacity(), l.Evicted()
 	}
 	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(entries))
 	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(size))
+	ch <- prometheus.MustNewConstMetric(c.evicted, prometheus.CounterValue, float64(evicted))
 }
