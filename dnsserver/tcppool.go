@@ -273,14 +273,17 @@ func (p *tcpPool) stats() (open, maxPerKey int) {
 	return len(p.conns), maxPerKey
 }
 
-// shutdown refuses new connections and wakes idle readers so they leave;
-// closeAll closes every connection, busy ones too.
+// shutdown refuses new connections, closes idle ones and wakes busy
+// readers so they leave after the query in hand; closeAll closes every
+// connection.
 func (p *tcpPool) shutdown(closeAll bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closing = true
 	for tc := range p.conns {
-		if closeAll {
+		if closeAll || tc.state == connIdle {
+			// Closed rather than woken by a deadline, which a reader
+			// about to wait could overwrite with its idle timeout.
 			tc.Conn.Close()
 		} else {
 			tc.SetReadDeadline(time.Now())

@@ -1,6 +1,8 @@
 package dnsserver
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -195,4 +197,25 @@ func closedOnes(raw []*fakeConn) (out []int) {
 		}
 	}
 	return out
+}
+
+// Shutdown closes idle connections at once instead of waiting out their
+// idle timeout.
+func TestShutdownClosesIdleTCP(t *testing.T) {
+	s := startTest(t, "127.0.0.1:0")
+	c, err := net.Dial("tcp", s.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	testutil.WaitFor(t, "the connection admitted", func() bool { return s.TCPConns() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.WaitBound)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with an idle TCP client: %v", err)
+	}
+	c.SetReadDeadline(time.Now().Add(testutil.WaitBound))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("idle client read %v, want EOF", err)
+	}
 }
