@@ -34,6 +34,10 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	if _, err := loadClientCAs(cfg); err != nil {
 		errs = append(errs, err)
 	}
+	cookies, err := loadCookies(cfg)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	// The settings and the files they name only: etcd need not be up.
 	if _, err := loadEtcd(cfg.Etcd); err != nil {
 		errs = append(errs, err)
@@ -63,7 +67,9 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return assemble(cfg, admin, g, set, bundle), nil
+	st := assemble(cfg, admin, g, set, bundle)
+	st.Cookies = cookies
+	return st, nil
 }
 
 // anyDyn accepts every dynamic target: used to keep checking zones when

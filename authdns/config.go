@@ -77,6 +77,13 @@ type Config struct {
 	// with a certificate it signs (mutual TLS) instead of the token.
 	ControlClientCA string
 
+	// Cookies turns DNS server cookies (RFC 7873) on (the default).
+	// CookieSecretFile holds their secret, shared by every server behind
+	// one address, and the previous one during a rotation; "" = a random
+	// secret of this process.
+	Cookies          bool
+	CookieSecretFile string
+
 	// Digest is the sha256 of this file's bytes.
 	Digest string
 
@@ -118,7 +125,7 @@ var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types"}
+	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -136,7 +143,8 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		MaxTCPClients: DefaultMaxTCPClients, MaxTCPClientsPerIP: DefaultMaxTCPClientsPerIP,
 		TCPClientIPv4Prefix: DefaultTCPClientIPv4Prefix, TCPClientIPv6Prefix: DefaultTCPClientIPv6Prefix,
 		Digest:  hex.EncodeToString(sum[:]),
-		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base, MaxStageBytes: DefaultMaxStageBytes}
+		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base, MaxStageBytes: DefaultMaxStageBytes,
+		Cookies: true}
 	if root == nil {
 		return nil, conf.At(path, 1).Errorf("", "empty configuration")
 	}
@@ -313,6 +321,15 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 		cfg.MaxStageBytes = n
 	case "etcd":
 		cfg.Etcd = parseEtcd(l, base, v)
+	case "cookies":
+		b, ok := v.Bool()
+		if !ok {
+			fail("want true or false")
+			return
+		}
+		cfg.Cookies = b
+	case "cookie_secret_file":
+		cfg.CookieSecretFile = resolve(base, str())
 	}
 }
 

@@ -51,10 +51,14 @@ type Daemon struct {
 	pending   *staged
 	staging   bool // a stage is writing and building its set, unlocked
 	// stageGate admits one stage request body at a time (see serveStage).
-	stageGate  chan struct{}
-	aborted    map[string]time.Time // ids aborted before their stage arrived
-	slots      DCSlots
-	httpPanics atomic.Uint64 // control and metrics requests whose handler panicked
+	stageGate chan struct{}
+	aborted   map[string]time.Time // ids aborted before their stage arrived
+	slots     DCSlots
+	// cookieOnce makes the random cookie secret used without
+	// cookie_secret_file, once per process, so a reload keeps it.
+	cookieOnce   sync.Once
+	cookieRandom *dnsserver.Cookies
+	httpPanics   atomic.Uint64 // control and metrics requests whose handler panicked
 
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
@@ -124,7 +128,7 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 		return nil, err
 	}
 	d.state.Store(st)
-	d.srv = dnsserver.New(serverConfig(cfg), st.SnapshotWith(&d.slots), log)
+	d.srv = dnsserver.New(serverConfig(cfg), d.snapshot(st), log)
 	if err := reg.Register(newCollector(d)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
@@ -167,7 +171,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	// the first answers already skip a dead site.
 	st := d.monitorLocked(ctx, d.state.Load())
 	d.state.Store(st)
-	d.srv.Store(st.SnapshotWith(&d.slots))
+	d.srv.Store(d.snapshot(st))
 	if d.Health != nil {
 		go d.followHealth(ctx, d.Health)
 	}
@@ -189,7 +193,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	d.etcdStart = nil
 	d.log.Info("serving", "zones", len(st.Zones.Zones()), "admin_state_entries", st.Admin.Len(),
 		"config_digest", short(st.Config.Digest), "data_digest", short(st.DataDigest),
-		"control", st.Config.Control, "control_tcp", st.Config.ControlTCP, "metrics", st.Config.Metrics)
+		"control", st.Config.Control, "control_tcp", st.Config.ControlTCP, "metrics", st.Config.Metrics, "cookies", cookieSource(d.srv.Snapshot()))
 	d.warnAllDown(st)
 	return nil
 }
@@ -319,8 +323,22 @@ func (d *Daemon) udpReadersChanged() {
 
 func (d *Daemon) swap(st *State) {
 	d.state.Store(st)
-	d.srv.Store(st.SnapshotWith(&d.slots))
+	d.srv.Store(d.snapshot(st))
 	d.warnAllDown(st)
+}
+
+// snapshot is st's answer path view, with this process's random cookie
+// secret when cookies are on without cookie_secret_file.
+func (d *Daemon) snapshot(st *State) *dnsserver.Snapshot {
+	snap := st.SnapshotWith(&d.slots)
+	if st.Config.Cookies && snap.Cookies == nil {
+		d.cookieOnce.Do(func() {
+			d.cookieRandom = randomCookies()
+			d.log.Warn("DNS cookies use a random secret: set cookie_secret_file so that servers behind one address accept each other's cookies")
+		})
+		snap.Cookies = d.cookieRandom
+	}
+	return snap
 }
 
 func (d *Daemon) noteReload(err error) {

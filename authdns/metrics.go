@@ -20,6 +20,7 @@ type collector struct {
 	info, uptime, adminWatching                        *prometheus.Desc
 	etcdConnected, etcdRevision, etcdRelists, etcdRej  *prometheus.Desc
 	healthSwaps, healthGen, monitoredDown              *prometheus.Desc
+	cookies                                            *prometheus.Desc
 }
 
 func newCollector(d *Daemon) *collector {
@@ -56,6 +57,7 @@ func newCollector(d *Daemon) *collector {
 		etcdRej:       n("etcd_rejected_values_total", "etcd values ignored because they do not parse (the object kept its previous value)."),
 		healthSwaps:   n("health_view_swaps_total", "Health views swapped into the answer path after a monitored state changed."),
 		healthGen:     n("health_view_generation", "Generation of the health snapshot the answers follow."),
+		cookies:       n("cookie_queries_total", "Queries with a DNS COOKIE option, by what it carried: a client cookie only, a valid server cookie, or an invalid or expired one (BADCOOKIE over UDP).", "cookie"),
 		monitoredDown: n("monitored_down", "1 when a resource's data centre is DOWN by its health checks (before admin_state).", "resource", "dc"),
 	}
 }
@@ -63,7 +65,7 @@ func newCollector(d *Daemon) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.hits, c.dyn, c.tcpConns,
 		c.tcpAccepted, c.tcpRejected, c.tcpClosedIdle, c.tcpPerClient, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime,
-		c.adminWatching, c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej, c.healthSwaps, c.healthGen, c.monitoredDown} {
+		c.adminWatching, c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej, c.healthSwaps, c.healthGen, c.monitoredDown, c.cookies} {
 		ch <- d
 	}
 }
@@ -93,6 +95,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.dropped, t.Dropped)
 	counter(c.truncated, t.Truncated)
 	counter(c.hits, t.CacheHits)
+	counter(c.cookies, t.CookieClientOnly, "client_only")
+	counter(c.cookies, t.CookieValid, "valid")
+	counter(c.cookies, t.CookieInvalid, "invalid")
 	for r := range dnsserver.NumDynReasons {
 		for slot := range dnsserver.MaxDCSlots {
 			if v := t.DynCount(r, slot); v > 0 {

@@ -34,6 +34,10 @@ type State struct {
 	// the first one, or without a geoip section: everything is up).
 	Health *geo.Monitored
 
+	// Cookies is the server cookie secret read from cookie_secret_file
+	// (nil: cookies off, or no file).
+	Cookies *dnsserver.Cookies
+
 	// DataDigest and DataFiles describe the data directory as loaded
 	// (empty without `data:`), for status and rollout diffs.
 	DataDigest string
@@ -119,7 +123,13 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if err != nil {
 		return nil, err
 	}
-	return assemble(cfg, admin, g, set, bundle), nil
+	cookies, err := loadCookies(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st := assemble(cfg, admin, g, set, bundle)
+	st.Cookies = cookies
+	return st, nil
 }
 
 // assemble makes a State of parts already loaded and validated; bundle is
@@ -192,6 +202,7 @@ func (st *State) SnapshotWith(slots *DCSlots) *dnsserver.Snapshot {
 		Chaos:          st.Config.ChaosResponse,
 		MaxUDPSize:     st.Config.MaxUDPSize,
 		TCPIdleTimeout: st.Config.TCPIdleTimeout,
+		Cookies:        st.Cookies,
 	}
 	if st.Config.NSID != "" {
 		snap.NSID = []byte(st.Config.NSID)

@@ -142,13 +142,29 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 		rcode = dns.RcodeNotImplemented
 	case parseBadVers:
 		rcode = dns.RcodeBadVers
+	case parseNoQuestion:
+		if !r.cookie.present || snap.Cookies == nil {
+			rcode = dns.RcodeFormatError
+		}
 	default:
 		if r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254) {
 			rcode = dns.RcodeNotImplemented
 		}
 	}
+	if r.cookie.present && snap.Cookies != nil {
+		wk.checkCookie(snap.Cookies, src)
+	}
 	if rcode != dns.RcodeSuccess {
 		return wk.errorReply(snap, flags, rcode, tcp)
+	}
+	if r.cookie.status == cookieInvalid && !tcp {
+		// RFC 7873 §5.2.3 choice (2), as BIND: the client does cookies,
+		// so it retries at once with the new one this reply carries.
+		return wk.errorReply(snap, flags, dns.RcodeBadCookie, tcp)
+	}
+	if outcome == parseNoQuestion {
+		// Cookie priming (RFC 7873 §5.4): no question, only the cookie.
+		return wk.errorReply(snap, flags, dns.RcodeSuccess, tcp)
 	}
 	switch r.qclass {
 	case dns.ClassINET:
@@ -235,6 +251,22 @@ func (wk *worker) chaosReply(snap *Snapshot, flags uint16, tcp bool) []byte {
 	return w.buf
 }
 
+// checkCookie classifies the query's cookie, counts it, and records a
+// valid one for rate limiting.
+func (wk *worker) checkCookie(c *Cookies, src netip.Addr) {
+	r := &wk.req
+	c.check(&r.cookie, src)
+	switch r.cookie.status {
+	case cookieClientOnly:
+		wk.stats.CookieClientOnly.Add(1)
+	case cookieValid:
+		wk.stats.CookieValid.Add(1)
+		r.serverCookieOK = true
+	case cookieInvalid:
+		wk.stats.CookieInvalid.Add(1)
+	}
+}
+
 // packet returns the query being answered.
 func (wk *worker) packet() []byte { return wk.pkt }
 
@@ -253,6 +285,9 @@ func (wk *worker) optLen(snap *Snapshot, tcp bool) int {
 	}
 	if tcp && r.keepaliv {
 		n += 6
+	}
+	if r.cookie.status != cookieNone {
+		n += 4 + cookieOptLen
 	}
 	return n
 }
@@ -293,6 +328,14 @@ func (wk *worker) writeOPT(snap *Snapshot, tcp bool, extRcode uint8) {
 		w.u16(dns.EDNS0TCPKEEPALIVE)
 		w.u16(2)
 		w.u16(uint16(min(snap.TCPIdleTimeout.Milliseconds()/100, 0xFFFF)))
+	}
+	if c := &r.cookie; c.status != cookieNone {
+		// Every reply with an OPT, TC=1 and errors included, passes
+		// here: this is the one place the cookie is written.
+		w.u16(dns.EDNS0COOKIE)
+		w.u16(cookieOptLen)
+		w.buf = append(w.buf, c.client[:]...)
+		w.buf = append(w.buf, c.out[:]...)
 	}
 	binary.BigEndian.PutUint16(w.buf[lenOff:], uint16(len(w.buf)-lenOff-2))
 	ar := binary.BigEndian.Uint16(w.buf[10:])

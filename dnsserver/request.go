@@ -12,11 +12,12 @@ import (
 type parseOutcome uint8
 
 const (
-	parseOK      parseOutcome = iota
-	parseDrop                 // no usable header, or a response (QR set)
-	parseFormErr              // header parsed; FORMERR
-	parseNotImp               // opcode other than QUERY
-	parseBadVers              // EDNS version > 0
+	parseOK         parseOutcome = iota
+	parseDrop                    // no usable header, or a response (QR set)
+	parseFormErr                 // header parsed; FORMERR
+	parseNotImp                  // opcode other than QUERY
+	parseBadVers                 // EDNS version > 0
+	parseNoQuestion              // QDCOUNT 0: FORMERR unless it asks for a cookie
 )
 
 // request is a parsed query. Fields point into the packet buffer; nothing
@@ -41,6 +42,7 @@ type request struct {
 	// made and still accepts (RFC 7873); such a client proved its
 	// address, so response rate limiting lets it through.
 	serverCookieOK bool
+	cookie         cookieOption
 }
 
 // lower is the lowercased wire qname.
@@ -97,7 +99,7 @@ func (r *request) parse(p []byte) parseOutcome {
 	if (r.flags&opcodeMask)>>11 != dns.OpcodeQuery {
 		return parseNotImp
 	}
-	if r.qdcount != 1 {
+	if r.qdcount > 1 {
 		return parseFormErr
 	}
 	for i := 0; i < int(an)+int(ns); i++ {
@@ -127,6 +129,9 @@ func (r *request) parse(p []byte) parseOutcome {
 			}
 		}
 		off = end
+	}
+	if r.qdcount == 0 {
+		return parseNoQuestion
 	}
 	return parseOK
 }
@@ -191,6 +196,10 @@ func (r *request) parseOPT(b []byte) parseOutcome {
 			}
 		case dns.EDNS0TCPKEEPALIVE:
 			r.keepaliv = true
+		case dns.EDNS0COOKIE:
+			if !r.cookie.present && !r.cookie.parse(data) {
+				return parseFormErr // only the first counts (RFC 7873 §5.2)
+			}
 		}
 		opts = opts[4+olen:]
 	}

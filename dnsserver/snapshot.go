@@ -17,6 +17,7 @@ type Snapshot struct {
 	Chaos          string     // TXT for CH-class queries; "" = REFUSED
 	MaxUDPSize     uint16     // default DefaultMaxUDPSize
 	TCPIdleTimeout time.Duration
+	Cookies        *Cookies // server cookie secrets; nil = cookies off
 
 	chaosRData []byte
 }

@@ -64,6 +64,8 @@ type Stats struct {
 	TCPAccepted                        atomic.Uint64
 	TCPRefused                         [NumTCPRefusals]atomic.Uint64 // by reason
 	TCPClosedIdle                      atomic.Uint64                 // idle, closed under pressure
+	// Queries with a COOKIE option, by what it carried.
+	CookieClientOnly, CookieValid, CookieInvalid atomic.Uint64
 
 	// Queries by [protocol][qtype][rcode], flattened. The per-rcode
 	// totals of StatsSnapshot are derived from it, so a query costs one add.
@@ -100,6 +102,11 @@ type StatsSnapshot struct {
 	// room under pressure.
 	TCPRejectedPerIP uint64 `json:"tcp_conns_rejected_per_ip"`
 	TCPClosedIdle    uint64 `json:"tcp_conns_closed_idle"`
+	// Queries with a COOKIE option: a client cookie alone, a valid
+	// server cookie, or a server cookie not ours or expired.
+	CookieClientOnly uint64 `json:"cookie_client_only"`
+	CookieValid      uint64 `json:"cookie_valid"`
+	CookieInvalid    uint64 `json:"cookie_invalid"`
 	// Panics by protocol: queries dropped because answering them panicked.
 	Panics [NumProtos]uint64 `json:"-"`
 
@@ -130,6 +137,9 @@ func (s *Stats) addTo(t *StatsSnapshot) {
 	t.TCPRejected += s.TCPRefused[RefusedMaxTCPClients].Load()
 	t.TCPRejectedPerIP += s.TCPRefused[RefusedMaxTCPClientsPerIP].Load()
 	t.TCPClosedIdle += s.TCPClosedIdle.Load()
+	t.CookieClientOnly += s.CookieClientOnly.Load()
+	t.CookieValid += s.CookieValid.Load()
+	t.CookieInvalid += s.CookieInvalid.Load()
 	for p := range s.Panics {
 		t.Panics[p] += s.Panics[p].Load()
 	}
