@@ -150,7 +150,8 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 func serverConfig(cfg *Config) dnsserver.Config {
 	return dnsserver.Config{Listen: cfg.Listen, UDPSockets: cfg.UDPSockets,
 		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients,
-		UDPRcvBuf: cfg.UDPRcvBuf}
+		MaxTCPClientsPerIP: cfg.MaxTCPClientsPerIP, TCPClientIPv4Prefix: cfg.TCPClientIPv4Prefix,
+		TCPClientIPv6Prefix: cfg.TCPClientIPv6Prefix, UDPRcvBuf: cfg.UDPRcvBuf}
 }
 
 func (d *Daemon) newWatcher(path string) (*adminstate.Watcher, error) {
@@ -299,7 +300,8 @@ func (d *Daemon) reloadLocked() (*State, error) {
 	}
 	if !slices.Equal(cfg.Listen, old.Config.Listen) || cfg.UDPSockets != old.Config.UDPSockets ||
 		cfg.TCPIdleTimeout != old.Config.TCPIdleTimeout || cfg.MaxTCPClients != old.Config.MaxTCPClients ||
-		cfg.UDPRcvBuf != old.Config.UDPRcvBuf {
+		cfg.MaxTCPClientsPerIP != old.Config.MaxTCPClientsPerIP || cfg.TCPClientIPv4Prefix != old.Config.TCPClientIPv4Prefix ||
+		cfg.TCPClientIPv6Prefix != old.Config.TCPClientIPv6Prefix || cfg.UDPRcvBuf != old.Config.UDPRcvBuf {
 		if err := d.srv.Rebind(serverConfig(cfg)); err != nil {
 			commitListeners(false)
 			return nil, err
