@@ -100,10 +100,10 @@ func udpQueries(m map[string]float64) float64 {
 	return n
 }
 
-// askFrom sends one query from src over network and tells whether a full
+// fullAnswerFrom sends one query from src over network and tells whether a full
 // answer came back (errors are logged: the caller counts, and it may run
 // off the test's goroutine).
-func askFrom(t *testing.T, src, network, server, name string, qtype uint16) bool {
+func fullAnswerFrom(t *testing.T, src, network, server, name string, qtype uint16) bool {
 	c := &dns.Client{Net: network, Timeout: 2 * time.Second}
 	if network == "tcp" {
 		c.Dialer = &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 2 * time.Second}
@@ -140,18 +140,18 @@ func TestRRLFloodIsLimited(t *testing.T) {
 		got := map[string]int{}
 		for _, name := range []string{"static.example.org.", "mail.example.org.", "ns1.example.org.", "ns2.example.org.", "sip.example.org."} {
 			for range rrlRate - 5 {
-				if askFrom(t, "127.0.0.2", "udp", s.addr, name, dns.TypeA) {
+				if fullAnswerFrom(t, "127.0.0.2", "udp", s.addr, name, dns.TypeA) {
 					got["127.0.0.2"]++
 				}
 			}
 		}
 		for range 100 {
-			if askFrom(t, "127.0.0.3", "udp", s.addr, "static.example.org.", dns.TypeA) {
+			if fullAnswerFrom(t, "127.0.0.3", "udp", s.addr, "static.example.org.", dns.TypeA) {
 				got["exempt"]++
 			}
 		}
 		for range 10 {
-			if askFrom(t, "127.0.0.1", "tcp", s.addr, "static.example.org.", dns.TypeA) {
+			if fullAnswerFrom(t, "127.0.0.1", "tcp", s.addr, "static.example.org.", dns.TypeA) {
 				got["tcp"]++
 			}
 		}
