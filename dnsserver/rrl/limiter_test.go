@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -259,5 +261,37 @@ func TestAccountAllocatesNothing(t *testing.T) {
 	src := addr("192.0.2.1")
 	if n := testing.AllocsPerRun(1000, func() { l.Account(Response, src, 1, www) }); n != 0 {
 		t.Fatalf("Account allocates %v times", n)
+	}
+}
+
+// Readers of several sockets charge the same accounts while Sweep runs:
+// every response is counted once (run with -race).
+func TestConcurrentAccounting(t *testing.T) {
+	l := New(baseConfig(), nil, nil)
+	const workers, each = 4, 500
+	var wg sync.WaitGroup
+	var sent atomic.Int64
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if l.Account(Response, netip.AddrFrom4([4]byte{10, 0, byte(i % 4), 1}), 1, www) == Send {
+					sent.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 50 {
+			l.Sweep()
+		}
+	}()
+	wg.Wait()
+	s := l.Stats()
+	if got := sent.Load() + int64(s.Slipped[Response].Load()+s.Dropped[Response].Load()); got != workers*each {
+		t.Fatalf("%d responses accounted, want %d", got, workers*each)
 	}
 }
