@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/conf"
 )
@@ -37,6 +38,12 @@ type Config struct {
 	// UDPRcvBuf is the receive buffer asked for each UDP socket, in
 	// bytes (default DefaultUDPRcvBuf; 0 leaves the kernel's default).
 	UDPRcvBuf int
+
+	// MaxTCPClientsPerIP bounds the TCP connections of one client
+	// network: its address cut to TCPClientIPv4Prefix or
+	// TCPClientIPv6Prefix bits.
+	MaxTCPClientsPerIP                       int
+	TCPClientIPv4Prefix, TCPClientIPv6Prefix int
 
 	// Data is the rollout unit (`data: DIR`): DIR/zones, DIR/geoip.yaml
 	// (optional), DIR/admin_state and any nets files geoip.yaml names.
@@ -81,6 +88,9 @@ type Config struct {
 	// Digest is the sha256 of this file's bytes.
 	Digest string
 
+	// RRL is the `rrl:` section: response rate limiting; nil = off.
+	RRL *rrl.Config
+
 	// GeoIP is the `geoip:` section: inline (GeoIPNode) or a file name.
 	GeoIPNode *conf.Node
 	GeoIPFile string
@@ -98,6 +108,13 @@ const (
 	DefaultControlSocket = "control.sock"
 )
 
+// Per-client TCP defaults, the DNS server's own too.
+const (
+	DefaultMaxTCPClientsPerIP  = dnsserver.DefaultMaxTCPClientsPerIP
+	DefaultTCPClientIPv4Prefix = dnsserver.DefaultTCPClientIPv4Prefix
+	DefaultTCPClientIPv6Prefix = dnsserver.DefaultTCPClientIPv6Prefix
+)
+
 // LoadConfig reads and validates authdns.yaml.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -110,8 +127,9 @@ func LoadConfig(path string) (*Config, error) {
 // configKeys are the keys of authdns.yaml.
 var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
+	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file"}
+	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -126,7 +144,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	}
 	sum := sha256.Sum256(data)
 	cfg := &Config{File: path, MaxUDPSize: DefaultMaxUDPSize, TCPIdleTimeout: DefaultTCPIdleTimeout,
-		MaxTCPClients: DefaultMaxTCPClients, Digest: hex.EncodeToString(sum[:]),
+		MaxTCPClients: DefaultMaxTCPClients, MaxTCPClientsPerIP: DefaultMaxTCPClientsPerIP,
+		TCPClientIPv4Prefix: DefaultTCPClientIPv4Prefix, TCPClientIPv6Prefix: DefaultTCPClientIPv6Prefix,
+		Digest:  hex.EncodeToString(sum[:]),
 		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base, MaxStageBytes: DefaultMaxStageBytes,
 		Cookies: true}
 	if root == nil {
@@ -207,6 +227,25 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 			return
 		}
 		cfg.MaxTCPClients = n
+	case "max_tcp_clients_per_ip":
+		n, ok := v.Int()
+		if !ok || n < 1 {
+			fail("want a positive number")
+			return
+		}
+		cfg.MaxTCPClientsPerIP = n
+	case "tcp_client_ipv4_prefix":
+		if n, ok := v.Int(); ok && n >= 8 && n <= 32 {
+			cfg.TCPClientIPv4Prefix = n
+		} else {
+			fail("want a prefix length from 8 to 32")
+		}
+	case "tcp_client_ipv6_prefix":
+		if n, ok := v.Int(); ok && n >= 16 && n <= 128 {
+			cfg.TCPClientIPv6Prefix = n
+		} else {
+			fail("want a prefix length from 16 to 128")
+		}
 	case "udp_sockets":
 		n, ok := v.Int()
 		if !ok || n < 1 || n > 256 {
@@ -286,6 +325,8 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 		cfg.MaxStageBytes = n
 	case "etcd":
 		cfg.Etcd = parseEtcd(l, base, v)
+	case "rrl":
+		cfg.RRL = parseRRL(l, v)
 	case "cookies":
 		b, ok := v.Bool()
 		if !ok {

@@ -75,6 +75,21 @@ func TestConfigKeys(t *testing.T) {
 			return ""
 		}},
 		{"client certificates without TLS", "listen: [\"127.0.0.1:53\"]\nzones: z\ncontrol_tcp: 127.0.0.1:5380\ncontrol_token_file: t\ncontrol_client_ca: clients.pem\n", "/etc/x/authdns.yaml:5: control_client_ca: needs control_tcp with control_tls_cert", nil},
+		{"TCP per-client defaults", "listen: [\"127.0.0.1:53\"]\nzones: z\n", "", func(c *Config) string {
+			if c.MaxTCPClientsPerIP != 16 || c.TCPClientIPv4Prefix != 32 || c.TCPClientIPv6Prefix != 64 {
+				return fmt.Sprint(c.MaxTCPClientsPerIP, c.TCPClientIPv4Prefix, c.TCPClientIPv6Prefix)
+			}
+			return ""
+		}},
+		{"TCP per-client limits", "listen: [\"127.0.0.1:53\"]\nzones: z\nmax_tcp_clients_per_ip: 4\ntcp_client_ipv4_prefix: 24\ntcp_client_ipv6_prefix: 56\n", "", func(c *Config) string {
+			if c.MaxTCPClientsPerIP != 4 || c.TCPClientIPv4Prefix != 24 || c.TCPClientIPv6Prefix != 56 {
+				return fmt.Sprint(c.MaxTCPClientsPerIP, c.TCPClientIPv4Prefix, c.TCPClientIPv6Prefix)
+			}
+			return ""
+		}},
+		{"bad max_tcp_clients_per_ip", "listen: [\"127.0.0.1:53\"]\nzones: z\nmax_tcp_clients_per_ip: 0\n", "/etc/x/authdns.yaml:3: max_tcp_clients_per_ip: want a positive number", nil},
+		{"bad tcp_client_ipv4_prefix", "listen: [\"127.0.0.1:53\"]\nzones: z\ntcp_client_ipv4_prefix: 33\n", "/etc/x/authdns.yaml:3: tcp_client_ipv4_prefix: want a prefix length from 8 to 32", nil},
+		{"bad tcp_client_ipv6_prefix", "listen: [\"127.0.0.1:53\"]\nzones: z\ntcp_client_ipv6_prefix: /64\n", "/etc/x/authdns.yaml:3: tcp_client_ipv6_prefix: want a prefix length from 16 to 128", nil},
 		{"bad max_stage_bytes", "listen: [\"127.0.0.1:53\"]\nzones: z\nmax_stage_bytes: lots\n", "/etc/x/authdns.yaml:3: max_stage_bytes: want a size such as 256MiB", nil},
 	}
 	for _, tc := range tests {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/health"
 )
 
@@ -58,6 +59,7 @@ type Daemon struct {
 	// cookie_secret_file, once per process, so a reload keeps it.
 	cookieOnce   sync.Once
 	cookieRandom *dnsserver.Cookies
+	rrlStats     rrl.Stats     // response rate limiting, across limiters
 	httpPanics   atomic.Uint64 // control and metrics requests whose handler panicked
 
 	// StageTimeout bounds how long a staged bundle is kept (default
@@ -127,6 +129,7 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if _, err := readToken(cfg); err != nil {
 		return nil, err
 	}
+	st = d.withRRL(st)
 	d.state.Store(st)
 	d.srv = dnsserver.New(serverConfig(cfg), d.snapshot(st), log)
 	if err := reg.Register(newCollector(d)); err != nil {
@@ -138,13 +141,17 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if err := reg.Register(newPanicCollector(d)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	if err := reg.Register(newRRLCollector(d)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	return d, nil
 }
 
 func serverConfig(cfg *Config) dnsserver.Config {
 	return dnsserver.Config{Listen: cfg.Listen, UDPSockets: cfg.UDPSockets,
 		TCPIdleTimeout: cfg.TCPIdleTimeout, MaxTCPClients: cfg.MaxTCPClients,
-		UDPRcvBuf: cfg.UDPRcvBuf}
+		MaxTCPClientsPerIP: cfg.MaxTCPClientsPerIP, TCPClientIPv4Prefix: cfg.TCPClientIPv4Prefix,
+		TCPClientIPv6Prefix: cfg.TCPClientIPv6Prefix, UDPRcvBuf: cfg.UDPRcvBuf}
 }
 
 func (d *Daemon) newWatcher(path string) (*adminstate.Watcher, error) {
@@ -174,6 +181,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if d.Health != nil {
 		go d.followHealth(ctx, d.Health)
 	}
+	go d.sweepRRL(ctx)
 	if err := d.srv.Start(); err != nil {
 		return err
 	}
@@ -292,7 +300,8 @@ func (d *Daemon) reloadLocked() (*State, error) {
 	}
 	if !slices.Equal(cfg.Listen, old.Config.Listen) || cfg.UDPSockets != old.Config.UDPSockets ||
 		cfg.TCPIdleTimeout != old.Config.TCPIdleTimeout || cfg.MaxTCPClients != old.Config.MaxTCPClients ||
-		cfg.UDPRcvBuf != old.Config.UDPRcvBuf {
+		cfg.MaxTCPClientsPerIP != old.Config.MaxTCPClientsPerIP || cfg.TCPClientIPv4Prefix != old.Config.TCPClientIPv4Prefix ||
+		cfg.TCPClientIPv6Prefix != old.Config.TCPClientIPv6Prefix || cfg.UDPRcvBuf != old.Config.UDPRcvBuf {
 		if err := d.srv.Rebind(serverConfig(cfg)); err != nil {
 			commitListeners(false)
 			return nil, err
@@ -320,6 +329,7 @@ func (d *Daemon) udpReadersChanged() {
 }
 
 func (d *Daemon) swap(st *State) {
+	st = d.withRRL(st)
 	d.state.Store(st)
 	d.srv.Store(d.snapshot(st))
 	d.warnAllDown(st)

@@ -15,6 +15,7 @@ type collector struct {
 
 	queries, edns, ecs, dropped, truncated, dyn, hits  *prometheus.Desc
 	tcpConns, tcpAccepted, tcpRejected                 *prometheus.Desc
+	tcpClosedIdle, tcpPerClient                        *prometheus.Desc
 	reloads, lastReload, serial, forced, forcedEntries *prometheus.Desc
 	info, uptime, adminWatching                        *prometheus.Desc
 	etcdConnected, etcdRevision, etcdRelists, etcdRej  *prometheus.Desc
@@ -37,7 +38,9 @@ func newCollector(d *Daemon) *collector {
 		dyn:           n("dyn_answers_total", "DYNA/DYNC resolutions by reason and chosen data centre.", "reason", "dc"),
 		tcpConns:      n("tcp_connections", "Open TCP connections."),
 		tcpAccepted:   n("tcp_connections_accepted_total", "TCP connections accepted."),
-		tcpRejected:   n("tcp_connections_rejected_total", "TCP connections closed at once because max_tcp_clients was reached."),
+		tcpRejected:   n("tcp_connections_rejected_total", "TCP connections closed at once, by the limit reached: max_tcp_clients (no connection idle) or max_tcp_clients_per_ip.", "reason"),
+		tcpClosedIdle: n("tcp_connections_closed_idle_total", "Idle TCP connections closed to make room, the pool being over 3/4 of max_tcp_clients."),
+		tcpPerClient:  n("tcp_connections_max_per_client", "Most open TCP connections held by one client network (as max_tcp_clients_per_ip counts them)."),
 		reloads:       n("reloads_total", "Reloads and rollout commits by result.", "result"),
 		lastReload:    n("last_reload_timestamp_seconds", "Time of the last reload or commit by result.", "result"),
 		serial:        n("zone_serial", "SOA serial of each served zone.", "zone"),
@@ -61,7 +64,7 @@ func newCollector(d *Daemon) *collector {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.hits, c.dyn, c.tcpConns,
-		c.tcpAccepted, c.tcpRejected, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime,
+		c.tcpAccepted, c.tcpRejected, c.tcpClosedIdle, c.tcpPerClient, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime,
 		c.adminWatching, c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej, c.healthSwaps, c.healthGen, c.monitoredDown, c.cookies} {
 		ch <- d
 	}
@@ -104,7 +107,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.tcpConns, float64(d.srv.TCPConns()))
 	counter(c.tcpAccepted, t.TCPAccepted)
-	counter(c.tcpRejected, t.TCPRejected)
+	counter(c.tcpRejected, t.TCPRejected, dnsserver.TCPRefusalNames[dnsserver.RefusedMaxTCPClients])
+	counter(c.tcpRejected, t.TCPRejectedPerIP, dnsserver.TCPRefusalNames[dnsserver.RefusedMaxTCPClientsPerIP])
+	counter(c.tcpClosedIdle, t.TCPClosedIdle)
+	gauge(c.tcpPerClient, float64(d.srv.TCPMaxPerClient()))
 	counter(c.reloads, d.reloadOK.Load(), "success")
 	counter(c.reloads, d.reloadFail.Load(), "failure")
 	gauge(c.lastReload, float64(d.lastReloadOK.Load())/1e9, "success")

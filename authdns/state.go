@@ -11,6 +11,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/geo"
 	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/conf"
@@ -42,6 +43,10 @@ type State struct {
 	// (empty without `data:`), for status and rollout diffs.
 	DataDigest string
 	DataFiles  []FileInfo
+
+	// RRL is the response rate limiter (the daemon's, see withRRL); nil
+	// = off.
+	RRL *rrl.Limiter
 }
 
 // LoadGeo parses and builds the geoip section, if any.
@@ -202,6 +207,7 @@ func (st *State) SnapshotWith(slots *DCSlots) *dnsserver.Snapshot {
 		Chaos:          st.Config.ChaosResponse,
 		MaxUDPSize:     st.Config.MaxUDPSize,
 		TCPIdleTimeout: st.Config.TCPIdleTimeout,
+		RRL:            st.RRL,
 		Cookies:        st.Cookies,
 	}
 	if st.Config.NSID != "" {

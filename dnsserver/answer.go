@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/geotraffic/geotraffic/zones"
 	"github.com/miekg/dns"
@@ -18,6 +19,10 @@ type worker struct {
 	cache *answerCache // nil: no caching (TCP workers)
 	pkt   []byte       // the query being answered
 	proto int          // 0 udp, 1 tcp, for the counters
+	isErr bool         // the reply is an error (errorReply), for rate limiting
+	// now is the time a UDP reader read for its batch of queries (rate
+	// limiting counts seconds); zero: read the clock per query.
+	now time.Time
 }
 
 func newWorker(stats *Stats) *worker {
@@ -103,9 +108,9 @@ func (d *dynCtx) ResolveDyn(dyn *zones.Dyn, out *zones.DynAnswer) {
 	}
 }
 
-// answer builds the response to packet p from src into out (whose capacity
+// reply builds the response to packet p from src into out (whose capacity
 // must be at least 65535 + 2) and returns it, or nil to send nothing.
-func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out []byte) []byte {
+func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out []byte) []byte {
 	st := wk.stats
 	r := &wk.req
 	wk.pkt = p
@@ -229,6 +234,7 @@ func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out
 
 func (wk *worker) errorReply(snap *Snapshot, flags uint16, rcode int, tcp bool) []byte {
 	r, w := &wk.req, &wk.w
+	wk.isErr = true
 	wk.stats.count(wk.proto, r.qtype, rcode)
 	w.header(r.id, flags, rcode&0xF)
 	if r.qend > 0 {

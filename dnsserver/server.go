@@ -23,6 +23,8 @@ const (
 	DefaultMaxUDPSize     = 1232 // the DNS flag day 2020 EDNS buffer size
 	DefaultTCPIdleTimeout = 37 * time.Second
 	DefaultMaxTCPClients  = 256
+	// More TCP defaults (per client network, under pressure) are in
+	// tcppool.go, with the admission rules.
 )
 
 // Config is the socket side of the server.
@@ -31,6 +33,11 @@ type Config struct {
 	UDPSockets     int           // SO_REUSEPORT sockets per address; default one per CPU
 	TCPIdleTimeout time.Duration // default DefaultTCPIdleTimeout
 	MaxTCPClients  int           // default DefaultMaxTCPClients
+	// MaxTCPClientsPerIP bounds the connections of one client network:
+	// its address cut to TCPClientIPv4Prefix or TCPClientIPv6Prefix bits.
+	MaxTCPClientsPerIP  int // default DefaultMaxTCPClientsPerIP
+	TCPClientIPv4Prefix int // default DefaultTCPClientIPv4Prefix
+	TCPClientIPv6Prefix int // default DefaultTCPClientIPv6Prefix
 	// UDPRcvBuf is the receive buffer asked for each UDP socket, in
 	// bytes; 0 leaves the kernel's default (net.core.rmem_default).
 	UDPRcvBuf int
@@ -43,19 +50,12 @@ type Server struct {
 	snap atomic.Pointer[Snapshot]
 
 	tcpStat *Stats
-	// TCP limits live in atomics so Rebind can change them under running
-	// connections.
-	tcpIdle   atomic.Int64 // nanoseconds
-	tcpMax    atomic.Int64
-	tcpActive atomic.Int64
+	tcp     *tcpPool
 
 	gmu     sync.Mutex // guards groups and retired (Start, Rebind, Stats)
 	groups  []*group
 	retired []*Stats // counters of closed sockets, so totals never go back
 
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
-	closing bool
 	wg      sync.WaitGroup
 	workers sync.Pool
 	panics  panicLog
@@ -84,9 +84,8 @@ type udpSocket interface {
 // New returns a server that will answer from snap once started.
 func New(cfg Config, snap *Snapshot, log *slog.Logger) *Server {
 	cfg = withDefaults(cfg)
-	s := &Server{cfg: cfg, log: log, tcpStat: new(Stats), conns: map[net.Conn]struct{}{}}
-	s.tcpIdle.Store(int64(cfg.TCPIdleTimeout))
-	s.tcpMax.Store(int64(cfg.MaxTCPClients))
+	s := &Server{cfg: cfg, log: log, tcpStat: new(Stats)}
+	s.tcp = newTCPPool(limitsOf(cfg), s.tcpStat, log)
 	s.workers.New = func() any { return newWorker(s.tcpStat) }
 	s.snap.Store(snap)
 	return s
@@ -101,6 +100,15 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.MaxTCPClients <= 0 {
 		cfg.MaxTCPClients = DefaultMaxTCPClients
+	}
+	if cfg.MaxTCPClientsPerIP <= 0 {
+		cfg.MaxTCPClientsPerIP = DefaultMaxTCPClientsPerIP
+	}
+	if cfg.TCPClientIPv4Prefix <= 0 || cfg.TCPClientIPv4Prefix > 32 {
+		cfg.TCPClientIPv4Prefix = DefaultTCPClientIPv4Prefix
+	}
+	if cfg.TCPClientIPv6Prefix <= 0 || cfg.TCPClientIPv6Prefix > 128 {
+		cfg.TCPClientIPv6Prefix = DefaultTCPClientIPv6Prefix
 	}
 	return cfg
 }
@@ -148,9 +156,15 @@ func (s *Server) BlockingUDPReaders() int {
 
 // TCPConns is the number of open TCP connections.
 func (s *Server) TCPConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
+	n, _ := s.tcp.stats()
+	return n
+}
+
+// TCPMaxPerClient is the most open TCP connections one client network
+// (as MaxTCPClientsPerIP counts them) holds.
+func (s *Server) TCPMaxPerClient() int {
+	_, n := s.tcp.stats()
+	return n
 }
 
 // Addrs returns the bound UDP addresses (one per listen address), which
@@ -281,7 +295,8 @@ func (s *Server) Start() error {
 // the UDP socket count changes) are bound and served before the sockets
 // they replace are closed. If any new socket fails, nothing changes.
 // A changed receive buffer size is applied in place to the sockets kept.
-// Idle timeout and connection limit changes apply to new connections.
+// TCP limit and timeout changes apply to new connections and to the next
+// idle period of open ones; connections over a lowered limit are not closed.
 func (s *Server) Rebind(cfg Config) error {
 	cfg = withDefaults(cfg)
 	s.gmu.Lock()
@@ -333,8 +348,7 @@ func (s *Server) Rebind(cfg Config) error {
 	}
 	s.groups = next
 	s.cfg = cfg
-	s.tcpIdle.Store(int64(cfg.TCPIdleTimeout))
-	s.tcpMax.Store(int64(cfg.MaxTCPClients))
+	s.tcp.setLimits(limitsOf(cfg))
 	return nil
 }
 
@@ -349,12 +363,7 @@ func (s *Server) closeSockets() {
 // Shutdown stops accepting, lets TCP clients finish the query in hand, and
 // waits for every goroutine (bounded by ctx).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for c := range s.conns {
-		c.SetReadDeadline(time.Now()) // idle readers wake up and leave
-	}
-	s.mu.Unlock()
+	s.tcp.shutdown(false)
 	s.closeSockets()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -362,11 +371,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
+		s.tcp.shutdown(true)
 		return ctx.Err()
 	}
 }

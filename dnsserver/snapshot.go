@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/zones"
 	"github.com/miekg/dns"
 )
@@ -17,7 +18,8 @@ type Snapshot struct {
 	Chaos          string     // TXT for CH-class queries; "" = REFUSED
 	MaxUDPSize     uint16     // default DefaultMaxUDPSize
 	TCPIdleTimeout time.Duration
-	Cookies        *Cookies // server cookie secrets; nil = cookies off
+	RRL            *rrl.Limiter // response rate limiting of UDP answers; nil = off
+	Cookies        *Cookies     // server cookie secrets; nil = cookies off
 
 	chaosRData []byte
 }

@@ -61,7 +61,9 @@ type Stats struct {
 	EDNS, ECS, Truncated, Dropped, Dyn atomic.Uint64
 	CacheHits                          atomic.Uint64 // answers replayed from a reader's answer cache
 	UDP, TCP                           atomic.Uint64
-	TCPAccepted, TCPRejected           atomic.Uint64
+	TCPAccepted                        atomic.Uint64
+	TCPRefused                         [NumTCPRefusals]atomic.Uint64 // by reason
+	TCPClosedIdle                      atomic.Uint64                 // idle, closed under pressure
 	// Queries with a COOKIE option, by what it carried.
 	CookieClientOnly, CookieValid, CookieInvalid atomic.Uint64
 
@@ -94,7 +96,12 @@ type StatsSnapshot struct {
 	UDP         uint64 `json:"udp_reqs"`
 	TCP         uint64 `json:"tcp_reqs"`
 	TCPAccepted uint64 `json:"tcp_conns_accepted"`
-	TCPRejected uint64 `json:"tcp_conns_rejected"`
+	TCPRejected uint64 `json:"tcp_conns_rejected"` // over max_tcp_clients, no connection idle
+	// TCPRejectedPerIP counts connections refused over
+	// max_tcp_clients_per_ip; TCPClosedIdle, idle ones closed to make
+	// room under pressure.
+	TCPRejectedPerIP uint64 `json:"tcp_conns_rejected_per_ip"`
+	TCPClosedIdle    uint64 `json:"tcp_conns_closed_idle"`
 	// Queries with a COOKIE option: a client cookie alone, a valid
 	// server cookie, or a server cookie not ours or expired.
 	CookieClientOnly uint64 `json:"cookie_client_only"`
@@ -127,7 +134,9 @@ func (s *Stats) addTo(t *StatsSnapshot) {
 	t.UDP += s.UDP.Load()
 	t.TCP += s.TCP.Load()
 	t.TCPAccepted += s.TCPAccepted.Load()
-	t.TCPRejected += s.TCPRejected.Load()
+	t.TCPRejected += s.TCPRefused[RefusedMaxTCPClients].Load()
+	t.TCPRejectedPerIP += s.TCPRefused[RefusedMaxTCPClientsPerIP].Load()
+	t.TCPClosedIdle += s.TCPClosedIdle.Load()
 	t.CookieClientOnly += s.CookieClientOnly.Load()
 	t.CookieValid += s.CookieValid.Load()
 	t.CookieInvalid += s.CookieInvalid.Load()

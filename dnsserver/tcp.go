@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/netip"
 	"time"
 )
 
@@ -21,55 +20,53 @@ func (s *Server) serveTCP(ln net.Listener) {
 			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: don't spin
 			continue
 		}
-		if n := s.tcpActive.Add(1); n > s.tcpMax.Load() {
-			// At the limit: refuse rather than queue, so one client
-			// opening connections cannot starve the rest.
-			s.tcpActive.Add(-1)
-			s.tcpStat.TCPRejected.Add(1)
-			s.log.Debug("tcp: connection limit reached; closing", "client", c.RemoteAddr().String(), "limit", s.tcpMax.Load())
+		// Over a limit: refuse rather than queue, so one client opening
+		// connections cannot starve the rest.
+		tc := s.tcp.admit(c)
+		if tc == nil {
 			c.Close()
 			continue
 		}
-		s.tcpStat.TCPAccepted.Add(1)
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			c.Close()
-			s.tcpActive.Add(-1)
-			return
-		}
-		s.conns[c] = struct{}{}
 		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.handleConn(c)
+		go s.handleConn(tc)
 	}
 }
 
 // handleConn serves one TCP connection: RFC 7766 pipelining, answered in
 // order; replies are flushed when no further query is already buffered, so
-// a burst of pipelined queries costs few writes.
-func (s *Server) handleConn(c net.Conn) {
+// a burst of pipelined queries costs few writes. Between queries the
+// connection is idle, and the pool may close it; once the first byte of a
+// query is in, it is busy and only its timeout or shutdown ends it.
+func (s *Server) handleConn(tc *tcpConn) {
+	c := tc.Conn
 	defer func() {
 		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.tcpActive.Add(-1)
+		s.tcp.release(tc)
 		s.wg.Done()
 	}()
 	wk := s.workers.Get().(*worker)
 	defer func() { s.workers.Put(wk) }() // the worker in use at the end: a panic replaces it
-	var src netip.Addr
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		src = ap.Addr()
-	}
 	br := bufio.NewReaderSize(c, 16*1024)
 	bw := bufio.NewWriterSize(c, 16*1024)
 	msg := make([]byte, 65535)
 	out := make([]byte, 0, 65537)
 	var lenBuf [2]byte
+	var timeout time.Duration
 	for {
-		c.SetReadDeadline(time.Now().Add(time.Duration(s.tcpIdle.Load())))
+		if br.Buffered() == 0 {
+			// Answers go out before waiting for more.
+			if err := bw.Flush(); err != nil {
+				return
+			}
+			var ok bool
+			if timeout, ok = s.awaitQuery(tc, br); !ok {
+				return
+			}
+		} else if s.tcp.isClosing() {
+			bw.Flush() // pipelined queries still unread are left at shutdown
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(timeout))
 		if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
 			return
 		}
@@ -78,7 +75,7 @@ func (s *Server) handleConn(c net.Conn) {
 			return
 		}
 		s.tcpStat.TCP.Add(1)
-		resp, ok := s.answerGuarded(wk, s.snap.Load(), msg[:n], src, true, out)
+		resp, ok := s.answerGuarded(wk, s.snap.Load(), msg[:n], tc.src, true, out)
 		if !ok {
 			// Dropped, and the connection goes on with the next query.
 			wk = wk.renewed()
@@ -88,20 +85,23 @@ func (s *Server) handleConn(c net.Conn) {
 			continue
 		}
 		binary.BigEndian.PutUint16(lenBuf[:], uint16(len(resp)))
-		c.SetWriteDeadline(time.Now().Add(time.Duration(s.tcpIdle.Load())))
+		c.SetWriteDeadline(time.Now().Add(timeout))
 		bw.Write(lenBuf[:])
 		bw.Write(resp)
-		if br.Buffered() == 0 {
-			if err := bw.Flush(); err != nil {
-				return
-			}
-		}
-		s.mu.Lock()
-		closing := s.closing
-		s.mu.Unlock()
-		if closing {
-			bw.Flush()
-			return
-		}
 	}
+}
+
+// awaitQuery waits, idle, for the first byte of the next query and marks
+// the connection busy; it returns the timeout for the rest of the query,
+// or false when the connection is to close.
+func (s *Server) awaitQuery(tc *tcpConn, br *bufio.Reader) (time.Duration, bool) {
+	idle, ok := s.tcp.waitIdle(tc)
+	if !ok {
+		return 0, false
+	}
+	tc.SetReadDeadline(time.Now().Add(idle))
+	if _, err := br.Peek(1); err != nil {
+		return 0, false
+	}
+	return s.tcp.wake(tc)
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -228,6 +229,9 @@ func (s *Server) answerBatch(r *udpReader, snap *Snapshot, from, got int) (next 
 		}
 	}()
 	wk := r.wk
+	if snap.RRL != nil {
+		wk.now = time.Now()
+	}
 	for ; cur < got; cur++ {
 		st.UDP.Add(1)
 		h := &b.in[cur]

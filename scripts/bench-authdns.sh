@@ -235,6 +235,32 @@ if [ -n "$GPID" ]; then
 	done
 fi
 
+# --- response rate limiting: its cost with no client limited ---------------
+# A second authdns, identical but for an rrl: block whose rates no client
+# reaches, so every UDP reply is accounted and none is limited.
+RPORT=$(pick_port $((APORT + 2))) || RPORT=""
+if [ -n "$RPORT" ]; then
+	sed "s|127.0.0.1:$APORT|127.0.0.1:$RPORT|" "$TMP/authdns.yaml" >"$TMP/authdns-rrl.yaml"
+	sed -i "s|^admin_state: .*|admin_state: $TMP/authdns-state/admin_state-rrl|" "$TMP/authdns-rrl.yaml"
+	printf 'control: %s\n' "$TMP/control-rrl.sock" >>"$TMP/authdns-rrl.yaml"
+	printf 'rrl: {responses_per_second: 1000000, nxdomains_per_second: 1000000, errors_per_second: 1000000}\n' >>"$TMP/authdns-rrl.yaml"
+	$PIN_SERVER "$AUTHDNS" --config "$TMP/authdns-rrl.yaml" >"$TMP/authdns-rrl.log" 2>&1 &
+	RPID=$!
+	if wait_log "$TMP/authdns-rrl.log" 'msg=listening' "$RPID"; then
+		echo "-- rrl: server CPU per answered query without and with rrl (no client limited; target: at most 10% more)"
+		for set in static-A:static.txt nxdomain-nodata:nx.txt dyna-source:dyna.txt; do
+			perf authdns "$APID" "$APORT" "${set%%:*}" "$BENCH/${set##*:}" "$SECS"
+			perf rrl "$RPID" "$RPORT" "${set%%:*}" "$BENCH/${set##*:}" "$SECS"
+			a=${US[authdns/${set%%:*}]:-} r=${US[rrl/${set%%:*}]:-}
+			[ -n "$a" ] && [ -n "$r" ] && awk -v s="${set%%:*}" -v a="$a" -v r="$r" 'BEGIN {
+				printf "  %-24s without %5.2f us  with rrl %5.2f us  %+.1f%%\n", s, a, r, (r / a - 1) * 100 }'
+		done
+	else
+		say "authdns with rrl did not start:"; tail -5 "$TMP/authdns-rrl.log"
+	fi
+	stop "$RPID"
+fi
+
 # --- admin_state latency ---------------------------------------------------
 echo "-- admin_state: rename of the file -> first changed answer (www.example.org A, ECS 192.0.2.0/24: esams <-> next DC)"
 "$TMP/adminlat" -server "127.0.0.1:$APORT" -file "$TMP/authdns-state/admin_state" -label authdns \
