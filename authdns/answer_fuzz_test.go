@@ -16,7 +16,8 @@ import (
 // reads, with QR set, the query's ID and no more bytes than the client
 // can take; anything else is dropped. The answer cache changes nothing:
 // a cache miss and the hit after it equal the uncached reply (but for the
-// server cookie's timestamp).
+// server cookie's timestamp). The default rrl: block is log-only: it
+// accounts every reply and drops none.
 func FuzzAnswer(f *testing.F) {
 	st, err := LoadState(filepath.Join(repoRoot(), "config", "authdns.yaml"), quietLog())
 	if err != nil {
