@@ -342,7 +342,7 @@ func (d *Daemon) snapshot(st *State) *dnsserver.Snapshot {
 	if st.Config.Cookies && snap.Cookies == nil {
 		d.cookieOnce.Do(func() {
 			d.cookieRandom = randomCookies()
-			d.log.Warn("DNS cookies use a random secret: set cookie_secret_file so that servers behind one address accept each other's cookies")
+			d.log.Info("DNS cookies use a random secret made at start: servers behind one address need a shared cookie_secret_file to accept each other's cookies")
 		})
 		snap.Cookies = d.cookieRandom
 	}
