@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime/debug"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,9 +24,8 @@ const (
 
 // panicLog rate-limits panic log lines for one Server.
 type panicLog struct {
-	last     atomic.Int64 // unix nanoseconds of the last line; 0: none yet
-	unlogged atomic.Uint64
-	now      func() time.Time // tests set a clock; nil: time.Now
+	lines lineLimiter
+	now   func() time.Time // tests set a clock; nil: time.Now
 }
 
 // queryPanicked reports a panic v raised while answering query p from src
@@ -38,9 +36,8 @@ func (s *Server) queryPanicked(v any, st *Stats, proto int, p []byte, src netip.
 	if clock == nil {
 		clock = time.Now
 	}
-	now, last := clock().UnixNano(), s.panics.last.Load()
-	if (last != 0 && now-last < int64(panicLogInterval)) || !s.panics.last.CompareAndSwap(last, now) {
-		s.panics.unlogged.Add(1)
+	unlogged, ok := s.panics.lines.allow(clock(), panicLogInterval)
+	if !ok {
 		return
 	}
 	q := p
@@ -49,7 +46,7 @@ func (s *Server) queryPanicked(v any, st *Stats, proto int, p []byte, src netip.
 	}
 	s.log.Error("panic while answering a DNS query; the query is dropped and the server goes on",
 		"protocol", ProtoNames[proto], "client", src.String(), "query_len", len(p), "query", hex.EncodeToString(q),
-		"panic", fmt.Sprint(v), "stack", string(debug.Stack()), "unlogged_before", s.panics.unlogged.Swap(0))
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()), "unlogged_before", unlogged)
 }
 
 // answerGuarded is wk.answer with a recover: after a panic the query is

@@ -72,18 +72,17 @@ type tcpConn struct {
 // tcpPool admits TCP connections and tracks which are idle. Its lock is
 // taken once per accept and at most twice per query (going idle, waking).
 type tcpPool struct {
-	mu       sync.Mutex
-	lim      tcpLimits
-	conns    map[*tcpConn]struct{} // admitted and not closed under pressure
-	perKey   map[netip.Prefix]int
-	idle     tcpConn // sentinel of the idle list: idle.next has waited longest
-	pressure bool    // set over 3/4 full, cleared at half full
-	closing  bool
-	stat     *Stats
-	log      *slog.Logger
-	now      func() time.Time // tests set a clock; nil: time.Now
-	loggedAt [NumTCPRefusals]time.Time
-	unlogged [NumTCPRefusals]uint64
+	mu           sync.Mutex
+	lim          tcpLimits
+	conns        map[*tcpConn]struct{} // admitted and not closed under pressure
+	perKey       map[netip.Prefix]int
+	idle         tcpConn // sentinel of the idle list: idle.next has waited longest
+	pressure     bool    // set over 3/4 full, cleared at half full
+	closing      bool
+	stat         *Stats
+	log          *slog.Logger
+	now          func() time.Time // tests set a clock; nil: time.Now
+	refusalLines [NumTCPRefusals]lineLimiter
 }
 
 func newTCPPool(lim tcpLimits, stat *Stats, log *slog.Logger) *tcpPool {
@@ -235,19 +234,16 @@ func (p *tcpPool) refuse(reason int, src netip.Addr, key netip.Prefix, limit int
 	if clock == nil {
 		clock = time.Now
 	}
-	now := clock()
-	if !p.loggedAt[reason].IsZero() && now.Sub(p.loggedAt[reason]) < tcpLimitLogInterval {
-		p.unlogged[reason]++
+	unlogged, ok := p.refusalLines[reason].allow(clock(), tcpLimitLogInterval)
+	if !ok {
 		return
 	}
-	p.loggedAt[reason] = now
 	msg := "tcp: a client network is at max_tcp_clients_per_ip; its new connections are closed at once"
 	if reason == RefusedMaxTCPClients {
 		msg = "tcp: max_tcp_clients reached and no connection is idle; new connections are closed at once"
 	}
 	p.log.Warn(msg, "client", src.String(), "network", key.String(), "limit", limit,
-		"refused_unlogged_before", p.unlogged[reason])
-	p.unlogged[reason] = 0
+		"refused_unlogged_before", unlogged)
 }
 
 func (p *tcpPool) isClosing() bool {
