@@ -142,6 +142,11 @@ func (p *parser) resolve(raw string, at conf.Pos) ([]string, error) {
 		}
 	}
 	if len(files) == 0 && !dir {
+		// glob(3) with GLOB_NOCHECK gives gdnsd the pattern itself, which
+		// it then opens: a file literally named so is read.
+		if st, err := os.Stat(path); err == nil && !st.IsDir() {
+			return []string{path}, nil
+		}
 		return nil, at.Errorf("", "$include{%s}: no file matches %s (expected an existing file, a directory or a glob matching at least one file)", raw, path)
 	}
 	return files, nil

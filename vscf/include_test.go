@@ -45,6 +45,9 @@ func TestIncludes(t *testing.T) {
 		"spaced dir/f":    "s = 1\n",
 		"nested/one.conf": "n = $include{two.conf}\n",
 		"nested/two.conf": "[deep]\n",
+		"a b":             "ab = space\n",
+		"a\\ b":           "ab = backslash\n",
+		"lit\\x":          "lit = 1\n",
 	})
 	for _, tc := range []struct{ in, want string }{
 		{"a = $include{h.conf}", `{"a":{"x":"1" "y":"2"}}`},
@@ -64,6 +67,10 @@ func TestIncludes(t *testing.T) {
 		{"a = [$include{empty}]", `{"a":[]}`},
 		{"$include{\"spaced dir\"}", `{"s":"1"}`},
 		{"a = $include{nested/one.conf}", `{"a":{"n":["deep"]}}`},
+		// the path is not unescaped, but the glob reads \ as quoting the
+		// next byte; a path the glob does not match is read literally
+		{"$include{a\\ b}", `{"ab":"space"}`},
+		{"$include{lit\\x}", `{"lit":"1"}`},
 	} {
 		n, err := Parse(filepath.Join(dir, "config"), []byte(tc.in))
 		if err != nil {

@@ -21,11 +21,14 @@
 //     one file it names; where a key would go, it merges the hashes of
 //     every file it matches. A relative path is relative to the directory
 //     of the file holding the directive; a directory means dir/*; anything
-//     else is a glob (sorted, `*` skips dotfiles) that must match.
+//     else is a glob (sorted, `*` skips dotfiles, `\` quotes) that must
+//     match or name a file literally. The path is not unescaped.
 //
-// One improvement over gdnsd: an include loop is an error naming the
-// chain, where gdnsd recurses until it runs out of memory. Nesting deeper
-// than MaxDepth is refused too.
+// Differences from gdnsd 3.8.1, on purpose: an include loop is an error
+// naming the chain, where gdnsd recurses until it runs out of memory;
+// nesting deeper than MaxDepth is refused; `\200` to `\255` are the bytes
+// they name, as gdnsd documents, where its parser refuses them as a
+// syntax error.
 package vscf
 
 import (
