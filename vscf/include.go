@@ -12,8 +12,9 @@ import (
 // includeState is shared by the parsers of one Parse: the chain of files
 // being read, to refuse include loops.
 type includeState struct {
-	chain []frame
-	read  func(string) ([]byte, error) // os.ReadFile; tests confine it
+	chain  []frame
+	read   func(string) ([]byte, error) // os.ReadFile; tests confine it
+	forbid bool                         // ParseNoInclude
 }
 
 type frame struct {
@@ -29,6 +30,9 @@ func (p *parser) directive() (string, error) {
 	if !bytes.HasPrefix(p.data[p.off:], includeOpen) {
 		return "", p.errorf(p.pos(), "expected $include{...}: \"$\" starts only $include{ (quote a scalar that begins with \"$\")")
 	}
+	if p.inc.forbid {
+		return "", p.errorf(p.pos(), "$include is not allowed in this file, which is read on its own (expected key = value entries)")
+	}
 	for range includeOpen {
 		p.next()
 	}
@@ -36,7 +40,7 @@ func (p *parser) directive() (string, error) {
 		return "", err
 	}
 	if p.eof() || !startsScalar(p.peek()) {
-		return "", p.errorf(p.pos(), "expected a file name in $include{...}, found %s", p.found())
+		return "", p.errorf(p.at(), "expected a file name in $include{...}, found %s", p.found())
 	}
 	_, raw, err := p.scalar()
 	if err != nil {
@@ -46,7 +50,7 @@ func (p *parser) directive() (string, error) {
 		return "", err
 	}
 	if p.eof() || p.peek() != '}' {
-		return "", p.errorf(p.pos(), "expected \"}\" after the file name of $include{%s, found %s", raw, p.found())
+		return "", p.errorf(p.at(), "expected \"}\" after the file name of $include{%s, found %s", raw, p.found())
 	}
 	p.next()
 	return raw, nil

@@ -125,8 +125,8 @@ func TestIncludeErrors(t *testing.T) {
 		{"x = 0\n$include{h.conf}", `h.conf:1: duplicate key "x" (first at DIR/config:1, merged by $include{h.conf} at DIR/config:2; expected each key once in a hash)`},
 		{"$include{h.conf}\nx = 0", `config:2: duplicate key "x" (first at DIR/h.conf:1; expected each key once in a hash)`},
 		{"$include{dup}", `dup/2:2: duplicate key "k" (first at DIR/dup/1:1, merged by $include{dup} at DIR/config:1; expected each key once in a hash)`},
-		{"a = $include{bad.conf}", `bad.conf:4: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
-		{"a = $include{deep/inner}", `bad.conf:4: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
+		{"a = $include{bad.conf}", `bad.conf:3: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
+		{"a = $include{deep/inner}", `bad.conf:3: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
 		{"a = $include{loop/a}", "loop/b:2: $include{a}: include loop DIR/loop/a -> DIR/loop/b -> DIR/loop/a (expected no file to include itself)"},
 		{"$include{self}", "self:1: $include{self}: include loop DIR/self -> DIR/self (expected no file to include itself)"},
 		{"a = $include{self2}", "self2:1: $include{self2}: include loop DIR/self2 -> DIR/self2 (expected no file to include itself)"},
@@ -184,5 +184,19 @@ func TestBenchConfig(t *testing.T) {
 	opts := n.Pairs[0]
 	if opts.Key != "options" || len(opts.Comments) != 5 || opts.Value.Pairs[1].LineComment == "" {
 		t.Errorf("options comments %q, udp_threads line comment %q", opts.Comments, opts.Value.Pairs[1].LineComment)
+	}
+}
+
+func TestParseNoInclude(t *testing.T) {
+	dir := tree(t, map[string]string{"inc": "x = 1\n"})
+	for _, in := range []string{"$include{inc}\n", "a = $include{inc}\n", "[$include{inc}]"} {
+		_, err := ParseNoInclude(filepath.Join(dir, "f"), []byte(in))
+		want := ":1: $include is not allowed in this file, which is read on its own (expected key = value entries)"
+		if err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	if n, err := ParseNoInclude("f", []byte("a = \"$include{x}\"\n")); err != nil || n.Get("a").Value != "$include{x}" {
+		t.Errorf("quoted: %v", err)
 	}
 }

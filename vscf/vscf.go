@@ -109,9 +109,15 @@ func Parse(file string, data []byte) (*Node, error) {
 	return parse(file, data, &includeState{})
 }
 
+// ParseNoInclude is Parse for a file that is read and watched on its own
+// (admin_state, extfiles): $include is an error there.
+func ParseNoInclude(file string, data []byte) (*Node, error) {
+	return parse(file, data, &includeState{forbid: true})
+}
+
 func parse(file string, data []byte, inc *includeState) (*Node, error) {
 	p := newParser(file, data, inc)
-	if abs, err := filepath.Abs(file); err == nil {
+	if abs, err := filepath.Abs(file); err == nil && !inc.forbid {
 		p.inc.chain = append(p.inc.chain, frame{abs: abs})
 	}
 	n, err := p.parseFile()
