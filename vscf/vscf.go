@@ -70,8 +70,9 @@ type Node struct {
 	Items  []*Node  // Array
 	Pairs  []*Pair  // Hash, in file order (merged includes in their place)
 	Pos    conf.Pos // where the value starts; File is the file it was read from
-	// Comments are the full-line comments above an array item, as written
-	// ("# text", marker kept).
+	// Comments are the comments above an array item, as written ("# text",
+	// marker kept): full-line ones, and one after the opening bracket of
+	// its array on that bracket's line.
 	Comments []string
 	// LineComment is a comment after the value on the line where the value
 	// ends (for a pair whose value ends on the key's line, it is the Pair's).
@@ -86,7 +87,7 @@ type Pair struct {
 	Key      string
 	KeyPos   conf.Pos
 	Value    *Node
-	Comments []string // full-line comments above the key, as written
+	Comments []string // comments above the key, as Node.Comments
 	// LineComment is the comment after the value when the value ends on
 	// the key's line.
 	LineComment string
