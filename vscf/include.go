@@ -162,6 +162,10 @@ func (p *parser) included(file, raw string, at conf.Pos) (*Node, error) {
 	if err == nil && info.IsDir() {
 		return nil, at.Errorf("", "$include{%s}: %s is a directory (expected the glob to match files only)", raw, file)
 	}
+	// A device or a pipe could block or never end.
+	if err == nil && !info.Mode().IsRegular() {
+		return nil, at.Errorf("", "$include{%s}: %s is not a regular file (expected a file)", raw, file)
+	}
 	abs, _ := filepath.Abs(file)
 	for i, f := range p.inc.chain {
 		if f.abs == abs || (f.info != nil && info != nil && os.SameFile(f.info, info)) {

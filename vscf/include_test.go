@@ -129,6 +129,7 @@ func TestIncludeErrors(t *testing.T) {
 		{"a = $include{deep/inner}", `bad.conf:3: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
 		{"a = $include{loop/a}", "loop/b:2: $include{a}: include loop DIR/loop/a -> DIR/loop/b -> DIR/loop/a (expected no file to include itself)"},
 		{"$include{self}", "self:1: $include{self}: include loop DIR/self -> DIR/self (expected no file to include itself)"},
+		{"a = $include{/dev/zero}", "config:1: $include{/dev/zero}: /dev/zero is not a regular file (expected a file)"},
 		{"a = $include{self2}", "self2:1: $include{self2}: include loop DIR/self2 -> DIR/self2 (expected no file to include itself)"},
 	} {
 		_, err := Parse(cfg, []byte(tc.in))

@@ -26,7 +26,8 @@
 //
 // Differences from gdnsd 3.8.1, on purpose: an include loop is an error
 // naming the chain, where gdnsd recurses until it runs out of memory;
-// nesting deeper than MaxDepth is refused; `\200` to `\255` are the bytes
+// nesting deeper than MaxDepth and an $include of anything but a regular
+// file (a device, a pipe) are refused; `\200` to `\255` are the bytes
 // they name, as gdnsd documents, where its parser refuses them as a
 // syntax error.
 package vscf
