@@ -22,10 +22,11 @@
 //     every file it matches. A relative path is relative to the directory
 //     of the file holding the directive; a directory means dir/*; anything
 //     else is a glob (sorted, `*` skips dotfiles, `\` quotes) that must
-//     match or name a file literally. The path is not unescaped.
+//     match or name a file literally. The path is not unescaped. As a
+//     value, an empty directory is nothing: the key or item disappears.
 //
 // Differences from gdnsd 3.8.1, on purpose: an include loop is an error
-// naming the chain, where gdnsd recurses until it runs out of memory;
+// naming the chain, where gdnsd 3.8.1 recurses until it crashes (SIGSEGV);
 // nesting deeper than MaxDepth and an $include of anything but a regular
 // file (a device, a pipe) are refused; `\200` to `\255` are the bytes
 // they name, as gdnsd documents, where its parser refuses them as a
