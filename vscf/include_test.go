@@ -201,3 +201,19 @@ func TestParseNoInclude(t *testing.T) {
 		t.Errorf("quoted: %v", err)
 	}
 }
+
+// Comments on a merging $include go to the first key it brings, or to
+// what follows when it brings none.
+func TestIncludeComments(t *testing.T) {
+	dir := tree(t, map[string]string{"h.conf": "# in h\nx = 1\n", "empty/": ""})
+	n, err := Parse(filepath.Join(dir, "config"), []byte("# about h\n$include{h.conf} # merged\n# about e\n$include{empty}\ny = 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(n.Pairs[0].Comments, "|"); got != "# about h|# merged|# in h" {
+		t.Errorf("x comments %q", got)
+	}
+	if got := strings.Join(n.Pairs[1].Comments, "|"); got != "# about e" {
+		t.Errorf("y comments %q", got)
+	}
+}
