@@ -31,9 +31,6 @@ func gdnsdDir(t *testing.T, files map[string]string) string {
 func translated(t *testing.T, files map[string]string, o Options) (*translator, *Result) {
 	t.Helper()
 	o.From = gdnsdDir(t, files)
-	if o.StateDir == "" {
-		o.StateDir = o.From
-	}
 	tr, res, err := translateDir(o)
 	if err != nil {
 		t.Fatal(err)

@@ -65,6 +65,7 @@ type translator struct {
 
 	stateDir    string
 	listenCount int
+	header      []string // comments of config's options and plugins, atop authdns.yaml
 }
 
 // Import translates o.From into o.To. The output is built beside o.To and
@@ -187,6 +188,9 @@ func (t *translator) translate(root, opts *vscf.Node) {
 	t.options(opts)
 	var services *vscf.Pair
 	for _, p := range root.Pairs {
+		if p.Key == "options" || p.Key == "plugins" {
+			t.header = append(t.header, p.Comments...)
+		}
 		switch p.Key {
 		case "options":
 			if p.Value.Kind != vscf.Hash {
@@ -217,7 +221,7 @@ func (t *translator) encode() {
 	header := func(what string) []string {
 		return []string{fmt.Sprintf("# %s, translated from gdnsd's %s by authdns import-gdnsd.", what, filepath.Join(t.o.From, "config"))}
 	}
-	t.files["authdns.yaml"] = encodeYAML(header("authdns configuration"), t.cfg)
+	t.files["authdns.yaml"] = encodeYAML(append(header("authdns configuration"), t.header...), t.cfg)
 	if t.geo != nil {
 		t.files["geoip.yaml"] = encodeYAML(header("plugins.geoip"), t.geo)
 	}
