@@ -109,4 +109,3 @@ func Build(cfg *Config, log *slog.Logger) (*Geo, error) {
 	}
 	return g, nil
 }
-

@@ -55,7 +55,7 @@ type Resource struct {
 	svc     []string // checks of CNAME DCs (only the built-in up and down)
 
 	// multifo, simplefo, weighted: the families (nil: none).
-	v4, v6 *family
+	v4, v6  *family
 	wcnames *family // weighted's CNAME set
 	// fix4 and fix6 answer when nothing is monitored (multifo: every
 	// address; simplefo: the primary) and for static and null; cname is
