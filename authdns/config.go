@@ -95,6 +95,11 @@ type Config struct {
 	GeoIPNode *conf.Node
 	GeoIPFile string
 	geoipLine int
+	// Plugins is the `plugins:` section (gdnsd's other resolver
+	// plugins): inline (PluginsNode) or a file name; with `data`, the
+	// optional DIR/plugins.yaml.
+	PluginsNode *conf.Node
+	PluginsFile string
 }
 
 // Defaults: the DNS server's own, so a file without these keys serves
@@ -129,7 +134,7 @@ var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl"}
+	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -165,14 +170,15 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.UDPRcvBuf = DefaultUDPRcvBuf
 	}
 	if cfg.Data != "" {
-		for _, k := range []string{"zones", "admin_state", "geoip"} {
+		for _, k := range []string{"zones", "admin_state", "geoip", "plugins"} {
 			if seen[k] {
-				l.Addf(keyPos(root, k), k, "comes from the data directory when `data` is set (DIR/zones, DIR/admin_state, DIR/geoip.yaml)")
+				l.Addf(keyPos(root, k), k, "comes from the data directory when `data` is set (DIR/zones, DIR/admin_state, DIR/geoip.yaml, DIR/plugins.yaml)")
 			}
 		}
 		cfg.Zones = filepath.Join(cfg.Data, "zones")
 		cfg.AdminState = filepath.Join(cfg.Data, "admin_state")
 		cfg.GeoIPFile = filepath.Join(cfg.Data, "geoip.yaml")
+		cfg.PluginsFile = filepath.Join(cfg.Data, "plugins.yaml")
 	}
 	checkControl(&l, cfg, root)
 	if len(cfg.Listen) == 0 {
@@ -280,6 +286,15 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 			cfg.GeoIPFile = resolve(base, v.Value)
 		default:
 			fail("want a mapping, or the name of a geoip YAML file")
+		}
+	case "plugins":
+		switch v.Kind {
+		case conf.MappingNode:
+			cfg.PluginsNode = v
+		case conf.ScalarNode:
+			cfg.PluginsFile = resolve(base, v.Value)
+		default:
+			fail("want a mapping, or the name of a plugins YAML file")
 		}
 	case "data":
 		cfg.Data = resolve(base, str())
@@ -411,6 +426,8 @@ func (cfg *Config) WithData(dir string) *Config {
 	n.AdminState = filepath.Join(dir, "admin_state")
 	n.GeoIPFile = filepath.Join(dir, "geoip.yaml")
 	n.GeoIPNode = nil
+	n.PluginsFile = filepath.Join(dir, "plugins.yaml")
+	n.PluginsNode = nil
 	return &n
 }
 
