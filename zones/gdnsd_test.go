@@ -123,8 +123,8 @@ func TestInclude(t *testing.T) {
 			"after A 192.0.2.20\n" +
 			"$INCLUDE \"sub/sp\\032ace\\\"q\" in.@Z\n" +
 			"$INCLUDE sub/a.inc deeper\n",
-		"sub/a.inc": "$TTL 77\n$ORIGIN inner.@F\nx A 192.0.2.8\n$INCLUDE b.inc\n",
-		"sub/b.inc": "y A 192.0.2.9\n",
+		"sub/a.inc":     "$TTL 77\n$ORIGIN inner.@F\nx A 192.0.2.8\n$INCLUDE b.inc\n",
+		"sub/b.inc":     "y A 192.0.2.9\n",
 		"sub/sp ace\"q": "q A 192.0.2.10\n",
 	})
 	set := mustLoad(t, dir, Options{})
@@ -336,4 +336,3 @@ func TestDataWarnings(t *testing.T) {
 		}
 	})
 }
-
