@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/geotraffic/geotraffic/dnsserver/rrl"
 	"github.com/geotraffic/geotraffic/health"
 	"github.com/geotraffic/geotraffic/internal/conf"
+	"github.com/geotraffic/geotraffic/zones"
 )
 
 // Config is authdns.yaml. Relative paths are resolved once, against the
@@ -85,6 +87,12 @@ type Config struct {
 	Cookies          bool
 	CookieSecretFile string
 
+	// ZonesDefaultTTL is the TTL of zone records written without one in
+	// a zone without $TTL; ZonesStrictData refuses zones on gdnsd's data
+	// warnings. Both are gdnsd's options of the same names.
+	ZonesDefaultTTL uint32
+	ZonesStrictData bool
+
 	// Digest is the sha256 of this file's bytes.
 	Digest string
 
@@ -134,7 +142,8 @@ var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins"}
+	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins",
+	"zones_default_ttl", "zones_strict_data"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -153,7 +162,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		TCPClientIPv4Prefix: DefaultTCPClientIPv4Prefix, TCPClientIPv6Prefix: DefaultTCPClientIPv6Prefix,
 		Digest:  hex.EncodeToString(sum[:]),
 		Control: filepath.Join(base, DefaultControlSocket), GeoIPDBDir: base, MaxStageBytes: DefaultMaxStageBytes,
-		Cookies: true}
+		Cookies: true, ZonesDefaultTTL: zones.DefaultZoneTTL}
 	if root == nil {
 		return nil, conf.At(path, 1).Errorf("", "empty configuration")
 	}
@@ -349,6 +358,18 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 			return
 		}
 		cfg.Cookies = b
+	case "zones_default_ttl":
+		if n, ok := v.Int(); ok && n >= 1 && n <= 1<<31-1 {
+			cfg.ZonesDefaultTTL = uint32(n)
+		} else {
+			fail("want a TTL in seconds from 1 to 2147483647")
+		}
+	case "zones_strict_data":
+		if b, ok := v.Bool(); ok {
+			cfg.ZonesStrictData = b
+		} else {
+			fail("want true or false")
+		}
 	case "cookie_secret_file":
 		cfg.CookieSecretFile = resolve(base, str())
 	}
@@ -475,4 +496,10 @@ func parseDuration(s string) (time.Duration, error) {
 		return time.Duration(n) * time.Second, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// ZoneOptions are the zone loader's options from this file; log gets
+// the data warnings.
+func (c *Config) ZoneOptions(log *slog.Logger) zones.Options {
+	return zones.Options{DefaultTTL: c.ZonesDefaultTTL, Strict: c.ZonesStrictData, Log: log}
 }

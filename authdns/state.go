@@ -142,7 +142,7 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if err != nil {
 		return nil, err
 	}
-	set, err := zones.LoadDir(cfg.Zones, checkerFor(g))
+	set, err := zones.Load(cfg.Zones, checkerFor(g), cfg.ZoneOptions(log))
 	if err != nil {
 		return nil, err
 	}

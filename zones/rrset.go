@@ -31,30 +31,34 @@ type RRset struct {
 func (s *RRset) RRs() []dns.RR { return s.rrs }
 
 func (s *RRset) add(rr dns.RR, where string) error {
-	buf := make([]byte, dns.Len(rr)+16)
-	off, err := dns.PackRR(rr, buf, 0, nil, false)
-	if err != nil {
-		return fmt.Errorf("%s: cannot pack %s record: %w", where, dns.TypeToString[rr.Header().Rrtype], err)
-	}
-	// Skip owner name, type, class, TTL, rdlength.
-	_, hoff, err := dns.UnpackDomainName(buf, 0)
+	rdata, err := packRData(rr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
-	rdata := append([]byte(nil), buf[hoff+10:off]...)
 	for _, existing := range s.RData {
 		if bytes.Equal(existing, rdata) { // duplicate record: RFC 2181 §5 says ignore
 			return nil
 		}
 	}
-	if len(s.rrs) > 0 {
-		// RFC 2181 §5.2: TTLs in an RRset must match; use the lowest.
-		s.TTL = min(s.TTL, rr.Header().Ttl)
-	}
 	s.RData = append(s.RData, rdata)
 	s.rrs = append(s.rrs, rr)
 	s.lines = append(s.lines, where)
 	return nil
+}
+
+// packRData packs rr's RDATA alone.
+func packRData(rr dns.RR) ([]byte, error) {
+	buf := make([]byte, dns.Len(rr)+16)
+	off, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("cannot pack %s record: %w", dns.TypeToString[rr.Header().Rrtype], err)
+	}
+	// Skip owner name, type, class, TTL, rdlength.
+	_, hoff, err := dns.UnpackDomainName(buf, 0)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), buf[hoff+10:off]...), nil
 }
 
 // targets returns the lowercased wire names that want additional A/AAAA.
