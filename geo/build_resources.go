@@ -88,6 +88,7 @@ func buildLeaf(lc *LeafConfig) *Resource {
 		r.fix4, r.fix6 = r.v4.all(), r.v6.all()
 	}
 	r.hasCNAME = lc.CNAME != "" || lc.CNAMEs != nil
+	r.wUp = weightedHealth{newWSet(r.v4, nil), newWSet(r.v6, nil), newWSet(r.wcnames, nil)}
 	r.perClient = r.kind == kindWeighted
 	r.varies = r.perClient
 	return r

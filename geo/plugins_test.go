@@ -144,6 +144,12 @@ static:
   st: 192.0.2.71
   st6: "2001:db8::71"
   stc: www.example.net.
+weighted:
+  service_types: http
+  w: {a: [192.0.2.81, 10], b: [192.0.2.82, 20]}
+  wg: {multi: true, g1: {x: [192.0.2.83, 5], y: [192.0.2.84, 5]}, g2: {z: [192.0.2.85, 10]}}
+  wc: {service_types: [], x: [a.example.net., 10], y: [b.example.net., 5]}
+  wf: {addrs_v4: {a: [192.0.2.86, 1]}, addrs_v6: {b: ["2001:db8::86", 1]}}
 reflect: {}
 `
 
@@ -459,10 +465,76 @@ func TestPluginResolveDoesNotAllocate(t *testing.T) {
 	f, h := g.ApplyAdmin(st), g.ApplyHealth(snap(g, 100, nil), st)
 	c := Client{Src: netip.MustParseAddr("198.51.100.1"), ECS: netip.MustParseAddr("192.0.2.200"), ECSBits: 32, HasECS: true}
 	a := Answer{Buf: make([]netip.Addr, ScratchAddrs)}
-	for _, spec := range []string{"geoip!g", "metafo!mf", "multifo!both", "simplefo!sfo2", "reflect!both", "static!st", "geoip!gp", "geoip!gm"} {
+	for _, spec := range []string{"geoip!g", "metafo!mf", "multifo!both", "simplefo!sfo2", "reflect!both", "static!st", "geoip!gp", "geoip!gm",
+		"weighted!w", "weighted!wg", "weighted!wc", "weighted!wf"} {
 		r := res(t, g, spec)
 		if n := testing.AllocsPerRun(100, func() { g.Resolve(r, "", c, f, h, &a) }); n != 0 {
 			t.Errorf("%s: Resolve allocates %v times per call", spec, n)
 		}
+	}
+}
+
+// Weighted answers are random: each case draws many times and checks the
+// set of answers seen (every possible one appears, nothing else does).
+func TestWeighted(t *testing.T) {
+	g := mustPlugins(t, pluginGeoYAML, pluginsYAML)
+	down := health.State{Down: true, TTL: 30}
+	c := Client{Src: netip.MustParseAddr("192.0.2.5")}
+	for _, tc := range []struct {
+		name, res string
+		over      map[string]health.State
+		seen      []string
+		down      bool
+		ttl       int64
+	}{
+		{"by weight", "weighted!w", nil, []string{"192.0.2.81", "192.0.2.82"}, false, 100},
+		{"a down address gets weight 0", "weighted!w", map[string]health.State{"192.0.2.81/http": down}, []string{"192.0.2.82"}, false, 30},
+		{"below ceil(30 x 0.5): all as up, DOWN", "weighted!w", map[string]health.State{"192.0.2.82/http": down}, []string{"192.0.2.81", "192.0.2.82"}, true, 30},
+		{"multi: each group by weight/max, one address of it", "weighted!wg", nil, []string{"192.0.2.83 192.0.2.85", "192.0.2.84 192.0.2.85"}, false, 100},
+		{"multi: a down address", "weighted!wg", map[string]health.State{"192.0.2.83/http": down}, []string{"192.0.2.84 192.0.2.85", "192.0.2.85"}, false, 30},
+		{"CNAMEs", "weighted!wc", nil, []string{"a.example.net.", "b.example.net."}, false, -1},
+		{"both families", "weighted!wf", nil, []string{"192.0.2.86 2001:db8::86"}, false, 100},
+	} {
+		r := res(t, g, tc.res)
+		h := g.ApplyHealth(snap(g, 100, tc.over), nil)
+		seen := map[string]bool{}
+		a := Answer{Buf: make([]netip.Addr, ScratchAddrs)}
+		for range 2000 {
+			g.Resolve(r, "", c, nil, h, &a)
+			seen[addrs(&a)] = true
+			if a.AllDown != tc.down || ttlOf(&a) != tc.ttl || !a.NoCache {
+				t.Fatalf("%s: down=%v ttl=%d nocache=%v, want %v %d true", tc.name, a.AllDown, ttlOf(&a), a.NoCache, tc.down, tc.ttl)
+			}
+		}
+		var got []string
+		for k := range seen {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.seen) {
+			t.Errorf("%s: answers %q, want %q", tc.name, got, tc.seen)
+		}
+	}
+}
+
+func TestWeightedConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ name, text, marker, key, reason string }{
+		{"weight 0", "weighted:\n  w: {a: [192.0.2.1, 0]}\n", "0]", "plugins.weighted.w.a", "weight must be a whole number from 1 to 1048575"},
+		{"cnames stanza", "weighted:\n  w:\n    cnames: {a: [x.example.net., 1]}\n", "cnames", "plugins.weighted.w.cnames", "no longer takes a cnames stanza"},
+		{"mixed", "weighted:\n  w:\n    a: [192.0.2.1, 1]\n    g: {x: [192.0.2.2, 1]}\n", "g:", "plugins.weighted.w.g", "not a mix"},
+		{"family", "weighted:\n  w:\n    a: [192.0.2.1, 1]\n    b: [\"2001:db8::1\", 1]\n", "b:", "plugins.weighted.w.b", "not an IPv4 address"},
+		{"addrs_v4 and items", "weighted:\n  w:\n    addrs_v4: {a: [192.0.2.1, 1]}\n    b: [192.0.2.2, 1]\n", "b:", "plugins.weighted.w.b", "unknown key"},
+		{"checked CNAMEs", "weighted:\n  w: {service_types: http, a: [x.example.net., 1]}\n", "w:", "plugins.weighted.w", "CNAMEs cannot be health-checked"},
+		{"not a pair", "weighted:\n  w: {a: 192.0.2.1}\n", "w:", "plugins.weighted.w.a", "expected [IP address, weight]"},
+	} {
+		_, err := parsePlugins(t, t.TempDir(), "", tc.text)
+		want := fmt.Sprintf("plugins.yaml:%d: %s: ", lineOf(t, tc.text, tc.marker), tc.key)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), tc.reason) {
+			t.Errorf("%s: error %v\n want %q and %q", tc.name, err, want, tc.reason)
+		}
+	}
+	g := mustPlugins(t, "", "weighted:\n  w: {a: [192.0.2.1, 1]}\n  c: {a: [x.example.net., 1]}\n")
+	if res(t, g, "weighted!w").HasCNAME() || !res(t, g, "weighted!c").HasCNAME() {
+		t.Error("HasCNAME wrong for weighted")
 	}
 }

@@ -56,7 +56,8 @@ type Resource struct {
 
 	// multifo, simplefo, weighted: the families (nil: none).
 	v4, v6  *family
-	wcnames *family // weighted's CNAME set
+	wcnames *family        // weighted's CNAME set
+	wUp     weightedHealth // weighted's sets with everything up
 	// fix4 and fix6 answer when nothing is monitored (multifo: every
 	// address; simplefo: the primary) and for static and null; cname is
 	// static's; reflect is reflect's mode.
