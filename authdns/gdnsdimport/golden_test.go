@@ -57,3 +57,16 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestFixtureAccepted writes the golden fixture's translation and has
+// authdns check it as checkconf does.
+func TestFixtureAccepted(t *testing.T) {
+	to := filepath.Join(t.TempDir(), "out")
+	res, err := Import(Options{From: "testdata/gdnsd", To: to, GeoIPDBDir: filepath.Join("..", "..", "config", "geoip")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed() {
+		t.Fatalf("not accepted: %v\n%s", res.CheckErr, strings.Join(noteLines(res.Notes), "\n"))
+	}
+}
