@@ -253,3 +253,10 @@ func TestStateDirChoice(t *testing.T) {
 		})
 	}
 }
+
+func TestNetsFileErrorNamesItsLine(t *testing.T) {
+	files := geoFiles()
+	files["geoip/nets-file"] = "10.0.0.0/8 => [eqiad]\n10.1.0.0/16 => [eqiad\n"
+	_, res := translated(t, files, Options{})
+	hasNote(t, res.Notes, "geo-maps:16: option plugins.geoip.maps.generic-map.nets: error: nets file geoip/nets-file:2: ")
+}

@@ -115,7 +115,11 @@ func (t *translator) options(opts *vscf.Node) {
 				t.notef(v.Pos, path, Error, "not translated: authdns always splits long TXT strings into 255-byte pieces")
 			}
 		case "experimental_no_chain":
-			t.notef(v.Pos, path, Warning, "authdns follows CNAME chains inside a zone (at most 8 hops), whatever this option says")
+			if b, err := v.Bool(); err == nil && !b {
+				t.notef(v.Pos, path, NotNeeded, "authdns follows CNAME chains inside a zone, as gdnsd does with this option false")
+			} else {
+				t.notef(v.Pos, path, Warning, "authdns follows CNAME chains inside a zone (at most 8 hops), whatever this option says")
+			}
 		case "min_ttl", "max_ttl", "max_ncache_ttl":
 			t.notef(v.Pos, path, Warning, "not translated: authdns does not clamp zone TTLs; answers differ only for records whose TTLs lie outside gdnsd's range")
 		default:

@@ -1,9 +1,11 @@
 package gdnsdimport
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/vscf"
 )
 
@@ -173,7 +175,13 @@ func (t *translator) nets(n *vscf.Node, path string) *ynode {
 	rel := filepath.ToSlash(filepath.Join("nets", name))
 	root, err := vscf.ParseFile(src)
 	if err != nil {
-		t.notef(n.Pos, path, Error, "nets file: %v", err)
+		var ce *conf.Error
+		if errors.As(err, &ce) {
+			e := *ce
+			e.Pos.File = t.rel(e.Pos.File)
+			err = &e
+		}
+		t.notef(n.Pos, path, Error, "nets file %v", err)
 		return nil
 	}
 	if root.Kind != vscf.Hash {
