@@ -88,6 +88,7 @@ func Import(o Options) (*Result, error) {
 	if err := t.write(res); err != nil {
 		return nil, err
 	}
+	sortNotes(t.notes)
 	res.Notes = t.notes
 	cfg, err := authdns.LoadConfig(filepath.Join(o.To, "authdns.yaml"))
 	if err == nil {
@@ -121,6 +122,7 @@ func translateDir(o Options) (*translator, *Result, error) {
 	}
 	t.translate(root, opts)
 	t.encode()
+	sortNotes(t.notes)
 	res.Notes = t.notes
 	return t, res, nil
 }

@@ -3,6 +3,7 @@ package gdnsdimport
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/geotraffic/geotraffic/internal/conf"
@@ -53,4 +54,22 @@ func (t *translator) notef(p conf.Pos, option string, lv Level, format string, a
 		}
 	}
 	t.notes = append(t.notes, Note{Pos: p, Option: strings.TrimPrefix(option, "options."), Level: lv, Text: fmt.Sprintf(format, args...)})
+}
+
+// sortNotes puts notes in the order of the files they name (each file
+// where it was first named) and of lines within a file.
+func sortNotes(notes []Note) {
+	order := map[string]int{}
+	for _, n := range notes {
+		if _, ok := order[n.Pos.File]; !ok {
+			order[n.Pos.File] = len(order)
+		}
+	}
+	sort.SliceStable(notes, func(i, j int) bool {
+		a, b := notes[i].Pos, notes[j].Pos
+		if order[a.File] != order[b.File] {
+			return order[a.File] < order[b.File]
+		}
+		return a.Line < b.Line
+	})
 }

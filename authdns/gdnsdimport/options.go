@@ -15,7 +15,6 @@ import (
 // notNeeded are gdnsd options with no meaning for authdns, and why.
 var notNeeded = map[string]string{
 	"udp_threads":           "authdns opens one UDP socket per CPU on each address (udp_sockets sets another count)",
-	"tcp_threads":           "authdns serves TCP from one listener per address with a goroutine per connection",
 	"tcp_fastopen":          "authdns leaves TCP Fast Open to the kernel's default",
 	"tcp_backlog":           "authdns uses the kernel's listen backlog (SOMAXCONN)",
 	"udp_sndbuf":            "authdns leaves the UDP send buffer to the kernel's default",
@@ -179,7 +178,6 @@ func (c *tcpClients) set(t *translator, p *vscf.Pair) {
 	u, _ := strconv.ParseUint(n.value, 10, 64)
 	if p.Key == "tcp_threads" {
 		c.threads = u
-		t.notef(p.KeyPos, path, NotNeeded, "%s; it only counts in max_tcp_clients", notNeeded["tcp_threads"])
 	} else {
 		c.perThread = u
 	}
