@@ -12,8 +12,9 @@ import (
 // includeState is shared by the parsers of one Parse: the chain of files
 // being read, to refuse include loops.
 type includeState struct {
-	chain []frame
-	read  func(string) ([]byte, error) // os.ReadFile; tests confine it
+	chain  []frame
+	read   func(string) ([]byte, error) // os.ReadFile; tests confine it
+	forbid bool                         // ParseNoInclude
 }
 
 type frame struct {
@@ -29,6 +30,9 @@ func (p *parser) directive() (string, error) {
 	if !bytes.HasPrefix(p.data[p.off:], includeOpen) {
 		return "", p.errorf(p.pos(), "expected $include{...}: \"$\" starts only $include{ (quote a scalar that begins with \"$\")")
 	}
+	if p.inc.forbid {
+		return "", p.errorf(p.pos(), "$include is not allowed in this file, which is read on its own (expected key = value entries)")
+	}
 	for range includeOpen {
 		p.next()
 	}
@@ -36,7 +40,7 @@ func (p *parser) directive() (string, error) {
 		return "", err
 	}
 	if p.eof() || !startsScalar(p.peek()) {
-		return "", p.errorf(p.pos(), "expected a file name in $include{...}, found %s", p.found())
+		return "", p.errorf(p.at(), "expected a file name in $include{...}, found %s", p.found())
 	}
 	_, raw, err := p.scalar()
 	if err != nil {
@@ -46,7 +50,7 @@ func (p *parser) directive() (string, error) {
 		return "", err
 	}
 	if p.eof() || p.peek() != '}' {
-		return "", p.errorf(p.pos(), "expected \"}\" after the file name of $include{%s, found %s", raw, p.found())
+		return "", p.errorf(p.at(), "expected \"}\" after the file name of $include{%s, found %s", raw, p.found())
 	}
 	p.next()
 	return raw, nil
@@ -142,6 +146,11 @@ func (p *parser) resolve(raw string, at conf.Pos) ([]string, error) {
 		}
 	}
 	if len(files) == 0 && !dir {
+		// glob(3) with GLOB_NOCHECK gives gdnsd the pattern itself, which
+		// it then opens: a file literally named so is read.
+		if st, err := os.Stat(path); err == nil && !st.IsDir() {
+			return []string{path}, nil
+		}
 		return nil, at.Errorf("", "$include{%s}: no file matches %s (expected an existing file, a directory or a glob matching at least one file)", raw, path)
 	}
 	return files, nil
@@ -152,6 +161,10 @@ func (p *parser) included(file, raw string, at conf.Pos) (*Node, error) {
 	info, err := os.Stat(file)
 	if err == nil && info.IsDir() {
 		return nil, at.Errorf("", "$include{%s}: %s is a directory (expected the glob to match files only)", raw, file)
+	}
+	// A device or a pipe could block or never end.
+	if err == nil && !info.Mode().IsRegular() {
+		return nil, at.Errorf("", "$include{%s}: %s is not a regular file (expected a file)", raw, file)
 	}
 	abs, _ := filepath.Abs(file)
 	for i, f := range p.inc.chain {

@@ -45,6 +45,9 @@ func TestIncludes(t *testing.T) {
 		"spaced dir/f":    "s = 1\n",
 		"nested/one.conf": "n = $include{two.conf}\n",
 		"nested/two.conf": "[deep]\n",
+		"a b":             "ab = space\n",
+		"a\\ b":           "ab = backslash\n",
+		"lit\\x":          "lit = 1\n",
 	})
 	for _, tc := range []struct{ in, want string }{
 		{"a = $include{h.conf}", `{"a":{"x":"1" "y":"2"}}`},
@@ -64,6 +67,10 @@ func TestIncludes(t *testing.T) {
 		{"a = [$include{empty}]", `{"a":[]}`},
 		{"$include{\"spaced dir\"}", `{"s":"1"}`},
 		{"a = $include{nested/one.conf}", `{"a":{"n":["deep"]}}`},
+		// the path is not unescaped, but the glob reads \ as quoting the
+		// next byte; a path the glob does not match is read literally
+		{"$include{a\\ b}", `{"ab":"space"}`},
+		{"$include{lit\\x}", `{"lit":"1"}`},
 	} {
 		n, err := Parse(filepath.Join(dir, "config"), []byte(tc.in))
 		if err != nil {
@@ -118,10 +125,11 @@ func TestIncludeErrors(t *testing.T) {
 		{"x = 0\n$include{h.conf}", `h.conf:1: duplicate key "x" (first at DIR/config:1, merged by $include{h.conf} at DIR/config:2; expected each key once in a hash)`},
 		{"$include{h.conf}\nx = 0", `config:2: duplicate key "x" (first at DIR/h.conf:1; expected each key once in a hash)`},
 		{"$include{dup}", `dup/2:2: duplicate key "k" (first at DIR/dup/1:1, merged by $include{dup} at DIR/config:1; expected each key once in a hash)`},
-		{"a = $include{bad.conf}", `bad.conf:4: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
-		{"a = $include{deep/inner}", `bad.conf:4: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
+		{"a = $include{bad.conf}", `bad.conf:3: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
+		{"a = $include{deep/inner}", `bad.conf:3: expected a value (a scalar, "[", "{" or $include{...}) after key "x", found the end of the file`},
 		{"a = $include{loop/a}", "loop/b:2: $include{a}: include loop DIR/loop/a -> DIR/loop/b -> DIR/loop/a (expected no file to include itself)"},
 		{"$include{self}", "self:1: $include{self}: include loop DIR/self -> DIR/self (expected no file to include itself)"},
+		{"a = $include{/dev/zero}", "config:1: $include{/dev/zero}: /dev/zero is not a regular file (expected a file)"},
 		{"a = $include{self2}", "self2:1: $include{self2}: include loop DIR/self2 -> DIR/self2 (expected no file to include itself)"},
 	} {
 		_, err := Parse(cfg, []byte(tc.in))
@@ -177,5 +185,35 @@ func TestBenchConfig(t *testing.T) {
 	opts := n.Pairs[0]
 	if opts.Key != "options" || len(opts.Comments) != 5 || opts.Value.Pairs[1].LineComment == "" {
 		t.Errorf("options comments %q, udp_threads line comment %q", opts.Comments, opts.Value.Pairs[1].LineComment)
+	}
+}
+
+func TestParseNoInclude(t *testing.T) {
+	dir := tree(t, map[string]string{"inc": "x = 1\n"})
+	for _, in := range []string{"$include{inc}\n", "a = $include{inc}\n", "[$include{inc}]"} {
+		_, err := ParseNoInclude(filepath.Join(dir, "f"), []byte(in))
+		want := ":1: $include is not allowed in this file, which is read on its own (expected key = value entries)"
+		if err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	if n, err := ParseNoInclude("f", []byte("a = \"$include{x}\"\n")); err != nil || n.Get("a").Value != "$include{x}" {
+		t.Errorf("quoted: %v", err)
+	}
+}
+
+// Comments on a merging $include go to the first key it brings, or to
+// what follows when it brings none.
+func TestIncludeComments(t *testing.T) {
+	dir := tree(t, map[string]string{"h.conf": "# in h\nx = 1\n", "empty/": ""})
+	n, err := Parse(filepath.Join(dir, "config"), []byte("# about h\n$include{h.conf} # merged\n# about e\n$include{empty}\ny = 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(n.Pairs[0].Comments, "|"); got != "# about h|# merged|# in h" {
+		t.Errorf("x comments %q", got)
+	}
+	if got := strings.Join(n.Pairs[1].Comments, "|"); got != "# about e" {
+		t.Errorf("y comments %q", got)
 	}
 }

@@ -61,7 +61,7 @@ func (p *parser) parseFile() (*Node, error) {
 			return nil, err
 		}
 		if !p.eof() {
-			return nil, p.errorf(p.pos(), "expected the end of the file after the top-level array, found %s", p.found())
+			return nil, p.errorf(p.at(), "expected the end of the file after the top-level array, found %s", p.found())
 		}
 		n.EndComments = append(n.EndComments, texts(p.takeComments())...)
 		return n, nil
@@ -118,7 +118,7 @@ func (p *parser) hashBody(h *hashBuilder, open conf.Pos) error {
 			if c == ',' {
 				want += " (at most one comma after each entry)"
 			}
-			return p.errorf(p.pos(), "expected %s, found %s", want, p.found())
+			return p.errorf(p.at(), "expected %s, found %s", want, p.found())
 		}
 	}
 }
@@ -135,7 +135,7 @@ func (p *parser) pair(h *hashBuilder) error {
 		return err
 	}
 	if p.eof() || p.peek() != '=' {
-		return p.errorf(p.pos(), "expected \"=\" or \"=>\" after key %s, found %s", strconv.QuoteToASCII(k.Value), p.found())
+		return p.errorf(p.at(), "expected \"=\" or \"=>\" after key %s, found %s", strconv.QuoteToASCII(k.Value), p.found())
 	}
 	p.next()
 	if !p.eof() && p.peek() == '>' {
@@ -190,7 +190,7 @@ func (p *parser) afterEntry() (string, error) {
 // an $include of an empty directory.
 func (p *parser) value(what string) (*Node, error) {
 	if p.eof() {
-		return nil, p.errorf(p.pos(), "expected a value (a scalar, \"[\", \"{\" or $include{...}) after %s, found the end of the file", what)
+		return nil, p.errorf(p.at(), "expected a value (a scalar, \"[\", \"{\" or $include{...}) after %s, found the end of the file", what)
 	}
 	switch c := p.peek(); {
 	case c == '[':
@@ -204,7 +204,7 @@ func (p *parser) value(what string) (*Node, error) {
 		p.endLine = p.line
 		return n, err
 	default:
-		return nil, p.errorf(p.pos(), "expected a value (a scalar, \"[\", \"{\" or $include{...}) after %s, found %s", what, p.found())
+		return nil, p.errorf(p.at(), "expected a value (a scalar, \"[\", \"{\" or $include{...}) after %s, found %s", what, p.found())
 	}
 }
 

@@ -15,6 +15,7 @@ type scanner struct {
 	line    int
 	col     int
 	comment []comment // comments skipped since the parser last took them
+	tokEnd  conf.Pos  // where the last skip started: the end of the last token
 }
 
 // comment is one `#` or `;` comment.
@@ -53,8 +54,19 @@ func (s *scanner) found() string {
 	return strconv.QuoteToASCII(string(s.data[s.off : s.off+1]))
 }
 
+// at is where a problem with what comes next is reported: the current
+// position, or at the end of the file the end of the last token rather
+// than a line past everything written.
+func (s *scanner) at() conf.Pos {
+	if s.eof() && s.tokEnd.Line > 0 {
+		return s.tokEnd
+	}
+	return s.pos()
+}
+
 // skip passes whitespace and comments, collecting the comments.
 func (s *scanner) skip() error {
+	s.tokEnd = s.pos()
 	for !s.eof() {
 		switch c := s.peek(); c {
 		case ' ', '\t', '\n':

@@ -21,11 +21,16 @@
 //     one file it names; where a key would go, it merges the hashes of
 //     every file it matches. A relative path is relative to the directory
 //     of the file holding the directive; a directory means dir/*; anything
-//     else is a glob (sorted, `*` skips dotfiles) that must match.
+//     else is a glob (sorted, `*` skips dotfiles, `\` quotes) that must
+//     match or name a file literally. The path is not unescaped. As a
+//     value, an empty directory is nothing: the key or item disappears.
 //
-// One improvement over gdnsd: an include loop is an error naming the
-// chain, where gdnsd recurses until it runs out of memory. Nesting deeper
-// than MaxDepth is refused too.
+// Differences from gdnsd 3.8.1, on purpose: an include loop is an error
+// naming the chain, where gdnsd 3.8.1 recurses until it crashes (SIGSEGV);
+// nesting deeper than MaxDepth and an $include of anything but a regular
+// file (a device, a pipe) are refused; `\200` to `\255` are the bytes
+// they name, as gdnsd documents, where its parser refuses them as a
+// syntax error.
 package vscf
 
 import (
@@ -67,8 +72,9 @@ type Node struct {
 	Items  []*Node  // Array
 	Pairs  []*Pair  // Hash, in file order (merged includes in their place)
 	Pos    conf.Pos // where the value starts; File is the file it was read from
-	// Comments are the full-line comments above an array item, as written
-	// ("# text", marker kept).
+	// Comments are the comments above an array item, as written ("# text",
+	// marker kept): full-line ones, and one after the opening bracket of
+	// its array on that bracket's line.
 	Comments []string
 	// LineComment is a comment after the value on the line where the value
 	// ends (for a pair whose value ends on the key's line, it is the Pair's).
@@ -83,7 +89,7 @@ type Pair struct {
 	Key      string
 	KeyPos   conf.Pos
 	Value    *Node
-	Comments []string // full-line comments above the key, as written
+	Comments []string // comments above the key, as Node.Comments
 	// LineComment is the comment after the value when the value ends on
 	// the key's line.
 	LineComment string
@@ -106,9 +112,15 @@ func Parse(file string, data []byte) (*Node, error) {
 	return parse(file, data, &includeState{})
 }
 
+// ParseNoInclude is Parse for a file that is read and watched on its own
+// (admin_state, extfiles): $include is an error there.
+func ParseNoInclude(file string, data []byte) (*Node, error) {
+	return parse(file, data, &includeState{forbid: true})
+}
+
 func parse(file string, data []byte, inc *includeState) (*Node, error) {
 	p := newParser(file, data, inc)
-	if abs, err := filepath.Abs(file); err == nil {
+	if abs, err := filepath.Abs(file); err == nil && !inc.forbid {
 		p.inc.chain = append(p.inc.chain, frame{abs: abs})
 	}
 	n, err := p.parseFile()

@@ -143,7 +143,8 @@ func TestParseErrors(t *testing.T) {
 		{"[a] [b]", `f:1: expected the end of the file after the top-level array, found "["`},
 		{"[a] b = c", `f:1: expected the end of the file after the top-level array, found "b"`},
 		{"a = 1 [b]", `f:1: expected a key or $include{...}, found "["`},
-		{"a = \"x\"y", `f:1: expected "=" or "=>" after key "y", found the end of the file`}, // no space needed between entries
+		{"a = 1\nb\n\n\n", `f:2: expected "=" or "=>" after key "b", found the end of the file`}, // not a line past the text
+		{"a = \"x\"y", `f:1: expected "=" or "=>" after key "y", found the end of the file`},     // no space needed between entries
 		{strings.Repeat("[", MaxDepth+1), `f:1: nesting deeper than 1000 arrays, hashes and includes (expected at most 1000)`},
 	} {
 		_, err := Parse("f", []byte(tc.in))
