@@ -62,6 +62,7 @@ type fileScan struct {
 	parens   int    // open parentheses: the next line continues a record
 	textCont bool   // the continued record's rdata is text (no @Z/@F)
 	owned    bool   // a line has named an owner
+	toks     []token
 }
 
 // preprocess rewrites file id; see the comment at the top of this file.
@@ -90,9 +91,12 @@ type token struct {
 	quoted bool
 }
 
-// tokenize splits a line into tokens (quoted strings kept with their
-// quotes, parentheses as their own tokens) and its comment text.
-func tokenize(line []byte) (toks []token, comment string) {
+// tokenize splits a line into toks (reused; quoted strings kept with
+// their quotes, parentheses as their own tokens) and its comment text.
+// Tokens are substrings of one copy of the line.
+func tokenize(raw []byte, toks []token) ([]token, string) {
+	line := string(raw)
+	toks = toks[:0]
 	i := 0
 	for i < len(line) {
 		c := line[i]
@@ -100,9 +104,9 @@ func tokenize(line []byte) (toks []token, comment string) {
 		case c == ' ' || c == '\t':
 			i++
 		case c == ';':
-			return toks, string(line[i+1:])
+			return toks, line[i+1:]
 		case c == '(' || c == ')':
-			toks = append(toks, token{s: string(c)})
+			toks = append(toks, token{s: line[i : i+1]})
 			i++
 		case c == '"':
 			j := i + 1
@@ -113,18 +117,18 @@ func tokenize(line []byte) (toks []token, comment string) {
 				j++
 			}
 			j = min(j+1, len(line))
-			toks = append(toks, token{s: string(line[i:j]), quoted: true})
+			toks = append(toks, token{s: line[i:j], quoted: true})
 			i = j
 		default:
 			j := i
-			for j < len(line) && !bytes.ContainsRune([]byte(" \t;()\""), rune(line[j])) {
+			for j < len(line) && !strings.ContainsRune(" \t;()\"", rune(line[j])) {
 				if line[j] == '\\' {
 					j++
 				}
 				j++
 			}
 			j = min(j, len(line))
-			toks = append(toks, token{s: string(line[i:j])})
+			toks = append(toks, token{s: line[i:j]})
 			i = j
 		}
 	}
@@ -140,7 +144,8 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 		f.errorf(n, "line ends in CR: zone files need Unix (LF) line endings, as in gdnsd")
 		return
 	}
-	toks, comment := tokenize(raw)
+	toks, comment := tokenize(raw, f.toks)
+	f.toks = toks
 	if len(toks) == 0 {
 		out.Write(raw)
 		return
