@@ -209,8 +209,10 @@ func loadZone(dir, file, zoneName string, checker DynChecker, opt Options) (*Zon
 	zp := dns.NewZoneParser(bytes.NewReader(text), zoneName, file)
 	zp.SetIncludeAllowed(true)
 	zp.SetIncludeFS(includeFS{src})
+	where := path + ":1"
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		where := path
+		// A record without a marker (only in broken text) keeps the
+		// previous record's place.
 		if id, line, ok := markerFrom(zp.Comment()); ok && id < len(src.files) {
 			where = src.files[id] + ":" + strconv.Itoa(line)
 		}
@@ -256,6 +258,9 @@ func parseError(src *source, file string, err error) error {
 		}
 		return s
 	})
+	if msg == "" {
+		msg = "syntax error"
+	}
 	if tok := strings.TrimSpace(strings.SplitN(m[3], lineMarker, 2)[0]); tok != "" {
 		msg += fmt.Sprintf(" near %q", tok)
 	}

@@ -89,6 +89,7 @@ func (s *source) preprocess(id int, data []byte) []byte {
 type token struct {
 	s      string
 	quoted bool
+	open   bool // a quoted string the line ends in
 }
 
 // tokenize splits a line into toks (reused; quoted strings kept with
@@ -116,8 +117,9 @@ func tokenize(raw []byte, toks []token) ([]token, string) {
 				}
 				j++
 			}
+			open := j >= len(line)
 			j = min(j+1, len(line))
-			toks = append(toks, token{s: line[i:j], quoted: true})
+			toks = append(toks, token{s: line[i:j], quoted: true, open: open})
 			i = j
 		default:
 			j := i
@@ -146,9 +148,25 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 	}
 	toks, comment := tokenize(raw, f.toks)
 	f.toks = toks
+	if k := len(toks); k > 0 && toks[k-1].open {
+		f.errorf(n, "unterminated quoted string")
+		return
+	}
 	if len(toks) == 0 {
 		out.Write(raw)
 		return
+	}
+	depth := f.parens
+	for _, t := range toks {
+		switch t.s {
+		case "(":
+			depth++
+		case ")":
+			if depth--; depth < 0 {
+				f.errorf(n, "unbalanced )")
+				return
+			}
+		}
 	}
 	blankStart := raw[0] == ' ' || raw[0] == '\t'
 	var err error
@@ -172,13 +190,8 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 			out.WriteByte(' ')
 		}
 		out.WriteString(t.s)
-		switch t.s {
-		case "(":
-			f.parens++
-		case ")":
-			f.parens = max(f.parens-1, 0)
-		}
 	}
+	f.parens = depth
 	out.WriteString(" " + lineMarker + strconv.Itoa(f.id) + ":" + strconv.Itoa(n) + " ")
 	out.WriteString(comment) // keep the operator's comment text
 }
