@@ -62,7 +62,10 @@ type fileScan struct {
 	parens   int    // open parentheses: the next line continues a record
 	textCont bool   // the continued record's rdata is text (no @Z/@F)
 	owned    bool   // a line has named an owner
-	toks     []token
+	// quoteLine, when > 0, is where the record of a quoted string still
+	// open at the end of the previous line started.
+	quoteLine int
+	toks      []token
 }
 
 // preprocess rewrites file id; see the comment at the top of this file.
@@ -146,14 +149,25 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 		f.errorf(n, "line ends in CR: zone files need Unix (LF) line endings, as in gdnsd")
 		return
 	}
+	mark, cont, text := n, f.parens > 0, f.textCont
+	if f.quoteLine > 0 { // inside a quoted string a previous line opened
+		end := closingQuote(raw)
+		if end < 0 {
+			out.Write(raw)
+			return
+		}
+		out.Write(raw[:end+1])
+		raw = raw[end+1:]
+		mark, f.quoteLine, cont, text = f.quoteLine, 0, true, true
+	}
 	toks, comment := tokenize(raw, f.toks)
 	f.toks = toks
-	if k := len(toks); k > 0 && toks[k-1].open {
-		f.errorf(n, "unterminated quoted string")
-		return
-	}
 	if len(toks) == 0 {
-		out.Write(raw)
+		if cont {
+			out.WriteString(" " + lineMarker + strconv.Itoa(f.id) + ":" + strconv.Itoa(mark) + " " + comment)
+		} else {
+			out.Write(raw)
+		}
 		return
 	}
 	depth := f.parens
@@ -171,8 +185,8 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 	blankStart := raw[0] == ' ' || raw[0] == '\t'
 	var err error
 	switch {
-	case f.parens > 0:
-		err = f.rdata(toks, f.textCont)
+	case cont:
+		err = f.rdata(toks, text)
 	case !blankStart && strings.HasPrefix(toks[0].s, "$"):
 		toks, err = f.directive(toks)
 	default:
@@ -182,7 +196,7 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 		f.errorf(n, "%v", err)
 		return
 	}
-	if blankStart || f.parens > 0 {
+	if blankStart || cont {
 		out.WriteByte(' ')
 	}
 	for i, t := range toks {
@@ -192,8 +206,27 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 		out.WriteString(t.s)
 	}
 	f.parens = depth
-	out.WriteString(" " + lineMarker + strconv.Itoa(f.id) + ":" + strconv.Itoa(n) + " ")
+	if toks[len(toks)-1].open {
+		// The string goes on over the next lines; the marker goes
+		// after it ends, naming this line.
+		f.quoteLine = mark
+		return
+	}
+	out.WriteString(" " + lineMarker + strconv.Itoa(f.id) + ":" + strconv.Itoa(mark) + " ")
 	out.WriteString(comment) // keep the operator's comment text
+}
+
+// closingQuote is the index of the first unescaped '"' in raw, or -1.
+func closingQuote(raw []byte) int {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return -1
 }
 
 func (f *fileScan) directive(toks []token) ([]token, error) {
