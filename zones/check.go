@@ -52,7 +52,7 @@ func (b *builder) soaTTLs() {
 	}
 	if ncache != soa.Minttl { // gdnsd serves the clamped value
 		soa.Minttl = ncache
-		if rd, err := packRData(soa); err == nil {
+		if rd, err := packRData(soa, nil); err == nil {
 			z.SOA.RData[0] = rd
 		}
 	}

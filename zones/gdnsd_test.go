@@ -336,3 +336,25 @@ func TestDataWarnings(t *testing.T) {
 		}
 	})
 }
+
+// A quoted string may go on over lines, as in gdnsd; the record keeps the
+// line it started on, and later lines keep their numbers.
+func TestQuotedStringOverLines(t *testing.T) {
+	dir := zoneDir(t, map[string]string{"example.com": head + "t 300 TXT \"abc\ndef\" ; x\nu 300 TXT \"a\" (\n \"b\n\" )\nbad A 999.1.1.1\n"})
+	_, err := Load(dir, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "example.com:11: bad A A") {
+		t.Fatalf("err = %v, want example.com:11: bad A A", err)
+	}
+	dir = zoneDir(t, map[string]string{"example.com": head + "t 300 TXT \"abc\ndef\" ; x\nu 300 TXT \"a\" (\n \"b\n\" )\nt 400 TXT \"x\"\n"})
+	set := mustLoad(t, dir, Options{})
+	if got := answer(t, set, "u.example.com.", dns.TypeTXT); got != `u.example.com. 300 IN TXT "a" "b\010"` {
+		t.Errorf("u: %q", got)
+	}
+	if w := strings.Join(set.Warnings, "\n"); !strings.Contains(w, "example.com:11: the TTLs of the TXT records at t.example.com. differ") {
+		t.Errorf("warnings %q", w)
+	}
+	n := set.Zone("example.com").Node(lowerWire(must(wireName("t.example.com."))))
+	if s := n.Find(dns.TypeTXT); s.lines[0] != filepath.Join(dir, "example.com")+":6" || s.RRs()[0].(*dns.TXT).Txt[0] != "abc\ndef" {
+		t.Errorf("t at %s: %q", s.lines[0], s.RRs()[0].(*dns.TXT).Txt)
+	}
+}

@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -81,9 +83,13 @@ func Load(dir string, checker DynChecker, opt Options) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zones: %w", err)
 	}
-	set := &Set{zones: map[string]*Zone{}}
-	var errs []error
-	h := sha256.New()
+	type job struct {
+		name, zoneName string
+		z              *Zone
+		src            *source
+		err            error
+	}
+	var jobs []*job
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || e.IsDir() {
@@ -96,8 +102,37 @@ func Load(dir string, checker DynChecker, opt Options) (*Set, error) {
 		if name == "ROOT_ZONE" {
 			zoneName = "."
 		}
-		z, src, err := loadZone(dir, name, zoneName, checker, opt)
-		h.Write([]byte(name))
+		jobs = append(jobs, &job{name: name, zoneName: zoneName})
+	}
+	// Zones are independent: they load in parallel, and are assembled in
+	// name order below, so errors and the digest do not depend on timing.
+	var locked DynChecker // stays nil without a checker: addDyn refuses then
+	if checker != nil {
+		locked = &lockedChecker{c: checker}
+	}
+	next := make(chan *job)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				j.z, j.src, j.err = loadZone(dir, j.name, j.zoneName, locked, opt)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+
+	set := &Set{zones: map[string]*Zone{}}
+	var errs []error
+	h := sha256.New()
+	for _, j := range jobs {
+		z, src, err := j.z, j.src, j.err
+		h.Write([]byte(j.name))
 		for _, raw := range src.raw {
 			h.Write(raw)
 		}
@@ -126,6 +161,19 @@ func Load(dir string, checker DynChecker, opt Options) (*Set, error) {
 	set.Digest = hex.EncodeToString(h.Sum(nil))
 	set.hinfo = rfc8482HINFO()
 	return set, nil
+}
+
+// lockedChecker lets zones loading in parallel share a DynChecker, which
+// need not be safe for concurrent use.
+type lockedChecker struct {
+	mu sync.Mutex
+	c  DynChecker
+}
+
+func (l *lockedChecker) CheckDyn(plugin, res, dc string, dync bool) (any, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c.CheckDyn(plugin, res, dc, dync)
 }
 
 func flatten(errs []error) []error {
@@ -161,8 +209,10 @@ func loadZone(dir, file, zoneName string, checker DynChecker, opt Options) (*Zon
 	zp := dns.NewZoneParser(bytes.NewReader(text), zoneName, file)
 	zp.SetIncludeAllowed(true)
 	zp.SetIncludeFS(includeFS{src})
+	where := path + ":1"
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		where := path
+		// A record without a marker (only in broken text) keeps the
+		// previous record's place.
 		if id, line, ok := markerFrom(zp.Comment()); ok && id < len(src.files) {
 			where = src.files[id] + ":" + strconv.Itoa(line)
 		}
@@ -208,6 +258,9 @@ func parseError(src *source, file string, err error) error {
 		}
 		return s
 	})
+	if msg == "" {
+		msg = "syntax error"
+	}
 	if tok := strings.TrimSpace(strings.SplitN(m[3], lineMarker, 2)[0]); tok != "" {
 		msg += fmt.Sprintf(" near %q", tok)
 	}
@@ -217,6 +270,6 @@ func parseError(src *source, file string, err error) error {
 func rfc8482HINFO() *RRset {
 	rr := &dns.HINFO{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: 3600}, Cpu: "RFC8482", Os: ""}
 	s := &RRset{Owner: []byte{0}, Type: dns.TypeHINFO, Class: dns.ClassINET, TTL: 3600}
-	_ = s.add(rr, "builtin")
+	_ = s.add(rr, "builtin", nil)
 	return s
 }

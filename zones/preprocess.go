@@ -62,6 +62,10 @@ type fileScan struct {
 	parens   int    // open parentheses: the next line continues a record
 	textCont bool   // the continued record's rdata is text (no @Z/@F)
 	owned    bool   // a line has named an owner
+	// quoteLine, when > 0, is where the record of a quoted string still
+	// open at the end of the previous line started.
+	quoteLine int
+	toks      []token
 }
 
 // preprocess rewrites file id; see the comment at the top of this file.
@@ -88,11 +92,15 @@ func (s *source) preprocess(id int, data []byte) []byte {
 type token struct {
 	s      string
 	quoted bool
+	open   bool // a quoted string the line ends in
 }
 
-// tokenize splits a line into tokens (quoted strings kept with their
-// quotes, parentheses as their own tokens) and its comment text.
-func tokenize(line []byte) (toks []token, comment string) {
+// tokenize splits a line into toks (reused; quoted strings kept with
+// their quotes, parentheses as their own tokens) and its comment text.
+// Tokens are substrings of one copy of the line.
+func tokenize(raw []byte, toks []token) ([]token, string) {
+	line := string(raw)
+	toks = toks[:0]
 	i := 0
 	for i < len(line) {
 		c := line[i]
@@ -100,9 +108,9 @@ func tokenize(line []byte) (toks []token, comment string) {
 		case c == ' ' || c == '\t':
 			i++
 		case c == ';':
-			return toks, string(line[i+1:])
+			return toks, line[i+1:]
 		case c == '(' || c == ')':
-			toks = append(toks, token{s: string(c)})
+			toks = append(toks, token{s: line[i : i+1]})
 			i++
 		case c == '"':
 			j := i + 1
@@ -112,19 +120,20 @@ func tokenize(line []byte) (toks []token, comment string) {
 				}
 				j++
 			}
+			open := j >= len(line)
 			j = min(j+1, len(line))
-			toks = append(toks, token{s: string(line[i:j]), quoted: true})
+			toks = append(toks, token{s: line[i:j], quoted: true, open: open})
 			i = j
 		default:
 			j := i
-			for j < len(line) && !bytes.ContainsRune([]byte(" \t;()\""), rune(line[j])) {
+			for j < len(line) && !strings.ContainsRune(" \t;()\"", rune(line[j])) {
 				if line[j] == '\\' {
 					j++
 				}
 				j++
 			}
 			j = min(j, len(line))
-			toks = append(toks, token{s: string(line[i:j])})
+			toks = append(toks, token{s: line[i:j]})
 			i = j
 		}
 	}
@@ -140,16 +149,44 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 		f.errorf(n, "line ends in CR: zone files need Unix (LF) line endings, as in gdnsd")
 		return
 	}
-	toks, comment := tokenize(raw)
+	mark, cont, text := n, f.parens > 0, f.textCont
+	if f.quoteLine > 0 { // inside a quoted string a previous line opened
+		end := closingQuote(raw)
+		if end < 0 {
+			out.Write(raw)
+			return
+		}
+		out.Write(raw[:end+1])
+		raw = raw[end+1:]
+		mark, f.quoteLine, cont, text = f.quoteLine, 0, true, true
+	}
+	toks, comment := tokenize(raw, f.toks)
+	f.toks = toks
 	if len(toks) == 0 {
-		out.Write(raw)
+		if cont {
+			out.WriteString(" " + lineMarker + strconv.Itoa(f.id) + ":" + strconv.Itoa(mark) + " " + comment)
+		} else {
+			out.Write(raw)
+		}
 		return
+	}
+	depth := f.parens
+	for _, t := range toks {
+		switch t.s {
+		case "(":
+			depth++
+		case ")":
+			if depth--; depth < 0 {
+				f.errorf(n, "unbalanced )")
+				return
+			}
+		}
 	}
 	blankStart := raw[0] == ' ' || raw[0] == '\t'
 	var err error
 	switch {
-	case f.parens > 0:
-		err = f.rdata(toks, f.textCont)
+	case cont:
+		err = f.rdata(toks, text)
 	case !blankStart && strings.HasPrefix(toks[0].s, "$"):
 		toks, err = f.directive(toks)
 	default:
@@ -159,7 +196,7 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 		f.errorf(n, "%v", err)
 		return
 	}
-	if blankStart || f.parens > 0 {
+	if blankStart || cont {
 		out.WriteByte(' ')
 	}
 	for i, t := range toks {
@@ -167,15 +204,29 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 			out.WriteByte(' ')
 		}
 		out.WriteString(t.s)
-		switch t.s {
-		case "(":
-			f.parens++
-		case ")":
-			f.parens = max(f.parens-1, 0)
+	}
+	f.parens = depth
+	if toks[len(toks)-1].open {
+		// The string goes on over the next lines; the marker goes
+		// after it ends, naming this line.
+		f.quoteLine = mark
+		return
+	}
+	out.WriteString(" " + lineMarker + strconv.Itoa(f.id) + ":" + strconv.Itoa(mark) + " ")
+	out.WriteString(comment) // keep the operator's comment text
+}
+
+// closingQuote is the index of the first unescaped '"' in raw, or -1.
+func closingQuote(raw []byte) int {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
 		}
 	}
-	out.WriteString(" " + lineMarker + strconv.Itoa(f.id) + ":" + strconv.Itoa(n) + " ")
-	out.WriteString(comment) // keep the operator's comment text
+	return -1
 }
 
 func (f *fileScan) directive(toks []token) ([]token, error) {

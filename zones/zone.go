@@ -53,6 +53,7 @@ type builder struct {
 	opt      Options
 	errs     []error
 	warnings []string
+	scratch  []byte // packing buffer
 }
 
 func newBuilder(name, file string, opt Options) (*builder, error) {
@@ -98,8 +99,8 @@ func (b *builder) clampTTL(ttl uint32, where, what string) uint32 {
 	return ttl
 }
 
-func (b *builder) node(owner []byte) *Node {
-	key := lowerWire(owner)
+// node returns the node of owner (key: owner lowercased), adding it.
+func (b *builder) node(key, owner []byte) *Node {
 	n := b.z.nodes[string(key)]
 	if n == nil {
 		n = &Node{Owner: owner}
@@ -115,7 +116,8 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 		b.errorf(where, "%v", err)
 		return
 	}
-	if !isSubdomain(lowerWire(owner), b.z.Apex) {
+	key := lowerWire(owner)
+	if !isSubdomain(key, b.z.Apex) {
 		// gdnsd ignores such records, with a warning.
 		b.warnf(where, "%s is outside zone %s: ignored", h.Name, b.z.Name)
 		return
@@ -124,7 +126,7 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 		b.errorf(where, "class %s is not supported (only IN)", dns.ClassToString[h.Class])
 		return
 	}
-	n := b.node(owner)
+	n := b.node(key, owner)
 	if h.Rrtype == TypeDYNA || h.Rrtype == TypeDYNC {
 		b.addDyn(n, rr, owner, where, checker)
 		return
@@ -139,7 +141,7 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 			b.errorf(where, "%s has more than one CNAME", h.Name)
 			return
 		}
-		if err := n.CNAME.add(rr, where); err != nil {
+		if err := n.CNAME.add(rr, where, &b.scratch); err != nil {
 			b.errs = append(b.errs, err)
 		}
 		return
@@ -152,7 +154,7 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 		b.warnf(where, "the TTLs of the %s records at %s differ: using %d, the first",
 			dns.TypeToString[h.Rrtype], h.Name, s.TTL)
 	}
-	if err := s.add(rr, where); err != nil {
+	if err := s.add(rr, where, &b.scratch); err != nil {
 		b.errs = append(b.errs, err)
 	}
 }
