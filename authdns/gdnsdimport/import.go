@@ -234,8 +234,8 @@ func (t *translator) encode() {
 
 // write builds the output directory beside o.To and renames it into place.
 func (t *translator) write(res *Result) (err error) {
-	to := t.o.To
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(to)), "."+filepath.Base(to)+".import-")
+	to := filepath.Clean(t.o.To)
+	tmp, err := os.MkdirTemp(filepath.Dir(to), "."+filepath.Base(to)+".import-")
 	if err != nil {
 		return err
 	}
