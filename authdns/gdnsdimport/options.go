@@ -10,6 +10,7 @@ import (
 
 	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/vscf"
+	"github.com/geotraffic/geotraffic/zones"
 )
 
 // notNeeded are gdnsd options with no meaning for authdns, and why.
@@ -120,7 +121,7 @@ func (t *translator) options(opts *vscf.Node) {
 				t.notef(v.Pos, path, Warning, "authdns follows CNAME chains inside a zone (at most 8 hops), whatever this option says")
 			}
 		case "min_ttl", "max_ttl", "max_ncache_ttl":
-			t.notef(v.Pos, path, Warning, "not translated: authdns does not clamp zone TTLs; answers differ only for records whose TTLs lie outside gdnsd's range")
+			t.ttlClamp(p)
 		default:
 			t.otherOption(p)
 		}
@@ -133,6 +134,20 @@ func (t *translator) options(opts *vscf.Node) {
 	if !chaos {
 		t.chaosDefault()
 	}
+}
+
+// ttlDefaults are gdnsd's TTL clamps, which authdns applies as fixed
+// values (package zones).
+var ttlDefaults = map[string]uint64{"min_ttl": zones.MinTTL, "max_ttl": zones.MaxTTL, "max_ncache_ttl": zones.MaxNcacheTTL}
+
+// ttlClamp checks a TTL clamp option against authdns's fixed one.
+func (t *translator) ttlClamp(p *vscf.Pair) {
+	path, def := "options."+p.Key, ttlDefaults[p.Key]
+	if u, err := p.Value.Uint(); err == nil && u == def {
+		t.notef(p.KeyPos, path, NotNeeded, "gdnsd's default, which authdns applies")
+		return
+	}
+	t.notef(p.KeyPos, path, Error, "not translated: authdns clamps zone TTLs with gdnsd's default, %d; records whose TTLs lie between the two answer differently", def)
 }
 
 func (t *translator) otherOption(p *vscf.Pair) {
