@@ -88,7 +88,7 @@ func (t *translator) options(opts *vscf.Node) {
 				out("tcp_idle_timeout", yStr(n.value+"s"))
 			}
 		case "tcp_clients_per_thread", "tcp_threads":
-			tcp.set(t, p)
+			tcp.set(t, p) // written after the loop, with every factor known
 		case "udp_rcvbuf":
 			t.rcvbuf(v, path, out)
 		case "disable_cookies":
@@ -126,11 +126,7 @@ func (t *translator) options(opts *vscf.Node) {
 			t.otherOption(p)
 		}
 	}
-	if tcp.seen {
-		t.cfg.add("max_tcp_clients", yTyped(strconv.FormatUint(tcp.perThread*tcp.threads*uint64(t.listenCount), 10)))
-		t.notef(tcp.pos, tcp.key, Warning, "translated as max_tcp_clients: %d (%d per thread × %d threads × %d addresses): authdns bounds TCP clients for all addresses together",
-			tcp.perThread*tcp.threads*uint64(t.listenCount), tcp.perThread, tcp.threads, t.listenCount)
-	}
+	tcp.translate(t)
 	if !chaos {
 		t.chaosDefault()
 	}
@@ -172,34 +168,37 @@ func (t *translator) chaosDefault() {
 	p.line = "# gdnsd's default answer to CHAOS queries"
 }
 
-// tcpClients gathers the options gdnsd multiplies into its TCP client bound.
+// tcpClients gathers the options gdnsd multiplies into its TCP client
+// bound: per thread, threads, addresses.
 type tcpClients struct {
 	perThread, threads uint64
-	seen               bool
-	pos                conf.Pos
-	key                string
+	pair               *vscf.Pair // tcp_clients_per_thread, when given
 }
 
 func (c *tcpClients) set(t *translator, p *vscf.Pair) {
 	path := "options." + p.Key
-	lo, hi := uint64(16), uint64(65535)
 	if p.Key == "tcp_threads" {
-		lo, hi = 1, 1024
-	}
-	n := t.uintIn(p.Value, path, lo, hi)
-	if n == nil {
+		t.notef(p.KeyPos, path, NotNeeded, "authdns serves TCP from one listener per address with a goroutine per connection")
+		if u, err := p.Value.Uint(); err == nil && u >= 1 && u <= 1024 {
+			c.threads = u
+		}
 		return
 	}
-	u, _ := strconv.ParseUint(n.value, 10, 64)
-	if p.Key == "tcp_threads" {
-		c.threads = u
-	} else {
-		c.perThread = u
+	if n := t.uintIn(p.Value, path, 16, 65535); n != nil {
+		c.perThread, _ = strconv.ParseUint(n.value, 10, 64)
+		c.pair = p
 	}
-	if !c.seen {
-		c.pos, c.key = p.KeyPos, p.Key
+}
+
+// translate writes max_tcp_clients when the operator set gdnsd's bound.
+func (c *tcpClients) translate(t *translator) {
+	if c.pair == nil {
+		return
 	}
-	c.seen = true
+	total := c.perThread * c.threads * uint64(t.listenCount)
+	t.addPair(t.cfg, c.pair, yTyped(strconv.FormatUint(total, 10))).key = "max_tcp_clients"
+	t.notef(c.pair.KeyPos, "options."+c.pair.Key, Warning, "translated as max_tcp_clients: %d (%d per thread × %d tcp_threads × %d addresses): authdns bounds TCP clients for all addresses together",
+		total, c.perThread, c.threads, t.listenCount)
 }
 
 // nsidHex decodes gdnsd's hex nsid into authdns's text nsid.
