@@ -19,6 +19,10 @@ func (t *translator) copyNode(n *vscf.Node, path string) *ynode {
 // as it is.
 type fixFunc func(key string, v *vscf.Node, path string) *ynode
 
+// dropped is what a fixFunc returns for a key convert must leave out
+// (compared by identity, never written).
+var dropped = &ynode{}
+
 // convert is copyNode with fix applied to the values of every hash under n.
 func (t *translator) convert(n *vscf.Node, path string, fix fixFunc) *ynode {
 	switch n.Kind {
@@ -33,7 +37,7 @@ func (t *translator) convert(n *vscf.Node, path string, fix fixFunc) *ynode {
 			if v == nil {
 				v = t.convert(p.Value, kp, fix)
 			}
-			if v.kind == yScalar && v.value == dropped {
+			if v == dropped {
 				continue
 			}
 			t.addPair(m, p, v)

@@ -142,7 +142,7 @@ func (t *translator) geoMap(v *vscf.Node, path string) *ynode {
 		} else {
 			t.notef(n.Pos, kp, Error, "not translated: gdnsd refuses this map key")
 		}
-		return &ynode{kind: yScalar, value: dropped}
+		return dropped
 	})
 }
 

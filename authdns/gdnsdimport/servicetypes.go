@@ -59,13 +59,10 @@ func (t *translator) serviceKey(key string, v *vscf.Node, path string) *ynode {
 		return yStr(abs)
 	case "max_proc":
 		t.notef(v.Pos, path, Warning, "not translated: authdns bounds the checks running at once for all service types together")
-		return &ynode{kind: yScalar, value: dropped}
+		return dropped
 	}
 	return nil
 }
-
-// dropped marks a value convert must leave out.
-const dropped = "\x00dropped"
 
 // nullMonitor translates a service type of gdnsd's null plugin, whose
 // checks always fail: as static DOWN with the TTL gdnsd's state machine
