@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/internal/conf"
@@ -60,7 +61,7 @@ type translator struct {
 	geo     *ynode // geoip.yaml; nil without a geoip stanza
 	geoPair *vscf.Pair
 	plugins *ynode            // plugins.yaml
-	files   map[string][]byte // generated files besides the three above, by output path
+	files   map[string][]byte // every generated file, by output path
 	netsOut map[string]string // nets file read → its output path
 
 	stateDir    string
@@ -78,7 +79,7 @@ func Import(o Options) (*Result, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	if err := usableOut(o.To, o.Force); err != nil {
+	if err := usableOut(o.From, o.To, o.Force); err != nil {
 		return nil, err
 	}
 	t, res, err := translateDir(o)
@@ -127,10 +128,20 @@ func translateDir(o Options) (*translator, *Result, error) {
 	return t, res, nil
 }
 
-// usableOut refuses an output directory that holds anything, unless force.
-func usableOut(to string, force bool) error {
+// usableOut refuses an output directory that holds anything, unless
+// force, and one that overlaps the gdnsd directory: --force would replace
+// it, and a copy of zones/ into itself would not end.
+func usableOut(from, to string, force bool) error {
 	if to == "" {
 		return errors.New("no output directory")
+	}
+	f, err1 := filepath.Abs(from)
+	o, err2 := filepath.Abs(to)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	if within(f, o) || within(o, f) {
+		return fmt.Errorf("%s and %s overlap: write the output elsewhere", to, from)
 	}
 	entries, err := os.ReadDir(to)
 	switch {
@@ -280,4 +291,10 @@ func place(tmp, to string) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// within tells whether path is dir or inside it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }

@@ -183,6 +183,11 @@ func TestImportWritesAndChecks(t *testing.T) {
 	if _, err := Import(Options{From: from, To: to}); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("non-empty output: %v", err)
 	}
+	for _, bad := range []string{from, filepath.Join(from, "zones", "out"), filepath.Dir(from)} {
+		if _, err := Import(Options{From: from, To: bad, Force: true}); err == nil || !strings.Contains(err.Error(), "overlap") {
+			t.Errorf("output %s over the gdnsd directory: %v", bad, err)
+		}
+	}
 	os.WriteFile(filepath.Join(to, "stale"), []byte("x"), 0o644)
 	if _, err := Import(Options{From: from, To: to, Force: true}); err != nil {
 		t.Fatal(err)

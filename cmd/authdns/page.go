@@ -96,8 +96,8 @@ into OUT_DIR: authdns.yaml, geoip.yaml, plugins.yaml, zones/ copied byte
 for byte, nets/ and admin_state. Comments are carried into the YAML.
 Prints one line per option translated differently or not at all, as
 FILE:LINE: option X: not needed|warning|error: ..., FILE relative to
-GDNSD_DIR. OUT_DIR must be empty or absent (--force replaces it); it is
-built beside OUT_DIR and renamed into place. The result is then checked
+GDNSD_DIR. OUT_DIR must be empty or absent (--force replaces it) and
+apart from GDNSD_DIR; it is built beside OUT_DIR and renamed into place. The result is then checked
 as authdns checkconf would. Exit 1 when an option that changes answers
 could not be translated or authdns refuses the result (OUT_DIR is still
 written, to be fixed by hand); nothing is written when the gdnsd
