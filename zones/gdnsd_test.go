@@ -358,3 +358,14 @@ func TestQuotedStringOverLines(t *testing.T) {
 		t.Errorf("t at %s: %q", s.lines[0], s.RRs()[0].(*dns.TXT).Txt)
 	}
 }
+
+// The zone `make run` serves loads without a warning, even in strict mode.
+func TestShippedZoneHasNoWarnings(t *testing.T) {
+	set, err := Load("../config/zones", anyDyn{}, Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Warnings) > 0 {
+		t.Fatalf("warnings: %q", set.Warnings)
+	}
+}
