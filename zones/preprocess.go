@@ -298,7 +298,8 @@ func (f *fileScan) includePath(name string) (string, error) {
 }
 
 // record rewrites one record line: @Z/@F in the owner and in name rdata,
-// and a DYNA/DYNC `MAX[/MIN]` TTL. It reports whether the line still starts without an owner.
+// and a DYNA/DYNC `MAX[/MIN]` TTL. It reports whether the line still
+// starts without an owner.
 func (f *fileScan) record(toks []token, blankStart bool) ([]token, bool, error) {
 	i := 0
 	if blankStart && !f.owned {
