@@ -138,12 +138,11 @@ func LoadConfig(path string) (*Config, error) {
 }
 
 // configKeys are the keys of authdns.yaml.
-var configKeys = []string{"listen", "zones", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
+var configKeys = []string{"listen", "zones", "zones_default_ttl", "zones_strict_data", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins",
-	"zones_default_ttl", "zones_strict_data"}
+	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.

@@ -358,3 +358,32 @@ func TestQuotedStringOverLines(t *testing.T) {
 		t.Errorf("t at %s: %q", s.lines[0], s.RRs()[0].(*dns.TXT).Txt)
 	}
 }
+
+// The zone `make run` serves loads without a warning, even in strict mode.
+func TestShippedZoneHasNoWarnings(t *testing.T) {
+	set, err := Load("../config/zones", anyDyn{}, Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Warnings) > 0 {
+		t.Fatalf("warnings: %q", set.Warnings)
+	}
+}
+
+// An included file's first record without an owner belongs to its
+// origin; `@` in a zone file name stands for `/` (RFC 2317 zones).
+func TestIncludeOwnerAndSlashZone(t *testing.T) {
+	dir := zoneDir(t, map[string]string{
+		"example.com":                   head + "$INCLUDE inc/i sub\n",
+		"inc/i":                         " 300 A 192.0.2.7\n",
+		"0@25.2.0.192.in-addr.arpa":     head + "1 300 PTR h.example.com.\n",
+		"sub/ignored-directory-entry.x": "not a zone\n",
+	})
+	set := mustLoad(t, dir, Options{})
+	if got := answer(t, set, "sub.example.com.", dns.TypeA); got != "sub.example.com. 300 IN A 192.0.2.7" {
+		t.Errorf("include owner: %q", got)
+	}
+	if got := answer(t, set, "1.0/25.2.0.192.in-addr.arpa.", dns.TypePTR); got != "1.0/25.2.0.192.in-addr.arpa. 300 IN PTR h.example.com." {
+		t.Errorf("RFC 2317 zone: %q", got)
+	}
+}

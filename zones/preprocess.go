@@ -190,7 +190,7 @@ func (f *fileScan) line(out *bytes.Buffer, n int, raw []byte) {
 	case !blankStart && strings.HasPrefix(toks[0].s, "$"):
 		toks, err = f.directive(toks)
 	default:
-		toks, err = f.record(toks, blankStart)
+		toks, blankStart, err = f.record(toks, blankStart)
 	}
 	if err != nil {
 		f.errorf(n, "%v", err)
@@ -298,8 +298,9 @@ func (f *fileScan) includePath(name string) (string, error) {
 }
 
 // record rewrites one record line: @Z/@F in the owner and in name rdata,
-// and a DYNA/DYNC `MAX[/MIN]` TTL.
-func (f *fileScan) record(toks []token, blankStart bool) ([]token, error) {
+// and a DYNA/DYNC `MAX[/MIN]` TTL. It reports whether the line still
+// starts without an owner.
+func (f *fileScan) record(toks []token, blankStart bool) ([]token, bool, error) {
 	i := 0
 	if blankStart && !f.owned {
 		// The first record of a file without an owner belongs to the origin.
@@ -309,7 +310,7 @@ func (f *fileScan) record(toks []token, blankStart bool) ([]token, error) {
 	if !blankStart {
 		s, err := f.subst(toks[0].s)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		toks[0].s = s
 		i = 1
@@ -323,15 +324,16 @@ func (f *fileScan) record(toks []token, blankStart bool) ([]token, error) {
 		}
 	}
 	if typeAt < 0 {
-		return toks, nil // the parser reports it
+		return toks, blankStart, nil // the parser reports it
 	}
 	typ := strings.ToUpper(toks[typeAt].s)
 	text := textTypes[typ] || (typeAt+1 < len(toks) && toks[typeAt+1].s == `\#`)
 	if typ == "DYNA" || typ == "DYNC" {
-		return f.dynTTL(toks, i, typeAt)
+		toks, err := f.dynTTL(toks, i, typeAt)
+		return toks, blankStart, err
 	}
 	f.textCont = text
-	return toks, f.rdata(toks[typeAt+1:], text)
+	return toks, blankStart, f.rdata(toks[typeAt+1:], text)
 }
 
 // textTypes are the types whose rdata holds no domain name, where @Z is
