@@ -102,6 +102,7 @@ resources:
       a: {primary: 192.0.2.1, secondary: 192.0.2.2}
       b: "!sfo"
       c: "%geoip!g/a"
+  gl: {map: m, dcmap: {a: [192.0.2.1, 192.0.2.2], b: 192.0.2.9, c: 192.0.2.10}}
   gm:
     map: m
     service_types: []
@@ -218,6 +219,8 @@ func TestPluginAnswers(t *testing.T) {
 		{name: "!res with plugin in scope: simplefo", res: "geoip!gp", c: na, pin: "b", dc: "b", addrs: "192.0.2.61", ttl: 100},
 		{name: "%geoip!res/dc", res: "geoip!gp", c: na, dc: "c", addrs: "192.0.2.1", ttl: 100},
 		{name: "%geoip!res/dc down: next DC", res: "geoip!gp", c: na, over: over{"192.0.2.1/http": down(20)}, dc: "b", addrs: "192.0.2.61", ttl: 20},
+		{name: "geoip dcmap addresses answer only the up ones", res: "geoip!gl", c: eu, over: over{"192.0.2.1/http": down(20)},
+			dc: "a", addrs: "192.0.2.2", ttl: 20},
 		{name: "geoip synthesizes metafo", res: "geoip!gm", c: eu, dc: "a", addrs: "192.0.2.7", ttl: -1},
 		{name: "synthesized metafo inherits service_types []", res: "geoip!gm", c: eu, over: over{"192.0.2.7/http": down(5)}, dc: "a", addrs: "192.0.2.7", ttl: -1},
 		{name: "synthesized metafo DC forced", res: "geoip!gm", c: eu, admin: "metafo/geoip_gm_a/x => DOWN/9", dc: "a", addrs: "192.0.2.8", ttl: 9},
