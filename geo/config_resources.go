@@ -334,7 +334,11 @@ func (p *parser) synthHash(c dcCtx, v *conf.Node, path string, t *DCTarget) *DCT
 		if c.res.Plugin != PluginGeoIP {
 			break
 		}
-		m := p.parseResource(PluginMetafo, file, name, v, rest, path, &c.res.Params)
+		// gdnsd drops the `plugin` key from what it synthesizes, so the
+		// new resource's !res default is not the one in scope here.
+		parent := c.res.Params
+		parent.Plugin, parent.PluginWhere = "", Where{}
+		m := p.parseResource(PluginMetafo, file, name, v, rest, path, &parent)
 		if m == nil {
 			return nil
 		}

@@ -109,7 +109,7 @@ resources:
     dcmap:
       a: {plugin: metafo, datacenters: [x, y], dcmap: {x: 192.0.2.7, y: 192.0.2.8}}
       b: 192.0.2.9
-      c: 192.0.2.10
+      c: {plugin: weighted, x: [192.0.2.10, 1]}
 `
 
 const pluginsYAML = `
@@ -223,6 +223,7 @@ func TestPluginAnswers(t *testing.T) {
 			dc: "a", addrs: "192.0.2.2", ttl: 20},
 		{name: "geoip synthesizes metafo", res: "geoip!gm", c: eu, dc: "a", addrs: "192.0.2.7", ttl: -1},
 		{name: "synthesized metafo inherits service_types []", res: "geoip!gm", c: eu, over: over{"192.0.2.7/http": down(5)}, dc: "a", addrs: "192.0.2.7", ttl: -1},
+		{name: "geoip synthesizes weighted", res: "geoip!gm", pin: "c", dc: "c", addrs: "192.0.2.10", ttl: -1},
 		{name: "synthesized metafo DC forced", res: "geoip!gm", c: eu, admin: "metafo/geoip_gm_a/x => DOWN/9", dc: "a", addrs: "192.0.2.8", ttl: 9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -325,8 +326,9 @@ func TestPluginCacheFlags(t *testing.T) {
 		{"metafo!mf", "", true, false},
 		{"multifo!web", "", true, false},
 		{"static!st", "", true, false},
-		{"geoip!gm", "", false, false},
-		{"geoip!gm", "b", true, false},
+		{"geoip!gl", "", false, false},
+		{"geoip!gm", "", false, true}, // weighted below
+		{"geoip!gl", "b", true, false},
 		{"geoip!g", "", false, true}, // reflect below
 	} {
 		var a Answer
