@@ -187,3 +187,38 @@ func TestPluginsConfigKey(t *testing.T) {
 		}
 	}
 }
+
+// DIR/plugins.yaml is rolled out and validated with the rest of the data
+// directory: a broken one refuses the bundle, named relative to DIR.
+func TestStagePluginsYAML(t *testing.T) {
+	d, _ := testDaemon(t, "")
+	bundle := func(serial int, plugins string) *Bundle {
+		dir := t.TempDir()
+		writeData(t, dir, serial, "mf IN DYNA metafo!mf\n")
+		writeFiles(t, dir, map[string]string{"plugins.yaml": plugins})
+		b, err := ReadBundle(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before := d.State().DataDigest
+	_, err := d.Stage(bundle(2, "metafo:\n  resources:\n    mf: {datacenters: [p], dcmap: {p: \"%multifo!nope\"}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "plugins.yaml:3: ") || !strings.Contains(err.Error(), `no multifo resource "nope"`) ||
+		strings.Contains(err.Error(), ".staged") {
+		t.Fatalf("broken plugins.yaml: %v", err)
+	}
+	if d.State().DataDigest != before {
+		t.Fatal("a refused stage changed the state")
+	}
+	res, err := d.Stage(bundle(3, pluginsTestYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(res.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := askA(t, d, "mf.example.com."); got != "192.0.2.11" {
+		t.Errorf("mf after commit: %s", got)
+	}
+}
