@@ -239,4 +239,3 @@ func validDomain(name string) bool {
 	}
 	return true
 }
-
