@@ -17,6 +17,7 @@ metafo:
   resources:
     mf: {datacenters: [p, q], dcmap: {p: 192.0.2.11, q: "%multifo!web"}}
     cn: {datacenters: [p], dcmap: {p: "%static!stc"}}
+    mix: {datacenters: [p, q], dcmap: {p: "%static!stc", q: 192.0.2.41}}
 multifo:
   web: [192.0.2.21, 192.0.2.22]
 static:
@@ -33,6 +34,7 @@ rf IN DYNA reflect
 rfd IN DYNA reflect!DNS
 w IN DYNA weighted!w
 n IN DYNA null
+pinq IN DYNA metafo!mix/q
 `
 
 // writeFiles writes name → content under dir.
@@ -106,6 +108,7 @@ func TestPluginAnswersFromDataDir(t *testing.T) {
 		{"cn.example.com.", snap, "www.example.net."},
 		{"rf.example.com.", snap, "198.51.100.7"},
 		{"n.example.com.", snap, "0.0.0.0"},
+		{"pinq.example.com.", snap, "192.0.2.41"},
 	} {
 		for range 2 { // the second may come from the cache
 			if got := ask(t, a, tc.snap, tc.name, src, netip.Prefix{}); got != tc.want {
@@ -145,6 +148,7 @@ func TestPluginZoneChecks(t *testing.T) {
 		{"x IN DYNA multifo!web/a", `no multifo resource "web/a"`},
 		{"x IN DYNA metafo!cn", `may answer a CNAME; use DYNC`},
 		{"x IN DYNA static!stc", `may answer a CNAME; use DYNC`},
+		{"x IN DYNA metafo!mix/p", `may answer a CNAME; use DYNC`},
 		{"x IN DYNA reflect!foo", `reflect resource "foo" is not one of dns, edns, best or both`},
 		{"x IN DYNA nosuch!x", `unknown plugin "nosuch"`},
 		{"x IN DYNA multifo", `plugin multifo needs a resource`},

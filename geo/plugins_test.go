@@ -411,13 +411,15 @@ func TestPluginConfigErrors(t *testing.T) {
 		{"loop", geoWith(`"%metafo!mf"`), "metafo:\n  resources:\n    mf: {datacenters: [p], dcmap: {p: \"%geoip!r\"}}\n",
 			"reference loop: geoip!r → metafo!mf → geoip!r"},
 		{"self", geoWith("192.0.2.2"), plugins, "reference loop: metafo!self → metafo!self"},
+		{"a pinned self-reference to another DC is no loop", geoWith(`"%geoip!r/a"`), "", ""},
+		{"a pinned self-reference to its own DC", geoWith(`"%geoip!r/b"`), "", "reference loop: geoip!r → geoip!r/b → geoip!r/b"},
 		{"synthesized name taken", geoWith("192.0.2.2"), "multifo:\n  geoip_r_a: 192.0.2.9\n", `multifo resource "geoip_r_a" is defined twice`},
 	} {
 		cfg, err := parsePlugins(t, dir, tc.geo, tc.plugins)
 		if err == nil {
 			_, err = Build(cfg, nil)
 		}
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
 	}
