@@ -226,3 +226,35 @@ func TestStagePluginsYAML(t *testing.T) {
 		t.Errorf("mf after commit: %s", got)
 	}
 }
+
+// Answers chosen per query (reflect, weighted) and nested references take
+// their storage from the worker: no allocation per query.
+func TestPluginAnswersDoNotAllocate(t *testing.T) {
+	dir := t.TempDir()
+	writeData(t, filepath.Join(dir, "data"), 1, pluginsZone)
+	writeFiles(t, dir, map[string]string{
+		"data/plugins.yaml": pluginsTestYAML,
+		"authdns.yaml":      "listen: [\"127.0.0.1:0\"]\ndata: data\n",
+	})
+	st, err := LoadState(filepath.Join(dir, "authdns.yaml"), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := st.Snapshot()
+	a := dnsserver.NewAnswerer(true)
+	src := netip.MustParseAddr("198.51.100.7")
+	for _, name := range []string{"rf.example.com.", "w.example.com.", "mf.example.com.", "cn.example.com."} {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1,
+			SourceNetmask: 24, Address: netip.MustParseAddr("203.0.113.0").AsSlice()})
+		p, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(200, func() { a.Answer(snap, p, src) }); n != 0 {
+			t.Errorf("%s: %.2f allocations per answer", name, n)
+		}
+	}
+}
