@@ -17,6 +17,7 @@ metafo:
   resources:
     mf: {datacenters: [p, q], dcmap: {p: 192.0.2.11, q: "%multifo!web"}}
     cn: {datacenters: [p], dcmap: {p: "%static!stc"}}
+    mix: {datacenters: [p, q], dcmap: {p: "%static!stc", q: 192.0.2.41}}
 multifo:
   web: [192.0.2.21, 192.0.2.22]
 static:
@@ -33,6 +34,7 @@ rf IN DYNA reflect
 rfd IN DYNA reflect!DNS
 w IN DYNA weighted!w
 n IN DYNA null
+pinq IN DYNA metafo!mix/q
 `
 
 // writeFiles writes name → content under dir.
@@ -106,6 +108,7 @@ func TestPluginAnswersFromDataDir(t *testing.T) {
 		{"cn.example.com.", snap, "www.example.net."},
 		{"rf.example.com.", snap, "198.51.100.7"},
 		{"n.example.com.", snap, "0.0.0.0"},
+		{"pinq.example.com.", snap, "192.0.2.41"},
 	} {
 		for range 2 { // the second may come from the cache
 			if got := ask(t, a, tc.snap, tc.name, src, netip.Prefix{}); got != tc.want {
@@ -145,6 +148,7 @@ func TestPluginZoneChecks(t *testing.T) {
 		{"x IN DYNA multifo!web/a", `no multifo resource "web/a"`},
 		{"x IN DYNA metafo!cn", `may answer a CNAME; use DYNC`},
 		{"x IN DYNA static!stc", `may answer a CNAME; use DYNC`},
+		{"x IN DYNA metafo!mix/p", `may answer a CNAME; use DYNC`},
 		{"x IN DYNA reflect!foo", `reflect resource "foo" is not one of dns, edns, best or both`},
 		{"x IN DYNA nosuch!x", `unknown plugin "nosuch"`},
 		{"x IN DYNA multifo", `plugin multifo needs a resource`},
@@ -184,6 +188,73 @@ func TestPluginsConfigKey(t *testing.T) {
 		_, err := LoadState(filepath.Join(dir, "authdns.yaml"), quietLog())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+// DIR/plugins.yaml is rolled out and validated with the rest of the data
+// directory: a broken one refuses the bundle, named relative to DIR.
+func TestStagePluginsYAML(t *testing.T) {
+	d, _ := testDaemon(t, "")
+	bundle := func(serial int, plugins string) *Bundle {
+		dir := t.TempDir()
+		writeData(t, dir, serial, "mf IN DYNA metafo!mf\n")
+		writeFiles(t, dir, map[string]string{"plugins.yaml": plugins})
+		b, err := ReadBundle(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before := d.State().DataDigest
+	_, err := d.Stage(bundle(2, "metafo:\n  resources:\n    mf: {datacenters: [p], dcmap: {p: \"%multifo!nope\"}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "plugins.yaml:3: ") || !strings.Contains(err.Error(), `no multifo resource "nope"`) ||
+		strings.Contains(err.Error(), ".staged") {
+		t.Fatalf("broken plugins.yaml: %v", err)
+	}
+	if d.State().DataDigest != before {
+		t.Fatal("a refused stage changed the state")
+	}
+	res, err := d.Stage(bundle(3, pluginsTestYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(res.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := askA(t, d, "mf.example.com."); got != "192.0.2.11" {
+		t.Errorf("mf after commit: %s", got)
+	}
+}
+
+// Answers chosen per query (reflect, weighted) and nested references take
+// their storage from the worker: no allocation per query.
+func TestPluginAnswersDoNotAllocate(t *testing.T) {
+	dir := t.TempDir()
+	writeData(t, filepath.Join(dir, "data"), 1, pluginsZone)
+	writeFiles(t, dir, map[string]string{
+		"data/plugins.yaml": pluginsTestYAML,
+		"authdns.yaml":      "listen: [\"127.0.0.1:0\"]\ndata: data\n",
+	})
+	st, err := LoadState(filepath.Join(dir, "authdns.yaml"), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := st.Snapshot()
+	a := dnsserver.NewAnswerer(true)
+	src := netip.MustParseAddr("198.51.100.7")
+	for _, name := range []string{"rf.example.com.", "w.example.com.", "mf.example.com.", "cn.example.com."} {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1,
+			SourceNetmask: 24, Address: netip.MustParseAddr("203.0.113.0").AsSlice()})
+		p, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(200, func() { a.Answer(snap, p, src) }); n != 0 {
+			t.Errorf("%s: %.2f allocations per answer", name, n)
 		}
 	}
 }

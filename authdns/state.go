@@ -291,7 +291,7 @@ func (c geoChecker) CheckDyn(plugin, res, dc string, dync bool) (any, error) {
 	if dc != "" && !r.HasDC(dc) {
 		return nil, fmt.Errorf("resource %q has no datacenter %q", res, dc)
 	}
-	if r.HasCNAME() && !dync {
+	if r.HasCNAMEAt(dc) && !dync {
 		return nil, fmt.Errorf("resource %q may answer a CNAME; use DYNC, not DYNA", res)
 	}
 	return r, nil

@@ -64,11 +64,22 @@ func (g *Geo) buildResources(cfg *Config) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	state := map[*Resource]uint8{} // 1: being visited, 2: done
+	state := map[node]uint8{} // 1: being visited, 2: done
 	for _, r := range order {
-		if err := g.flags(r, metas, state, nil); err != nil {
+		if err := visit(node{r, -1}, metas, state, nil); err != nil {
 			return err
 		}
+	}
+	memo := map[node]nodeFlags{}
+	for _, r := range order {
+		r.dcCNAME = make([]bool, len(r.dcs))
+		for i := range r.dcs {
+			f := dcFlags(r, i, memo)
+			r.dcCNAME[i] = f.cname
+			r.hasCNAME = r.hasCNAME || f.cname
+			r.varies = r.varies || f.perClient
+		}
+		r.perClient = r.perClient || r.varies
 	}
 	return nil
 }
@@ -244,43 +255,79 @@ func (g *Geo) resolveRef(ref *Ref) (*Resource, int, error) {
 	return r, int(d), nil
 }
 
-// flags finds reference loops (gdnsd only refuses a resource naming
-// itself, and crashes at query time on longer loops) and computes
-// hasCNAME, perClient and varies, which depend on what r refers to.
-func (g *Geo) flags(r *Resource, metas map[*Resource]*ResourceConfig, state map[*Resource]uint8, path []string) error {
-	if !r.meta() || state[r] == 2 {
+// node is a meta resource as a reference reaches it: all its DCs (pin
+// -1), or one.
+type node struct {
+	r   *Resource
+	pin int
+}
+
+func (n node) String() string {
+	if n.pin < 0 {
+		return n.r.plugin + "!" + n.r.name
+	}
+	return n.r.plugin + "!" + n.r.name + "/" + n.r.dcs[n.pin]
+}
+
+// visit finds reference loops (gdnsd only refuses a resource naming
+// itself, and crashes at query time on longer loops). A pinned reference
+// depends on its one DC only, so `r: {a: IP, b: "%geoip!r/a"}` is fine.
+func visit(n node, metas map[*Resource]*ResourceConfig, state map[node]uint8, path []string) error {
+	if state[n] == 2 {
 		return nil
 	}
-	path = append(path, r.plugin+"!"+r.name)
-	if state[r] == 1 {
-		return metas[r].Where.Errorf("reference loop: %s", strings.Join(path, " → "))
+	path = append(path, n.String())
+	state[n] = 1
+	for i := range n.r.targets {
+		t := &n.r.targets[i]
+		if !t.defined || (n.pin >= 0 && i != n.pin) || t.ref == nil || !t.ref.meta() {
+			continue
+		}
+		next := node{t.ref, t.pin}
+		if state[next] == 1 {
+			w := metas[n.r].DCMap[n.r.dcs[i]].Where
+			return w.Errorf("reference loop: %s → %s", strings.Join(path, " → "), next)
+		}
+		if err := visit(next, metas, state, path); err != nil {
+			return err
+		}
 	}
-	state[r] = 1
-	for i := range r.targets {
-		t := &r.targets[i]
-		if !t.defined {
-			continue
-		}
-		if t.cname != "" {
-			r.hasCNAME = true
-			continue
-		}
-		if t.ref == nil {
-			continue
-		}
-		if t.ref.meta() {
-			if state[t.ref] == 1 {
-				w := metas[r].DCMap[r.dcs[i]].Where
-				return w.Errorf("reference loop: %s → %s!%s", strings.Join(path, " → "), t.ref.plugin, t.ref.name)
-			}
-			if err := g.flags(t.ref, metas, state, path); err != nil {
-				return err
-			}
-		}
-		r.hasCNAME = r.hasCNAME || t.ref.hasCNAME
-		r.varies = r.varies || t.ref.perClient
-	}
-	r.perClient = r.perClient || r.varies
-	state[r] = 2
+	state[n] = 2
 	return nil
+}
+
+// nodeFlags say whether what a reference reaches may answer a CNAME and
+// answers differently per client.
+type nodeFlags struct{ cname, perClient bool }
+
+// dcFlags are DC i of meta resource r's flags; the reference graph is
+// acyclic (visit), memo holds what is known.
+func dcFlags(r *Resource, i int, memo map[node]nodeFlags) nodeFlags {
+	t := &r.targets[i]
+	switch {
+	case !t.defined:
+		return nodeFlags{}
+	case t.cname != "":
+		return nodeFlags{cname: true}
+	case t.ref == nil:
+		return nodeFlags{}
+	case !t.ref.meta():
+		return nodeFlags{t.ref.hasCNAME, t.ref.perClient}
+	}
+	n := node{t.ref, t.pin}
+	if f, ok := memo[n]; ok {
+		return f
+	}
+	var f nodeFlags
+	if n.pin >= 0 {
+		f = dcFlags(n.r, n.pin, memo)
+	} else {
+		f.perClient = n.r.kind == kindGeoIP
+		for j := range n.r.targets {
+			g := dcFlags(n.r, j, memo)
+			f.cname, f.perClient = f.cname || g.cname, f.perClient || g.perClient
+		}
+	}
+	memo[n] = f
+	return f
 }

@@ -102,13 +102,14 @@ resources:
       a: {primary: 192.0.2.1, secondary: 192.0.2.2}
       b: "!sfo"
       c: "%geoip!g/a"
+  gl: {map: m, dcmap: {a: [192.0.2.1, 192.0.2.2], b: 192.0.2.9, c: 192.0.2.10}}
   gm:
     map: m
     service_types: []
     dcmap:
       a: {plugin: metafo, datacenters: [x, y], dcmap: {x: 192.0.2.7, y: 192.0.2.8}}
       b: 192.0.2.9
-      c: 192.0.2.10
+      c: {plugin: weighted, x: [192.0.2.10, 1]}
 `
 
 const pluginsYAML = `
@@ -218,8 +219,11 @@ func TestPluginAnswers(t *testing.T) {
 		{name: "!res with plugin in scope: simplefo", res: "geoip!gp", c: na, pin: "b", dc: "b", addrs: "192.0.2.61", ttl: 100},
 		{name: "%geoip!res/dc", res: "geoip!gp", c: na, dc: "c", addrs: "192.0.2.1", ttl: 100},
 		{name: "%geoip!res/dc down: next DC", res: "geoip!gp", c: na, over: over{"192.0.2.1/http": down(20)}, dc: "b", addrs: "192.0.2.61", ttl: 20},
+		{name: "geoip dcmap addresses answer only the up ones", res: "geoip!gl", c: eu, over: over{"192.0.2.1/http": down(20)},
+			dc: "a", addrs: "192.0.2.2", ttl: 20},
 		{name: "geoip synthesizes metafo", res: "geoip!gm", c: eu, dc: "a", addrs: "192.0.2.7", ttl: -1},
 		{name: "synthesized metafo inherits service_types []", res: "geoip!gm", c: eu, over: over{"192.0.2.7/http": down(5)}, dc: "a", addrs: "192.0.2.7", ttl: -1},
+		{name: "geoip synthesizes weighted", res: "geoip!gm", pin: "c", dc: "c", addrs: "192.0.2.10", ttl: -1},
 		{name: "synthesized metafo DC forced", res: "geoip!gm", c: eu, admin: "metafo/geoip_gm_a/x => DOWN/9", dc: "a", addrs: "192.0.2.8", ttl: 9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -322,8 +326,9 @@ func TestPluginCacheFlags(t *testing.T) {
 		{"metafo!mf", "", true, false},
 		{"multifo!web", "", true, false},
 		{"static!st", "", true, false},
-		{"geoip!gm", "", false, false},
-		{"geoip!gm", "b", true, false},
+		{"geoip!gl", "", false, false},
+		{"geoip!gm", "", false, true}, // weighted below
+		{"geoip!gl", "b", true, false},
 		{"geoip!g", "", false, true}, // reflect below
 	} {
 		var a Answer
@@ -406,13 +411,15 @@ func TestPluginConfigErrors(t *testing.T) {
 		{"loop", geoWith(`"%metafo!mf"`), "metafo:\n  resources:\n    mf: {datacenters: [p], dcmap: {p: \"%geoip!r\"}}\n",
 			"reference loop: geoip!r → metafo!mf → geoip!r"},
 		{"self", geoWith("192.0.2.2"), plugins, "reference loop: metafo!self → metafo!self"},
+		{"a pinned self-reference to another DC is no loop", geoWith(`"%geoip!r/a"`), "", ""},
+		{"a pinned self-reference to its own DC", geoWith(`"%geoip!r/b"`), "", "reference loop: geoip!r → geoip!r/b → geoip!r/b"},
 		{"synthesized name taken", geoWith("192.0.2.2"), "multifo:\n  geoip_r_a: 192.0.2.9\n", `multifo resource "geoip_r_a" is defined twice`},
 	} {
 		cfg, err := parsePlugins(t, dir, tc.geo, tc.plugins)
 		if err == nil {
 			_, err = Build(cfg, nil)
 		}
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
 	}

@@ -65,7 +65,8 @@ type Resource struct {
 	cname      string
 	reflect    uint8
 
-	hasCNAME bool // may answer a CNAME, here or below (DYNC only)
+	hasCNAME bool   // may answer a CNAME, here or below (DYNC only)
+	dcCNAME  []bool // meta: per DC, for pins
 	// perClient: the answer depends on the client (a geoip map, reflect,
 	// weighted's random choice), here or below; varies: so does
 	// something below, beyond geoip's own map lookup.
@@ -109,6 +110,15 @@ func (r *Resource) Map() string {
 // HasCNAME reports whether the resource may answer a CNAME, itself or
 // through a resource it refers to (DYNC only).
 func (r *Resource) HasCNAME() bool { return r.hasCNAME }
+
+// HasCNAMEAt reports whether the resource pinned to dc (`res/dc`) may
+// answer a CNAME; without a dc, HasCNAME.
+func (r *Resource) HasCNAMEAt(dc string) bool {
+	if d, ok := r.byName[dc]; ok && dc != "" {
+		return r.dcCNAME[d]
+	}
+	return r.hasCNAME
+}
 
 // HasDC reports whether dc is a defined DC of a geoip or metafo resource,
 // for pins.
