@@ -55,12 +55,12 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	if err != nil {
 		errs = append(errs, err)
 		// Still check the zones, accepting any DYNA/DYNC target.
-		if _, zerr := zones.LoadDir(cfg.Zones, anyDyn{}); zerr != nil {
+		if _, zerr := zones.Load(cfg.Zones, anyDyn{}, cfg.ZoneOptions(log)); zerr != nil {
 			errs = append(errs, zerr)
 		}
 		return nil, errors.Join(errs...)
 	}
-	set, err := zones.LoadDir(cfg.Zones, checkerFor(g))
+	set, err := zones.Load(cfg.Zones, checkerFor(g), cfg.ZoneOptions(log))
 	if err != nil {
 		errs = append(errs, err)
 	}

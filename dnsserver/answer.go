@@ -23,6 +23,9 @@ type worker struct {
 	// now is the time a UDP reader read for its batch of queries (rate
 	// limiting counts seconds); zero: read the clock per query.
 	now time.Time
+	// dynScratch is where a DynBackend may put addresses chosen per
+	// query (DynInfo.Scratch).
+	dynScratch [DynScratchAddrs]netip.Addr
 }
 
 func newWorker(stats *Stats) *worker {
@@ -44,6 +47,7 @@ type dynCtx struct {
 	scope   uint8
 	used    bool
 	valid   dynValidity
+	scratch []netip.Addr // the worker's, lent to the backend as DynInfo.Scratch
 }
 
 // dynValidity is what a cached dynamic reply needs to be replayed: the
@@ -68,6 +72,8 @@ func (v *dynValidity) add(info *DynInfo) {
 		v.n++
 	}
 	switch {
+	case info.NoCache:
+		v.cacheable = false
 	case info.SameForAll:
 	case !info.Net.IsValid():
 		v.cacheable = false
@@ -98,7 +104,7 @@ func (d *dynCtx) ResolveDyn(dyn *zones.Dyn, out *zones.DynAnswer) {
 	if d.backend == nil {
 		return
 	}
-	d.info = DynInfo{}
+	d.info = DynInfo{Scratch: d.scratch}
 	d.backend.Resolve(dyn, &d.client, out, &d.info)
 	d.used = true
 	d.valid.add(&d.info)
@@ -183,7 +189,8 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 	}
 
 	reserve := wk.optLen(snap, tcp)
-	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}, valid: dynValidity{cacheable: true}}
+	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}, valid: dynValidity{cacheable: true},
+		scratch: wk.dynScratch[:]}
 	if r.ecs.present && r.ecs.srcBits > 0 {
 		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
 	}

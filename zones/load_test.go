@@ -33,14 +33,17 @@ func TestLoadGood(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	tests := []struct{ file, want string }{
-		{"cname-beside.test", "cname-beside.test:5: CNAME at www.cname-beside.test. beside other data"},
-		{"no-soa.test", "no-soa.test:1: zone no-soa.test. has no SOA at the apex"},
-		{"no-ns.test", "no-ns.test:1: zone no-ns.test. has no NS records at the apex"},
-		{"two-soa.test", "two-soa.test:3: zone two-soa.test. has more than one SOA"},
-		{"outside.test", "outside.test:4: www.example.com. is outside zone outside.test."},
-		{"syntax.test", "syntax.test:4: bad A A"},
-		{"escape.test", "escape.test:4:"},
+	tests := []struct {
+		file, want string
+		strict     bool
+	}{
+		{"cname-beside.test", "cname-beside.test:5: CNAME at www.cname-beside.test. beside other data", false},
+		{"no-soa.test", "no-soa.test:1: zone no-soa.test. has no SOA at the apex", false},
+		{"no-ns.test", "no-ns.test:1: zone no-ns.test. has no NS records at the apex", false},
+		{"two-soa.test", "two-soa.test:3: zone two-soa.test. has more than one SOA", false},
+		{"outside.test", "outside.test:4: www.example.com. is outside zone outside.test.", true},
+		{"syntax.test", "syntax.test:4: bad A A", false},
+		{"escape.test", "escape.test:4:", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -50,7 +53,7 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(dir, tt.file), data, 0o644)
-			_, err = LoadDir(dir, nil)
+			_, err = Load(dir, nil, Options{Strict: tt.strict})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v\nwant containing %q", err, tt.want)
 			}
@@ -99,17 +102,18 @@ func TestDynRecords(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"ok", "www 600/120 DYNA geoip!text-addrs\n*.w 300 DYNC geoip!text-addrs/eqiad\n", ""},
 		{"unknown resource", "www DYNA geoip!nope\n", "d.test:4: geoip!nope: unknown resource nope"},
-		{"bad plugin", "www DYNA metafo!x\n", "unknown plugin"},
+		{"plugin checked by the checker", "www DYNA metafo!x\n", "d.test:4: metafo!x: unknown resource x"},
 		{"static beside", "www DYNA geoip!text-addrs\nwww A 192.0.2.1\n", "d.test:5: static A at www.d.test. beside DYNA"},
 		{"dync beside", "www DYNC geoip!text-addrs\nwww TXT \"x\"\n", "DYNC at www.d.test. beside other data"},
-		{"min above max", "www 60/120 DYNA geoip!text-addrs\n", "MIN TTL 120 is above MAX TTL 60"},
+		{"min above max", "www 60/120 DYNA geoip!text-addrs\n", "DYNA MIN TTL 120 is above MAX TTL 60, lowered to it"},
 		{"ns target dyna", "sub NS www\nwww DYNA geoip!text-addrs\n", "NS target www.d.test. uses DYNA/DYNC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "d.test"), []byte(head+tt.body), 0o644)
-			set, err := LoadDir(dir, fakeChecker{"text-addrs": true})
+			// Strict mode turns the DYN MIN clamp's warning into an error.
+			set, err := Load(dir, fakeChecker{"text-addrs": true}, Options{Strict: tt.name == "min above max"})
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -12,12 +12,12 @@ import (
 
 // wireName packs a presentation name (FQDN) into wire format.
 func wireName(name string) ([]byte, error) {
-	buf := make([]byte, 256)
-	n, err := dns.PackDomainName(dns.Fqdn(name), buf, 0, nil, false)
+	var buf [256]byte
+	n, err := dns.PackDomainName(dns.Fqdn(name), buf[:], 0, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("name %q: %w", name, err)
 	}
-	return buf[:n], nil
+	return append([]byte(nil), buf[:n]...), nil
 }
 
 // lowerWire returns a lowercased copy of a wire name (ASCII only, as DNS

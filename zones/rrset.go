@@ -30,31 +30,48 @@ type RRset struct {
 // RRs returns the records as parsed (read-only).
 func (s *RRset) RRs() []dns.RR { return s.rrs }
 
-func (s *RRset) add(rr dns.RR, where string) error {
-	buf := make([]byte, dns.Len(rr)+16)
-	off, err := dns.PackRR(rr, buf, 0, nil, false)
-	if err != nil {
-		return fmt.Errorf("%s: cannot pack %s record: %w", where, dns.TypeToString[rr.Header().Rrtype], err)
-	}
-	// Skip owner name, type, class, TTL, rdlength.
-	_, hoff, err := dns.UnpackDomainName(buf, 0)
+// add adds rr, packed in scratch (grown as needed and reusable by the
+// caller; nil is fine).
+func (s *RRset) add(rr dns.RR, where string, scratch *[]byte) error {
+	rdata, err := packRData(rr, scratch)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
-	rdata := append([]byte(nil), buf[hoff+10:off]...)
 	for _, existing := range s.RData {
 		if bytes.Equal(existing, rdata) { // duplicate record: RFC 2181 §5 says ignore
 			return nil
 		}
 	}
-	if len(s.rrs) > 0 {
-		// RFC 2181 §5.2: TTLs in an RRset must match; use the lowest.
-		s.TTL = min(s.TTL, rr.Header().Ttl)
-	}
 	s.RData = append(s.RData, rdata)
 	s.rrs = append(s.rrs, rr)
 	s.lines = append(s.lines, where)
 	return nil
+}
+
+// packRData returns a copy of rr's packed RDATA, packing in scratch.
+func packRData(rr dns.RR, scratch *[]byte) ([]byte, error) {
+	var local []byte
+	if scratch == nil {
+		scratch = &local
+	}
+	if n := dns.Len(rr) + 16; cap(*scratch) < n {
+		*scratch = make([]byte, n)
+	}
+	buf := (*scratch)[:cap(*scratch)]
+	off, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("cannot pack %s record: %w", dns.TypeToString[rr.Header().Rrtype], err)
+	}
+	// Skip the owner name (uncompressed), type, class, TTL and rdlength.
+	hoff := 0
+	for hoff < off && buf[hoff] != 0 {
+		hoff += int(buf[hoff]) + 1
+	}
+	hoff += 1 + 10
+	if hoff > off {
+		return nil, fmt.Errorf("cannot pack %s record", dns.TypeToString[rr.Header().Rrtype])
+	}
+	return append([]byte(nil), buf[hoff:off]...), nil
 }
 
 // targets returns the lowercased wire names that want additional A/AAAA.

@@ -49,11 +49,14 @@ func (z *Zone) Node(name []byte) *Node { return z.nodes[string(name)] }
 func (z *Zone) Len() int { return len(z.nodes) }
 
 type builder struct {
-	z    *Zone
-	errs []error
+	z        *Zone
+	opt      Options
+	errs     []error
+	warnings []string
+	scratch  []byte // packing buffer
 }
 
-func newBuilder(name, file string) (*builder, error) {
+func newBuilder(name, file string, opt Options) (*builder, error) {
 	apex, err := wireName(name)
 	if err != nil {
 		return nil, err
@@ -61,15 +64,43 @@ func newBuilder(name, file string) (*builder, error) {
 	z := &Zone{Name: dns.CanonicalName(name), Apex: lowerWire(apex), File: file, nodes: map[string]*Node{}}
 	var offs [128]int
 	z.labels = labelOffsets(z.Apex, &offs)
-	return &builder{z: z}, nil
+	return &builder{z: z, opt: opt}, nil
 }
 
 func (b *builder) errorf(where, format string, args ...any) {
 	b.errs = append(b.errs, fmt.Errorf("%s: "+format, append([]any{where}, args...)...))
 }
 
-func (b *builder) node(owner []byte) *Node {
-	key := lowerWire(owner)
+// warnf records one of the data warnings gdnsd's zones_strict_data turns
+// into errors.
+func (b *builder) warnf(where, format string, args ...any) {
+	if b.opt.Strict {
+		b.errorf(where, format, args...)
+		return
+	}
+	b.notef(where, format, args...)
+}
+
+// notef records a warning that stays one in strict mode.
+func (b *builder) notef(where, format string, args ...any) {
+	b.warnings = append(b.warnings, fmt.Sprintf("%s: "+format, append([]any{where}, args...)...))
+}
+
+// clampTTL keeps a TTL within [MinTTL, MaxTTL], as gdnsd.
+func (b *builder) clampTTL(ttl uint32, where, what string) uint32 {
+	switch {
+	case ttl < MinTTL:
+		b.notef(where, "%s TTL %d too small, raised to %d", what, ttl, MinTTL)
+		return MinTTL
+	case ttl > MaxTTL:
+		b.notef(where, "%s TTL %d too large, lowered to %d", what, ttl, MaxTTL)
+		return MaxTTL
+	}
+	return ttl
+}
+
+// node returns the node of owner (key: owner lowercased), adding it.
+func (b *builder) node(key, owner []byte) *Node {
 	n := b.z.nodes[string(key)]
 	if n == nil {
 		n = &Node{Owner: owner}
@@ -85,20 +116,23 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 		b.errorf(where, "%v", err)
 		return
 	}
-	if !isSubdomain(lowerWire(owner), b.z.Apex) {
-		b.errorf(where, "%s is outside zone %s", h.Name, b.z.Name)
+	key := lowerWire(owner)
+	if !isSubdomain(key, b.z.Apex) {
+		// gdnsd ignores such records, with a warning.
+		b.warnf(where, "%s is outside zone %s: ignored", h.Name, b.z.Name)
 		return
 	}
 	if h.Class != dns.ClassINET {
 		b.errorf(where, "class %s is not supported (only IN)", dns.ClassToString[h.Class])
 		return
 	}
-	n := b.node(owner)
-	switch h.Rrtype {
-	case TypeDYNA, TypeDYNC:
+	n := b.node(key, owner)
+	if h.Rrtype == TypeDYNA || h.Rrtype == TypeDYNC {
 		b.addDyn(n, rr, owner, where, checker)
 		return
-	case dns.TypeCNAME:
+	}
+	h.Ttl = b.clampTTL(h.Ttl, where, dns.TypeToString[h.Rrtype])
+	if h.Rrtype == dns.TypeCNAME {
 		if n.CNAME == nil {
 			n.CNAME = &RRset{Owner: owner, Type: dns.TypeCNAME, Class: h.Class, TTL: h.Ttl}
 			t, _ := wireName(rr.(*dns.CNAME).Target)
@@ -107,7 +141,7 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 			b.errorf(where, "%s has more than one CNAME", h.Name)
 			return
 		}
-		if err := n.CNAME.add(rr, where); err != nil {
+		if err := n.CNAME.add(rr, where, &b.scratch); err != nil {
 			b.errs = append(b.errs, err)
 		}
 		return
@@ -116,8 +150,11 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 	if s == nil {
 		s = &RRset{Owner: owner, Type: h.Rrtype, Class: h.Class, TTL: h.Ttl}
 		n.Sets = append(n.Sets, s)
+	} else if s.TTL != h.Ttl {
+		b.warnf(where, "the TTLs of the %s records at %s differ: using %d, the first",
+			dns.TypeToString[h.Rrtype], h.Name, s.TTL)
 	}
-	if err := s.add(rr, where); err != nil {
+	if err := s.add(rr, where, &b.scratch); err != nil {
 		b.errs = append(b.errs, err)
 	}
 }
@@ -139,15 +176,8 @@ func (b *builder) addDyn(n *Node, rr dns.RR, owner []byte, where string, checker
 		b.errorf(where, "%s already has a DYNA/DYNC record (at %s)", h.Name, n.Dyn.where)
 		return
 	}
-	dyn := &Dyn{Owner: owner, DYNC: h.Rrtype == TypeDYNC, Plugin: plugin, Resource: res, DC: dc,
-		MaxTTL: h.Ttl, MinTTL: h.Ttl / 2, where: where}
-	if d.MinTTL >= 0 {
-		if uint32(d.MinTTL) > h.Ttl {
-			b.errorf(where, "MIN TTL %d is above MAX TTL %d", d.MinTTL, h.Ttl)
-			return
-		}
-		dyn.MinTTL = uint32(d.MinTTL)
-	}
+	dyn := &Dyn{Owner: owner, DYNC: h.Rrtype == TypeDYNC, Plugin: plugin, Resource: res, DC: dc, where: where}
+	dyn.setTTLs(b, h.Ttl, d.MinTTL)
 	if checker == nil {
 		b.errorf(where, "%s: dynamic records need a geoip configuration", d.Spec)
 		return
@@ -174,11 +204,7 @@ func (b *builder) finish() (*Zone, error) {
 		b.errorf(apex.Find(dns.TypeSOA).lines[1], "zone %s has more than one SOA", z.Name)
 	default:
 		z.SOA = apex.Find(dns.TypeSOA)
-		soa := z.SOA.rrs[0].(*dns.SOA)
-		z.Serial = soa.Serial
-		neg := *z.SOA
-		neg.TTL = min(z.SOA.TTL, soa.Minttl)
-		z.NegSOA = &neg
+		b.soaTTLs()
 	}
 	if apex != nil && apex.Find(dns.TypeNS) == nil {
 		b.errorf(where, "zone %s has no NS records at the apex", z.Name)
@@ -212,6 +238,7 @@ func (b *builder) finish() (*Zone, error) {
 			b.errorf(n.Dyn.where, "DYNC cannot be at the zone apex")
 		}
 	}
+	b.checkData()
 	b.addEmptyNonTerminals()
 	b.linkAdditional()
 	if len(b.errs) > 0 {
