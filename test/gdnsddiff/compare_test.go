@@ -96,6 +96,9 @@ func compareMsgs(want, got *dns.Msg) []mismatch {
 }
 
 func rcodeName(r int) string {
+	if r == dns.RcodeBadVers { // shares 16 with BADSIG, which only TSIG uses
+		return "BADVERS"
+	}
 	if s, ok := dns.RcodeToString[r]; ok {
 		return s
 	}

@@ -3,6 +3,8 @@ package gdnsddiffe2e
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -29,13 +31,13 @@ func TestDiffGdnsd(t *testing.T) {
 	seed := envInt(t, "DIFF_SEED", defaultSeed)
 	total := int(envInt(t, "DIFF_QUERIES", defaultQueries))
 	_, version := gdnsdBinary(t)
-	ref, cfgDir := startGdnsd(t, "gdnsd")
+	ref, cfgDir := startGdnsd(t, "gdnsd", nil)
 	cmp, imported := importAndStartAuthdns(t, cfgDir)
 	r := newReport(fmt.Sprintf("gdnsd %s vs authdns (import-gdnsd of testdata/gdnsd)", version), seed)
 	if s := strings.TrimSpace(imported); s != "" {
 		r.note("import-gdnsd said:\n  %s", strings.ReplaceAll(s, "\n", "\n  "))
 	}
-	runDiff(t, r, ref, cmp, seed, total)
+	runDiff(t, r, ref, cmp, seed, total, true)
 	t.Log("\n" + r.String())
 	if r.mismatched > 0 {
 		t.Errorf("%d of %d queries answered differently (report above)", r.mismatched, r.queries)
@@ -48,10 +50,10 @@ func TestHarnessGdnsdAgainstGdnsd(t *testing.T) {
 	seed := envInt(t, "DIFF_SEED", defaultSeed)
 	total := int(envInt(t, "DIFF_SELF_QUERIES", defaultSelfQueries))
 	_, version := gdnsdBinary(t)
-	ref, _ := startGdnsd(t, "gdnsd")
-	cmp, _ := startGdnsd(t, "gdnsd#2")
+	ref, _ := startGdnsd(t, "gdnsd", nil)
+	cmp, _ := startGdnsd(t, "gdnsd#2", nil)
 	r := newReport(fmt.Sprintf("gdnsd %s vs a second gdnsd (harness self-check)", version), seed)
-	runDiff(t, r, ref, cmp, seed, total)
+	runDiff(t, r, ref, cmp, seed, total, true)
 	t.Log("\n" + r.String())
 	if r.mismatched > 0 {
 		t.Errorf("the harness finds %d mismatches between two identical gdnsd", r.mismatched)
@@ -61,12 +63,57 @@ func TestHarnessGdnsdAgainstGdnsd(t *testing.T) {
 	}
 }
 
+// TestHarnessDetectsDifferences is the negative control: against a gdnsd
+// whose copy of the fixture differs in a TTL, an address, a map list and
+// the NSID, the harness reports each in its class.
+func TestHarnessDetectsDifferences(t *testing.T) {
+	seed := envInt(t, "DIFF_SEED", defaultSeed)
+	ref, _ := startGdnsd(t, "gdnsd", nil)
+	cmp, _ := startGdnsd(t, "gdnsd (edited)", func(dir string) {
+		edit(t, filepath.Join(dir, "zones", "example.org"), "mx1001     1H   IN A    ", "mx1001     2H   IN A    ")
+		edit(t, filepath.Join(dir, "geo-resources"), "esams => 172.31.4.50", "esams => 172.31.4.51")
+		edit(t, filepath.Join(dir, "geo-maps"), "default => [eqiad, codfw, ulsfo, esams]", "default => [codfw, eqiad, ulsfo, esams]")
+		edit(t, filepath.Join(dir, "config"), `nsid_ascii => "ns-diff-1"`, `nsid_ascii => "ns-diff-2"`)
+	})
+	r := newReport("gdnsd vs an edited gdnsd (negative control)", seed)
+	runDiff(t, r, ref, cmp, seed, 2000, false)
+	for _, class := range []string{"answer/ttl", "answer/rdata", "opt/NSID"} {
+		if r.classes[class] == nil {
+			t.Errorf("no %s mismatch found", class)
+		}
+	}
+	for class := range r.classes {
+		if class != "answer/ttl" && class != "answer/rdata" && class != "opt/NSID" && class != "additional/ttl" {
+			t.Errorf("unexpected class %s", class)
+		}
+	}
+	if t.Failed() {
+		t.Log("\n" + r.String())
+	}
+}
+
+// edit replaces the one occurrence of old in file by new.
+func edit(t *testing.T, file, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), old); n != 1 {
+		t.Fatalf("%s: %q found %d times, want once", file, old, n)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // runBound bounds a whole run; a run that exceeds it fails.
 const runBound = 15 * time.Minute
 
 // runDiff builds the plan from the fixture and asks every query of every
 // phase to both servers, recording the comparisons in r.
-func runDiff(t *testing.T, r *report, ref, cmp *dnsServer, seed uint64, total int) {
+// Without scenarios, only the first phase is asked.
+func runDiff(t *testing.T, r *report, ref, cmp *dnsServer, seed uint64, total int, scenarios bool) {
 	t.Helper()
 	zones, err := walkZones(testdata("gdnsd", "zones"))
 	if err != nil {
@@ -77,8 +124,13 @@ func runDiff(t *testing.T, r *report, ref, cmp *dnsServer, seed uint64, total in
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	plan := buildPlan(rng, targets(zones, rng), ecs, total)
+	ts := targets(zones, rng)
+	plan := buildPlan(rng, ts, ecs, total)
+	r.note("%d zones, %d names; %s", len(zones), len(ts), plan[0].note)
 	deadline := time.Now().Add(runBound)
+	if !scenarios {
+		plan = plan[:1]
+	}
 	for _, p := range plan {
 		if p.state != "" {
 			applyAdminState(t, r, p, ref, cmp)
@@ -133,51 +185,73 @@ func askAll(t *testing.T, qs []query, ref, cmp *dnsServer, deadline time.Time) [
 const adminWait = 20 * time.Second
 
 // applyAdminState writes p.state into both servers' admin_state files
-// and waits until p.probe's answer has changed on each. gdnsd's probe
-// must change (else the scenario is wrong); the compared server's not
-// changing is a mismatch, reported, and the phase is still asked.
+// and waits, on both at once, until p.probe's answer has changed on each.
+// gdnsd's probe must change (else the scenario is wrong); the compared
+// server's not changing is a mismatch, reported, and the phase is still
+// asked.
 func applyAdminState(t *testing.T, r *report, p phase, ref, cmp *dnsServer) {
 	t.Helper()
 	servers := []*dnsServer{ref, cmp}
 	before := make([]string, 2)
 	for i, s := range servers {
-		before[i] = probeAnswer(t, s, p.probe)
+		a, err := probeAnswer(s, p.probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[i] = a
 	}
 	for _, s := range servers {
 		testutil.WriteAtomic(t, s.adminState, p.state)
 	}
+	start := time.Now()
+	type result struct {
+		answer string
+		took   time.Duration
+		err    error
+	}
+	results := make([]result, 2)
+	var wg sync.WaitGroup
 	for i, s := range servers {
-		start := time.Now()
-		var now string
-		for time.Since(start) < adminWait {
-			if now = probeAnswer(t, s, p.probe); now != before[i] {
-				break
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Since(start) < adminWait {
+				a, err := probeAnswer(s, p.probe)
+				results[i] = result{a, time.Since(start), err}
+				if err != nil || a != before[i] {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		}()
+	}
+	wg.Wait()
+	for i, s := range servers {
+		res := results[i]
 		switch {
-		case now != before[i]:
-			r.note("phase %q: %s applied the admin_state within %v", p.name, s.name, time.Since(start).Round(100*time.Millisecond))
+		case res.err != nil:
+			t.Fatal(res.err)
+		case res.answer != before[i]:
+			r.note("phase %q: %s applied the admin_state within %v", p.name, s.name, res.took.Round(100*time.Millisecond))
 		case i == 0:
 			t.Fatalf("phase %q: the probe %s did not change on gdnsd within %v (still %s): the scenario is wrong",
-				p.name, p.probe, adminWait, now)
+				p.name, p.probe, adminWait, res.answer)
 		default:
 			r.add(p.name, p.probe, nil, nil, []mismatch{{"admin_state/not-applied",
-				fmt.Sprintf("%s's answer to the probe stayed %s for %v", s.name, now, adminWait)}})
+				fmt.Sprintf("%s's answer to the probe stayed %s for %v", s.name, res.answer, adminWait)}})
 		}
 	}
 }
 
 // probeAnswer is the probe's answer data with TTLs and ECS scope, in a
 // canonical order, for "has it changed".
-func probeAnswer(t *testing.T, s *dnsServer, q query) string {
-	t.Helper()
+func probeAnswer(s *dnsServer, q query) (string, error) {
 	m, err := exchange(s.addr, q)
 	if err != nil {
-		t.Fatalf("probe %s to %s: %v", q, s.name, err)
+		return "", fmt.Errorf("probe %s to %s: %w", q, s.name, err)
 	}
 	if m == nil {
-		return "(no reply)"
+		return "(no reply)", nil
 	}
 	var parts []string
 	for _, rr := range m.Answer {
@@ -191,5 +265,5 @@ func probeAnswer(t *testing.T, s *dnsServer, q query) string {
 			}
 		}
 	}
-	return rcodeName(m.Rcode) + " " + strings.Join(parts, "; ")
+	return rcodeName(m.Rcode) + " " + strings.Join(parts, "; "), nil
 }

@@ -28,6 +28,7 @@ type query struct {
 	DO      bool
 	ECS     netip.Prefix // zero: no ECS option
 	Cookie  string       // client cookie, hex; "" = none
+	NSID    bool         // ask for the server's NSID
 	BadECS  bool         // ECS with a non-zero scope (FORMERR)
 	Feature string       // what the name holds (report grouping)
 }
@@ -68,6 +69,9 @@ func (q query) String() string {
 		if q.Cookie != "" {
 			b.WriteString(" cookie")
 		}
+		if q.NSID {
+			b.WriteString(" nsid")
+		}
 		b.WriteString(")")
 	}
 	return b.String()
@@ -101,6 +105,9 @@ func (q query) msg() *dns.Msg {
 		}
 		if q.Cookie != "" {
 			o.Option = append(o.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: q.Cookie})
+		}
+		if q.NSID {
+			o.Option = append(o.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
 		}
 		m.Extra = append(m.Extra, o)
 	}

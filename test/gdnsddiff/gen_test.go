@@ -247,6 +247,7 @@ func vary(rng *rand.Rand, q query, ecs *ecsSource, ecsPct int) query {
 		}
 		q.Cookie = hex.EncodeToString(c[:])
 	}
+	q.NSID = rng.IntN(10) == 0
 	if rng.IntN(100) < ecsPct {
 		q.ECS = ecs.draw(rng)
 	}
@@ -297,6 +298,21 @@ func specials(rng *rand.Rand, zone string) []query {
 		q.EDNS, q.BufSize, q.ECS = true, 1232, netip.MustParsePrefix(p).Masked()
 		qs = append(qs, q)
 		q.Qtype, q.ID = dns.TypeAAAA, uint16(rng.Uint32())
+		qs = append(qs, q)
+	}
+	// Replies larger than 512 bytes: truncated over UDP without EDNS or
+	// with a small buffer, whole over TCP.
+	for _, nt := range []struct {
+		name string
+		t    uint16
+	}{{"big." + zone, dns.TypeA}, {"mail._domainkey." + zone, dns.TypeTXT}, {zone, dns.TypeANY}, {zone, dns.TypeTXT}} {
+		q := base(nt.name, nt.t)
+		qs = append(qs, q)
+		q.EDNS, q.BufSize, q.ID = true, 512, uint16(rng.Uint32())
+		qs = append(qs, q)
+		q.TCP, q.ID = true, uint16(rng.Uint32())
+		qs = append(qs, q)
+		q.EDNS, q.ID = false, uint16(rng.Uint32())
 		qs = append(qs, q)
 	}
 	root := base(".", dns.TypeSOA)

@@ -1,6 +1,7 @@
 package gdnsddiffe2e
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 
@@ -16,6 +17,7 @@ type phase struct {
 	state   string // admin_state text; "" for the first phase
 	probe   query
 	queries []query
+	note    string
 }
 
 // scenarios are the admin_state changes, in order: each probe's answer
@@ -95,8 +97,11 @@ func buildPlan(rng *rand.Rand, ts []target, ecs *ecsSource, total int) []phase {
 		}
 	}
 	rng.Shuffle(len(sweep), func(i, j int) { sweep[i], sweep[j] = sweep[j], sweep[i] })
-	if room := first - len(p0.queries); len(sweep) > room {
+	all := len(sweep)
+	p0.note = fmt.Sprintf("every name x common type: %d queries", all)
+	if room := first - len(p0.queries); all > room {
 		sweep = sweep[:max(room, 0)]
+		p0.note = fmt.Sprintf("every name x common type: %d of %d queries (raise DIFF_QUERIES to ask all)", len(sweep), all)
 	}
 	p0.queries = append(p0.queries, sweep...)
 	for len(p0.queries) < first {

@@ -18,6 +18,7 @@ type report struct {
 	phases     []phaseCount
 	classes    map[string]*classCount
 	notes      []string
+	coverage   map[string]int // what gdnsd's replies were: shows what was exercised
 }
 
 type phaseCount struct {
@@ -35,7 +36,7 @@ type classCount struct {
 const maxExamples = 3
 
 func newReport(title string, seed uint64) *report {
-	return &report{title: title, seed: seed, classes: map[string]*classCount{}}
+	return &report{title: title, seed: seed, classes: map[string]*classCount{}, coverage: map[string]int{}}
 }
 
 // add records one compared query.
@@ -46,6 +47,7 @@ func (r *report) add(phaseName string, q query, want, got *dns.Msg, ms []mismatc
 	}
 	p := &r.phases[len(r.phases)-1]
 	p.queries++
+	r.cover(q, want)
 	if len(ms) == 0 {
 		return
 	}
@@ -72,6 +74,41 @@ func (r *report) add(phaseName string, q query, want, got *dns.Msg, ms []mismatc
 	}
 }
 
+// cover counts what kind of reply gdnsd gave, and how it was asked.
+func (r *report) cover(q query, want *dns.Msg) {
+	if q.TCP {
+		r.coverage["asked over TCP"]++
+	}
+	if q.ECS.IsValid() {
+		r.coverage["asked with ECS"]++
+	}
+	if want == nil {
+		r.coverage["no reply"]++
+		return
+	}
+	kind := rcodeName(want.Rcode)
+	if want.Rcode == dns.RcodeSuccess {
+		switch {
+		case want.Truncated:
+			kind = "truncated"
+		case len(want.Answer) > 0:
+			kind = "NOERROR with answers"
+		case len(want.Ns) > 0 && want.Ns[0].Header().Rrtype == dns.TypeNS:
+			kind = "referral"
+		default:
+			kind = "NODATA"
+		}
+	}
+	r.coverage["gdnsd "+kind]++
+	if o := want.IsEdns0(); o != nil {
+		for _, opt := range o.Option {
+			if e, ok := opt.(*dns.EDNS0_SUBNET); ok && e.SourceScope > 0 {
+				r.coverage["ECS scope > 0"]++
+			}
+		}
+	}
+}
+
 // note adds a line about the run itself (importer output, waits).
 func (r *report) note(format string, args ...any) {
 	r.notes = append(r.notes, fmt.Sprintf(format, args...))
@@ -82,6 +119,7 @@ func (r *report) String() string {
 	fmt.Fprintf(&b, "== %s\n", r.title)
 	fmt.Fprintf(&b, "seed %d (DIFF_SEED=%d reproduces this run)\n", r.seed, r.seed)
 	fmt.Fprintf(&b, "queries compared: %d; with a mismatch: %d\n", r.queries, r.mismatched)
+	fmt.Fprintf(&b, "coverage: %s\n", featureCounts(r.coverage))
 	for _, p := range r.phases {
 		fmt.Fprintf(&b, "  phase %-50s %6d queries, %5d mismatched\n", p.name+":", p.queries, p.mismatched)
 	}

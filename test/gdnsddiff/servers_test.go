@@ -111,13 +111,17 @@ func gdnsdCheckconf(t testing.TB, bin, cfgDir string) {
 }
 
 // startGdnsd prepares a copy of the fixture in a fresh directory and
-// runs gdnsd on it in the foreground.
-func startGdnsd(t testing.TB, name string) (*dnsServer, string) {
+// runs gdnsd on it in the foreground; mutate, if not nil, may edit the
+// copy first.
+func startGdnsd(t testing.TB, name string, mutate func(cfgDir string)) (*dnsServer, string) {
 	t.Helper()
 	bin, _ := gdnsdBinary(t)
 	port := testutil.FreePort(t)
 	dir := t.TempDir()
 	cfgDir := gdnsdCopy(t, dir, port)
+	if mutate != nil {
+		mutate(cfgDir)
+	}
 	gdnsdCheckconf(t, bin, cfgDir)
 	s := &dnsServer{name: name, addr: "127.0.0.1:" + port, adminState: filepath.Join(dir, "state", "admin_state")}
 	cmd := exec.Command(bin, "-c", cfgDir, "start")
