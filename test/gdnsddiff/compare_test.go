@@ -53,7 +53,7 @@ func compareMsgs(want, got *dns.Msg) []mismatch {
 	case want == nil:
 		return []mismatch{{"no-reply/reference", "only the compared server answered: " + summary(got)}}
 	case got == nil:
-		return []mismatch{{"no-reply/compared", "gdnsd answered " + summary(want) + ", no reply"}}
+		return []mismatch{{"no-reply/compared", "the reference answered " + summary(want) + ", the compared server did not"}}
 	}
 	want, got = want.Copy(), got.Copy()
 	normalise(want)
@@ -179,8 +179,14 @@ func compareSection(section string, want, got []dns.RR) []mismatch {
 			out = append(out, mismatch{section + "/missing-rrset", k + ": " + strings.Join(sa.rdata, " | ")})
 			continue
 		}
-		if strings.Join(sa.rdata, "\x00") != strings.Join(sb.rdata, "\x00") {
-			out = append(out, mismatch{section + "/rdata", k + ": " + strings.Join(sa.rdata, " | ") + " vs " + strings.Join(sb.rdata, " | ")})
+		if ra, rb := strings.Join(sa.rdata, "\x00"), strings.Join(sb.rdata, "\x00"); ra != rb {
+			// Names inside the data that differ only in case are their own
+			// class: equal to DNS, different on the wire.
+			class := section + "/rdata"
+			if strings.EqualFold(ra, rb) {
+				class = section + "/rdata-case"
+			}
+			out = append(out, mismatch{class, k + ": " + strings.Join(sa.rdata, " | ") + " vs " + strings.Join(sb.rdata, " | ")})
 		} else if fmt.Sprint(sa.ttls) != fmt.Sprint(sb.ttls) {
 			out = append(out, mismatch{section + "/ttl", fmt.Sprintf("%s: %v vs %v", k, sa.ttls, sb.ttls)})
 		}

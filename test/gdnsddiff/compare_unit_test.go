@@ -79,6 +79,7 @@ func TestCompareFindsEachKindOfDifference(t *testing.T) {
 		{"an RRset more", func(m *dns.Msg) {
 			m.Extra = append([]dns.RR{mustRR(t, "ns0.example.org. 600 IN A 192.0.2.9")}, m.Extra...)
 		}, "additional/extra-rrset"},
+		{"case of a name in the data", func(m *dns.Msg) { m.Ns[0] = mustRR(t, strings.Replace(soa, "ns0.example", "NS0.Example", 1)) }, "authority/rdata-case"},
 		{"owner case", func(m *dns.Msg) { m.Answer[0].Header().Name = "EN.example.org." }, "answer/owner-case"},
 		{"rcode", func(m *dns.Msg) { m.Rcode = dns.RcodeNameError }, "rcode"},
 		{"AA", func(m *dns.Msg) { m.Authoritative = false }, "flag/AA"},

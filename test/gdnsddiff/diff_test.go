@@ -33,7 +33,7 @@ func TestDiffGdnsd(t *testing.T) {
 	_, version := gdnsdBinary(t)
 	ref, cfgDir := startGdnsd(t, "gdnsd", nil)
 	cmp, imported := importAndStartAuthdns(t, cfgDir)
-	r := newReport(fmt.Sprintf("gdnsd %s vs authdns (import-gdnsd of testdata/gdnsd)", version), seed)
+	r := newReport("gdnsd", "authdns", fmt.Sprintf("gdnsd %s vs authdns (import-gdnsd of testdata/gdnsd)", version), seed)
 	if s := strings.TrimSpace(imported); s != "" {
 		r.note("import-gdnsd said:\n  %s", strings.ReplaceAll(s, "\n", "\n  "))
 	}
@@ -52,7 +52,7 @@ func TestHarnessGdnsdAgainstGdnsd(t *testing.T) {
 	_, version := gdnsdBinary(t)
 	ref, _ := startGdnsd(t, "gdnsd", nil)
 	cmp, _ := startGdnsd(t, "gdnsd#2", nil)
-	r := newReport(fmt.Sprintf("gdnsd %s vs a second gdnsd (harness self-check)", version), seed)
+	r := newReport("gdnsd", "gdnsd#2", fmt.Sprintf("gdnsd %s vs a second gdnsd (harness self-check)", version), seed)
 	runDiff(t, r, ref, cmp, seed, total, true)
 	t.Log("\n" + r.String())
 	if r.mismatched > 0 {
@@ -75,7 +75,7 @@ func TestHarnessDetectsDifferences(t *testing.T) {
 		edit(t, filepath.Join(dir, "geo-maps"), "default => [eqiad, codfw, ulsfo, esams]", "default => [codfw, eqiad, ulsfo, esams]")
 		edit(t, filepath.Join(dir, "config"), `nsid_ascii => "ns-diff-1"`, `nsid_ascii => "ns-diff-2"`)
 	})
-	r := newReport("gdnsd vs an edited gdnsd (negative control)", seed)
+	r := newReport("gdnsd", "edited", "gdnsd vs an edited gdnsd (negative control)", seed)
 	runDiff(t, r, ref, cmp, seed, 2000, false)
 	for _, class := range []string{"answer/ttl", "answer/rdata", "opt/NSID"} {
 		if r.classes[class] == nil {

@@ -29,8 +29,10 @@ type query struct {
 	ECS     netip.Prefix // zero: no ECS option
 	Cookie  string       // client cookie, hex; "" = none
 	NSID    bool         // ask for the server's NSID
-	BadECS  bool         // ECS with a non-zero scope (FORMERR)
-	Feature string       // what the name holds (report grouping)
+	// Keepalive sends an empty edns-tcp-keepalive option (RFC 7828).
+	Keepalive bool
+	BadECS    bool   // ECS with a non-zero scope (FORMERR)
+	Feature   string // what the name holds (report grouping)
 }
 
 func (q query) String() string {
@@ -72,6 +74,9 @@ func (q query) String() string {
 		if q.NSID {
 			b.WriteString(" nsid")
 		}
+		if q.Keepalive {
+			b.WriteString(" keepalive")
+		}
 		b.WriteString(")")
 	}
 	return b.String()
@@ -108,6 +113,9 @@ func (q query) msg() *dns.Msg {
 		}
 		if q.NSID {
 			o.Option = append(o.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+		}
+		if q.Keepalive {
+			o.Option = append(o.Option, &dns.EDNS0_TCP_KEEPALIVE{Code: dns.EDNS0TCPKEEPALIVE})
 		}
 		m.Extra = append(m.Extra, o)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,8 +40,19 @@ func targets(zones []*zoneInfo, rng *rand.Rand) []target {
 		if strings.HasSuffix(z.name, ".arpa.") {
 			types = append(append([]uint16{}, commonTypes...), dns.TypePTR)
 		}
+		cuts := map[string]bool{} // delegation points
+		for _, r := range z.records {
+			if r.rtype == "NS" && r.owner != z.name {
+				cuts[r.owner] = true
+			}
+		}
 		for _, name := range sortedKeys(byName) {
 			feat, dyn := feature(z.name, name, byName[name])
+			for p := parent(name); strings.HasSuffix(p, z.name) && p != z.name; p = parent(p) {
+				if cuts[p] {
+					feat, dyn = "glue (below a delegation)", false
+				}
+			}
 			ts := types
 			if strings.Contains(feat, "delegation") {
 				ts = append(append([]uint16{}, types...), dns.TypeDS)
@@ -89,10 +101,12 @@ func feature(zone, name string, recs []zoneRecord) (string, bool) {
 			if strings.Contains(rest, "/") {
 				kind += " pinned"
 			}
-			f = append(f, kind)
+			if !slices.Contains(f, kind) {
+				f = append(f, kind)
+			}
 			dyn = true
 		case "NS":
-			if name != zone {
+			if name != zone && !slices.Contains(f, "delegation") {
 				f = append(f, "delegation")
 			}
 		}
@@ -248,6 +262,7 @@ func vary(rng *rand.Rand, q query, ecs *ecsSource, ecsPct int) query {
 		q.Cookie = hex.EncodeToString(c[:])
 	}
 	q.NSID = rng.IntN(10) == 0
+	q.Keepalive = q.TCP && rng.IntN(3) == 0
 	if rng.IntN(100) < ecsPct {
 		q.ECS = ecs.draw(rng)
 	}

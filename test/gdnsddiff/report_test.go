@@ -12,6 +12,7 @@ import (
 // few examples of each.
 type report struct {
 	title      string
+	ref, cmp   string // the servers' names, for the examples
 	seed       uint64
 	queries    int // compared
 	mismatched int // queries with at least one mismatch
@@ -35,8 +36,8 @@ type classCount struct {
 // maxExamples bounds the examples kept per class.
 const maxExamples = 3
 
-func newReport(title string, seed uint64) *report {
-	return &report{title: title, seed: seed, classes: map[string]*classCount{}, coverage: map[string]int{}}
+func newReport(ref, cmp, title string, seed uint64) *report {
+	return &report{ref: ref, cmp: cmp, title: title, seed: seed, classes: map[string]*classCount{}, coverage: map[string]int{}}
 }
 
 // add records one compared query.
@@ -68,8 +69,8 @@ func (r *report) add(phaseName string, q query, want, got *dns.Msg, ms []mismatc
 		c.byFeature[q.Feature]++
 		// Prefer examples of features not shown yet.
 		if len(c.examples) < maxExamples && (c.byFeature[q.Feature] == 1 || len(c.examples) == 0) {
-			c.examples = append(c.examples, fmt.Sprintf("[%s] %s\n        %s\n        gdnsd:    %s\n        compared: %s",
-				phaseName, q, m.Detail, summary(want), summary(got)))
+			c.examples = append(c.examples, fmt.Sprintf("[%s] %s\n        %s\n        %-9s %s\n        %-9s %s",
+				phaseName, q, m.Detail, r.ref+":", summary(want), r.cmp+":", summary(got)))
 		}
 	}
 }
