@@ -17,36 +17,10 @@ type mismatch struct {
 	Detail string
 }
 
-// normalise removes from a reply what is allowed to differ between two
-// correct servers: every intentional difference lives here, and only
-// here, each with its reason. It changes m in place.
-func normalise(m *dns.Msg) {
-	opt := m.IsEdns0()
-	if opt == nil {
-		return
-	}
-	for i, o := range opt.Option {
-		if c, ok := o.(*dns.EDNS0_COOKIE); ok {
-			// The server cookie is a per-server secret, and its format is
-			// each server's choice (gdnsd: 8 bytes of its own format;
-			// authdns: RFC 9018's 16). Only the client cookie echoed
-			// back, and whether a server cookie came with it, must agree.
-			opt.Option[i] = &dns.EDNS0_COOKIE{Code: c.Code, Cookie: normaliseCookie(c.Cookie)}
-		}
-	}
-}
-
-func normaliseCookie(hexCookie string) string {
-	if len(hexCookie) > 16 {
-		return hexCookie[:16] + "+server-cookie"
-	}
-	return hexCookie
-}
-
 // compareMsgs lists every difference between want (gdnsd's reply) and
-// got (the other server's), after normalising both. A nil reply is no
-// reply at all (timeout); two nil replies agree.
-func compareMsgs(want, got *dns.Msg) []mismatch {
+// got (the other server's) to q, after normalising both. A nil reply is
+// no reply at all (timeout); two nil replies agree.
+func compareMsgs(q query, want, got *dns.Msg) []mismatch {
 	switch {
 	case want == nil && got == nil:
 		return nil
@@ -56,8 +30,8 @@ func compareMsgs(want, got *dns.Msg) []mismatch {
 		return []mismatch{{"no-reply/compared", "the reference answered " + summary(want) + ", the compared server did not"}}
 	}
 	want, got = want.Copy(), got.Copy()
-	normalise(want)
-	normalise(got)
+	normalise(q, want)
+	normalise(q, got)
 	var out []mismatch
 	add := func(class, format string, args ...any) {
 		out = append(out, mismatch{class, fmt.Sprintf(format, args...)})

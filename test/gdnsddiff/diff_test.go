@@ -137,7 +137,7 @@ func runDiff(t *testing.T, r *report, ref, cmp *dnsServer, seed uint64, total in
 		}
 		results := askAll(t, p.queries, ref, cmp, deadline)
 		for i, q := range p.queries {
-			r.add(p.name, q, results[i][0], results[i][1], compareMsgs(results[i][0], results[i][1]))
+			r.add(p.name, q, results[i][0], results[i][1], compareMsgs(q, results[i][0], results[i][1]))
 		}
 	}
 }
