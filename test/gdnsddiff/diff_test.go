@@ -155,9 +155,9 @@ func askAll(t *testing.T, qs []query, ref, cmp *dnsServer, deadline time.Time) [
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i][0], errs[i] = exchange(ref.addr, qs[i])
+				out[i][0], errs[i] = exchange(ref, qs[i])
 				if errs[i] == nil {
-					out[i][1], errs[i] = exchange(cmp.addr, qs[i])
+					out[i][1], errs[i] = exchange(cmp, qs[i])
 				}
 			}
 		}()
@@ -246,7 +246,7 @@ func applyAdminState(t *testing.T, r *report, p phase, ref, cmp *dnsServer) {
 // probeAnswer is the probe's answer data with TTLs and ECS scope, in a
 // canonical order, for "has it changed".
 func probeAnswer(s *dnsServer, q query) (string, error) {
-	m, err := exchange(s.addr, q)
+	m, err := exchange(s, q)
 	if err != nil {
 		return "", fmt.Errorf("probe %s to %s: %w", q, s.name, err)
 	}

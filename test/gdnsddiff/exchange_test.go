@@ -20,6 +20,7 @@ type query struct {
 	Qclass  uint16
 	ID      uint16
 	TCP     bool
+	IPv6    bool // sent from ::1 to the server's ::1 address
 	RD, CD  bool
 	Opcode  int
 	EDNS    bool
@@ -48,6 +49,9 @@ func (q query) String() string {
 		b.WriteString(" tcp")
 	} else {
 		b.WriteString(" udp")
+	}
+	if q.IPv6 {
+		b.WriteString("6")
 	}
 	if q.RD {
 		b.WriteString(" rd")
@@ -125,9 +129,13 @@ func (q query) msg() *dns.Msg {
 // errNoReply is a query no server answered in time (after retries).
 var errNoReply = errors.New("no reply")
 
-// exchange sends q to addr and returns the reply, nil when none came
-// (UDP: 3 tries of 1 s; TCP: one try of 3 s).
-func exchange(addr string, q query) (*dns.Msg, error) {
+// exchange sends q to s (its IPv6 address when q.IPv6) and returns the
+// reply, nil when none came (UDP: 3 tries of 1 s; TCP: one try of 3 s).
+func exchange(s *dnsServer, q query) (*dns.Msg, error) {
+	addr := s.addr
+	if q.IPv6 {
+		addr = s.addr6
+	}
 	wire, err := q.msg().Pack()
 	if err != nil {
 		return nil, fmt.Errorf("pack %s: %w", q, err)

@@ -243,6 +243,7 @@ func vary(rng *rand.Rand, q query, ecs *ecsSource, ecsPct int) query {
 	q.ID = uint16(rng.Uint32())
 	q.Qclass = dns.ClassINET
 	q.TCP = rng.IntN(100) < 15
+	q.IPv6 = rng.IntN(5) == 0
 	q.RD = rng.IntN(2) == 0
 	q.CD = rng.IntN(10) == 0
 	if rng.IntN(6) == 0 {

@@ -80,6 +80,9 @@ func (r *report) cover(q query, want *dns.Msg) {
 	if q.TCP {
 		r.coverage["asked over TCP"]++
 	}
+	if q.IPv6 {
+		r.coverage["asked over IPv6"]++
+	}
 	if q.ECS.IsValid() {
 		r.coverage["asked with ECS"]++
 	}

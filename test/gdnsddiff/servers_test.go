@@ -18,6 +18,7 @@ import (
 type dnsServer struct {
 	name       string // "gdnsd", "authdns", "gdnsd#2"
 	addr       string // 127.0.0.1:port
+	addr6      string // [::1]:port
 	adminState string // the admin_state file it watches
 	daemon     *testutil.Daemon
 }
@@ -58,7 +59,7 @@ func gdnsdBinary(t testing.TB) (path, version string) {
 var listenLine = regexp.MustCompile(`(?m)^([ \t]*)listen[ \t]*=>?.*$`)
 
 // gdnsdCopy writes a runnable copy of the fixture under dir: the config
-// directory with `listen` on 127.0.0.1:port and run_dir/state_dir in
+// directory with `listen` on 127.0.0.1 and ::1, port, and run_dir/state_dir in
 // dir, the MMDB in its geoip/, and the fixture's admin_state in the
 // state directory. It returns the config directory.
 func gdnsdCopy(t testing.TB, dir, port string) string {
@@ -81,7 +82,7 @@ func gdnsdCopy(t testing.TB, dir, port string) string {
 	if n := len(listenLine.FindAllIndex(cfg, -1)); n != 1 {
 		t.Fatalf("%s: want exactly one `listen` line to rewrite, found %d", cfgFile, n)
 	}
-	repl := fmt.Sprintf("${1}listen => [ \"127.0.0.1:%s\" ]\n${1}run_dir => %q\n${1}state_dir => %q", port, runDir, stateDir)
+	repl := fmt.Sprintf("${1}listen => [ \"127.0.0.1:%s\", \"[::1]:%s\" ]\n${1}run_dir => %q\n${1}state_dir => %q", port, port, runDir, stateDir)
 	cfg = listenLine.ReplaceAll(cfg, []byte(repl))
 	if err := os.WriteFile(cfgFile, cfg, 0o644); err != nil {
 		t.Fatal(err)
@@ -116,14 +117,14 @@ func gdnsdCheckconf(t testing.TB, bin, cfgDir string) {
 func startGdnsd(t testing.TB, name string, mutate func(cfgDir string)) (*dnsServer, string) {
 	t.Helper()
 	bin, _ := gdnsdBinary(t)
-	port := testutil.FreePort(t)
+	port := testutil.FreePort(t, "127.0.0.1", "::1")
 	dir := t.TempDir()
 	cfgDir := gdnsdCopy(t, dir, port)
 	if mutate != nil {
 		mutate(cfgDir)
 	}
 	gdnsdCheckconf(t, bin, cfgDir)
-	s := &dnsServer{name: name, addr: "127.0.0.1:" + port, adminState: filepath.Join(dir, "state", "admin_state")}
+	s := &dnsServer{name: name, addr: "127.0.0.1:" + port, addr6: "[::1]:" + port, adminState: filepath.Join(dir, "state", "admin_state")}
 	cmd := exec.Command(bin, "-c", cfgDir, "start")
 	s.daemon = testutil.StartDaemon(t, cmd, func(line string) bool { return strings.Contains(line, "DNS listeners started") })
 	return s, cfgDir
@@ -137,11 +138,11 @@ func importAndStartAuthdns(t testing.TB, gdnsdCfg string) (*dnsServer, string) {
 	t.Helper()
 	authdns := filepath.Join(binDir, "authdns")
 	out := filepath.Join(t.TempDir(), "authdns")
-	port := testutil.FreePort(t)
-	addr := "127.0.0.1:" + port
-	imp, err := exec.Command(authdns, "import-gdnsd", "--from", gdnsdCfg, "--to", out, "--listen", addr).CombinedOutput()
+	port := testutil.FreePort(t, "127.0.0.1", "::1")
+	addr, addr6 := "127.0.0.1:"+port, "[::1]:"+port
+	imp, err := exec.Command(authdns, "import-gdnsd", "--from", gdnsdCfg, "--to", out, "--listen", addr+","+addr6).CombinedOutput()
 	if err != nil {
-		t.Fatalf("authdns import-gdnsd --from %s --to %s --listen %s: %v\n%s", gdnsdCfg, out, addr, err, imp)
+		t.Fatalf("authdns import-gdnsd --from %s --to %s --listen %s,%s: %v\n%s", gdnsdCfg, out, addr, addr6, err, imp)
 	}
 	cfg := filepath.Join(out, "authdns.yaml")
 	if cc, err := exec.Command(authdns, "checkconf", "--config", cfg).CombinedOutput(); err != nil {
@@ -151,7 +152,7 @@ func importAndStartAuthdns(t testing.TB, gdnsdCfg string) (*dnsServer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &dnsServer{name: "authdns", addr: addr, adminState: admin}
+	s := &dnsServer{name: "authdns", addr: addr, addr6: addr6, adminState: admin}
 	cmd := exec.Command(authdns, "--config", cfg)
 	s.daemon = testutil.StartDaemon(t, cmd, func(line string) bool {
 		return strings.Contains(line, "msg=serving") || strings.Contains(line, `"msg":"serving"`)
