@@ -12,7 +12,7 @@ import (
 // the same. It is applied to both replies alike, so a gdnsd compared with
 // itself is unaffected, and it changes m in place.
 func normalise(q query, m *dns.Msg) {
-	// CD: RFC 4035 section 3.1.6 says to copy it from the query; authdns
+	// CD: RFC 4035 (section 3) says to copy it from the query; authdns
 	// does, gdnsd (no DNSSEC) clears it. Neither answer depends on it.
 	m.CheckingDisabled = q.CD
 	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
