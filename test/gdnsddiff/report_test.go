@@ -30,6 +30,7 @@ type phaseCount struct {
 type classCount struct {
 	queries   int
 	byFeature map[string]int
+	byPhase   map[string]int
 	examples  []string
 }
 
@@ -62,11 +63,12 @@ func (r *report) add(phaseName string, q query, want, got *dns.Msg, ms []mismatc
 		seen[m.Class] = true
 		c := r.classes[m.Class]
 		if c == nil {
-			c = &classCount{byFeature: map[string]int{}}
+			c = &classCount{byFeature: map[string]int{}, byPhase: map[string]int{}}
 			r.classes[m.Class] = c
 		}
 		c.queries++
 		c.byFeature[q.Feature]++
+		c.byPhase[phaseName]++
 		// Prefer examples of features not shown yet.
 		if len(c.examples) < maxExamples && (c.byFeature[q.Feature] == 1 || len(c.examples) == 0) {
 			c.examples = append(c.examples, fmt.Sprintf("[%s] %s\n        %s\n        %-9s %s\n        %-9s %s",
@@ -134,6 +136,7 @@ func (r *report) String() string {
 		for _, n := range names {
 			c := r.classes[n]
 			fmt.Fprintf(&b, "  %-28s %6d  (%s)\n", n, c.queries, featureCounts(c.byFeature))
+			fmt.Fprintf(&b, "  %-28s         in phase %s\n", "", featureCounts(c.byPhase))
 		}
 		fmt.Fprintf(&b, "examples:\n")
 		for _, n := range names {
