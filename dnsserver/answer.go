@@ -178,7 +178,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		return wk.errorReply(snap, flags, dns.RcodeSuccess, tcp)
 	}
 	switch r.qclass {
-	case dns.ClassINET:
+	case dns.ClassINET, dns.ClassANY: // QCLASS * matches IN, the only class served (RFC 1035 §3.2.5), as gdnsd
 	case dns.ClassCHAOS:
 		if snap.chaosRData != nil {
 			return wk.chaosReply(snap, flags, tcp)
@@ -247,7 +247,10 @@ func (wk *worker) errorReply(snap *Snapshot, flags uint16, rcode int, tcp bool) 
 	if r.qend > 0 {
 		w.question(wk.packet()[12:r.qend], r.qlen)
 	}
-	if r.edns && rcode != dns.RcodeFormatError {
+	// A FORMERR over a malformed OPT record carries none; one over a
+	// malformed option of a sound OPT (ECS, cookie) does, as RFC 6891
+	// §6.1.1 asks of every reply to an EDNS query.
+	if r.edns && (rcode != dns.RcodeFormatError || r.badOption) {
 		wk.writeOPT(snap, tcp, uint8(rcode>>4))
 	}
 	return w.buf

@@ -253,8 +253,21 @@ func TestEDNS(t *testing.T) {
 	q = query("www.example.org.", dns.TypeA)
 	q.SetEdns0(1232, false)
 	q.Extra = append(q.Extra, q.Extra[0])
-	if r := exchange(t, snap, q, false); r.Rcode != dns.RcodeFormatError {
-		t.Fatalf("two OPTs: %d", r.Rcode)
+	if r := exchange(t, snap, q, false); r.Rcode != dns.RcodeFormatError || r.IsEdns0() != nil {
+		t.Fatalf("two OPTs: rcode %d, OPT %v (want FORMERR without OPT)", r.Rcode, r.IsEdns0())
+	}
+}
+
+func TestQueryClassANYAnsweredAsIN(t *testing.T) {
+	snap := testSnapshot(t)
+	q := query("www.example.org.", dns.TypeA)
+	q.Question[0].Qclass = dns.ClassANY
+	r := exchange(t, snap, q, false)
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative || len(r.Answer) == 0 {
+		t.Fatalf("QCLASS *: rcode %d, AA %v, %d answers; want the IN answer", r.Rcode, r.Authoritative, len(r.Answer))
+	}
+	if r.Question[0].Qclass != dns.ClassANY || r.Answer[0].Header().Class != dns.ClassINET {
+		t.Fatalf("question class %d, answer class %d; want * echoed and IN data", r.Question[0].Qclass, r.Answer[0].Header().Class)
 	}
 }
 

@@ -180,6 +180,17 @@ func TestECSFormErr(t *testing.T) {
 			if r == nil || r.Rcode != dns.RcodeFormatError {
 				t.Fatalf("want FORMERR, got %v", r)
 			}
+			// The OPT record itself was sound, so the reply has one
+			// (RFC 6891 §6.1.1), without an ECS option to echo.
+			opt := r.IsEdns0()
+			if opt == nil {
+				t.Fatal("FORMERR for a bad ECS option has no OPT record")
+			}
+			for _, o := range opt.Option {
+				if o.Option() == dns.EDNS0SUBNET {
+					t.Fatalf("FORMERR echoes the malformed ECS option: %v", o)
+				}
+			}
 		})
 	}
 	// And a valid one built the same way is accepted.
