@@ -1,18 +1,21 @@
 package service
 
 import (
-	"github.com/geotraffic/geotraffic/internal/conf"
-
 	"net/http"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/geotraffic/geotraffic/internal/conf"
+	"github.com/geotraffic/geotraffic/internal/statuspage"
 	"github.com/geotraffic/geotraffic/routing"
 )
 
 // Handler serves:
 //
+//	GET /                        the overview page (HTML; ?cluster=NAME
+//	                             chooses the routes drawn on the map)
+//	GET /static/status/...       the page's stylesheet and script
 //	GET /routes                  every resolved route (a JSON list)
 //	GET /routes/<cluster>        one cluster's routes (a JSON list)
 //	GET /routes/<cluster>/<site> one route (a JSON object)
@@ -23,6 +26,8 @@ import (
 // 404 {"error": ...}.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", statuspage.Handler(s.overviewPage))
+	mux.Handle("GET "+statuspage.AssetPrefix, statuspage.Assets())
 	mux.HandleFunc("GET /routes", func(w http.ResponseWriter, r *http.Request) {
 		snap := s.Current()
 		s.writeJSON(w, snap, http.StatusOK, snap.Results)
@@ -73,7 +78,7 @@ func (s *Service) Handler() http.Handler {
 	// JSON error as an unknown cluster or site, not the mux's plain text.
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, s.Current(), http.StatusNotFound, map[string]string{"error": "no such endpoint " + strconv.Quote(r.URL.Path) +
-			" (GET /routes, /routes/CLUSTER, /routes/CLUSTER/SITE, /status, /metrics)"})
+			" (GET /, /routes, /routes/CLUSTER, /routes/CLUSTER/SITE, /status, /metrics)"})
 	})
 	return s.guard(mux)
 }

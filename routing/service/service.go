@@ -1,6 +1,7 @@
 // Package service keeps resolved routes current as routing.yaml and the
 // admin_state file change, and serves them over HTTP as JSON with
-// Prometheus metrics. A bad new file keeps the last good one in force.
+// Prometheus metrics, and as an HTML overview page. A bad new file keeps
+// the last good one in force.
 package service
 
 import (
