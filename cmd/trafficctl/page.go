@@ -34,7 +34,9 @@ for DNS, and when GeoDNS sends users to a site with no route. Exits 3 when
 it warns.`}, cmdCheck},
 		{cli.Page{Name: "trafficctl serve", Synopsis: []string{"trafficctl serve --routing FILE --admin-state FILE [ETCD] [--listen ADDR] [--idle-timeout D]"},
 			Text: `Serves the resolved routes as JSON (/routes, /routes/CLUSTER,
-/routes/CLUSTER/SITE), /status and Prometheus /metrics, re-resolving within
+/routes/CLUSTER/SITE), /status and Prometheus /metrics, and an overview page
+for browsers at / (a world map of the sites by state with one cluster's
+routes, ?cluster=NAME, every route, and the etcd audit log), re-resolving within
 a second of either file changing, and at once on each etcd change with
 --etcd. A bad new file keeps the last good one (logged, and
 geotraffic_routing_file_valid{file} = 0), as etcd overrides that do not
