@@ -3,6 +3,7 @@ package overview
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -242,5 +243,39 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 	// The map still draws the hostile sites and their hop.
 	if !strings.Contains(body, `class="route route-configured"`) {
 		t.Error("the hop between the hostile sites is not drawn")
+	}
+}
+
+func TestShutdownShown(t *testing.T) {
+	cfgText, err := os.ReadFile(filepath.Join("..", "..", "config", "routing.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(cfgText), "traffic_shutdown: []", "traffic_shutdown: [magru]", 1)
+	cfg, err := routing.Parse("routing.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Config: cfg, Results: routing.Resolve(cfg, nil)}
+	v := build(in)
+	if s := siteOf(t, v, "magru"); !s.Shutdown || s.Class != "state-up" || !strings.Contains(s.Title, "in traffic_shutdown of text") {
+		t.Errorf("magru: %+v", s)
+	}
+	if len(arrowsFrom(v, "magru")) != 0 {
+		t.Errorf("magru refuses text's users, yet has arrows %v", arrowsFrom(v, "magru"))
+	}
+	in.Cluster = "upload"
+	if s := siteOf(t, build(in), "magru"); s.Shutdown {
+		t.Error("magru is shut down for text only")
+	}
+	p, err := Page(in, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasAlert(p.Alerts, "warning", "text: shutdown for users entering at magru") {
+		t.Errorf("alerts: %+v", p.Alerts)
+	}
+	if !strings.Contains(string(p.Body), `<tr id="route-text-magru" data-cluster="text" data-site="magru" data-status="shutdown">`) {
+		t.Error("the routes table lacks text/magru's shutdown row")
 	}
 }
