@@ -39,10 +39,10 @@ func UTC(t time.Time) string {
 
 // StateClass maps a state word to one of the CSS classes state-up,
 // state-down, state-degraded and state-unknown. Only the first word counts,
-// so "DOWN (forced)" and "up/2" read as their state.
+// so "DOWN (forced)", gdnsd's forced "DOWN!" and "up/2" read as their state.
 func StateClass(state string) string {
 	word := strings.ToLower(strings.TrimSpace(state))
-	if i := strings.IndexAny(word, " /(:,"); i >= 0 {
+	if i := strings.IndexAny(word, " /(:,!"); i >= 0 {
 		word = word[:i]
 	}
 	switch word {
