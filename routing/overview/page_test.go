@@ -79,7 +79,8 @@ func TestArrowsAvoidADownSite(t *testing.T) {
 		t.Errorf("drmrs's arrows go to %v, want [eqiad]", got)
 	}
 	s := siteOf(t, v, "esams")
-	if s.Class != "state-down" || s.Why != "esams is DOWN (admin_state line 2: site/esams => DOWN)" {
+	if s.Class != "state-down" || s.Why != "esams is DOWN (admin_state line 2: site/esams => DOWN)" ||
+		s.By != "admin_state line 2: site/esams => DOWN" || s.Title != "esams: DOWN, set by admin_state line 2: site/esams => DOWN [52.31, 4.94]" {
 		t.Errorf("esams: %+v", s)
 	}
 	// esams's own users (stale DNS) still have a route, drawn from it.
@@ -275,7 +276,7 @@ func TestShutdownShown(t *testing.T) {
 	if !hasAlert(p.Alerts, "warning", "text: shutdown for users entering at magru") {
 		t.Errorf("alerts: %+v", p.Alerts)
 	}
-	if !strings.Contains(string(p.Body), `<tr id="route-text-magru" data-cluster="text" data-site="magru" data-status="shutdown">`) {
+	if !strings.Contains(string(p.Body), `<td id="route-text-magru" data-cluster="text" data-site="magru" data-status="shutdown">`) {
 		t.Error("the routes table lacks text/magru's shutdown row")
 	}
 }

@@ -67,7 +67,8 @@ type view struct {
 	Land             []string
 	Sites            []siteView
 	Arrows           []arrowView
-	Routes           []routeView
+	Routes           []routeView // by cluster, then entry site
+	Matrix           []matrixRow // entry sites × Clusters
 	Etcd             *etcdView
 }
 
@@ -78,7 +79,8 @@ type siteView struct {
 	Lat, Lon         string
 	Class            string // state-up or state-down
 	State            string // "up" or "DOWN"
-	Why              string // what forced the state; "" when nothing did
+	Why              string // why it is DOWN, as routing explains it; "" when up
+	By               string // the admin_state line or etcd key that set its state; "" when none
 	Direct, Shutdown bool   // in the cluster drawn
 	Title            string
 }
@@ -103,6 +105,14 @@ type routeView struct {
 	EntryDown     bool
 	Hops          []hopView
 	Apps          []appView
+}
+
+// matrixRow is one entry site's routes, a cell per cluster; nil where
+// the site is no entry site of the cluster.
+type matrixRow struct {
+	Site      string
+	EntryDown bool
+	Cells     []*routeView
 }
 
 type hopView struct{ Site, Title string }
@@ -144,6 +154,7 @@ func build(in Input) view {
 		}
 		v.Routes = append(v.Routes, routeOf(r))
 	}
+	v.Matrix = matrix(v.Clusters, v.Routes)
 	v.Sites = sites(in.Config, in.State, in.Config.Clusters[v.Cluster], drawn)
 	v.Arrows = arrows(in.Config, drawn)
 	if in.Etcd != nil {
@@ -164,19 +175,20 @@ func chooseCluster(names []string, asked string) (string, string) {
 	return names[0], asked
 }
 
-// siteState says whether site is DOWN and what forced its state: an
-// admin_state line or an etcd key, DOWN or UP ("" when nothing did).
-func siteState(st *adminstate.State, site string) (bool, string) {
-	if down, why := routing.Down(st, site); down {
-		return true, why
+// siteState says whether site is DOWN and why (routing's explanation, as
+// in the routes' details), and which admin_state line or etcd key set its
+// state, DOWN or UP ("" when nothing did).
+func siteState(st *adminstate.State, site string) (down bool, why, by string) {
+	e, ok := st.Lookup(routing.SiteKey(site))
+	if !ok {
+		return false, "", ""
 	}
-	if e, ok := st.Lookup(routing.SiteKey(site)); ok {
-		if e.Source != "" {
-			return false, fmt.Sprintf("forced UP (%s)", e.Origin(""))
-		}
-		return false, fmt.Sprintf("forced UP (admin_state line %d: %s => %s)", e.Line, e.Pattern, e.StateString())
+	by = e.Origin("")
+	if e.Source == "" {
+		by = fmt.Sprintf("admin_state line %d: %s => %s", e.Line, e.Pattern, e.StateString())
 	}
-	return false, ""
+	down, why = routing.Down(st, site)
+	return down, why, by
 }
 
 func sites(cfg *routing.Config, st *adminstate.State, c *routing.Cluster, drawn []routing.Result) []siteView {
@@ -192,9 +204,9 @@ func sites(cfg *routing.Config, st *adminstate.State, c *routing.Cluster, drawn 
 	for _, name := range sortedSites(cfg) {
 		s := cfg.Sites[name]
 		p := project(s.Lat, s.Lon)
-		down, why := siteState(st, name)
+		down, why, by := siteState(st, name)
 		sv := siteView{Name: name, X: num(p.X), Y: num(p.Y), LabelX: num(p.X + markerRadius + 3), LabelY: num(p.Y + 4),
-			Lat: degrees(s.Lat), Lon: degrees(s.Lon), Class: "state-up", State: "up", Why: why, Direct: direct[name]}
+			Lat: degrees(s.Lat), Lon: degrees(s.Lon), Class: "state-up", State: "up", Why: why, By: by, Direct: direct[name]}
 		if down {
 			sv.Class, sv.State = "state-down", "DOWN"
 		}
@@ -209,8 +221,8 @@ func sites(cfg *routing.Config, st *adminstate.State, c *routing.Cluster, drawn 
 
 func siteTitle(s siteView, c *routing.Cluster) string {
 	t := s.Name + ": " + s.State
-	if s.Why != "" {
-		t += ": " + s.Why
+	if s.By != "" {
+		t += ", set by " + s.By
 	}
 	t += " [" + s.Lat + ", " + s.Lon + "]"
 	if s.Direct {
@@ -272,6 +284,30 @@ func hopDetail(d string) string {
 		return ""
 	}
 	return " (" + d + ")"
+}
+
+func matrix(clusters []string, routes []routeView) []matrixRow {
+	col := map[string]int{}
+	for i, c := range clusters {
+		col[c] = i
+	}
+	row := map[string]int{}
+	var out []matrixRow
+	for i := range routes {
+		r := &routes[i]
+		j, ok := row[r.Site]
+		if !ok {
+			j = len(out)
+			row[r.Site] = j
+			out = append(out, matrixRow{Site: r.Site, Cells: make([]*routeView, len(clusters))})
+		}
+		out[j].EntryDown = out[j].EntryDown || r.EntryDown
+		if c, ok := col[r.Cluster]; ok {
+			out[j].Cells[c] = r
+		}
+	}
+	slices.SortFunc(out, func(a, b matrixRow) int { return cmp.Compare(a.Site, b.Site) })
+	return out
 }
 
 func routeOf(r routing.Result) routeView {

@@ -51,7 +51,7 @@ func TestStatusPageTrafficctlOverview(t *testing.T) {
 	if b.HasClass("#site-drmrs", "state-down") || !b.HasClass("#site-drmrs", "state-up") {
 		t.Error("drmrs is not shown up")
 	}
-	contains(t, "esams's state", b.Text(`#sites tr[data-site="esams"] .why`), "admin_state line 2: site/esams => DOWN")
+	contains(t, "esams's state", b.Text(`#sites tr[data-site="esams"] .by`), "admin_state line 2: site/esams => DOWN")
 	contains(t, "the alerts", b.Text("#alerts"), "esams is DOWN (admin_state line 2")
 	if got := b.Text(`#route-text-drmrs .path`); got != "drmrs → eqiad" {
 		t.Errorf("text/drmrs path %q after esams DOWN", got)
@@ -91,8 +91,9 @@ func TestOverviewWithoutJavaScript(t *testing.T) {
 	for _, c := range []struct{ row, want string }{
 		{"#route-text-ulsfo .path", "ulsfo → codfw → eqiad"},
 		{"#route-upload-magru .path", "magru → eqiad"},
-		{"#route-text-esams td:nth-child(3)", "ok"},
-		{`#sites tr[data-site="esams"] .why`, "esams is DOWN (admin_state line 1: site/esams => DOWN)"},
+		{"#route-text-esams .status", "ok"},
+		{`#routes tr[data-site="esams"] th`, "esams DOWN"},
+		{`#sites tr[data-site="esams"] .by`, "admin_state line 1: site/esams => DOWN"},
 	} {
 		if got := b.Text(c.row); got != c.want {
 			t.Errorf("%s: %q, want %q", c.row, got, c.want)
@@ -126,7 +127,7 @@ func TestOverviewWithEtcd(t *testing.T) {
 	}
 	b.WaitFor("#site-esams.state-down")
 	b.WaitFor(`#map:not(:has(.route[data-to="esams"]))`)
-	contains(t, "esams's state", b.Text(`#sites tr[data-site="esams"] .why`), "esams is DOWN (etcd "+kEsams+"@")
+	contains(t, "esams's state", b.Text(`#sites tr[data-site="esams"] .by`), "etcd "+kEsams+"@")
 	b.WaitFor("#audit tbody tr")
 	contains(t, "the audit log", b.Text("#audit tbody tr"), "alice", "set state=down", "name=esams", kEsams, `{"state":"down"}`)
 	if !strings.Contains(b.Text("#etcd"), "connected") {
