@@ -92,6 +92,12 @@ type Config struct {
 	// warnings. Both are gdnsd's options of the same names.
 	ZonesDefaultTTL uint32
 	ZonesStrictData bool
+	// NoCNAMEChain and NoAdditional are `cname_chain: false` and
+	// `additional_addresses: false`: gdnsd 3's answers (no CNAME
+	// following inside a zone, no addresses of NS/MX/SRV targets
+	// outside referrals), which import-gdnsd writes.
+	NoCNAMEChain bool
+	NoAdditional bool
 
 	// Digest is the sha256 of this file's bytes.
 	Digest string
@@ -138,7 +144,7 @@ func LoadConfig(path string) (*Config, error) {
 }
 
 // configKeys are the keys of authdns.yaml.
-var configKeys = []string{"listen", "zones", "zones_default_ttl", "zones_strict_data", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
+var configKeys = []string{"listen", "zones", "zones_default_ttl", "zones_strict_data", "cname_chain", "additional_addresses", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
@@ -369,6 +375,18 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 		} else {
 			fail("want true or false")
 		}
+	case "cname_chain":
+		if b, ok := v.Bool(); ok {
+			cfg.NoCNAMEChain = !b
+		} else {
+			fail("want true or false")
+		}
+	case "additional_addresses":
+		if b, ok := v.Bool(); ok {
+			cfg.NoAdditional = !b
+		} else {
+			fail("want true or false")
+		}
 	case "cookie_secret_file":
 		cfg.CookieSecretFile = resolve(base, str())
 	}
@@ -500,5 +518,6 @@ func parseDuration(s string) (time.Duration, error) {
 // ZoneOptions are the zone loader's options from this file; log gets
 // the data warnings.
 func (c *Config) ZoneOptions(log *slog.Logger) zones.Options {
-	return zones.Options{DefaultTTL: c.ZonesDefaultTTL, Strict: c.ZonesStrictData, Log: log}
+	return zones.Options{DefaultTTL: c.ZonesDefaultTTL, Strict: c.ZonesStrictData, Log: log,
+		NoCNAMEChain: c.NoCNAMEChain, NoAdditional: c.NoAdditional}
 }

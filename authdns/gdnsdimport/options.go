@@ -59,6 +59,7 @@ func (t *translator) options(opts *vscf.Node) {
 	}
 	tcp := tcpClients{perThread: 256, threads: 2}
 	chaos := false
+	noChain, noChainPair := true, (*vscf.Pair)(nil) // gdnsd's default: no chain
 	for _, p := range opts.Pairs {
 		v, path := p.Value, "options."+p.Key
 		out := func(key string, val *ynode) {
@@ -115,10 +116,9 @@ func (t *translator) options(opts *vscf.Node) {
 				t.notef(v.Pos, path, Error, "not translated: authdns always splits long TXT strings into 255-byte pieces")
 			}
 		case "experimental_no_chain":
-			if b, err := v.Bool(); err == nil && !b {
-				t.notef(v.Pos, path, NotNeeded, "authdns follows CNAME chains inside a zone, as gdnsd does with this option false")
-			} else {
-				t.notef(v.Pos, path, Warning, "authdns follows CNAME chains inside a zone (at most 8 hops), whatever this option says")
+			if b := t.boolean(v, path); b != nil {
+				noChain = b.value == "true"
+				noChainPair = p
 			}
 		case "min_ttl", "max_ttl", "max_ncache_ttl":
 			t.ttlClamp(p)
@@ -130,6 +130,19 @@ func (t *translator) options(opts *vscf.Node) {
 	if !chaos {
 		t.chaosDefault()
 	}
+	t.gdnsdAnswers(noChain, noChainPair)
+}
+
+// gdnsdAnswers writes the two answer options in which authdns's defaults
+// differ from gdnsd 3: CNAMEs not followed (unless experimental_no_chain
+// is false), and no additional addresses outside referrals.
+func (t *translator) gdnsdAnswers(noChain bool, p *vscf.Pair) {
+	if p != nil {
+		t.addPair(t.cfg, p, yTyped(strconv.FormatBool(!noChain))).key = "cname_chain"
+	} else {
+		t.cfg.add("cname_chain", yTyped("false")).line = "# gdnsd's default (experimental_no_chain): a CNAME answer is not followed"
+	}
+	t.cfg.add("additional_addresses", yTyped("false")).line = "# as gdnsd 3: no addresses of NS, MX and SRV targets outside referrals"
 }
 
 // ttlDefaults are gdnsd's TTL clamps, which authdns applies as fixed

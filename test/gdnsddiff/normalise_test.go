@@ -20,6 +20,14 @@ func normalise(q query, m *dns.Msg) {
 			lowerDataNames(rr)
 		}
 	}
+	if q.Qtype == dns.TypeDS && len(m.Answer) == 0 && m.Rcode == dns.RcodeSuccess {
+		// DS at a delegation: gdnsd (no DNSSEC) refers to the child as
+		// for any type; authdns answers from the parent's side of the
+		// cut, authoritatively (RFC 4035 section 3.1.4.1), here NODATA.
+		// Both say "no DS": only the rcode of such replies is compared.
+		m.Authoritative, m.Ns = false, nil
+		m.Extra = dropAllButOPT(m.Extra)
+	}
 	opt := m.IsEdns0()
 	if opt == nil {
 		return
@@ -49,6 +57,16 @@ func normalise(q query, m *dns.Msg) {
 		kept = append(kept, o)
 	}
 	opt.Option = kept
+}
+
+func dropAllButOPT(rrs []dns.RR) []dns.RR {
+	kept := rrs[:0]
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			kept = append(kept, rr)
+		}
+	}
+	return kept
 }
 
 func normaliseCookie(hexCookie string) string {
