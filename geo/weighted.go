@@ -86,8 +86,9 @@ func newWSet(f *family, up func(item, addr int) bool) *wset {
 	return s
 }
 
-// weighted folds the states of r's addresses and CNAMEs into lh: DOWN when a set is below its threshold, the TTL the
-// minimum over every address of both families.
+// weighted folds the states of r's addresses and CNAMEs into lh: DOWN
+// when a set is below its threshold, the TTL the minimum over every
+// monitor of every item.
 func (m *Monitored) weighted(r *Resource, lh *leafHealth) {
 	for _, fs := range []struct {
 		f   *family
