@@ -354,7 +354,7 @@ func TestQuotedStringOverLines(t *testing.T) {
 		t.Errorf("warnings %q", w)
 	}
 	n := set.Zone("example.com").Node(lowerWire(must(wireName("t.example.com."))))
-	if s := n.Find(dns.TypeTXT); s.lines[0] != filepath.Join(dir, "example.com")+":6" || s.RRs()[0].(*dns.TXT).Txt[0] != "abc\ndef" {
+	if s := n.Find(dns.TypeTXT); s.lines[0].String() != filepath.Join(dir, "example.com")+":6" || s.RRs()[0].(*dns.TXT).Txt[0] != "abc\ndef" {
 		t.Errorf("t at %s: %q", s.lines[0], s.RRs()[0].(*dns.TXT).Txt)
 	}
 }

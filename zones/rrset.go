@@ -3,6 +3,7 @@ package zones
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 
 	"github.com/miekg/dns"
 )
@@ -24,7 +25,7 @@ type RRset struct {
 	Target []byte
 
 	rrs   []dns.RR // the parsed records, for validation and tools
-	lines []string // file:line of each record, for errors
+	lines []pos    // where each record is, for errors
 }
 
 // RRs returns the records as parsed (read-only).
@@ -32,7 +33,7 @@ func (s *RRset) RRs() []dns.RR { return s.rrs }
 
 // add adds rr, packed in scratch (grown as needed and reusable by the
 // caller; nil is fine).
-func (s *RRset) add(rr dns.RR, where string, scratch *[]byte) error {
+func (s *RRset) add(rr dns.RR, where pos, scratch *[]byte) error {
 	rdata, err := packRData(rr, scratch)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
@@ -73,6 +74,15 @@ func packRData(rr dns.RR, scratch *[]byte) ([]byte, error) {
 	}
 	return append([]byte(nil), buf[hoff:off]...), nil
 }
+
+// pos is where a record is: a file and a line. The file string is shared
+// by every record of the file, so a record costs no string of its own.
+type pos struct {
+	file string
+	line int
+}
+
+func (p pos) String() string { return p.file + ":" + strconv.Itoa(p.line) }
 
 // targets returns the lowercased wire names that want additional A/AAAA.
 func (s *RRset) targets() [][]byte {
