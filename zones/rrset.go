@@ -2,6 +2,7 @@ package zones
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -24,12 +25,28 @@ type RRset struct {
 	// Target is the lowercased wire target for CNAME sets.
 	Target []byte
 
-	rrs   []dns.RR // the parsed records, for validation and tools
+	rrs   []dns.RR // the parsed records while the zone is checked; nil after
 	lines []pos    // where each record is, for errors
 }
 
-// RRs returns the records as parsed (read-only).
-func (s *RRset) RRs() []dns.RR { return s.rrs }
+// RRs returns the records, unpacked from what is served.
+func (s *RRset) RRs() []dns.RR {
+	if s.rrs != nil {
+		return s.rrs
+	}
+	out := make([]dns.RR, 0, len(s.RData))
+	for _, rd := range s.RData {
+		buf := append([]byte(nil), s.Owner...)
+		buf = binary.BigEndian.AppendUint16(buf, s.Type)
+		buf = binary.BigEndian.AppendUint16(buf, s.Class)
+		buf = binary.BigEndian.AppendUint32(buf, s.TTL)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(rd)))
+		if rr, _, err := dns.UnpackRR(append(buf, rd...), 0); err == nil {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
 
 // add adds rr, packed in scratch (grown as needed and reusable by the
 // caller; nil is fine).

@@ -246,6 +246,16 @@ func (b *builder) finish() (*Zone, error) {
 	if len(b.errs) > 0 {
 		return nil, joinErrs(b.errs)
 	}
+	// The parsed records were for the checks; answers use the packed
+	// RDATA, and RRs unpacks it again for tools.
+	for _, n := range z.nodes {
+		for _, s := range n.Sets {
+			s.rrs = nil
+		}
+		if n.CNAME != nil {
+			n.CNAME.rrs = nil
+		}
+	}
 	return z, nil
 }
 
