@@ -1,8 +1,6 @@
 package zones
 
 import (
-	"sort"
-
 	"github.com/miekg/dns"
 )
 
@@ -69,18 +67,14 @@ func (b *builder) soaTTLs() {
 }
 
 // checkData warns about the apex NS set and about same-zone targets that
-// lead nowhere. It runs after delegation points are marked and before
-// empty non-terminals are added, so a missing node is NXDOMAIN.
-func (b *builder) checkData() {
+// lead nowhere, node by node in keys' (sorted) order. It runs after
+// delegation points are marked and before empty non-terminals are added,
+// so a missing node is NXDOMAIN.
+func (b *builder) checkData(keys []string) {
 	z := b.z
 	if apex := z.nodes[string(z.Apex)]; apex != nil {
 		b.checkApexNS(apex)
 	}
-	keys := make([]string, 0, len(z.nodes))
-	for k := range z.nodes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // deterministic warning order
 	for _, k := range keys {
 		n := z.nodes[k]
 		if n.CNAME != nil && b.sameZone(n.CNAME.Target) && b.resolve(n.CNAME.Target) == nil {

@@ -218,7 +218,7 @@ func (b *builder) finish() (*Zone, error) {
 	sort.Strings(keys) // deterministic error order
 	for _, k := range keys {
 		n := z.nodes[k]
-		name := presentation(n.Owner)
+		name := lazyName(n.Owner)
 		others := len(n.Sets) > 0 || n.Dyn != nil
 		if n.CNAME != nil && others {
 			b.errorf(n.CNAME.lines[0].String(), "CNAME at %s beside other data", name)
@@ -240,7 +240,7 @@ func (b *builder) finish() (*Zone, error) {
 			b.errorf(n.Dyn.where, "DYNC cannot be at the zone apex")
 		}
 	}
-	b.checkData()
+	b.checkData(keys)
 	b.addEmptyNonTerminals()
 	b.linkAdditional()
 	if len(b.errs) > 0 {
@@ -258,6 +258,11 @@ func (b *builder) finish() (*Zone, error) {
 	}
 	return z, nil
 }
+
+// lazyName prints a wire name in messages; most nodes never need it.
+type lazyName []byte
+
+func (w lazyName) String() string { return presentation(w) }
 
 func (b *builder) addEmptyNonTerminals() {
 	z := b.z
