@@ -135,6 +135,8 @@ func TestInclude(t *testing.T) {
 		{"$INCLUDE sub/missing\n", "", "example.com:6: failed to open"},
 		{"$INCLUDE sub/i\n", "x A 192.0.2.1\ny A 999.1.1.1\n", "sub/i:2: bad A A"},
 		{"$INCLUDE sub/i\n", "$INCLUDE ../../x\n", "sub/i:1: $INCLUDE ../../x: outside the zones directory"},
+		{"$INCLUDE sub/i\n", "x A 192.0.2.1\n$INCLUDE i\n", "sub/i:2: $INCLUDE i: includes itself"},
+		{"$INCLUDE example.com\n", "", "example.com:6: $INCLUDE example.com: includes itself"},
 	} {
 		files := map[string]string{"example.com": head + tt.body}
 		if tt.inc != "" {

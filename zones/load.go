@@ -192,7 +192,7 @@ func flatten(errs []error) []error {
 func loadZone(dir, file, zoneName string, checker DynChecker, opt Options) (*Zone, *source, error) {
 	path := filepath.Join(dir, file)
 	src := &source{dir: dir, zone: zoneName}
-	src.addFile(path, zoneName)
+	src.addFile(path, zoneName, -1)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, src, fmt.Errorf("%s: %w", path, err)
