@@ -182,6 +182,13 @@ func parseLine(line string) (Entry, bool, error) {
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("value: %w", err)
 	}
+	e, err := ParseValue(key, val)
+	return e, err == nil, err
+}
+
+// ParseValue reads the state given to key, `UP|DOWN[/TTL]` in any case,
+// as an Entry without a line. extfiles share it.
+func ParseValue(key, val string) (Entry, error) {
 	e := Entry{Pattern: key}
 	state, ttl, hasTTL := strings.Cut(val, "/")
 	switch strings.ToUpper(strings.TrimSpace(state)) {
@@ -189,16 +196,16 @@ func parseLine(line string) (Entry, bool, error) {
 	case "DOWN":
 		e.Down = true
 	default:
-		return Entry{}, false, fmt.Errorf("key %q: state %q is not UP or DOWN", key, state)
+		return Entry{}, fmt.Errorf("key %q: state %q is not UP or DOWN", key, state)
 	}
 	if hasTTL {
 		n, err := strconv.ParseUint(strings.TrimSpace(ttl), 10, 32)
 		if err != nil || n > MaxTTL {
-			return Entry{}, false, fmt.Errorf("key %q: TTL %q is not a number from 0 to %d", key, ttl, MaxTTL)
+			return Entry{}, fmt.Errorf("key %q: TTL %q is not a number from 0 to %d", key, ttl, MaxTTL)
 		}
 		e.TTL, e.HasTTL = uint32(n), true
 	}
-	return e, true, nil
+	return e, nil
 }
 
 // stripComment cuts a `#` or `;` comment that is not inside double quotes.

@@ -11,7 +11,8 @@ import (
 	"github.com/geotraffic/geotraffic/zones"
 )
 
-// geoBackend answers DYNA/DYNC from the GeoIP maps with the admin_state and
+// geoBackend answers DYNA/DYNC from geo's resources (geoip and gdnsd's
+// other resolver plugins) with the admin_state and
 // the health snapshot in force when it was built (a new backend is made on
 // every admin or health change).
 type geoBackend struct {
@@ -24,14 +25,11 @@ type geoBackend struct {
 
 func newGeoBackend(g *geo.Geo, f *geo.Forced, h *geo.Monitored, dcs []string) *geoBackend {
 	b := &geoBackend{g: g, f: f, h: h, cnames: map[string][]byte{}, dcs: dcs}
-	for _, name := range g.Resources() {
-		r, _ := g.Resource(name)
-		for _, t := range r.CNAMETargets() {
-			buf := make([]byte, 256)
-			n, err := dns.PackDomainName(dns.CanonicalName(t), buf, 0, nil, false)
-			if err == nil {
-				b.cnames[t] = buf[:n]
-			}
+	for _, t := range g.CNAMETargets() {
+		buf := make([]byte, 256)
+		n, err := dns.PackDomainName(dns.CanonicalName(t), buf, 0, nil, false)
+		if err == nil {
+			b.cnames[t] = buf[:n]
 		}
 	}
 	return b
@@ -39,7 +37,7 @@ func newGeoBackend(g *geo.Geo, f *geo.Forced, h *geo.Monitored, dcs []string) *g
 
 func (b *geoBackend) Resolve(d *zones.Dyn, c *dnsserver.Client, out *zones.DynAnswer, info *dnsserver.DynInfo) {
 	r, _ := d.Handle.(*geo.Resource)
-	var a geo.Answer
+	a := geo.Answer{Buf: info.Scratch}
 	b.g.Resolve(r, d.DC, geo.Client{Src: c.Src, ECS: c.ECS, ECSBits: c.ECSBits, HasECS: c.HasECS}, b.f, b.h, &a)
 	out.V4, out.V6 = a.V4, a.V6
 	if a.CNAME != "" {
@@ -48,7 +46,7 @@ func (b *geoBackend) Resolve(d *zones.Dyn, c *dnsserver.Client, out *zones.DynAn
 	out.TTL = d.ClampTTL(a.TTL, a.HasTTL)
 	info.Scope, info.DC, info.Reason, info.AllDown = a.Scope, a.DC, a.Reason.String(), a.AllDown
 	info.ReasonCode = uint8(a.Reason)
-	info.Net, info.UsedECS, info.SameForAll = a.Net, a.UsedECS, d.DC != ""
+	info.Net, info.UsedECS, info.SameForAll, info.NoCache = a.Net, a.UsedECS, a.ForAll, a.NoCache
 	info.DCSlot = dnsserver.MaxDCSlots - 1
 	// A short scan, not a map: there are few DCs, their names are short,
 	// and most comparisons stop at the length.

@@ -92,6 +92,12 @@ type Config struct {
 	// warnings. Both are gdnsd's options of the same names.
 	ZonesDefaultTTL uint32
 	ZonesStrictData bool
+	// NoCNAMEChain and NoAdditional are `cname_chain: false` and
+	// `additional_addresses: false`: gdnsd 3's answers (no CNAME
+	// following inside a zone, no addresses of NS/MX/SRV targets
+	// outside referrals), which import-gdnsd writes.
+	NoCNAMEChain bool
+	NoAdditional bool
 
 	// Digest is the sha256 of this file's bytes.
 	Digest string
@@ -103,6 +109,11 @@ type Config struct {
 	GeoIPNode *conf.Node
 	GeoIPFile string
 	geoipLine int
+	// Plugins is the `plugins:` section (gdnsd's other resolver
+	// plugins): inline (PluginsNode) or a file name; with `data`, the
+	// optional DIR/plugins.yaml.
+	PluginsNode *conf.Node
+	PluginsFile string
 }
 
 // Defaults: the DNS server's own, so a file without these keys serves
@@ -133,11 +144,11 @@ func LoadConfig(path string) (*Config, error) {
 }
 
 // configKeys are the keys of authdns.yaml.
-var configKeys = []string{"listen", "zones", "zones_default_ttl", "zones_strict_data", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
+var configKeys = []string{"listen", "zones", "zones_default_ttl", "zones_strict_data", "cname_chain", "additional_addresses", "nsid", "chaos_response", "max_udp_size", "tcp_idle_timeout",
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl"}
+	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -173,14 +184,15 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		cfg.UDPRcvBuf = DefaultUDPRcvBuf
 	}
 	if cfg.Data != "" {
-		for _, k := range []string{"zones", "admin_state", "geoip"} {
+		for _, k := range []string{"zones", "admin_state", "geoip", "plugins"} {
 			if seen[k] {
-				l.Addf(keyPos(root, k), k, "comes from the data directory when `data` is set (DIR/zones, DIR/admin_state, DIR/geoip.yaml)")
+				l.Addf(keyPos(root, k), k, "comes from the data directory when `data` is set (DIR/zones, DIR/admin_state, DIR/geoip.yaml, DIR/plugins.yaml)")
 			}
 		}
 		cfg.Zones = filepath.Join(cfg.Data, "zones")
 		cfg.AdminState = filepath.Join(cfg.Data, "admin_state")
 		cfg.GeoIPFile = filepath.Join(cfg.Data, "geoip.yaml")
+		cfg.PluginsFile = filepath.Join(cfg.Data, "plugins.yaml")
 	}
 	checkControl(&l, cfg, root)
 	if len(cfg.Listen) == 0 {
@@ -289,6 +301,15 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 		default:
 			fail("want a mapping, or the name of a geoip YAML file")
 		}
+	case "plugins":
+		switch v.Kind {
+		case conf.MappingNode:
+			cfg.PluginsNode = v
+		case conf.ScalarNode:
+			cfg.PluginsFile = resolve(base, v.Value)
+		default:
+			fail("want a mapping, or the name of a plugins YAML file")
+		}
 	case "data":
 		cfg.Data = resolve(base, str())
 		if cfg.Data == "" {
@@ -351,6 +372,18 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 	case "zones_strict_data":
 		if b, ok := v.Bool(); ok {
 			cfg.ZonesStrictData = b
+		} else {
+			fail("want true or false")
+		}
+	case "cname_chain":
+		if b, ok := v.Bool(); ok {
+			cfg.NoCNAMEChain = !b
+		} else {
+			fail("want true or false")
+		}
+	case "additional_addresses":
+		if b, ok := v.Bool(); ok {
+			cfg.NoAdditional = !b
 		} else {
 			fail("want true or false")
 		}
@@ -431,6 +464,8 @@ func (cfg *Config) WithData(dir string) *Config {
 	n.AdminState = filepath.Join(dir, "admin_state")
 	n.GeoIPFile = filepath.Join(dir, "geoip.yaml")
 	n.GeoIPNode = nil
+	n.PluginsFile = filepath.Join(dir, "plugins.yaml")
+	n.PluginsNode = nil
 	return &n
 }
 
@@ -483,5 +518,6 @@ func parseDuration(s string) (time.Duration, error) {
 // ZoneOptions are the zone loader's options from this file; log gets
 // the data warnings.
 func (c *Config) ZoneOptions(log *slog.Logger) zones.Options {
-	return zones.Options{DefaultTTL: c.ZonesDefaultTTL, Strict: c.ZonesStrictData, Log: log}
+	return zones.Options{DefaultTTL: c.ZonesDefaultTTL, Strict: c.ZonesStrictData, Log: log,
+		NoCNAMEChain: c.NoCNAMEChain, NoAdditional: c.NoAdditional}
 }

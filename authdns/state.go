@@ -49,7 +49,7 @@ type State struct {
 	RRL *rrl.Limiter
 }
 
-// LoadGeo parses and builds the geoip section, if any.
+// LoadGeo parses and builds the geoip and plugins sections, if any.
 func LoadGeo(cfg *Config, log *slog.Logger) (*geo.Geo, error) {
 	var gc *geo.Config
 	var err error
@@ -58,15 +58,13 @@ func LoadGeo(cfg *Config, log *slog.Logger) (*geo.Geo, error) {
 		gc, err = geo.ParseConfig(cfg.File, cfg.GeoIPNode, filepath.Dir(cfg.File))
 	case cfg.Data != "":
 		gc, err = loadDataGeo(cfg)
-		if gc == nil && err == nil {
-			return nil, nil // the data directory has no geoip.yaml
-		}
 	case cfg.GeoIPFile != "":
 		gc, err = geo.LoadConfigFile(cfg.GeoIPFile)
-	default:
-		return nil, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	if gc, err = loadPlugins(cfg, gc); gc == nil || err != nil {
 		return nil, err
 	}
 	known := func(name string) bool { _, ok := cfg.ServiceTypes[name]; return ok }
@@ -74,6 +72,26 @@ func LoadGeo(cfg *Config, log *slog.Logger) (*geo.Geo, error) {
 		return nil, err
 	}
 	return geo.Build(gc, log)
+}
+
+// loadPlugins adds the plugins section, if any, to gc (nil: no geoip
+// section), returning nil when there is neither.
+func loadPlugins(cfg *Config, gc *geo.Config) (*geo.Config, error) {
+	if cfg.PluginsNode == nil && cfg.PluginsFile == "" {
+		return gc, nil
+	}
+	if cfg.PluginsNode == nil && cfg.Data != "" {
+		if _, err := os.Stat(cfg.PluginsFile); errors.Is(err, os.ErrNotExist) {
+			return gc, nil // DIR/plugins.yaml is optional
+		}
+	}
+	if gc == nil {
+		gc = &geo.Config{}
+	}
+	if cfg.PluginsNode != nil {
+		return gc, gc.ParsePlugins(cfg.File, cfg.PluginsNode)
+	}
+	return gc, gc.LoadPluginsFile(cfg.PluginsFile)
 }
 
 // loadDataGeo parses DIR/geoip.yaml of a data directory. Relative
@@ -246,19 +264,35 @@ func checkerFor(g *geo.Geo) zones.DynChecker {
 	return geoChecker{g}
 }
 
-// geoChecker validates DYNA/DYNC references against the GeoIP resources.
+// geoChecker validates DYNA/DYNC references against geo's resources,
+// with gdnsd's rules: `res/dc` pins only for geoip and metafo, resources
+// that may answer a CNAME only in DYNC, reflect's resource one of dns,
+// edns, best or both (any case; none is best).
 type geoChecker struct{ g *geo.Geo }
 
 func (c geoChecker) CheckDyn(plugin, res, dc string, dync bool) (any, error) {
-	r, ok := c.g.Resource(res)
-	if !ok {
-		return nil, fmt.Errorf("no geoip resource %q", res)
+	if !geo.IsPlugin(plugin) {
+		return nil, fmt.Errorf("unknown plugin %q (expected %s)", plugin, conf.OneOf(geo.PluginNames()))
+	}
+	pinnable := plugin == geo.PluginGeoIP || plugin == geo.PluginMetafo
+	if dc != "" && !pinnable {
+		res, dc = res+"/"+dc, "" // only geoip and metafo read /DC
+	}
+	if res == "" && plugin != geo.PluginReflect && plugin != geo.PluginNull {
+		return nil, fmt.Errorf("plugin %s needs a resource (%s!RESOURCE)", plugin, plugin)
+	}
+	r, ok := c.g.Lookup(plugin, res)
+	switch {
+	case !ok && plugin == geo.PluginReflect:
+		return nil, fmt.Errorf("reflect resource %q is not one of dns, edns, best or both", res)
+	case !ok:
+		return nil, fmt.Errorf("no %s resource %q", plugin, res)
 	}
 	if dc != "" && !r.HasDC(dc) {
 		return nil, fmt.Errorf("resource %q has no datacenter %q", res, dc)
 	}
-	if r.HasCNAME() && !dync {
-		return nil, fmt.Errorf("resource %q maps datacenters to CNAMEs; use DYNC, not DYNA", res)
+	if r.HasCNAMEAt(dc) && !dync {
+		return nil, fmt.Errorf("resource %q may answer a CNAME; use DYNC, not DYNA", res)
 	}
 	return r, nil
 }

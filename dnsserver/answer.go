@@ -23,6 +23,9 @@ type worker struct {
 	// now is the time a UDP reader read for its batch of queries (rate
 	// limiting counts seconds); zero: read the clock per query.
 	now time.Time
+	// dynScratch is where a DynBackend may put addresses chosen per
+	// query (DynInfo.Scratch).
+	dynScratch [DynScratchAddrs]netip.Addr
 }
 
 func newWorker(stats *Stats) *worker {
@@ -44,6 +47,7 @@ type dynCtx struct {
 	scope   uint8
 	used    bool
 	valid   dynValidity
+	scratch []netip.Addr // the worker's, lent to the backend as DynInfo.Scratch
 }
 
 // dynValidity is what a cached dynamic reply needs to be replayed: the
@@ -68,6 +72,8 @@ func (v *dynValidity) add(info *DynInfo) {
 		v.n++
 	}
 	switch {
+	case info.NoCache:
+		v.cacheable = false
 	case info.SameForAll:
 	case !info.Net.IsValid():
 		v.cacheable = false
@@ -98,7 +104,7 @@ func (d *dynCtx) ResolveDyn(dyn *zones.Dyn, out *zones.DynAnswer) {
 	if d.backend == nil {
 		return
 	}
-	d.info = DynInfo{}
+	d.info = DynInfo{Scratch: d.scratch}
 	d.backend.Resolve(dyn, &d.client, out, &d.info)
 	d.used = true
 	d.valid.add(&d.info)
@@ -172,7 +178,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		return wk.errorReply(snap, flags, dns.RcodeSuccess, tcp)
 	}
 	switch r.qclass {
-	case dns.ClassINET:
+	case dns.ClassINET, dns.ClassANY: // QCLASS * matches IN, the only class served (RFC 1035 §3.2.5), as gdnsd
 	case dns.ClassCHAOS:
 		if snap.chaosRData != nil {
 			return wk.chaosReply(snap, flags, tcp)
@@ -183,7 +189,8 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 	}
 
 	reserve := wk.optLen(snap, tcp)
-	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}, valid: dynValidity{cacheable: true}}
+	wk.dyn = dynCtx{backend: snap.Dyn, stats: st, client: Client{Src: src.Unmap()}, valid: dynValidity{cacheable: true},
+		scratch: wk.dynScratch[:]}
 	if r.ecs.present && r.ecs.srcBits > 0 {
 		wk.dyn.client.ECS, wk.dyn.client.ECSBits, wk.dyn.client.HasECS = r.ecs.addr, r.ecs.srcBits, true
 	}
@@ -240,7 +247,10 @@ func (wk *worker) errorReply(snap *Snapshot, flags uint16, rcode int, tcp bool) 
 	if r.qend > 0 {
 		w.question(wk.packet()[12:r.qend], r.qlen)
 	}
-	if r.edns && rcode != dns.RcodeFormatError {
+	// A FORMERR over a malformed OPT record carries none; one over a
+	// malformed option of a sound OPT (ECS, cookie) does, as RFC 6891
+	// §6.1.1 asks of every reply to an EDNS query.
+	if r.edns && (rcode != dns.RcodeFormatError || r.badOption) {
 		wk.writeOPT(snap, tcp, uint8(rcode>>4))
 	}
 	return w.buf

@@ -91,6 +91,7 @@ func TestAnswers(t *testing.T) {
 		{"NODATA", "www.example.org.", dns.TypeMX, 0, true, "", soa, ""},
 		{"NXDOMAIN", "nope.example.org.", dns.TypeA, 3, true, "", soa, ""},
 		{"empty non-terminal is NODATA", "b.ent.example.org.", dns.TypeA, 0, true, "", soa, ""},
+		{"ANY at an empty non-terminal is HINFO, as gdnsd", "b.ent.example.org.", dns.TypeANY, 0, true, "b.ent.example.org. 3600 IN HINFO \"RFC8482\" \"\"", "", ""},
 		{"ENT higher up is NODATA", "ent.example.org.", dns.TypeA, 0, true, "", soa, ""},
 		{"below ENT leaf is NXDOMAIN", "x.a.b.ent.example.org.", dns.TypeA, 3, true, "", soa, ""},
 		{"CNAME followed in zone", "alias.example.org.", dns.TypeA, 0, true,
@@ -253,8 +254,53 @@ func TestEDNS(t *testing.T) {
 	q = query("www.example.org.", dns.TypeA)
 	q.SetEdns0(1232, false)
 	q.Extra = append(q.Extra, q.Extra[0])
-	if r := exchange(t, snap, q, false); r.Rcode != dns.RcodeFormatError {
-		t.Fatalf("two OPTs: %d", r.Rcode)
+	if r := exchange(t, snap, q, false); r.Rcode != dns.RcodeFormatError || r.IsEdns0() != nil {
+		t.Fatalf("two OPTs: rcode %d, OPT %v (want FORMERR without OPT)", r.Rcode, r.IsEdns0())
+	}
+}
+
+// gdnsd 3's answers: no CNAME chasing (experimental_no_chain) and no
+// additional addresses outside referrals, what import-gdnsd configures.
+func TestGdnsdAnswerOptions(t *testing.T) {
+	set, err := zones.Load("../zones/testdata/good", nil, zones.Options{NoCNAMEChain: true, NoAdditional: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := (&Snapshot{Zones: set}).Prepare()
+	tests := []struct {
+		name, qname   string
+		qtype         uint16
+		rcode         int
+		answer, extra string
+	}{
+		{"CNAME not followed", "alias.example.org.", dns.TypeA, 0, "alias.example.org. 3600 IN CNAME www.example.org.", ""},
+		{"dangling CNAME is NOERROR", "dangling.example.org.", dns.TypeA, 0, "dangling.example.org. 3600 IN CNAME nothere.example.org.", ""},
+		{"MX without additional", "example.org.", dns.TypeMX, 0, "example.org. 3600 IN MX 10 mail.example.org.", ""},
+		{"referral keeps its glue", "www.child.example.org.", dns.TypeA, 0, "", "ns.child.example.org. 3600 IN A 192.0.2.200"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := exchange(t, snap, query(tt.qname, tt.qtype), false)
+			if r.Rcode != tt.rcode || rrStrings(r.Answer) != tt.answer || rrStrings(r.Extra) != tt.extra {
+				t.Fatalf("rcode %d answer %s extra %s; want %d, %s, %s", r.Rcode, rrStrings(r.Answer), rrStrings(r.Extra), tt.rcode, tt.answer, tt.extra)
+			}
+			if len(r.Ns) > 0 && tt.extra == "" {
+				t.Fatalf("authority %s, want none", rrStrings(r.Ns))
+			}
+		})
+	}
+}
+
+func TestQueryClassANYAnsweredAsIN(t *testing.T) {
+	snap := testSnapshot(t)
+	q := query("www.example.org.", dns.TypeA)
+	q.Question[0].Qclass = dns.ClassANY
+	r := exchange(t, snap, q, false)
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative || len(r.Answer) == 0 {
+		t.Fatalf("QCLASS *: rcode %d, AA %v, %d answers; want the IN answer", r.Rcode, r.Authoritative, len(r.Answer))
+	}
+	if r.Question[0].Qclass != dns.ClassANY || r.Answer[0].Header().Class != dns.ClassINET {
+		t.Fatalf("question class %d, answer class %d; want * echoed and IN data", r.Question[0].Qclass, r.Answer[0].Header().Class)
 	}
 }
 

@@ -94,6 +94,8 @@ func TestDynAnswers(t *testing.T) {
 		{"no address of the family is NODATA, no failover", "v4.dyn.test.", dns.TypeAAAA, "", "dyn.test. 60 IN SOA ns1.dyn.test. hm.dyn.test. 1 2 3 4 60"},
 		{"DYNA other types NODATA", "www.dyn.test.", dns.TypeMX, "", "dyn.test. 60 IN SOA ns1.dyn.test. hm.dyn.test. 1 2 3 4 60"},
 		{"DYNC CNAME for any type", "lb.dyn.test.", dns.TypeA, "lb.dyn.test. 150 IN CNAME lb1.example.net.", ""},
+		{"DYNC CNAME answers ANY (not HINFO), as gdnsd", "lb.dyn.test.", dns.TypeANY, "lb.dyn.test. 150 IN CNAME lb1.example.net.", ""},
+		{"DYNA answers ANY with RFC 8482's HINFO", "www.dyn.test.", dns.TypeANY, "www.dyn.test. 3600 IN HINFO \"RFC8482\" \"\"", ""},
 		{"wildcard DYNA", "x.wild.dyn.test.", dns.TypeA, "x.wild.dyn.test. 150 IN A 198.51.100.1", ""},
 	}
 	for _, tt := range tests {
@@ -179,6 +181,17 @@ func TestECSFormErr(t *testing.T) {
 			r := exchangeRaw(t, snap, rawECS(t, tt.payload), false)
 			if r == nil || r.Rcode != dns.RcodeFormatError {
 				t.Fatalf("want FORMERR, got %v", r)
+			}
+			// The OPT record itself was sound, so the reply has one
+			// (RFC 6891 §6.1.1), without an ECS option to echo.
+			opt := r.IsEdns0()
+			if opt == nil {
+				t.Fatal("FORMERR for a bad ECS option has no OPT record")
+			}
+			for _, o := range opt.Option {
+				if o.Option() == dns.EDNS0SUBNET {
+					t.Fatalf("FORMERR echoes the malformed ECS option: %v", o)
+				}
 			}
 		})
 	}

@@ -79,7 +79,18 @@ type DynInfo struct {
 	Net        netip.Prefix
 	UsedECS    bool
 	SameForAll bool
+	// NoCache says the answer was chosen for this query alone (a random
+	// choice, or the client's own address): it is never replayed.
+	NoCache bool
+	// Scratch is per-worker storage, DynScratchAddrs long, the backend
+	// may answer addresses chosen per query from; it stays valid until
+	// the reply is written.
+	Scratch []netip.Addr
 }
+
+// DynScratchAddrs is DynInfo.Scratch's length: 64 addresses per family
+// (gdnsd's weighted plugin answers at most that many).
+const DynScratchAddrs = 128
 
 // DynBackend answers DYNA/DYNC records (the geo package through authdns).
 // Resolve must not allocate.

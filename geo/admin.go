@@ -38,14 +38,15 @@ func fromIndex(st *adminstate.State, i int) forced {
 type Forced struct {
 	g    *Geo
 	st   *adminstate.State // what was applied, for States' origins
-	res  [][]forced        // [resource][map DC]: resource > map > site
+	res  [][]forced        // [resource][DC] of geoip and metafo: resource > map > site
 	maps [][]forced        // [map][DC]: map > site
 	site map[string]forced // site/DC
 }
 
 // ApplyAdmin precomputes st for this Geo. Precedence: geoip/RESOURCE/DC over
-// geoip/MAP/DC over site/DC (the DC is down everywhere); for one key the
-// last matching line wins (adminstate.State.Lookup). st may be nil.
+// geoip/MAP/DC over site/DC (the DC is down everywhere), and
+// metafo/RESOURCE/DC over site/DC; for one key the last matching line wins
+// (adminstate.State.Lookup). st may be nil.
 func (g *Geo) ApplyAdmin(st *adminstate.State) *Forced {
 	f := &Forced{g: g, st: st, site: map[string]forced{}}
 	look := func(key string) forced {
@@ -65,22 +66,25 @@ func (g *Geo) ApplyAdmin(st *adminstate.State) *Forced {
 			f.maps[i][j] = e
 		}
 	}
-	mapIdx := map[*gmap]int{}
-	for i, m := range g.maps {
-		mapIdx[m] = i
-	}
-	f.res = make([][]forced, len(g.resources))
-	for i, r := range g.resources {
-		f.res[i] = make([]forced, len(r.m.dcs))
-		for j, d := range r.m.dcs {
+	f.res = make([][]forced, len(g.all))
+	for _, r := range g.all {
+		if !r.meta() {
+			continue
+		}
+		f.res[r.idx] = make([]forced, len(r.dcs))
+		for j, d := range r.dcs {
 			if !r.targets[j].defined {
 				continue
 			}
-			e := look("geoip/" + r.name + "/" + d)
-			if !e.set {
-				e = f.maps[mapIdx[r.m]][j]
+			e := look(r.adminKey(j))
+			switch {
+			case e.set:
+			case r.kind == kindGeoIP:
+				e = f.maps[r.mapIdx][j]
+			default:
+				e = f.site[d]
 			}
-			f.res[i][j] = e
+			f.res[r.idx][j] = e
 		}
 	}
 	return f
@@ -111,9 +115,11 @@ type StateInfo struct {
 // SourceFile is StateInfo.Source for an entry of the admin_state file.
 const SourceFile = "file"
 
-// States reports every geoip/MAP/DC, geoip/RESOURCE/DC, site/DC and
-// monitored ADDR/SERVICE. A resource DC's real state is its health (h may
-// be nil: all up); a map's or site's real state is
+// States reports every geoip/MAP/DC, geoip/RESOURCE/DC, metafo/RESOURCE/DC,
+// site/DC and monitored ADDR/SERVICE. A resource DC's real state is that
+// of what it answers with (h may be nil: all up; a geoip or metafo
+// resource referred to is DOWN when all its DCs are); a map's or site's
+// real state is
 // DOWN only when every resource DC under it is down. Forced states shown are
 // the key's own for sites, map > site for maps and the effective one
 // (resource > map > site) for resources.
@@ -125,30 +131,39 @@ func (g *Geo) States(f *Forced, h *Monitored) map[string]StateInfo {
 	mapReal := map[string]*agg{}
 	siteReal := map[string]*agg{}
 	out := map[string]StateInfo{}
-	for i, r := range g.resources {
-		for j, d := range r.m.dcs {
+	for _, r := range g.all {
+		if !r.meta() {
+			continue
+		}
+		for j, d := range r.dcs {
 			if !r.targets[j].defined {
 				continue
 			}
-			mh := h.at(r, uint8(j))
-			down := mh.down
-			for _, a := range []struct {
+			mh := h.dcState(r, j)
+			aggs := []struct {
 				m   map[string]*agg
 				key string
-			}{{mapReal, r.m.name + "/" + d}, {siteReal, d}} {
+			}{{siteReal, d}}
+			if r.kind == kindGeoIP {
+				aggs = append(aggs, struct {
+					m   map[string]*agg
+					key string
+				}{mapReal, r.m.name + "/" + d})
+			}
+			for _, a := range aggs {
 				x := a.m[a.key]
 				if x == nil {
 					x = &agg{}
 					a.m[a.key] = x
 				}
 				x.n++
-				if down {
+				if mh.down {
 					x.down++
 				}
 			}
-			si := f.stateInfo(f.res[i][j], down)
+			si := f.stateInfo(f.res[r.idx][j], mh.down)
 			monitored(&si, mh)
-			out["geoip/"+r.name+"/"+d] = si
+			out[r.adminKey(j)] = si
 		}
 	}
 	for _, k := range g.HealthKeys() {
@@ -225,7 +240,8 @@ func (f *Forced) origin(s *StateInfo, e forced) {
 }
 
 // AdminKeys lists every admin_state key this Geo understands (site/DC,
-// geoip/MAP/DC, geoip/RESOURCE/DC, monitored ADDR/SERVICE), so a caller can warn about lines whose
+// geoip/MAP/DC, geoip/RESOURCE/DC, metafo/RESOURCE/DC, monitored
+// ADDR/SERVICE), so a caller can warn about lines whose
 // glob matches none of them, as gdnsd does.
 func (g *Geo) AdminKeys() []string {
 	var keys []string
@@ -237,10 +253,10 @@ func (g *Geo) AdminKeys() []string {
 			keys = append(keys, "geoip/"+m.name+"/"+d)
 		}
 	}
-	for _, r := range g.resources {
-		for j, d := range r.m.dcs {
+	for _, r := range g.all {
+		for j := range r.dcs {
 			if r.targets[j].defined {
-				keys = append(keys, "geoip/"+r.name+"/"+d)
+				keys = append(keys, r.adminKey(j))
 			}
 		}
 	}
@@ -248,4 +264,38 @@ func (g *Geo) AdminKeys() []string {
 		keys = append(keys, k.String())
 	}
 	return keys
+}
+
+// dcState is DC d of meta resource r as monitored, with nothing forced:
+// its CNAME's state, or that of the resource it refers to (a geoip or
+// metafo one is DOWN when all its defined DCs are, whoever asks).
+func (m *Monitored) dcState(r *Resource, d int) dcHealth {
+	t := &r.targets[d]
+	switch {
+	case t.cname != "":
+		return m.at(r, uint8(d))
+	case t.ref == nil:
+		return dcHealth{ttl: health.MaxTTL}
+	case t.ref.meta():
+		out := dcHealth{ttl: health.MaxTTL, down: true}
+		for j := range t.ref.dcs {
+			if !t.ref.targets[j].defined || (t.pin >= 0 && j != t.pin) {
+				continue
+			}
+			h := m.dcState(t.ref, j)
+			out.down = out.down && h.down
+			out.ttl = min(out.ttl, h.ttl)
+			if h.lastCheck.After(out.lastCheck) {
+				out.lastCheck = h.lastCheck
+			}
+			if out.lastErr == "" {
+				out.lastErr = h.lastErr
+			}
+		}
+		return out
+	}
+	if lh := m.leafAt(t.ref); lh != nil {
+		return lh.dcHealth
+	}
+	return dcHealth{ttl: health.MaxTTL}
 }

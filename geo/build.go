@@ -3,7 +3,6 @@ package geo
 import (
 	"errors"
 	"log/slog"
-	"net/netip"
 	"time"
 
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -14,9 +13,13 @@ import (
 type Geo struct {
 	maps      []*gmap
 	mapByName map[string]*gmap
-	resources []*Resource
+	resources []*Resource // geoip's
 	resByName map[string]*Resource
-	sites     []string // every DC of every map, first-seen order
+	// all holds every resource of every plugin (Resource.idx indexes
+	// it); byPlugin finds them by plugin and name.
+	all      []*Resource
+	byPlugin map[string]map[string]*Resource
+	sites    []string // every DC of every map and metafo resource, first-seen order
 }
 
 // gmap is one compiled map.
@@ -34,41 +37,6 @@ type leafInfo struct {
 	list   uint32
 	reason Reason
 }
-
-// Resource is one compiled resource: its DCs' answers and, for every list
-// of its map, the DCs it walks (undefined DCs dropped, skip_first applied).
-type Resource struct {
-	g        *Geo
-	idx      int
-	name     string
-	m        *gmap
-	targets  []target // by map DC index
-	lists    [][]uint8
-	byName   map[string]uint8
-	hasCNAME bool
-	// svc are the service types an address must pass, the built-in up
-	// left out; upThresh is multifo's fraction.
-	svc      []string
-	upThresh float64
-}
-
-type target struct {
-	defined bool
-	v4, v6  []netip.Addr
-	cname   string
-}
-
-// Name is the resource name.
-func (r *Resource) Name() string { return r.name }
-
-// Map is the name of the resource's map.
-func (r *Resource) Map() string { return r.m.name }
-
-// HasCNAME reports whether any DC answers with a CNAME (DYNC only).
-func (r *Resource) HasCNAME() bool { return r.hasCNAME }
-
-// HasDC reports whether dc is a defined DC of the resource, for pins.
-func (r *Resource) HasDC(dc string) bool { _, ok := r.byName[dc]; return ok }
 
 // Resource returns the named resource.
 func (g *Geo) Resource(name string) (*Resource, bool) {
@@ -105,7 +73,7 @@ func Build(cfg *Config, log *slog.Logger) (*Geo, error) {
 	for _, w := range cfg.Warnings {
 		log.Warn("geoip config", "warning", w)
 	}
-	g := &Geo{mapByName: map[string]*gmap{}, resByName: map[string]*Resource{}}
+	g := &Geo{mapByName: map[string]*gmap{}, resByName: map[string]*Resource{}, byPlugin: map[string]map[string]*Resource{}}
 	dbs := map[string]*maxminddb.Reader{}
 	defer func() {
 		for _, r := range dbs {
@@ -136,62 +104,8 @@ func Build(cfg *Config, log *slog.Logger) (*Geo, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	for _, rc := range cfg.Resources {
-		r, err := g.buildResource(rc)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		r.idx = len(g.resources)
-		g.resources = append(g.resources, r)
-		g.resByName[r.name] = r
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := g.buildResources(cfg); err != nil {
+		return nil, err
 	}
 	return g, nil
-}
-
-func (g *Geo) buildResource(rc *ResourceConfig) (*Resource, error) {
-	m, ok := g.mapByName[rc.Map]
-	if !ok {
-		return nil, rc.Where.Errorf("no map named %q", rc.Map)
-	}
-	r := &Resource{g: g, name: rc.Name, m: m, targets: make([]target, len(m.dcs)), byName: map[string]uint8{}, upThresh: rc.UpThresh}
-	if r.upThresh == 0 {
-		r.upThresh = DefaultUpThresh
-	}
-	for _, s := range rc.ServiceTypes {
-		if s != "up" {
-			r.svc = append(r.svc, s)
-		}
-	}
-	for i, d := range m.dcs {
-		t, ok := rc.DCMap[d]
-		if !ok {
-			continue
-		}
-		r.targets[i] = target{defined: true, v4: t.V4, v6: t.V6, cname: t.CNAME}
-		r.byName[d] = uint8(i)
-		if t.CNAME != "" {
-			r.hasCNAME = true
-		}
-	}
-	if len(r.byName) == 0 {
-		return nil, rc.Where.Errorf("no data centre of map %q has a dcmap entry", m.name)
-	}
-	r.lists = make([][]uint8, len(m.lists))
-	for i, l := range m.lists {
-		var out []uint8
-		for _, d := range l {
-			if r.targets[d].defined {
-				out = append(out, d)
-			}
-		}
-		if rc.SkipFirst && len(out) >= 2 {
-			out = out[1:]
-		}
-		r.lists[i] = out
-	}
-	return r, nil
 }

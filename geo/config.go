@@ -14,7 +14,12 @@ type Config struct {
 	File                   string
 	UndefinedDatacentersOK bool
 	Maps                   []*MapConfig      // in file order
-	Resources              []*ResourceConfig // in file order
+	Resources              []*ResourceConfig // geoip's, in file order
+	// Metafo are metafo's resources, synthesized ones included; Leaves
+	// the resources of multifo, simplefo, weighted and static (from
+	// `plugins:` or synthesized from dcmap values).
+	Metafo []*ResourceConfig
+	Leaves []*LeafConfig
 	// Warnings are problems that do not stop loading (host bits cleared,
 	// duplicate nets); Build logs them.
 	Warnings []string
@@ -80,31 +85,93 @@ type Net struct {
 	Where  Where
 }
 
-// ResourceConfig is one entry of `resources`.
+// ResourceConfig is one resource of geoip (`resources`, with a map) or
+// metafo (`metafo.resources`, with a fixed datacenters order).
 type ResourceConfig struct {
-	Name      string
-	Where     Where
-	Map       string
-	SkipFirst bool
-	DCMap     map[string]*DCTarget
-	// ServiceTypes are the checks every address of the resource passes
-	// to be up (none: always up, as gdnsd's `up`); ServiceWhere locates
-	// each name for CheckServiceTypes.
+	Plugin string // PluginGeoIP or PluginMetafo
+	Name   string
+	Where  Where
+	Map    string // geoip
+	// Datacenters is metafo's failover order.
+	Datacenters []string
+	SkipFirst   bool
+	DCMap       map[string]*DCTarget
+	// Params are the resource's own parameters filled from the top
+	// level's; every synthesized DC resource inherits them in turn.
+	Params
+}
+
+// Params are the plugin parameters gdnsd passes down, filling only what
+// is missing: plugin top level → resource → synthesized DC resource or
+// addrs_v4/addrs_v6 stanza.
+type Params struct {
+	// ServiceTypes are the checks every address passes to be up (none:
+	// always up, as gdnsd's `up`); ServiceWhere locates each name for
+	// CheckServiceTypes.
 	ServiceTypes []string
 	ServiceWhere []Where
-	// UpThresh is multifo's fraction: a DC is down when fewer than
-	// ceil(n × UpThresh) of a family's n addresses are up.
-	UpThresh float64
+	// UpThresh is the fraction of a family's n addresses (multifo) or
+	// weight (weighted) that must be up: ceil(n × UpThresh).
+	UpThresh     float64
+	IgnoreHealth bool // multifo: answer every address, still reporting DOWN
+	Multi        bool // weighted: several items per answer
+	// Plugin is the `plugin` key in scope: the plugin of `!res`
+	// references and of hash DC values (default multifo).
+	Plugin      string
+	PluginWhere Where
+
+	hasSvc, hasUpThresh, hasIgnore, hasMulti bool
+}
+
+// fill copies every parameter p lacks from parent.
+func (p *Params) fill(parent *Params) {
+	if !p.hasSvc && parent.hasSvc {
+		p.ServiceTypes, p.ServiceWhere, p.hasSvc = parent.ServiceTypes, parent.ServiceWhere, true
+	}
+	if !p.hasUpThresh && parent.hasUpThresh {
+		p.UpThresh, p.hasUpThresh = parent.UpThresh, true
+	}
+	if !p.hasIgnore && parent.hasIgnore {
+		p.IgnoreHealth, p.hasIgnore = parent.IgnoreHealth, true
+	}
+	if !p.hasMulti && parent.hasMulti {
+		p.Multi, p.hasMulti = parent.Multi, true
+	}
+	if p.Plugin == "" {
+		p.Plugin, p.PluginWhere = parent.Plugin, parent.PluginWhere
+	}
+}
+
+// threshold is UpThresh, or the default when unset.
+func (p *Params) threshold() float64 {
+	if p.hasUpThresh {
+		return p.UpThresh
+	}
+	return DefaultUpThresh
 }
 
 // DefaultUpThresh is gdnsd multifo's default up_thresh.
 const DefaultUpThresh = 0.5
 
-// DCTarget is what one DC of a resource answers: addresses or a CNAME.
+// DCTarget is what one DC of a resource answers: a CNAME, or another
+// plugin's resource (Ref). Addresses and hashes are synthesized resources
+// (Leaf, or Meta for a metafo resource synthesized by geoip) named
+// `geoip_RES_DC` / `metafo_RES_DC`, as gdnsd; V4 and V6 repeat the
+// addresses of a synthesized multifo resource.
 type DCTarget struct {
 	V4, V6 []netip.Addr
 	CNAME  string // fully qualified, ending in '.'
+	Ref    *Ref
+	Leaf   *LeafConfig
+	Meta   *ResourceConfig
 	Where  Where
+}
+
+// Ref is a `%plugin!resource` reference (Resource may be "res/dc" for
+// geoip and metafo, or empty for reflect and null).
+type Ref struct {
+	Plugin, Resource string
+	Where            Where
 }
 
 // LoadConfigFile reads a standalone geoip YAML file whose top level is the

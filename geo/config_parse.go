@@ -15,9 +15,9 @@ type parser struct {
 	cfg     *Config
 	l       conf.List
 	badMaps map[string]bool // maps with errors: resources using them add none
-	// defaults holds the top-level service_types and up_thresh, which
-	// every resource without its own inherits (gdnsd's inheritance).
-	defaults ResourceConfig
+	// defaults holds the top-level parameters, which every resource
+	// inherits where it has none of its own (gdnsd's inheritance).
+	defaults Params
 }
 
 // at is the position of n in file; line 1 for a missing node (an empty
@@ -43,8 +43,7 @@ func (p *parser) parseTop(file string, n *conf.Node) {
 		return
 	}
 	var resNode *conf.Node
-	p.defaults = ResourceConfig{UpThresh: DefaultUpThresh}
-	p.l.Fields(n, "geoip", []string{"maps", "resources", "undefined_datacenters_ok", "service_types", "up_thresh"}, func(key string, k, v *conf.Node) {
+	p.l.Fields(n, "geoip", append([]string{"maps", "resources", "undefined_datacenters_ok"}, paramKeys...), func(key string, k, v *conf.Node) {
 		path := "geoip." + key
 		switch key {
 		case "maps":
@@ -67,16 +66,14 @@ func (p *parser) parseTop(file string, n *conf.Node) {
 			}
 		case "undefined_datacenters_ok":
 			p.cfg.UndefinedDatacentersOK = p.boolVal(file, v, path)
-		case "service_types":
-			p.parseServiceRefs(file, v, path, &p.defaults)
-		case "up_thresh":
-			p.parseUpThresh(file, v, path, &p.defaults)
+		default:
+			p.parseParam(file, key, v, path, &p.defaults)
 		}
 	})
 	if resNode != nil {
 		// Resources are parsed after every map so references can be checked.
 		p.l.Pairs(resNode, "geoip.resources", func(name string, k, v *conf.Node) {
-			if r := p.parseResource(file, name, k, v, "geoip.resources."+name); r != nil {
+			if r := p.parseResource(PluginGeoIP, file, name, k, v, "geoip.resources."+name, &p.defaults); r != nil {
 				p.cfg.Resources = append(p.cfg.Resources, r)
 			}
 		})

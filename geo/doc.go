@@ -3,5 +3,8 @@
 // gdnsd 3.x semantics, compiles every map and its MaxMind database into an
 // immutable merged prefix tree of de-duplicated DC lists, and resolves one
 // client (ECS or source address) to an answer with failover, admin_state
-// forcing and the ECS scope, without allocating on the query path.
+// forcing and the ECS scope, without allocating on the query path. It
+// does the same for gdnsd's other resolver plugins (metafo, multifo,
+// simplefo, weighted, static, reflect, null), which geoip and metafo
+// resources may refer to (`%plugin!res`).
 package geo

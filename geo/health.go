@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -23,13 +22,23 @@ type dcHealth struct {
 }
 
 // Monitored is a health snapshot applied to one Geo: the per-address
-// states are folded into a down bit and a TTL per resource DC once per
-// snapshot, so Resolve only indexes arrays.
+// states are folded into each address plugin resource's answer, down bit
+// and TTL once per snapshot, so Resolve only indexes arrays.
 type Monitored struct {
 	g     *Geo
 	snap  *health.Snapshot
 	admin *adminstate.State // forces ADDR/SERVICE pairs
-	res   [][]dcHealth      // [resource][map DC]
+	res   [][]dcHealth      // [resource][DC]: meta resources' CNAME DCs
+	leaf  []leafHealth      // [resource]: address plugins' resources
+}
+
+// leafHealth is an address plugin resource's state: DOWN and the TTL of
+// both families (gdnsd combines them whatever the query type), and the
+// addresses each family answers with.
+type leafHealth struct {
+	dcHealth
+	v4, v6 []netip.Addr
+	w      weightedHealth
 }
 
 // ApplyHealth precomputes s for this Geo. An address is up when every
@@ -37,61 +46,120 @@ type Monitored struct {
 // UP with health.MaxTTL (gdnsd's state before the first check). An
 // admin_state entry matching a pair's key (`192.0.2.1/www_http`, globs
 // as for every key) replaces its monitored state and TTL (MaxTTL when the
-// entry gives none), as gdnsd forces a monitor. s and admin may be nil.
+// entry gives none), as gdnsd forces a monitor, in every resource that
+// checks that pair. s and admin may be nil.
 func (g *Geo) ApplyHealth(s *health.Snapshot, admin *adminstate.State) *Monitored {
-	m := &Monitored{g: g, snap: s, admin: admin, res: make([][]dcHealth, len(g.resources))}
-	for i, r := range g.resources {
-		m.res[i] = make([]dcHealth, len(r.m.dcs))
-		for j := range r.m.dcs {
-			t := &r.targets[j]
-			h := dcHealth{ttl: health.MaxTTL}
-			switch {
-			case !t.defined || len(r.svc) == 0:
-			case t.cname != "":
+	m := &Monitored{g: g, snap: s, admin: admin, res: make([][]dcHealth, len(g.all)), leaf: make([]leafHealth, len(g.all))}
+	for _, r := range g.all {
+		lh := &m.leaf[r.idx]
+		lh.ttl = health.MaxTTL
+		switch r.kind {
+		case kindGeoIP, kindMetafo:
+			m.res[r.idx] = make([]dcHealth, len(r.dcs))
+			for j := range r.dcs {
+				h := dcHealth{ttl: health.MaxTTL}
 				// Only up and down may apply to a CNAME (the parser
 				// refuses checks): down makes it DOWN/MAX, as gdnsd.
-				h.down = slices.Contains(r.svc, "down")
-			default:
-				down4 := m.familyDown(r, t.v4, &h)
-				down6 := m.familyDown(r, t.v6, &h)
-				h.down = down4 || down6
+				if r.targets[j].cname != "" {
+					h.down = slices.Contains(r.svc, "down")
+				}
+				m.res[r.idx][j] = h
 			}
-			m.res[i][j] = h
+		case kindMultifo:
+			lh.v4 = m.multifo(r.v4, lh)
+			lh.v6 = m.multifo(r.v6, lh)
+		case kindSimplefo:
+			lh.v4 = m.simplefo(r.v4, lh)
+			lh.v6 = m.simplefo(r.v6, lh)
+		case kindWeighted:
+			m.weighted(r, lh)
 		}
 	}
 	return m
 }
 
-// familyDown folds one family's monitors into h and reports whether fewer
-// than ceil(n × up_thresh) of its n addresses are up (float64 ceil, as
-// gdnsd, so 0.14 × 50 needs 8).
-func (m *Monitored) familyDown(r *Resource, addrs []netip.Addr, h *dcHealth) bool {
-	up := 0
-	for _, a := range addrs {
-		addrUp := true
-		for _, svc := range r.svc {
-			st, ok := builtinState(svc)
-			if !ok {
-				st, _ = m.pair(health.Key{Addr: a, Service: svc})
-			}
-			if st.TTL < h.ttl {
-				h.ttl = st.TTL
-			}
-			if st.LastCheck.After(h.lastCheck) {
-				h.lastCheck = st.LastCheck
-			}
-			if st.Down {
-				addrUp = false
-				if h.lastErr == "" && st.LastError != "" {
-					h.lastErr = health.Key{Addr: a, Service: svc}.String() + ": " + st.LastError
-				}
-			}
-		}
-		if addrUp {
-			up++
+// multifo is gdnsd's multifo for one family: the addresses that are up
+// (config order), or all of them and DOWN when fewer than
+// ceil(n × up_thresh) are; ignore_health answers all of them anyway.
+func (m *Monitored) multifo(f *family, lh *leafHealth) []netip.Addr {
+	if f == nil {
+		return nil
+	}
+	up := make([]netip.Addr, 0, len(f.addrs))
+	for _, a := range f.addrs {
+		if m.addrUp(a, f.svc, &lh.dcHealth) {
+			up = append(up, a)
 		}
 	}
-	return up < int(math.Ceil(float64(len(addrs))*r.upThresh))
+	if len(up) < need(len(f.addrs), f.upThresh) {
+		lh.down = true
+		return f.addrs
+	}
+	if f.ignoreHealth || len(up) == len(f.addrs) {
+		return f.addrs
+	}
+	return up
+}
+
+// simplefo is gdnsd's simplefo for one family (primary, secondary):
+// the primary while it is up (its TTL); else the secondary while that is
+// up (the smaller TTL); else the primary, DOWN, with the secondary's TTL.
+func (m *Monitored) simplefo(f *family, lh *leafHealth) []netip.Addr {
+	if f == nil {
+		return nil
+	}
+	p := dcHealth{ttl: health.MaxTTL}
+	pUp := m.addrUp(f.addrs[0], f.svc, &p)
+	lh.note(p)
+	if pUp {
+		lh.ttl = min(lh.ttl, p.ttl)
+		return f.addrs[:1]
+	}
+	s := dcHealth{ttl: health.MaxTTL}
+	sUp := m.addrUp(f.addrs[1], f.svc, &s)
+	lh.note(s)
+	if sUp {
+		lh.ttl = min(lh.ttl, p.ttl, s.ttl)
+		return f.addrs[1:2]
+	}
+	lh.ttl = min(lh.ttl, s.ttl)
+	lh.down = true
+	return f.addrs[:1]
+}
+
+// note keeps the newest check and the first failure of h.
+func (h *leafHealth) note(o dcHealth) {
+	if o.lastCheck.After(h.lastCheck) {
+		h.lastCheck = o.lastCheck
+	}
+	if h.lastErr == "" {
+		h.lastErr = o.lastErr
+	}
+}
+
+// addrUp reports whether every service type is up for a, folding each
+// monitor's TTL, check time and error into h.
+func (m *Monitored) addrUp(a netip.Addr, svcs []string, h *dcHealth) bool {
+	up := true
+	for _, svc := range svcs {
+		st, ok := builtinState(svc)
+		if !ok {
+			st, _ = m.pair(health.Key{Addr: a, Service: svc})
+		}
+		if st.TTL < h.ttl {
+			h.ttl = st.TTL
+		}
+		if st.LastCheck.After(h.lastCheck) {
+			h.lastCheck = st.LastCheck
+		}
+		if st.Down {
+			up = false
+			if h.lastErr == "" && st.LastError != "" {
+				h.lastErr = health.Key{Addr: a, Service: svc}.String() + ": " + st.LastError
+			}
+		}
+	}
+	return up
 }
 
 // pair is k's effective state: forced by an admin_state entry (whose
@@ -123,18 +191,19 @@ func builtinState(svc string) (health.State, bool) {
 }
 
 // HealthKeys lists every (address, service type) pair the resources need
-// checked, deduplicated and sorted: each DC's addresses × its resource's
-// service types, the built-in up and down left out.
+// checked, deduplicated and sorted: each address of every address plugin
+// resource (dcmap addresses are multifo resources) × its service types,
+// the built-in up and down left out.
 func (g *Geo) HealthKeys() []health.Key {
 	seen := map[health.Key]bool{}
 	var out []health.Key
-	for _, r := range g.resources {
-		for _, t := range r.targets {
-			if !t.defined {
+	for _, r := range g.all {
+		for _, f := range []*family{r.v4, r.v6} {
+			if f == nil {
 				continue
 			}
-			for _, a := range append(slices.Clip(t.v4), t.v6...) {
-				for _, svc := range r.svc {
+			for _, a := range f.allAddrs() {
+				for _, svc := range f.svc {
 					k := health.Key{Addr: a, Service: svc}
 					if _, fixed := builtinState(svc); fixed || seen[k] {
 						continue
@@ -162,8 +231,8 @@ func (m *Monitored) Snapshot() *health.Snapshot {
 	return m.snap
 }
 
-// at is resource r's DC d, or the all-up state when m is nil or from
-// another Geo.
+// at is meta resource r's CNAME DC d, or the all-up state when m is nil
+// or from another Geo.
 func (m *Monitored) at(r *Resource, d uint8) dcHealth {
 	if m == nil || m.g != r.g {
 		return dcHealth{ttl: health.MaxTTL}
@@ -171,13 +240,35 @@ func (m *Monitored) at(r *Resource, d uint8) dcHealth {
 	return m.res[r.idx][d]
 }
 
-// Monitored reports whether the resource has service types to check.
-func (r *Resource) Monitored() bool { return len(r.svc) > 0 }
+// leafAt is address plugin resource r's state; nil when m is nil or from
+// another Geo (all up: the configured addresses, TTL MAX).
+func (m *Monitored) leafAt(r *Resource) *leafHealth {
+	if m == nil || m.g != r.g {
+		return nil
+	}
+	return &m.leaf[r.idx]
+}
 
-// DCs lists the resource's defined DCs in map order.
+// Monitored reports whether any address the resource may answer with has
+// service types to check.
+func (r *Resource) Monitored() bool {
+	for _, f := range []*family{r.v4, r.v6} {
+		if f != nil && len(f.svc) > 0 {
+			return true
+		}
+	}
+	for _, t := range r.targets {
+		if t.ref != nil && t.ref.Monitored() {
+			return true
+		}
+	}
+	return false
+}
+
+// DCs lists a geoip or metafo resource's defined DCs in order.
 func (r *Resource) DCs() []string {
 	var out []string
-	for i, d := range r.m.dcs {
+	for i, d := range r.dcs {
 		if r.targets[i].defined {
 			out = append(out, d)
 		}

@@ -93,9 +93,16 @@ func (h fakeHealth) down(res, dc string) bool { return h[res+"/"+dc] || h["*/"+d
 // monitor states.
 func (h fakeHealth) apply(g *Geo) *Monitored {
 	m := g.ApplyHealth(nil, nil)
-	for i, r := range g.resources {
-		for j, dc := range r.m.dcs {
-			m.res[i][j].down = h.down(r.name, dc)
+	for _, r := range g.all {
+		for j, dc := range r.dcs {
+			if !h.down(r.name, dc) {
+				continue
+			}
+			if t := r.targets[j]; t.ref != nil && !t.ref.meta() {
+				m.leaf[t.ref.idx].down = true
+			} else {
+				m.res[r.idx][j].down = true
+			}
 		}
 	}
 	return m

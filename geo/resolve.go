@@ -20,9 +20,10 @@ const (
 	ReasonDefault                // not in the DB, or no key matched
 	ReasonPinned                 // geoip!RES/DC
 	ReasonFailover               // the first DC of the list was DOWN
+	ReasonPlugin                 // another plugin's resource: metafo's first DC, multifo, reflect...
 )
 
-var reasonNames = [...]string{"none", "nets", "geoip", "auto", "default", "pinned", "failover"}
+var reasonNames = [...]string{"none", "nets", "geoip", "auto", "default", "pinned", "failover", "plugin"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
@@ -41,114 +42,243 @@ type Client struct {
 }
 
 // Answer is the outcome of Resolve. Its slices are read-only views into the
-// Geo; an Answer with no DC is NODATA.
+// Geo or into Buf; an Answer with no address nor CNAME is NODATA.
 type Answer struct {
 	DC     string
 	V4, V6 []netip.Addr
 	CNAME  string
 	// Scope is the ECS scope in the query's family terms (IPv4 inside IPv6
 	// adds 96, or 16 for 6to4); 0 without ECS, for pins and ignore_ecs.
+	// A resource referred to from a dcmap adds its own (reflect: the
+	// client's ECS source length), the largest winning, as gdnsd.
 	Scope uint8
 	// Net is every client address that gets this same answer (from this
 	// Geo and Forced): the merged map entry around the address used,
 	// which is the ECS address when UsedECS, else the source. It is the
-	// zero Prefix for a pin, which answers every client alike. Callers
-	// cache answers with it.
+	// zero Prefix when the resource has no map (a pin, metafo, another
+	// plugin). Callers cache answers with it, or with ForAll: the answer
+	// is every client's. NoCache says it is this query's alone (reflect,
+	// weighted's random choice, a map below the top): never replay it.
 	Net     netip.Prefix
 	UsedECS bool
+	ForAll  bool
+	NoCache bool
 	// TTL is gdnsd's: the minimum over the DCs visited (the answering
 	// one included) of each DC's TTL: its forced /TTL when forced, else
-	// its monitors' minimum. HasTTL is false when that is health.MaxTTL
-	// (nothing shortens the record's TTL).
+	// that of what it answers with (its monitors' minimum). HasTTL is
+	// false when that is health.MaxTTL (nothing shortens the record's
+	// TTL).
 	TTL    uint32
 	HasTTL bool
 	Reason Reason
-	// AllDown: every DC of the list was DOWN, so the first one answered.
+	// AllDown: every DC of the list was DOWN, so the first one answered;
+	// for another plugin's resource, it is DOWN (e.g. multifo below its
+	// up_thresh).
 	AllDown bool
+	// Buf is storage the caller lends for addresses chosen per query
+	// (reflect, weighted): ScratchAddrs long, its first half for IPv4.
+	// Without it Resolve allocates.
+	Buf []netip.Addr
+}
+
+// ScratchAddrs is the Answer.Buf length Resolve needs not to allocate:
+// weighted answers at most 64 addresses per family.
+const ScratchAddrs = 2 * maxWeightedItems
+
+// query is one resolution's inputs, passed down nested resources.
+type query struct {
+	c Client
+	f *Forced
+	h *Monitored
 }
 
 // Resolve chooses the answer for one query into out. pinnedDC (from
-// geoip!RES/DC) skips the map. f and h may be nil (nothing forced, all up)
-// and must come from ApplyAdmin and ApplyHealth of the Geo that built r
-// (else they are ignored). It does not allocate.
+// RES/DC) skips the map or order. f and h may be nil (nothing forced, all
+// up) and must come from ApplyAdmin and ApplyHealth of the Geo that built
+// r (else they are ignored). It does not allocate when out.Buf is set.
 func (g *Geo) Resolve(r *Resource, pinnedDC string, c Client, f *Forced, h *Monitored, out *Answer) {
-	*out = Answer{TTL: health.MaxTTL}
+	buf := out.Buf
+	*out = Answer{TTL: health.MaxTTL, Buf: buf}
 	if r == nil {
 		return
 	}
-	if pinnedDC != "" {
+	q := query{c: c, f: f, h: h}
+	var down bool
+	var ttl uint32
+	switch {
+	case !r.meta():
+		out.Reason = ReasonPlugin
+		down, ttl = q.leaf(r, out)
+		out.AllDown = down
+		out.ForAll, out.NoCache = !r.perClient, r.perClient
+	case pinnedDC != "":
 		out.Reason = ReasonPinned
 		d, ok := r.byName[pinnedDC]
 		if !ok {
 			return
 		}
-		out.AllDown = r.down(d, f, h, out)
-		r.fill(d, out)
-		out.HasTTL = out.TTL < health.MaxTTL
-		return
+		_, ttl = q.meta(r, int(d), out, true)
+		out.ForAll, out.NoCache = !r.varies, r.varies
+	default:
+		_, ttl = q.meta(r, -1, out, true)
+		out.ForAll, out.NoCache = r.kind == kindMetafo && !r.varies, r.varies
 	}
-	m := r.m
-	addr := c.Src
-	useECS := c.HasECS && !m.ignoreECS
-	if useECS {
-		addr = c.ECS
-	}
-	leaf, scope := m.lookup(addr)
-	if useECS {
-		out.Scope = scope
-	}
-	out.UsedECS = useECS
-	out.Net, _ = addr.Prefix(int(scope))
-	li := m.leaves[leaf]
-	out.Reason = li.reason
-	list := r.lists[li.list]
-	r.walk(list, f, h, out)
-	out.HasTTL = out.TTL < health.MaxTTL
+	out.TTL = ttl
+	out.HasTTL = ttl < health.MaxTTL
 }
 
-// walk answers with the first DC of list that is not down, or the first
-// one when all are (gdnsd's rule); every DC visited folds its TTL in.
-func (r *Resource) walk(list []uint8, f *Forced, h *Monitored, out *Answer) {
-	for i, d := range list {
-		if !r.down(d, f, h, out) {
-			if i > 0 {
-				out.Reason = ReasonFailover
-			}
-			r.fill(d, out)
-			return
+// resolve answers r into out and returns gdnsd's sttl: DOWN and the TTL.
+func (q *query) resolve(r *Resource, pin int, out *Answer) (bool, uint32) {
+	if r.meta() {
+		return q.meta(r, pin, out, false)
+	}
+	return q.leaf(r, out)
+}
+
+// meta walks a geoip or metafo resource's DC list (the map's for the
+// client, the datacenters order, or a pin's one DC): the first DC not
+// DOWN answers, or the first one when all are (gdnsd's rule, DOWN passed
+// up). Every DC visited folds its TTL in. top sets the Answer's
+// Reason, Net and AllDown.
+func (q *query) meta(r *Resource, pin int, out *Answer, top bool) (bool, uint32) {
+	var list []uint8
+	var mapScope uint8
+	switch {
+	case pin >= 0:
+		list = r.dcIdx[pin : pin+1]
+	case r.kind == kindGeoIP:
+		m := r.m
+		addr := q.c.Src
+		useECS := q.c.HasECS && !m.ignoreECS
+		if useECS {
+			addr = q.c.ECS
+		}
+		leaf, scope := m.lookup(addr)
+		if useECS {
+			mapScope = scope
+		}
+		li := m.leaves[leaf]
+		if top {
+			out.UsedECS = useECS
+			out.Net, _ = addr.Prefix(int(scope))
+			out.Reason = li.reason
+		}
+		list = r.lists[li.list]
+	default:
+		list = r.lists[0]
+		if top {
+			out.Reason = ReasonPlugin
 		}
 	}
-	if len(list) > 0 {
-		out.AllDown = true
-		r.fill(list[0], out)
+	ttl := uint32(health.MaxTTL)
+	for i, d := range list {
+		down, dTTL := q.dc(r, d, out)
+		ttl = min(ttl, dTTL)
+		if !down {
+			if top && i > 0 {
+				out.Reason = ReasonFailover
+			}
+			out.Scope = max(out.Scope, mapScope)
+			return false, ttl
+		}
 	}
+	if len(list) == 0 {
+		out.DC, out.V4, out.V6, out.CNAME = "", nil, nil, ""
+		out.Scope = max(out.Scope, mapScope)
+		return false, ttl
+	}
+	q.dc(r, list[0], out)
+	if top {
+		out.AllDown = true
+	}
+	out.Scope = max(out.Scope, mapScope)
+	return true, ttl
 }
 
-// down is the state of DC d for this resource: forced first (its /TTL,
-// or MAX without one, replaces the monitors' TTL, as gdnsd's forced
-// sttl), then health. It folds the DC's TTL into out.TTL, which Resolve
-// starts at health.MaxTTL.
-func (r *Resource) down(d uint8, f *Forced, h *Monitored, out *Answer) bool {
-	ttl, down := uint32(health.MaxTTL), false
-	if e := f.at(r, d); e.set {
+// dc resolves DC d of meta resource r into out: its CNAME or what it
+// refers to. A forced state (resource > map > site) then replaces the
+// DC's state and TTL (its /TTL, or MAX without one), as gdnsd's forced
+// sttl.
+func (q *query) dc(r *Resource, d uint8, out *Answer) (bool, uint32) {
+	t := &r.targets[d]
+	out.V4, out.V6, out.CNAME, out.Scope = nil, nil, "", 0
+	down, ttl := false, uint32(health.MaxTTL)
+	switch {
+	case t.cname != "":
+		out.CNAME = t.cname
+		h := q.h.at(r, d)
+		down, ttl = h.down, h.ttl
+	case t.ref != nil:
+		down, ttl = q.resolve(t.ref, t.pin, out)
+	}
+	if e := q.f.at(r, d); e.set {
+		down, ttl = e.down, health.MaxTTL
 		if e.hasTTL {
 			ttl = e.ttl
 		}
-		down = e.down
-	} else {
-		mh := h.at(r, d)
-		ttl, down = mh.ttl, mh.down
 	}
-	if ttl < out.TTL {
-		out.TTL = ttl
-	}
-	return down
+	out.DC = r.dcs[d]
+	return down, ttl
 }
 
-func (r *Resource) fill(d uint8, out *Answer) {
-	t := &r.targets[d]
-	out.DC = r.m.dcs[d]
-	out.V4, out.V6, out.CNAME = t.v4, t.v6, t.cname
+// leaf answers an address plugin's resource.
+func (q *query) leaf(r *Resource, out *Answer) (bool, uint32) {
+	switch r.kind {
+	case kindMultifo, kindSimplefo:
+		if lh := q.h.leafAt(r); lh != nil {
+			out.V4, out.V6 = lh.v4, lh.v6
+			return lh.down, lh.ttl
+		}
+		out.V4, out.V6 = r.fix4, r.fix6
+	case kindStatic, kindNull:
+		out.V4, out.V6, out.CNAME = r.fix4, r.fix6, r.cname
+	case kindReflect:
+		q.reflect(r, out)
+	case kindWeighted:
+		return q.weighted(r, out)
+	}
+	return false, health.MaxTTL
+}
+
+// reflect answers with the client's addresses, as gdnsd's reflect: dns
+// the resolver's, edns the ECS client's (0.0.0.0 without ECS), best the
+// ECS client's if any else the resolver's, both the two. With ECS the
+// scope is the client's source length.
+func (q *query) reflect(r *Resource, out *Answer) {
+	buf := q.scratch(out)
+	half := len(buf) / 2
+	n4, n6 := 0, half
+	put := func(a netip.Addr) {
+		if a.Is4() {
+			buf[n4] = a
+			n4++
+		} else {
+			buf[n6] = a
+			n6++
+		}
+	}
+	ecs := q.c.HasECS
+	mode := r.reflect
+	if mode == reflectBoth || mode == reflectDNS || (mode == reflectBest && !ecs) {
+		put(q.c.Src)
+	}
+	if ecs && mode != reflectDNS {
+		put(q.c.ECS)
+	} else if !ecs && mode == reflectEDNS {
+		put(netip.IPv4Unspecified())
+	}
+	if ecs {
+		out.Scope = max(out.Scope, q.c.ECSBits)
+	}
+	out.V4, out.V6 = buf[:n4], buf[half:n6]
+}
+
+// scratch is the caller's Buf, or new storage when it lent none.
+func (q *query) scratch(out *Answer) []netip.Addr {
+	if len(out.Buf) < ScratchAddrs {
+		out.Buf = make([]netip.Addr, ScratchAddrs)
+	}
+	return out.Buf
 }
 
 // lookup finds a's leaf and its scope in a's own terms.

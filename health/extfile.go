@@ -9,7 +9,9 @@ import (
 	"time"
 
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
+	"github.com/geotraffic/geotraffic/internal/conf"
 	"github.com/geotraffic/geotraffic/internal/filewatch"
+	"github.com/geotraffic/geotraffic/vscf"
 )
 
 // extEntry is one line of an extfile: `ADDR => UP|DOWN[/TTL]`.
@@ -19,20 +21,39 @@ type extEntry struct {
 	hasTTL bool
 }
 
-// parseExtfile parses an extfile (admin_state's line syntax; keys are
-// addresses, compared as written with the address's lowercased text). A
-// key given twice, like any bad line, rejects the whole file.
+// parseExtfile parses an extfile: a vscf hash (gdnsd's configuration
+// language, as gdnsd reads it) of `ADDR => UP|DOWN[/TTL]`; keys are
+// compared as written with the address's lowercased text. A key given
+// twice, like any bad entry, rejects the whole file. $include is refused:
+// the file is watched alone.
 func parseExtfile(file string, data []byte) (map[string]extEntry, error) {
-	st, err := adminstate.Parse(file, data)
+	root, err := vscf.ParseNoInclude(file, data)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]extEntry, len(st.Entries))
-	for _, e := range st.Entries {
-		if _, dup := out[e.Pattern]; dup {
-			return nil, fmt.Errorf("%s:%d: %q: given twice", file, e.Line, e.Pattern)
+	if root.Kind != vscf.Hash {
+		return nil, root.Pos.Errorf("", "expected `ADDRESS => UP|DOWN[/TTL]` entries, got %s", root.Kind)
+	}
+	var errs conf.List
+	out := make(map[string]extEntry, len(root.Pairs))
+	for _, p := range root.Pairs {
+		if p.Key == "" {
+			errs.Addf(p.KeyPos, "", "empty key (expected an address)")
+			continue
 		}
-		out[e.Pattern] = extEntry{down: e.Down, ttl: e.TTL, hasTTL: e.HasTTL}
+		if p.Value.Kind != vscf.Scalar {
+			errs.Addf(p.Value.Pos, "", "key %q: expected UP or DOWN[/TTL], got %s", p.Key, p.Value.Kind)
+			continue
+		}
+		e, err := adminstate.ParseValue(p.Key, p.Value.Value)
+		if err != nil {
+			errs.Add(&conf.Error{Pos: p.Value.Pos, Reason: err.Error(), Err: err})
+			continue
+		}
+		out[p.Key] = extEntry{down: e.Down, ttl: e.TTL, hasTTL: e.HasTTL}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

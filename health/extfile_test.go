@@ -42,6 +42,33 @@ func TestParseExtfile(t *testing.T) {
 	}
 }
 
+// An extfile is gdnsd's language as gdnsd reads it (package vscf), so
+// a file another tool wrote for gdnsd means the same here.
+func TestParseExtfileLanguage(t *testing.T) {
+	got, err := parseExtfile("f", []byte("127.0.0.1 => UP, 127.0.0.2 = DOWN/10 # two on a line\n\"127.0.0.3\" =>\n  down\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]extEntry{"127.0.0.1": {}, "127.0.0.2": {down: true, ttl: 10, hasTTL: true}, "127.0.0.3": {down: true}}
+	if len(got) != len(want) || got["127.0.0.2"] != want["127.0.0.2"] || got["127.0.0.3"] != want["127.0.0.3"] {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	for in, msg := range map[string]string{
+		"127.0.0.1 => UP\n127.0.0.1 => DOWN\n": `f:2: duplicate key "127.0.0.1" (first at line 1; expected each key once in a hash)`,
+		"127.0.0.1 => UP\n127.0.0.2 => BAD\n":  `f:2: key "127.0.0.2": state "BAD" is not UP or DOWN`,
+		"127.0.0.1 => [UP]\n":                  `f:1: key "127.0.0.1": expected UP or DOWN[/TTL], got an array`,
+		"[127.0.0.1]\n":                        "f:1: expected `ADDRESS => UP|DOWN[/TTL]` entries, got an array",
+		"\"\" => UP\n":                         `f:1: empty key (expected an address)`,
+		"127.0.0.1 => UP # no newline":         `f:1: a comment on the last line needs a newline after it (expected a line feed before the end of the file)`,
+		"$include{other}\n":                    `f:1: $include is not allowed in this file, which is read on its own (expected key = value entries)`,
+		"a => BAD\nb => UP/x\n":                "f:1: key \"a\": state \"BAD\" is not UP or DOWN\nf:2: key \"b\": TTL \"x\" is not a number from 0 to 268435455",
+	} {
+		if _, err := parseExtfile("f", []byte(in)); err == nil || err.Error() != msg {
+			t.Errorf("%q:\n got %v\nwant %s", in, err, msg)
+		}
+	}
+}
+
 func TestExtfileDirectChangeAppliesAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "states")
 	writeFile(t, path, "127.0.0.1 => UP\n127.0.0.2 => DOWN/30\n")

@@ -24,7 +24,7 @@ func init() {
 	dns.PrivateHandle("DYNC", TypeDYNC, func() dns.PrivateRdata { return new(dynRdata) })
 }
 
-// dynRdata is the text of a DYNA/DYNC record: `geoip!RESOURCE[/DC]`, plus
+// dynRdata is the text of a DYNA/DYNC record: `PLUGIN[!RESOURCE[/DC]]`, plus
 // the MIN TTL that preprocess moved out of the TTL field.
 type dynRdata struct {
 	Spec   string
@@ -73,7 +73,7 @@ func (d *dynRdata) Len() int { return len(d.Spec) }
 type Dyn struct {
 	Owner    []byte // wire, zone case
 	DYNC     bool   // may answer a CNAME; nothing else may share the name
-	Plugin   string // "geoip"
+	Plugin   string // "geoip", "metafo", "multifo", ...
 	Resource string
 	DC       string // pinned datacenter, "" for GeoIP choice
 	MaxTTL   uint32
@@ -107,16 +107,21 @@ type DynChecker interface {
 	CheckDyn(plugin, resource, dc string, dync bool) (any, error)
 }
 
+// parseDynSpec splits gdnsd's `plugin[!resource[/dc]]`. Which plugins,
+// resources and pins exist is the DynChecker's to say; a resource of a
+// plugin that takes no pins may contain '/' (the checker joins it back).
 func parseDynSpec(spec string) (plugin, res, dc string, err error) {
-	plugin, rest, ok := strings.Cut(spec, "!")
-	if !ok || plugin == "" || rest == "" {
+	plugin, rest, hasRes := strings.Cut(spec, "!")
+	switch {
+	case plugin == "":
 		return "", "", "", fmt.Errorf("dynamic target %q is not PLUGIN!RESOURCE[/DC]", spec)
-	}
-	if plugin != "geoip" {
-		return "", "", "", fmt.Errorf("dynamic target %q: unknown plugin %q (only geoip)", spec, plugin)
+	case hasRes && rest == "":
+		return "", "", "", fmt.Errorf("dynamic target %q: empty resource", spec)
+	case strings.Contains(rest, "!"):
+		return "", "", "", fmt.Errorf("dynamic target %q: more than one '!'", spec)
 	}
 	res, dc, _ = strings.Cut(rest, "/")
-	if res == "" {
+	if hasRes && res == "" {
 		return "", "", "", fmt.Errorf("dynamic target %q: empty resource", spec)
 	}
 	return plugin, res, dc, nil

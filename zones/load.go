@@ -25,6 +25,9 @@ type Set struct {
 	list   []*Zone          // sorted by name
 	Digest string           // sha256 over every zone file and include, in name order
 	hinfo  *RRset           // RFC 8482 answer to ANY
+	// noChain and noAdditional are Options.NoCNAMEChain and
+	// Options.NoAdditional.
+	noChain, noAdditional bool
 	// Warnings are the data problems gdnsd warns about (strict mode
 	// refuses them), each `file:line: reason`.
 	Warnings []string
@@ -53,6 +56,12 @@ type Options struct {
 	// Log receives every data warning; nil logs none (Set.Warnings
 	// still lists them).
 	Log *slog.Logger
+	// NoCNAMEChain answers a CNAME without following it inside the zone
+	// (gdnsd's experimental_no_chain, its default).
+	NoCNAMEChain bool
+	// NoAdditional leaves out the in-zone addresses of NS, MX and SRV
+	// targets outside referrals, as gdnsd 3 does; referral glue stays.
+	NoAdditional bool
 }
 
 // gdnsd's defaults for the TTL options authdns does not expose: every TTL
@@ -127,7 +136,7 @@ func Load(dir string, checker DynChecker, opt Options) (*Set, error) {
 	close(next)
 	wg.Wait()
 
-	set := &Set{zones: map[string]*Zone{}}
+	set := &Set{zones: map[string]*Zone{}, noChain: opt.NoCNAMEChain, noAdditional: opt.NoAdditional}
 	var errs []error
 	h := sha256.New()
 	for _, j := range jobs {

@@ -102,7 +102,7 @@ func TestDynRecords(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"ok", "www 600/120 DYNA geoip!text-addrs\n*.w 300 DYNC geoip!text-addrs/eqiad\n", ""},
 		{"unknown resource", "www DYNA geoip!nope\n", "d.test:4: geoip!nope: unknown resource nope"},
-		{"bad plugin", "www DYNA metafo!x\n", "unknown plugin"},
+		{"plugin checked by the checker", "www DYNA metafo!x\n", "d.test:4: metafo!x: unknown resource x"},
 		{"static beside", "www DYNA geoip!text-addrs\nwww A 192.0.2.1\n", "d.test:5: static A at www.d.test. beside DYNA"},
 		{"dync beside", "www DYNC geoip!text-addrs\nwww TXT \"x\"\n", "DYNC at www.d.test. beside other data"},
 		{"min above max", "www 60/120 DYNA geoip!text-addrs\n", "DYNA MIN TTL 120 is above MAX TTL 60, lowered to it"},

@@ -78,7 +78,7 @@ func (s *Set) Lookup(qname []byte, qtype uint16, dr DynResolver, res *Result) {
 	for hop := 0; ; hop++ {
 		visited[hop] = name
 		target := s.lookupName(z, name, qtype, hop == 0, dr, res)
-		if target == nil || hop == maxChain || !isSubdomain(target, z.Apex) {
+		if target == nil || s.noChain || hop == maxChain || !isSubdomain(target, z.Apex) {
 			return
 		}
 		for _, v := range visited[:hop+1] {
@@ -144,7 +144,9 @@ func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr Dyn
 		}
 		return node.CNAME.Target
 	}
-	if qtype == dns.TypeANY && !node.empty() {
+	if qtype == dns.TypeANY && (node.Dyn == nil || !node.Dyn.DYNC) {
+		// RFC 8482's one HINFO, at every name that exists (an empty
+		// non-terminal too), as gdnsd.
 		res.Answer = append(res.Answer, Item{Set: s.hinfo, Owner: owner})
 		return nil
 	}
@@ -154,7 +156,15 @@ func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr Dyn
 		dr.ResolveDyn(d, da)
 		if d.DYNC && len(da.CNAME) > 0 {
 			res.Answer = append(res.Answer, Item{Owner: owner, CNAME: da.CNAME, TTL: da.TTL})
+			if qtype == dns.TypeCNAME || qtype == dns.TypeANY {
+				return nil
+			}
 			return lowerTarget(da.CNAME)
+		}
+		if qtype == dns.TypeANY {
+			// A DYNC answering addresses is a name with data: HINFO.
+			res.Answer = append(res.Answer, Item{Set: s.hinfo, Owner: owner})
+			return nil
 		}
 		addrs := da.V4
 		if qtype == dns.TypeAAAA {
@@ -169,7 +179,9 @@ func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr Dyn
 	}
 	if set := node.Find(qtype); set != nil {
 		res.Answer = append(res.Answer, Item{Set: set, Owner: owner})
-		res.Additional = appendAdditional(res.Additional, set)
+		if !s.noAdditional {
+			res.Additional = appendAdditional(res.Additional, set)
+		}
 		return nil
 	}
 	res.Authority = append(res.Authority, Item{Set: z.NegSOA, Owner: z.NegSOA.Owner})

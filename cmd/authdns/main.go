@@ -61,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	name := "authdns " + cmd
 	switch cmd {
-	case "serve", "checkconf", "states":
+	case "serve", "checkconf", "states", "import-gdnsd":
 		if err := cli.Args(rest, 0, 0, ""); err != nil {
 			return cli.Fail(stderr, name, err)
 		}
@@ -77,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return geoipLookup(o.config, rest, log, stdout, stderr)
 	case "ctl":
 		return runCtl(o, rest, stdout, stderr)
+	case "import-gdnsd":
+		return importGdnsd(o, log, stdout, stderr)
 	default:
 		return cli.Fail(stderr, "authdns", cli.Usagef("unknown command %q", cmd))
 	}

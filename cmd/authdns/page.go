@@ -14,6 +14,9 @@ type options struct {
 	control, tokenFile, caFile, tlsName string
 	certFile, keyFile                   string
 	timeout                             time.Duration
+	// import-gdnsd
+	from, to, listen, geoipDBDir, stateDir string
+	force                                  bool
 }
 
 const defaultConfig = "/etc/authdns/authdns.yaml"
@@ -33,6 +36,12 @@ func newFlags() (*flag.FlagSet, *options) {
 	fs.StringVar(&o.certFile, "cert-file", "", "ctl: client certificate (PEM) for a control_tcp with control_client_ca, in place of --token-file (turns TLS on)")
 	fs.StringVar(&o.keyFile, "key-file", "", "ctl: the client certificate's key (PEM)")
 	fs.BoolVar(&o.noEtcd, "no-etcd", false, "states: the admin_state file alone, without reading etcd")
+	fs.StringVar(&o.from, "from", "", "import-gdnsd: gdnsd's configuration directory (holding config, zones/, geoip/)")
+	fs.StringVar(&o.to, "to", "", "import-gdnsd: the authdns configuration directory to write")
+	fs.StringVar(&o.listen, "listen", "", "import-gdnsd: ADDR[,ADDR] (IP:port) to listen on instead of options.listen")
+	fs.StringVar(&o.geoipDBDir, "geoip-db-dir", "", "import-gdnsd: where geoip2_db names resolve (default: FROM/geoip)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "import-gdnsd: gdnsd's state directory, holding admin_state (default: options.state_dir, else FROM when it holds an admin_state, else /var/lib/gdnsd)")
+	fs.BoolVar(&o.force, "force", false, "import-gdnsd: replace a non-empty --to directory")
 	return fs, o
 }
 
@@ -47,6 +56,7 @@ func page() *cli.Page {
 			"authdns ctl [--control ADDR | --config FILE] [TLS AND TOKEN FLAGS] COMMAND [ARG]",
 			"authdns states [--config FILE] [--no-etcd]",
 			"authdns geoip-lookup [--config FILE] MAP ADDRESS",
+			"authdns import-gdnsd --from GDNSD_DIR --to OUT_DIR [--listen ADDR[,ADDR]] [--geoip-db-dir DIR] [--state-dir DIR] [--force]",
 			"authdns --version | --help",
 		},
 		Text: `authdns serves RFC 1035 zones and GeoIP-driven DYNA/DYNC records, with
@@ -80,10 +90,22 @@ an etcd: section, etcd read once (3 s at most; if etcd does not answer,
 the file's states are printed and the exit status is 1; --no-etcd skips
 etcd).`},
 			{Name: "authdns geoip-lookup", Synopsis: []string{"authdns geoip-lookup [--config FILE] MAP ADDRESS"}, Text: `Print MAP => PREFIX/LEN => dc1, dc2, ... for a client address.`},
+			{Name: "authdns import-gdnsd", Synopsis: []string{"authdns import-gdnsd --from GDNSD_DIR --to OUT_DIR [--listen ADDR[,ADDR]] [--geoip-db-dir DIR] [--state-dir DIR] [--force]"}, Text: `Translate a gdnsd 3.x configuration directory (config and the files it
+$includes, zones/, geoip/ nets files, the state directory's admin_state)
+into OUT_DIR: authdns.yaml, geoip.yaml, plugins.yaml, zones/ copied byte
+for byte, nets/ and admin_state. Comments are carried into the YAML.
+Prints one line per option translated differently or not at all, as
+FILE:LINE: option X: not needed|warning|error: ..., FILE relative to
+GDNSD_DIR. OUT_DIR must be empty or absent (--force replaces it) and
+apart from GDNSD_DIR; it is built beside OUT_DIR and renamed into place. The result is then checked
+as authdns checkconf would. Exit 1 when an option that changes answers
+could not be translated or authdns refuses the result (OUT_DIR is still
+written, to be fixed by hand); nothing is written when the gdnsd
+configuration does not parse.`},
 		},
 		Exit: []cli.Item{
 			{Term: "0", Text: "success (serve: stopped by a signal)"},
-			{Term: "1", Text: "an error: bad configuration, a failed call, etcd not read by states"},
+			{Term: "1", Text: "an error: bad configuration, a failed call, etcd not read by states, an import that does not answer as gdnsd"},
 			{Term: "2", Text: "usage error"},
 		},
 		Env:   []cli.Item{{Term: "NOTIFY_SOCKET", Text: "serve: systemd's notification socket (Type=notify)"}, {Term: "GOMAXPROCS", Text: "left as set; otherwise raised by one per blocking UDP reader"}},
@@ -92,6 +114,7 @@ etcd).`},
 			{Term: "authdns checkconf --config /etc/authdns/authdns.yaml", Text: "Validate a configuration before a reload."},
 			{Term: "authdns geoip-lookup generic-map 192.0.2.1 --config /etc/authdns/authdns.yaml", Text: "Which datacentres a client address is sent to."},
 			{Term: "authdns ctl --control /run/authdns/control.sock reload", Text: "Reload a running daemon through its control socket."},
+			{Term: "authdns import-gdnsd --from /etc/gdnsd --to /etc/authdns --state-dir /var/lib/gdnsd", Text: "Translate gdnsd's configuration, then check it with authdns checkconf --config /etc/authdns/authdns.yaml."},
 		},
 		SeeAlso: []string{"authdns-update(1)", "trafficctl(1)", "confctl(1)", "lvsd(1)"},
 	}

@@ -45,9 +45,21 @@ func startServer(t *testing.T) *server { t.Helper(); return startServerWith(t, "
 // admin_state to start with, and extra command-line flags.
 func startServerWith(t testing.TB, extraCfg, adminState string, flags ...string) *server {
 	t.Helper()
+	return startServerFiles(t, nil, extraCfg, adminState, flags...)
+}
+
+// startServerFiles is startServerWith with extra files (path relative to
+// the configuration directory → content) written before the start.
+func startServerFiles(t testing.TB, files map[string]string, extraCfg, adminState string, flags ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	root := repoRoot()
 	testutil.CopyTree(t, filepath.Join(root, "config", "zones"), filepath.Join(dir, "zones"))
+	for p, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	geoyaml, err := os.ReadFile(filepath.Join(root, "config", "geoip.yaml"))
 	if err != nil {
 		t.Fatal(err)
