@@ -133,6 +133,12 @@ func AlertsFor(pools []coordinator.Snapshot, sources, refused map[string]string)
 	return a
 }
 
+// StateAlert is /alerts' answer for pools, a snapshot of st's: with st's
+// pool sources' problems and refusals when it reports them.
+func StateAlert(st State, pools []coordinator.Snapshot) Alert {
+	return AlertsFor(pools, sourceAlerts(st), sourceRefusals(st))
+}
+
 // sourceAlerts asks st for its pool sources' problems, when it knows them.
 func sourceAlerts(st State) map[string]string {
 	if ss, ok := st.(SourceState); ok {
@@ -170,7 +176,7 @@ func Handler(st State, gatherer prometheus.Gatherer) http.Handler {
 		case parts[0] == "metrics" && len(parts) == 1:
 			metrics.ServeHTTP(w, r)
 		case parts[0] == "alerts" && len(parts) == 1:
-			a := AlertsFor(st.Pools(), sourceAlerts(st), sourceRefusals(st))
+			a := StateAlert(st, st.Pools())
 			reply(w, r, a, strings.ToUpper(a.Status)+" - "+a.Msg)
 		case parts[0] == "pools":
 			servePools(w, r, st, parts[1:])
