@@ -324,11 +324,15 @@ func serveIPVS(w http.ResponseWriter, r *http.Request, st State) {
 }
 
 // WantJSON reports whether the client asked for application/json.
-func WantJSON(r *http.Request) bool {
+func WantJSON(r *http.Request) bool { return Accepts(r, "application/json") }
+
+// Accepts reports whether the request's Accept header names mediaType
+// (wildcards are not expanded).
+func Accepts(r *http.Request, mediaType string) bool {
 	for _, v := range r.Header.Values("Accept") {
 		for _, part := range strings.Split(v, ",") {
 			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err == nil && mt == "application/json" {
+			if err == nil && mt == mediaType {
 				return true
 			}
 		}
