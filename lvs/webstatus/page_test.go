@@ -25,7 +25,7 @@ type state struct {
 }
 
 func (s *state) Pools() []coordinator.Snapshot { return s.pools }
-func (s *state) Announcer() bgp.Announcer       { return s.speaker }
+func (s *state) Announcer() bgp.Announcer      { return s.speaker }
 func (s *state) IPVSStatus(context.Context) ([]ipvs.ServiceStatus, error) {
 	return s.kernel, s.err
 }
@@ -102,7 +102,7 @@ func TestPageEscapesHostileNames(t *testing.T) {
 	}
 	for _, want := range []string{
 		`data-host="mw&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"`,
-		`<td class="mono host">mw&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;</td>`,
+		`<td class="mono host" title="enabled/up/pooled">mw&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;</td>`,
 		`&lt;/td&gt;&lt;script&gt;alert(3)&lt;/script&gt;`,
 	} {
 		if !strings.Contains(body, want) {
