@@ -173,15 +173,7 @@ func zoneInfos(st *State) []ZoneInfo {
 
 func newControlHandler(d *Daemon) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, d.Status())
-	})
-	mux.HandleFunc("GET /v1/states", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, d.State().States())
-	})
-	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, d.StatsInfo())
-	})
+	mountJSONViews(mux, d)
 	mux.HandleFunc("GET /v1/data", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, d.DataInfo())
 	})
@@ -223,6 +215,21 @@ func newControlHandler(d *Daemon) http.Handler {
 		})
 	}
 	return mux
+}
+
+// mountJSONViews serves the read-only views both the control API and the
+// metrics listener (as the status page's JSON twins) offer.
+func mountJSONViews(mux *http.ServeMux, d *Daemon) {
+	for path, view := range map[string]func() any{
+		"/v1/status":  func() any { return d.Status() },
+		"/v1/states":  func() any { return d.State().States() },
+		"/v1/stats":   func() any { return d.StatsInfo() },
+		"/v1/answers": func() any { return d.AnswerHistory() },
+	} {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, view())
+		})
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -61,6 +61,7 @@ type Daemon struct {
 	cookieRandom *dnsserver.Cookies
 	rrlStats     rrl.Stats     // response rate limiting, across limiters
 	httpPanics   atomic.Uint64 // control and metrics requests whose handler panicked
+	answers      answerHistory // DYNA/DYNC answers per interval, for the status page
 
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
@@ -182,6 +183,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		go d.followHealth(ctx, d.Health)
 	}
 	go d.sweepRRL(ctx)
+	go d.sampleAnswers(ctx)
 	if err := d.srv.Start(); err != nil {
 		return err
 	}

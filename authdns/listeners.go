@@ -275,6 +275,7 @@ func (l *listeners) openMetrics(addr string) (*httpListener, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(l.d.reg, promhttp.HandlerOpts{}))
+	l.d.mountStatusPage(mux)
 	return &httpListener{addr: addr, ln: ln, srv: l.newHTTPServer(mux)}, nil
 }
 

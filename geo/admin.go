@@ -116,7 +116,8 @@ type StateInfo struct {
 const SourceFile = "file"
 
 // States reports every geoip/MAP/DC, geoip/RESOURCE/DC, metafo/RESOURCE/DC,
-// site/DC and monitored ADDR/SERVICE. A resource DC's real state is that
+// site/DC and monitor (ADDR/SERVICE and CNAME./SERVICE, the built-in up
+// and down included, as gdnsdctl states). A resource DC's real state is that
 // of what it answers with (h may be nil: all up; a geoip or metafo
 // resource referred to is DOWN when all its DCs are); a map's or site's
 // real state is
@@ -166,20 +167,15 @@ func (g *Geo) States(f *Forced, h *Monitored) map[string]StateInfo {
 			out[r.adminKey(j)] = si
 		}
 	}
-	for _, k := range g.HealthKeys() {
-		real, ok := h.Snapshot().State(k)
-		if !ok {
-			real.TTL = health.MaxTTL
-		}
+	for _, k := range g.monitors() {
+		real := h.real(k)
 		si := StateInfo{State: "UP", RealState: "UP"}
 		if real.Down {
 			si.State, si.RealState = "DOWN", "DOWN"
 		}
-		if h != nil {
-			if _, i := h.pair(k); i >= 0 {
-				pf := &Forced{st: h.admin}
-				si = pf.stateInfo(fromIndex(h.admin, i), real.Down)
-			}
+		if _, i := h.state(k); i >= 0 {
+			pf := &Forced{st: h.admin}
+			si = pf.stateInfo(fromIndex(h.admin, i), real.Down)
 		}
 		monitored(&si, dcHealth{ttl: real.TTL, lastCheck: real.LastCheck, lastErr: real.LastError})
 		out[k.String()] = si
@@ -240,9 +236,9 @@ func (f *Forced) origin(s *StateInfo, e forced) {
 }
 
 // AdminKeys lists every admin_state key this Geo understands (site/DC,
-// geoip/MAP/DC, geoip/RESOURCE/DC, metafo/RESOURCE/DC, monitored
-// ADDR/SERVICE), so a caller can warn about lines whose
-// glob matches none of them, as gdnsd does.
+// geoip/MAP/DC, geoip/RESOURCE/DC, metafo/RESOURCE/DC, every monitor's
+// ADDR/SERVICE or CNAME./SERVICE, `192.0.2.1/up` included), so a caller
+// can warn about lines whose glob matches none of them, as gdnsd does.
 func (g *Geo) AdminKeys() []string {
 	var keys []string
 	for _, d := range g.sites {
@@ -260,7 +256,7 @@ func (g *Geo) AdminKeys() []string {
 			}
 		}
 	}
-	for _, k := range g.HealthKeys() {
+	for _, k := range g.monitors() {
 		keys = append(keys, k.String())
 	}
 	return keys

@@ -109,13 +109,8 @@ func buildFamily(fc *FamilyConfig) *family {
 	if fc == nil {
 		return nil
 	}
-	f := &family{addrs: fc.Addrs, upThresh: fc.threshold(), ignoreHealth: fc.IgnoreHealth, multi: fc.Multi, items: buildItems(fc.Items)}
-	for _, s := range fc.ServiceTypes {
-		if s != "up" {
-			f.svc = append(f.svc, s)
-		}
-	}
-	return f
+	return &family{addrs: fc.Addrs, svc: fc.monitors(), upThresh: fc.threshold(), ignoreHealth: fc.IgnoreHealth,
+		multi: fc.Multi, items: buildItems(fc.Items)}
 }
 
 // all is the family's addresses (nil for no family).
@@ -163,11 +158,7 @@ func (g *Geo) newMeta(rc *ResourceConfig) (*Resource, error) {
 			}
 		}
 	}
-	for _, s := range rc.ServiceTypes {
-		if s != "up" {
-			r.svc = append(r.svc, s)
-		}
-	}
+	r.svc = rc.monitors()
 	r.targets = make([]target, len(r.dcs))
 	r.dcIdx = make([]uint8, len(r.dcs))
 	for i, d := range r.dcs {

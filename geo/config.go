@@ -105,9 +105,9 @@ type ResourceConfig struct {
 // is missing: plugin top level → resource → synthesized DC resource or
 // addrs_v4/addrs_v6 stanza.
 type Params struct {
-	// ServiceTypes are the checks every address passes to be up (none:
-	// always up, as gdnsd's `up`); ServiceWhere locates each name for
-	// CheckServiceTypes.
+	// ServiceTypes are the checks every address passes to be up (absent:
+	// the built-in `up`, as gdnsd; an empty list monitors nothing);
+	// ServiceWhere locates each name for CheckServiceTypes.
 	ServiceTypes []string
 	ServiceWhere []Where
 	// UpThresh is the fraction of a family's n addresses (multifo) or
@@ -121,6 +121,16 @@ type Params struct {
 	PluginWhere Where
 
 	hasSvc, hasUpThresh, hasIgnore, hasMulti bool
+}
+
+// monitors are the service types each address (or CNAME) is monitored
+// with, as gdnsd: ServiceTypes as given (an empty list: none), or the
+// built-in up when no level sets the key.
+func (p *Params) monitors() []string {
+	if !p.hasSvc {
+		return []string{"up"}
+	}
+	return p.ServiceTypes
 }
 
 // fill copies every parameter p lacks from parent.

@@ -2,8 +2,6 @@ package geo
 
 import (
 	"net/netip"
-	"slices"
-	"strings"
 	"time"
 
 	adminstate "github.com/geotraffic/geotraffic/admin_state"
@@ -41,13 +39,14 @@ type leafHealth struct {
 	w      weightedHealth
 }
 
-// ApplyHealth precomputes s for this Geo. An address is up when every
-// service type of its resource is up for it; a pair missing from s is
-// UP with health.MaxTTL (gdnsd's state before the first check). An
-// admin_state entry matching a pair's key (`192.0.2.1/www_http`, globs
-// as for every key) replaces its monitored state and TTL (MaxTTL when the
-// entry gives none), as gdnsd forces a monitor, in every resource that
-// checks that pair. s and admin may be nil.
+// ApplyHealth precomputes s for this Geo. An address (or CNAME) is up
+// when every monitor of it is: one per service type of its resource, the
+// built-in up when none is set; a pair missing from s is UP with
+// health.MaxTTL (gdnsd's state before the first check). An admin_state
+// entry matching a monitor's key (`192.0.2.1/www_http`, `192.0.2.1/up`,
+// `www.example.net./up`, globs as for every key) replaces its state and
+// TTL (MaxTTL when the entry gives none), as gdnsd forces a monitor, in
+// every resource that uses it. s and admin may be nil.
 func (g *Geo) ApplyHealth(s *health.Snapshot, admin *adminstate.State) *Monitored {
 	m := &Monitored{g: g, snap: s, admin: admin, res: make([][]dcHealth, len(g.all)), leaf: make([]leafHealth, len(g.all))}
 	for _, r := range g.all {
@@ -58,10 +57,8 @@ func (g *Geo) ApplyHealth(s *health.Snapshot, admin *adminstate.State) *Monitore
 			m.res[r.idx] = make([]dcHealth, len(r.dcs))
 			for j := range r.dcs {
 				h := dcHealth{ttl: health.MaxTTL}
-				// Only up and down may apply to a CNAME (the parser
-				// refuses checks): down makes it DOWN/MAX, as gdnsd.
-				if r.targets[j].cname != "" {
-					h.down = slices.Contains(r.svc, "down")
+				if c := r.targets[j].cname; c != "" {
+					h.down = !m.up(netip.Addr{}, c, r.svc, &h)
 				}
 				m.res[r.idx][j] = h
 			}
@@ -87,7 +84,7 @@ func (m *Monitored) multifo(f *family, lh *leafHealth) []netip.Addr {
 	}
 	up := make([]netip.Addr, 0, len(f.addrs))
 	for _, a := range f.addrs {
-		if m.addrUp(a, f.svc, &lh.dcHealth) {
+		if m.up(a, "", f.svc, &lh.dcHealth) {
 			up = append(up, a)
 		}
 	}
@@ -109,14 +106,14 @@ func (m *Monitored) simplefo(f *family, lh *leafHealth) []netip.Addr {
 		return nil
 	}
 	p := dcHealth{ttl: health.MaxTTL}
-	pUp := m.addrUp(f.addrs[0], f.svc, &p)
+	pUp := m.up(f.addrs[0], "", f.svc, &p)
 	lh.note(p)
 	if pUp {
 		lh.ttl = min(lh.ttl, p.ttl)
 		return f.addrs[:1]
 	}
 	s := dcHealth{ttl: health.MaxTTL}
-	sUp := m.addrUp(f.addrs[1], f.svc, &s)
+	sUp := m.up(f.addrs[1], "", f.svc, &s)
 	lh.note(s)
 	if sUp {
 		lh.ttl = min(lh.ttl, p.ttl, s.ttl)
@@ -135,92 +132,6 @@ func (h *leafHealth) note(o dcHealth) {
 	if h.lastErr == "" {
 		h.lastErr = o.lastErr
 	}
-}
-
-// addrUp reports whether every service type is up for a, folding each
-// monitor's TTL, check time and error into h.
-func (m *Monitored) addrUp(a netip.Addr, svcs []string, h *dcHealth) bool {
-	up := true
-	for _, svc := range svcs {
-		st, ok := builtinState(svc)
-		if !ok {
-			st, _ = m.pair(health.Key{Addr: a, Service: svc})
-		}
-		if st.TTL < h.ttl {
-			h.ttl = st.TTL
-		}
-		if st.LastCheck.After(h.lastCheck) {
-			h.lastCheck = st.LastCheck
-		}
-		if st.Down {
-			up = false
-			if h.lastErr == "" && st.LastError != "" {
-				h.lastErr = health.Key{Addr: a, Service: svc}.String() + ": " + st.LastError
-			}
-		}
-	}
-	return up
-}
-
-// pair is k's effective state: forced by an admin_state entry (whose
-// index is returned, else -1) or monitored; UP with health.MaxTTL before
-// its first check.
-func (m *Monitored) pair(k health.Key) (health.State, int) {
-	st, ok := m.snap.State(k)
-	if !ok {
-		st = health.State{TTL: health.MaxTTL}
-	}
-	i := m.admin.Find(k.String())
-	if i >= 0 {
-		e := m.admin.Entries[i]
-		st.Down, st.TTL = e.Down, health.MaxTTL
-		if e.HasTTL {
-			st.TTL = e.TTL
-		}
-	}
-	return st, i
-}
-
-// builtinState is the fixed state of the built-in type down; ok is false
-// for a type the monitor checks.
-func builtinState(svc string) (health.State, bool) {
-	if svc == "down" {
-		return health.State{Down: true, TTL: health.MaxTTL}, true
-	}
-	return health.State{}, false
-}
-
-// HealthKeys lists every (address, service type) pair the resources need
-// checked, deduplicated and sorted: each address of every address plugin
-// resource (dcmap addresses are multifo resources) × its service types,
-// the built-in up and down left out.
-func (g *Geo) HealthKeys() []health.Key {
-	seen := map[health.Key]bool{}
-	var out []health.Key
-	for _, r := range g.all {
-		for _, f := range []*family{r.v4, r.v6} {
-			if f == nil {
-				continue
-			}
-			for _, a := range f.allAddrs() {
-				for _, svc := range f.svc {
-					k := health.Key{Addr: a, Service: svc}
-					if _, fixed := builtinState(svc); fixed || seen[k] {
-						continue
-					}
-					seen[k] = true
-					out = append(out, k)
-				}
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b health.Key) int {
-		if c := a.Addr.Compare(b.Addr); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Service, b.Service)
-	})
-	return out
 }
 
 // Snapshot is the health snapshot m was built from (nil: none).
@@ -250,10 +161,10 @@ func (m *Monitored) leafAt(r *Resource) *leafHealth {
 }
 
 // Monitored reports whether any address the resource may answer with has
-// service types to check.
+// service types to check (other than the built-in up and down).
 func (r *Resource) Monitored() bool {
 	for _, f := range []*family{r.v4, r.v6} {
-		if f != nil && len(f.svc) > 0 {
+		if f != nil && checks(f.svc) {
 			return true
 		}
 	}

@@ -247,8 +247,10 @@ func TestStates(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", key, got, want)
 		}
 	}
-	if len(s) != 4+4*3+4 {
-		t.Errorf("%d states, want 20: %v", len(s), s)
+	// 4 sites, 3 resources and the map of 4 DCs each, and the 10 monitors
+	// of the built-in up: 6 addresses, 4 CNAMEs.
+	if len(s) != 4+4*3+4+10 {
+		t.Errorf("%d states, want 30: %v", len(s), s)
 	}
 	keys := g.AdminKeys()
 	if len(keys) != len(s) {

@@ -52,7 +52,7 @@ type Resource struct {
 	lists   [][]uint8
 	byName  map[string]uint8
 	dcIdx   []uint8  // 0..len(dcs)-1: a pin's one-DC list is dcIdx[d:d+1]
-	svc     []string // checks of CNAME DCs (only the built-in up and down)
+	svc     []string // monitors of CNAME DCs (only the built-in up and down)
 
 	// multifo, simplefo, weighted: the families (nil: none).
 	v4, v6  *family
@@ -86,7 +86,7 @@ type target struct {
 // plugin's resource with its parameters.
 type family struct {
 	addrs        []netip.Addr
-	svc          []string // the built-in up left out
+	svc          []string // every monitor, the built-in up and down included
 	upThresh     float64
 	ignoreHealth bool
 	multi        bool

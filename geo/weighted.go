@@ -86,9 +86,9 @@ func newWSet(f *family, up func(item, addr int) bool) *wset {
 	return s
 }
 
-// weighted folds the states of r's addresses (CNAMEs: only the built-in
-// down) into lh: DOWN when a set is below its threshold, the TTL the
-// minimum over every address of both families.
+// weighted folds the states of r's addresses and CNAMEs into lh: DOWN
+// when a set is below its threshold, the TTL the minimum over every
+// monitor of every item.
 func (m *Monitored) weighted(r *Resource, lh *leafHealth) {
 	for _, fs := range []struct {
 		f   *family
@@ -98,11 +98,11 @@ func (m *Monitored) weighted(r *Resource, lh *leafHealth) {
 		if f == nil {
 			continue
 		}
-		*fs.out = newWSet(f, func(i, j int) bool { return m.addrUp(f.items[i].addrs[j], f.svc, &lh.dcHealth) })
+		*fs.out = newWSet(f, func(i, j int) bool { return m.up(f.items[i].addrs[j], "", f.svc, &lh.dcHealth) })
 		lh.down = lh.down || (*fs.out).down
 	}
 	if f := r.wcnames; f != nil {
-		lh.w.cn = newWSet(f, func(int, int) bool { return !slices.Contains(f.svc, "down") })
+		lh.w.cn = newWSet(f, func(i, _ int) bool { return m.up(netip.Addr{}, f.items[i].cname, f.svc, &lh.dcHealth) })
 		lh.down = lh.down || lh.w.cn.down
 	}
 }

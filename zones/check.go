@@ -1,8 +1,6 @@
 package zones
 
 import (
-	"sort"
-
 	"github.com/miekg/dns"
 )
 
@@ -18,7 +16,10 @@ func (d *Dyn) setTTLs(b *builder, maxTTL uint32, minTTL int64) {
 	if d.DYNC {
 		what = "DYNC"
 	}
-	d.MaxTTL = b.clampTTL(maxTTL, d.where, what)
+	var clamped string
+	if d.MaxTTL, clamped = clampTTL(maxTTL, what); clamped != "" {
+		b.notef(d.where, "%s", clamped)
+	}
 	d.MinTTL = maxTTL / 2
 	if minTTL > 0 {
 		d.MinTTL = uint32(min(minTTL, 1<<32-1))
@@ -39,7 +40,7 @@ func (d *Dyn) setTTLs(b *builder, maxTTL uint32, minTTL int64) {
 func (b *builder) soaTTLs() {
 	z := b.z
 	soa := z.SOA.rrs[0].(*dns.SOA)
-	where := z.SOA.lines[0]
+	where := z.SOA.lines[0].String()
 	z.Serial = soa.Serial
 	ncache := soa.Minttl
 	switch {
@@ -66,22 +67,18 @@ func (b *builder) soaTTLs() {
 }
 
 // checkData warns about the apex NS set and about same-zone targets that
-// lead nowhere. It runs after delegation points are marked and before
-// empty non-terminals are added, so a missing node is NXDOMAIN.
-func (b *builder) checkData() {
+// lead nowhere, node by node in keys' (sorted) order. It runs after
+// delegation points are marked and before empty non-terminals are added,
+// so a missing node is NXDOMAIN.
+func (b *builder) checkData(keys []string) {
 	z := b.z
 	if apex := z.nodes[string(z.Apex)]; apex != nil {
 		b.checkApexNS(apex)
 	}
-	keys := make([]string, 0, len(z.nodes))
-	for k := range z.nodes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // deterministic warning order
 	for _, k := range keys {
 		n := z.nodes[k]
 		if n.CNAME != nil && b.sameZone(n.CNAME.Target) && b.resolve(n.CNAME.Target) == nil {
-			b.warnf(n.CNAME.lines[0], "CNAME %s points to %s, which does not exist in this zone",
+			b.warnf(n.CNAME.lines[0].String(), "CNAME %s points to %s, which does not exist in this zone",
 				presentation(n.Owner), presentation(n.CNAME.Target))
 		}
 		for _, s := range n.Sets {
@@ -96,7 +93,7 @@ func (b *builder) checkApexNS(apex *Node) {
 		return
 	}
 	if len(ns.rrs) == 1 {
-		b.warnf(ns.lines[0], "zone %s has only one NS record", b.z.Name)
+		b.warnf(ns.lines[0].String(), "zone %s has only one NS record", b.z.Name)
 	}
 	mname := dns.CanonicalName(b.z.SOA.rrs[0].(*dns.SOA).Ns)
 	for _, rr := range ns.rrs {
@@ -104,7 +101,7 @@ func (b *builder) checkApexNS(apex *Node) {
 			return
 		}
 	}
-	b.warnf(b.z.SOA.lines[0], "SOA MNAME %s is not among the NS records of %s", mname, b.z.Name)
+	b.warnf(b.z.SOA.lines[0].String(), "SOA MNAME %s is not among the NS records of %s", mname, b.z.Name)
 }
 
 // checkTargets warns about a PTR into its own zone and about same-zone MX
@@ -115,7 +112,7 @@ func (b *builder) checkTargets(s *RRset) {
 		switch v := rr.(type) {
 		case *dns.PTR:
 			if t, err := wireName(v.Ptr); err == nil && b.sameZone(lowerWire(t)) {
-				b.warnf(s.lines[i], "PTR at %s points into its own zone (%s): a final dot missing?",
+				b.warnf(s.lines[i].String(), "PTR at %s points into its own zone (%s): a final dot missing?",
 					presentation(s.Owner), v.Ptr)
 			}
 			continue
@@ -131,7 +128,7 @@ func (b *builder) checkTargets(s *RRset) {
 			continue
 		}
 		if n := b.resolve(lowerWire(t)); n == nil || (n.Find(dns.TypeA) == nil && n.Find(dns.TypeAAAA) == nil && (n.Dyn == nil || n.Dyn.DYNC)) {
-			b.warnf(s.lines[i], "%s target %s at %s is in this zone and has no addresses",
+			b.warnf(s.lines[i].String(), "%s target %s at %s is in this zone and has no addresses",
 				dns.TypeToString[s.Type], target, presentation(s.Owner))
 		}
 	}

@@ -1,7 +1,6 @@
 package zones
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,18 +45,7 @@ func answer(t *testing.T, set *Set, name string, qtype uint16) string {
 		if it.Set == nil {
 			continue
 		}
-		for _, rd := range it.Set.RData {
-			// The served bytes: owner, type, class, TTL, length, RDATA.
-			s := it.Set
-			buf := append([]byte(nil), s.Owner...)
-			buf = binary.BigEndian.AppendUint16(buf, s.Type)
-			buf = binary.BigEndian.AppendUint16(buf, dns.ClassINET)
-			buf = binary.BigEndian.AppendUint32(buf, s.TTL)
-			buf = binary.BigEndian.AppendUint16(buf, uint16(len(rd)))
-			rr, _, err := dns.UnpackRR(append(buf, rd...), 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, rr := range it.Set.RRs() { // unpacked from the served bytes
 			out = append(out, strings.ReplaceAll(rr.String(), "\t", " "))
 		}
 	}
@@ -147,6 +135,8 @@ func TestInclude(t *testing.T) {
 		{"$INCLUDE sub/missing\n", "", "example.com:6: failed to open"},
 		{"$INCLUDE sub/i\n", "x A 192.0.2.1\ny A 999.1.1.1\n", "sub/i:2: bad A A"},
 		{"$INCLUDE sub/i\n", "$INCLUDE ../../x\n", "sub/i:1: $INCLUDE ../../x: outside the zones directory"},
+		{"$INCLUDE sub/i\n", "x A 192.0.2.1\n$INCLUDE i\n", "sub/i:2: $INCLUDE i: includes itself"},
+		{"$INCLUDE example.com\n", "", "example.com:6: $INCLUDE example.com: includes itself"},
 	} {
 		files := map[string]string{"example.com": head + tt.body}
 		if tt.inc != "" {
@@ -354,8 +344,11 @@ func TestQuotedStringOverLines(t *testing.T) {
 		t.Errorf("warnings %q", w)
 	}
 	n := set.Zone("example.com").Node(lowerWire(must(wireName("t.example.com."))))
-	if s := n.Find(dns.TypeTXT); s.lines[0] != filepath.Join(dir, "example.com")+":6" || s.RRs()[0].(*dns.TXT).Txt[0] != "abc\ndef" {
-		t.Errorf("t at %s: %q", s.lines[0], s.RRs()[0].(*dns.TXT).Txt)
+	if s := n.Find(dns.TypeTXT); s.lines[0].String() != filepath.Join(dir, "example.com")+":6" {
+		t.Errorf("t at %s", s.lines[0])
+	}
+	if got := answer(t, set, "t.example.com.", dns.TypeTXT); got != `t.example.com. 300 IN TXT "abc\010def"`+"\n"+`t.example.com. 300 IN TXT "x"` {
+		t.Errorf("t: %q", got)
 	}
 }
 

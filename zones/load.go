@@ -201,7 +201,7 @@ func flatten(errs []error) []error {
 func loadZone(dir, file, zoneName string, checker DynChecker, opt Options) (*Zone, *source, error) {
 	path := filepath.Join(dir, file)
 	src := &source{dir: dir, zone: zoneName}
-	src.addFile(path, zoneName)
+	src.addFile(path, zoneName, -1)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, src, fmt.Errorf("%s: %w", path, err)
@@ -218,12 +218,12 @@ func loadZone(dir, file, zoneName string, checker DynChecker, opt Options) (*Zon
 	zp := dns.NewZoneParser(bytes.NewReader(text), zoneName, file)
 	zp.SetIncludeAllowed(true)
 	zp.SetIncludeFS(includeFS{src})
-	where := path + ":1"
+	where := pos{path, 1}
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		// A record without a marker (only in broken text) keeps the
 		// previous record's place.
 		if id, line, ok := markerFrom(zp.Comment()); ok && id < len(src.files) {
-			where = src.files[id] + ":" + strconv.Itoa(line)
+			where = pos{src.files[id], line}
 		}
 		b.add(rr, where, checker)
 	}
@@ -279,6 +279,6 @@ func parseError(src *source, file string, err error) error {
 func rfc8482HINFO() *RRset {
 	rr := &dns.HINFO{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: 3600}, Cpu: "RFC8482", Os: ""}
 	s := &RRset{Owner: []byte{0}, Type: dns.TypeHINFO, Class: dns.ClassINET, TTL: 3600}
-	_ = s.add(rr, "builtin", nil)
+	_ = s.add(rr, pos{"builtin", 0}, nil)
 	return s
 }

@@ -2,7 +2,9 @@ package zones
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"github.com/miekg/dns"
 )
@@ -23,16 +25,32 @@ type RRset struct {
 	// Target is the lowercased wire target for CNAME sets.
 	Target []byte
 
-	rrs   []dns.RR // the parsed records, for validation and tools
-	lines []string // file:line of each record, for errors
+	rrs   []dns.RR // the parsed records while the zone is checked; nil after
+	lines []pos    // where each record is, for errors
 }
 
-// RRs returns the records as parsed (read-only).
-func (s *RRset) RRs() []dns.RR { return s.rrs }
+// RRs returns the records, unpacked from what is served.
+func (s *RRset) RRs() []dns.RR {
+	if s.rrs != nil {
+		return s.rrs
+	}
+	out := make([]dns.RR, 0, len(s.RData))
+	for _, rd := range s.RData {
+		buf := append([]byte(nil), s.Owner...)
+		buf = binary.BigEndian.AppendUint16(buf, s.Type)
+		buf = binary.BigEndian.AppendUint16(buf, s.Class)
+		buf = binary.BigEndian.AppendUint32(buf, s.TTL)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(rd)))
+		if rr, _, err := dns.UnpackRR(append(buf, rd...), 0); err == nil {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
 
 // add adds rr, packed in scratch (grown as needed and reusable by the
 // caller; nil is fine).
-func (s *RRset) add(rr dns.RR, where string, scratch *[]byte) error {
+func (s *RRset) add(rr dns.RR, where pos, scratch *[]byte) error {
 	rdata, err := packRData(rr, scratch)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
@@ -73,6 +91,15 @@ func packRData(rr dns.RR, scratch *[]byte) ([]byte, error) {
 	}
 	return append([]byte(nil), buf[hoff:off]...), nil
 }
+
+// pos is where a record is: a file and a line. The file string is shared
+// by every record of the file, so a record costs no string of its own.
+type pos struct {
+	file string
+	line int
+}
+
+func (p pos) String() string { return p.file + ":" + strconv.Itoa(p.line) }
 
 // targets returns the lowercased wire names that want additional A/AAAA.
 func (s *RRset) targets() [][]byte {

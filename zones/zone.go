@@ -86,17 +86,16 @@ func (b *builder) notef(where, format string, args ...any) {
 	b.warnings = append(b.warnings, fmt.Sprintf("%s: "+format, append([]any{where}, args...)...))
 }
 
-// clampTTL keeps a TTL within [MinTTL, MaxTTL], as gdnsd.
-func (b *builder) clampTTL(ttl uint32, where, what string) uint32 {
+// clampTTL keeps a TTL within [MinTTL, MaxTTL], as gdnsd, and says what
+// it did ("" when nothing).
+func clampTTL(ttl uint32, what string) (uint32, string) {
 	switch {
 	case ttl < MinTTL:
-		b.notef(where, "%s TTL %d too small, raised to %d", what, ttl, MinTTL)
-		return MinTTL
+		return MinTTL, fmt.Sprintf("%s TTL %d too small, raised to %d", what, ttl, MinTTL)
 	case ttl > MaxTTL:
-		b.notef(where, "%s TTL %d too large, lowered to %d", what, ttl, MaxTTL)
-		return MaxTTL
+		return MaxTTL, fmt.Sprintf("%s TTL %d too large, lowered to %d", what, ttl, MaxTTL)
 	}
-	return ttl
+	return ttl, ""
 }
 
 // node returns the node of owner (key: owner lowercased), adding it.
@@ -109,39 +108,42 @@ func (b *builder) node(key, owner []byte) *Node {
 	return n
 }
 
-func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
+func (b *builder) add(rr dns.RR, p pos, checker DynChecker) {
 	h := rr.Header()
 	owner, err := wireName(h.Name)
 	if err != nil {
-		b.errorf(where, "%v", err)
+		b.errorf(p.String(), "%v", err)
 		return
 	}
 	key := lowerWire(owner)
 	if !isSubdomain(key, b.z.Apex) {
 		// gdnsd ignores such records, with a warning.
-		b.warnf(where, "%s is outside zone %s: ignored", h.Name, b.z.Name)
+		b.warnf(p.String(), "%s is outside zone %s: ignored", h.Name, b.z.Name)
 		return
 	}
 	if h.Class != dns.ClassINET {
-		b.errorf(where, "class %s is not supported (only IN)", dns.ClassToString[h.Class])
+		b.errorf(p.String(), "class %s is not supported (only IN)", dns.ClassToString[h.Class])
 		return
 	}
 	n := b.node(key, owner)
 	if h.Rrtype == TypeDYNA || h.Rrtype == TypeDYNC {
-		b.addDyn(n, rr, owner, where, checker)
+		b.addDyn(n, rr, owner, p.String(), checker)
 		return
 	}
-	h.Ttl = b.clampTTL(h.Ttl, where, dns.TypeToString[h.Rrtype])
+	var clamped string
+	if h.Ttl, clamped = clampTTL(h.Ttl, dns.TypeToString[h.Rrtype]); clamped != "" {
+		b.notef(p.String(), "%s", clamped)
+	}
 	if h.Rrtype == dns.TypeCNAME {
 		if n.CNAME == nil {
 			n.CNAME = &RRset{Owner: owner, Type: dns.TypeCNAME, Class: h.Class, TTL: h.Ttl}
 			t, _ := wireName(rr.(*dns.CNAME).Target)
 			n.CNAME.Target = lowerWire(t)
 		} else {
-			b.errorf(where, "%s has more than one CNAME", h.Name)
+			b.errorf(p.String(), "%s has more than one CNAME", h.Name)
 			return
 		}
-		if err := n.CNAME.add(rr, where, &b.scratch); err != nil {
+		if err := n.CNAME.add(rr, p, &b.scratch); err != nil {
 			b.errs = append(b.errs, err)
 		}
 		return
@@ -151,10 +153,10 @@ func (b *builder) add(rr dns.RR, where string, checker DynChecker) {
 		s = &RRset{Owner: owner, Type: h.Rrtype, Class: h.Class, TTL: h.Ttl}
 		n.Sets = append(n.Sets, s)
 	} else if s.TTL != h.Ttl {
-		b.warnf(where, "the TTLs of the %s records at %s differ: using %d, the first",
+		b.warnf(p.String(), "the TTLs of the %s records at %s differ: using %d, the first",
 			dns.TypeToString[h.Rrtype], h.Name, s.TTL)
 	}
-	if err := s.add(rr, where, &b.scratch); err != nil {
+	if err := s.add(rr, p, &b.scratch); err != nil {
 		b.errs = append(b.errs, err)
 	}
 }
@@ -201,7 +203,7 @@ func (b *builder) finish() (*Zone, error) {
 	case apex == nil || apex.Find(dns.TypeSOA) == nil:
 		b.errorf(where, "zone %s has no SOA at the apex", z.Name)
 	case len(apex.Find(dns.TypeSOA).RData) > 1:
-		b.errorf(apex.Find(dns.TypeSOA).lines[1], "zone %s has more than one SOA", z.Name)
+		b.errorf(apex.Find(dns.TypeSOA).lines[1].String(), "zone %s has more than one SOA", z.Name)
 	default:
 		z.SOA = apex.Find(dns.TypeSOA)
 		b.soaTTLs()
@@ -216,10 +218,10 @@ func (b *builder) finish() (*Zone, error) {
 	sort.Strings(keys) // deterministic error order
 	for _, k := range keys {
 		n := z.nodes[k]
-		name := presentation(n.Owner)
+		name := lazyName(n.Owner)
 		others := len(n.Sets) > 0 || n.Dyn != nil
 		if n.CNAME != nil && others {
-			b.errorf(n.CNAME.lines[0], "CNAME at %s beside other data", name)
+			b.errorf(n.CNAME.lines[0].String(), "CNAME at %s beside other data", name)
 		}
 		if n.Dyn != nil {
 			if n.Dyn.DYNC && len(n.Sets) > 0 {
@@ -227,7 +229,7 @@ func (b *builder) finish() (*Zone, error) {
 			}
 			for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 				if s := n.Find(t); s != nil && !n.Dyn.DYNC {
-					b.errorf(s.lines[0], "static %s at %s beside DYNA", dns.TypeToString[t], name)
+					b.errorf(s.lines[0].String(), "static %s at %s beside DYNA", dns.TypeToString[t], name)
 				}
 			}
 		}
@@ -238,14 +240,29 @@ func (b *builder) finish() (*Zone, error) {
 			b.errorf(n.Dyn.where, "DYNC cannot be at the zone apex")
 		}
 	}
-	b.checkData()
+	b.checkData(keys)
 	b.addEmptyNonTerminals()
 	b.linkAdditional()
 	if len(b.errs) > 0 {
 		return nil, joinErrs(b.errs)
 	}
+	// The parsed records were for the checks; answers use the packed
+	// RDATA, and RRs unpacks it again for tools.
+	for _, n := range z.nodes {
+		for _, s := range n.Sets {
+			s.rrs = nil
+		}
+		if n.CNAME != nil {
+			n.CNAME.rrs = nil
+		}
+	}
 	return z, nil
 }
+
+// lazyName prints a wire name in messages; most nodes never need it.
+type lazyName []byte
+
+func (w lazyName) String() string { return presentation(w) }
 
 func (b *builder) addEmptyNonTerminals() {
 	z := b.z
@@ -274,7 +291,7 @@ func (b *builder) linkAdditional() {
 					continue
 				}
 				if s.Type == dns.TypeNS && tn.Dyn != nil {
-					b.errorf(s.lines[min(i, len(s.lines)-1)], "NS target %s uses DYNA/DYNC", presentation(t))
+					b.errorf(s.lines[min(i, len(s.lines)-1)].String(), "NS target %s uses DYNA/DYNC", presentation(t))
 					continue
 				}
 				for _, at := range []uint16{dns.TypeA, dns.TypeAAAA} {

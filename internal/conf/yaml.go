@@ -84,7 +84,10 @@ func DecodeYAML(file string, data []byte) (*Node, error) {
 }
 
 // badBytes finds what the parser would accept but YAML forbids: invalid
-// UTF-8 and control characters other than tab, newline and return.
+// UTF-8 and control characters other than tab, newline and return. A
+// return without a newline after it is refused too: YAML counts it as a
+// line break that editors do not show, so every line number after it
+// would be off by one.
 func badBytes(data []byte) (Pos, string) {
 	line, col := 1, 1
 	for i := 0; i < len(data); {
@@ -94,6 +97,8 @@ func badBytes(data []byte) (Pos, string) {
 			return Pos{Line: line, Col: col}, "invalid UTF-8"
 		case r == '\n':
 			line, col = line+1, 0
+		case r == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+			return Pos{Line: line, Col: col}, "a carriage return without a line feed (save the file with Unix or DOS line ends)"
 		case r < 0x20 && r != '\t' && r != '\r', r == 0x7f:
 			return Pos{Line: line, Col: col}, "control characters are not allowed"
 		}

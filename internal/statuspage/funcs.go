@@ -11,6 +11,7 @@ import (
 // modified.
 var Funcs = template.FuncMap{
 	"ago":        Ago,
+	"since":      Since,
 	"utc":        UTC,
 	"stateClass": StateClass,
 	"alertClass": alertClass,
@@ -22,11 +23,16 @@ func Ago(t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	d := time.Since(t).Round(time.Second)
-	if d < 0 {
-		d = 0
+	return Since(t) + " ago"
+}
+
+// Since is how long before now t was, rounded to the second ("1m30s"), or
+// "" for the zero time.
+func Since(t time.Time) string {
+	if t.IsZero() {
+		return ""
 	}
-	return d.String() + " ago"
+	return max(time.Since(t).Round(time.Second), 0).String()
 }
 
 // UTC formats t as RFC 3339 in UTC, or "" for the zero time.
@@ -39,10 +45,10 @@ func UTC(t time.Time) string {
 
 // StateClass maps a state word to one of the CSS classes state-up,
 // state-down, state-degraded and state-unknown. Only the first word counts,
-// so "DOWN (forced)" and "up/2" read as their state.
+// so "DOWN (forced)", gdnsd's forced "DOWN!" and "up/2" read as their state.
 func StateClass(state string) string {
 	word := strings.ToLower(strings.TrimSpace(state))
-	if i := strings.IndexAny(word, " /(:,"); i >= 0 {
+	if i := strings.IndexAny(word, " /(:,!"); i >= 0 {
 		word = word[:i]
 	}
 	switch word {

@@ -184,7 +184,7 @@ func TestAssetsServedBesidePage(t *testing.T) {
 
 func TestStateClass(t *testing.T) {
 	for in, want := range map[string]string{
-		"UP": "state-up", "DOWN": "state-down", "DOWN (forced)": "state-down", "up/2": "state-up",
+		"UP": "state-up", "DOWN": "state-down", "DOWN!": "state-down", "UP!": "state-up", "DOWN (forced)": "state-down", "up/2": "state-up",
 		"degraded": "state-degraded", "": "state-unknown", "NONE": "state-unknown", " ok ": "state-up",
 	} {
 		if got := StateClass(in); got != want {
