@@ -18,9 +18,6 @@ var pageFS embed.FS
 // configuration and the pools.
 var body = template.Must(template.New("page.html").Funcs(statuspage.Funcs).ParseFS(pageFS, "page.html"))
 
-// twins are the page's JSON twins: the PyBal-compatible API.
-var twins = []string{"/alerts", "/pools", "/ipvs", "/bgp", "/metrics"}
-
 // Render builds the page from st's state now.
 func Render(ctx context.Context, st instrumentation.State, now time.Time) (statuspage.Page, error) {
 	pools := st.Pools()
@@ -30,6 +27,8 @@ func Render(ctx context.Context, st instrumentation.State, now time.Time) (statu
 	if err := body.ExecuteTemplate(&b, "body", v); err != nil {
 		return statuspage.Page{}, err
 	}
+	// The JSON twins are the PyBal-compatible API.
+	twins := []string{"/alerts", "/pools", "/ipvs", "/bgp", "/metrics"}
 	return statuspage.Page{Daemon: "lvsd", Title: "LVS services", Rendered: now, JSON: twins, Alerts: alerts(v),
 		Body: template.HTML(b.String())}, nil
 }
