@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"time"
 )
 
 // After a restart, lvsd adopts what IPVS has. PyBal's optimistic start
@@ -64,12 +65,15 @@ func (c *Coordinator) adoptedDest(s *Server) (w uint32, present, ok bool) {
 	return s.adoption.weight, s.adoption.present, true
 }
 
-// Checked records that monitor has completed a check of host (whatever
-// the result): once all its monitors have, an adopting server's state
-// decides its IPVS entry from then on.
-func (c *Coordinator) Checked(host, monitor string) {
+// Checked records that monitor has completed a check of host, with its
+// result before damping (reported in Server.Checks): once all its monitors
+// have, an adopting server's state decides its IPVS entry from then on.
+func (c *Coordinator) Checked(host, monitor string, up bool, reason string) {
 	c.mu.Lock()
 	s, ok := c.servers[host]
+	if ok {
+		s.record(monitor, up, reason, time.Now())
+	}
 	if !ok || s.adoption == nil {
 		c.mu.Unlock()
 		return

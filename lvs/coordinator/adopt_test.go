@@ -86,7 +86,7 @@ func TestAdoptedUntilFirstCheck(t *testing.T) {
 					set.Monitors = w[1:]
 					f.c.Reconfigure(set)
 				case w[2] == "checked":
-					f.c.Checked(w[0], w[1])
+					f.c.Checked(w[0], w[1], true, "")
 				default:
 					f.c.MonitorResult(w[0], w[1], w[2] == "up", "test")
 				}

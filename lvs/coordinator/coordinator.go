@@ -43,10 +43,14 @@ type Server struct {
 	// Adopted is a server whose IPVS entry is still the kernel's from
 	// before a restart, until its first check (see adopt.go).
 	Adopted bool
+	// Checks are the monitors' verdicts and last results (in copies
+	// only: Snapshot and Server fill them in).
+	Checks []Check
 	// monitors holds each monitor's last (damped) verdict.
 	monitors   map[string]bool
-	keptLogged bool // "Keeping removed server" was logged
-	adopting   bool // of the first pool after a restart: adopts on resolution
+	checks     map[string]checkRecord // by monitor
+	keptLogged bool                   // "Keeping removed server" was logged
+	adopting   bool                   // of the first pool after a restart: adopts on resolution
 	adoption   *adoption
 }
 
@@ -369,9 +373,14 @@ type Snapshot struct {
 	Held []string
 	// Removed are the servers no longer in the pool that the threshold
 	// keeps pooled, sorted.
-	Removed         []string
+	Removed []string
+	// Service is the IPVS service (VIP, scheduler, flags).
+	Service         ipvs.Service
 	DepoolThreshold float64
 	CanDepool       bool
+	// Headroom is how many more up and enabled servers may go down and
+	// still be depooled (0: the next one down stays pooled).
+	Headroom int
 	// PooledWeight is the sum of the pooled servers' weights; 0 with
 	// servers in the pool means no new connection can be served.
 	PooledWeight uint64
@@ -382,14 +391,21 @@ func (c *Coordinator) Snapshot() Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	down, held := c.downAndHeld()
-	snap := Snapshot{Name: c.set.Name, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(), PooledDown: down, Held: held,
-		Removed: c.removedKept(), PooledWeight: c.pooledWeight()}
+	snap := Snapshot{Name: c.set.Name, Service: c.set.Service, DepoolThreshold: c.set.DepoolThreshold, CanDepool: c.canDepool(),
+		Headroom: c.headroom(), PooledDown: down, Held: held, Removed: c.removedKept(), PooledWeight: c.pooledWeight()}
 	for _, h := range sortedKeys(c.servers) {
-		s := *c.servers[h]
-		s.monitors, s.adoption = nil, nil
-		snap.Servers = append(snap.Servers, s)
+		snap.Servers = append(snap.Servers, c.copyOf(c.servers[h]))
 	}
 	return snap
+}
+
+// copyOf copies a server for reporting, without its internal state;
+// c.mu is held.
+func (c *Coordinator) copyOf(s *Server) Server {
+	cp := *s
+	cp.Checks = s.report(c.set.Monitors)
+	cp.monitors, cp.checks, cp.adoption = nil, nil, nil
+	return cp
 }
 
 // Server returns a copy of one server's state.
@@ -400,9 +416,7 @@ func (c *Coordinator) Server(host string) (Server, bool) {
 	if !ok {
 		return Server{}, false
 	}
-	cp := *s
-	cp.monitors, cp.adoption = nil, nil
-	return cp, true
+	return c.copyOf(s), true
 }
 
 // Close drops the service's metric series (service removed on reload).

@@ -24,6 +24,7 @@ func (c *Coordinator) Reconfigure(set Settings) {
 		for m := range s.monitors {
 			if !slices.Contains(set.Monitors, m) {
 				delete(s.monitors, m)
+				delete(s.checks, m)
 				if c.metrics != nil {
 					c.metrics.monitorStatus.DeleteLabelValues(set.Name, h, m)
 				}

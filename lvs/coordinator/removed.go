@@ -52,7 +52,7 @@ func (c *Coordinator) releaseRemoved() {
 	for _, s := range removed {
 		self := countIf(s.Up && s.Enabled)
 		switch {
-		case float64(up-self) >= float64(len(c.servers))*c.set.DepoolThreshold:
+		case thresholdMet(up-self, len(c.servers), c.set.DepoolThreshold):
 			c.logf(slog.LevelInfo, "Removing server %s (no longer found in new configuration)", s.Host)
 			c.forgetServer(s.Host)
 			up -= self

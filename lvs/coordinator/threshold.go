@@ -5,16 +5,26 @@ import (
 	"sort"
 )
 
-// canDepool is PyBal's rule, float arithmetic included (100 × 0.07
-// is 7.000000000000001, so 7 up servers of 100 are not enough).
+// canDepool is PyBal's rule: a down server may leave while the up and
+// enabled ones stay at or above the threshold.
 func (c *Coordinator) canDepool() bool {
-	up := 0
-	for _, s := range c.servers {
-		if s.Up && s.Enabled {
-			up++
-		}
+	return thresholdMet(c.upEnabled(), len(c.servers), c.set.DepoolThreshold)
+}
+
+// thresholdMet is the rule's arithmetic, PyBal's floats included (100 ×
+// 0.07 is 7.000000000000001, so 7 up servers of 100 are not enough).
+func thresholdMet(up, total int, threshold float64) bool {
+	return float64(up) >= float64(total)*threshold
+}
+
+// headroom is how many more up and enabled servers may go down and still
+// be depooled, one after the other, by canDepool's rule.
+func (c *Coordinator) headroom() int {
+	up, n := c.upEnabled(), 0
+	for n < up && thresholdMet(up-n-1, len(c.servers), c.set.DepoolThreshold) {
+		n++
 	}
-	return float64(up) >= float64(len(c.servers))*c.set.DepoolThreshold
+	return n
 }
 
 func (c *Coordinator) depool(s *Server) {

@@ -23,6 +23,7 @@ import (
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/geotraffic/geotraffic/lvs/monitor"
 	"github.com/geotraffic/geotraffic/lvs/pool"
+	"github.com/geotraffic/geotraffic/lvs/webstatus"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -470,7 +471,7 @@ func (d *Daemon) startHTTP() error {
 			listeners = append(listeners, l)
 		}
 	}
-	h := d.guardHTTP(instrumentation.Handler(d, d.opts.Registry))
+	h := d.guardHTTP(webstatus.Handler(d, d.opts.Registry))
 	for _, l := range listeners {
 		srv := instrumentation.NewServer(h, d.opts.HTTPTimeouts)
 		d.httpServers = append(d.httpServers, srv)

@@ -263,7 +263,7 @@ func (s *service) startMonitors(ctx context.Context, wg *sync.WaitGroup, host st
 			if state, changed := s.dampers.observe(host, name, sc.Rise, sc.Fall, up); changed {
 				s.coord.MonitorResult(host, name, state, reason)
 			}
-			s.coord.Checked(host, name)
+			s.coord.Checked(host, name, up, reason)
 		}}
 		wg.Add(1)
 		go func() {

@@ -133,6 +133,12 @@ func AlertsFor(pools []coordinator.Snapshot, sources, refused map[string]string)
 	return a
 }
 
+// StateAlert is /alerts' answer for pools, a snapshot of st's: with st's
+// pool sources' problems and refusals when it reports them.
+func StateAlert(st State, pools []coordinator.Snapshot) Alert {
+	return AlertsFor(pools, sourceAlerts(st), sourceRefusals(st))
+}
+
 // sourceAlerts asks st for its pool sources' problems, when it knows them.
 func sourceAlerts(st State) map[string]string {
 	if ss, ok := st.(SourceState); ok {
@@ -170,7 +176,7 @@ func Handler(st State, gatherer prometheus.Gatherer) http.Handler {
 		case parts[0] == "metrics" && len(parts) == 1:
 			metrics.ServeHTTP(w, r)
 		case parts[0] == "alerts" && len(parts) == 1:
-			a := AlertsFor(st.Pools(), sourceAlerts(st), sourceRefusals(st))
+			a := StateAlert(st, st.Pools())
 			reply(w, r, a, strings.ToUpper(a.Status)+" - "+a.Msg)
 		case parts[0] == "pools":
 			servePools(w, r, st, parts[1:])
@@ -318,11 +324,15 @@ func serveIPVS(w http.ResponseWriter, r *http.Request, st State) {
 }
 
 // WantJSON reports whether the client asked for application/json.
-func WantJSON(r *http.Request) bool {
+func WantJSON(r *http.Request) bool { return Accepts(r, "application/json") }
+
+// Accepts reports whether the request's Accept header names mediaType
+// (wildcards are not expanded).
+func Accepts(r *http.Request, mediaType string) bool {
 	for _, v := range r.Header.Values("Accept") {
 		for _, part := range strings.Split(v, ",") {
 			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err == nil && mt == "application/json" {
+			if err == nil && mt == mediaType {
 				return true
 			}
 		}

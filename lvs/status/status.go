@@ -171,7 +171,7 @@ func Render(w io.Writer, pools []Pool, kernel []ipvs.ServiceStatus) error {
 		sched := "-"
 		if inKernel {
 			sched = ks.Service.Scheduler
-			if f := flags(ks.Service); f != "" {
+			if f := Flags(ks.Service); f != "" {
 				sched += " " + f
 			}
 		}
@@ -240,7 +240,8 @@ func Render(w io.Writer, pools []Pool, kernel []ipvs.ServiceStatus) error {
 	return err
 }
 
-func flags(s ipvs.Service) string {
+// Flags are a service's scheduler flags as lvsd status shows them (mh-fallback,mh-port,ops).
+func Flags(s ipvs.Service) string {
 	var f []string
 	if s.MHFallback {
 		f = append(f, "mh-fallback")

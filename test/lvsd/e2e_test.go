@@ -154,7 +154,9 @@ proxyfetch.interval = 0.1
 proxyfetch.timeout = 3
 `
 
-func startEnv(t testing.TB) *env {
+// startEnv starts lvsd over confTemplate, with global's lines added to its
+// [global] section.
+func startEnv(t testing.TB, global ...string) *env {
 	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
 	e := &env{t: t, dir: t.TempDir(), log: &testutil.SyncBuffer{}, backends: map[string]*backend{}}
 	e.port = testutil.FreePort(t, ips...)
@@ -167,7 +169,8 @@ func startEnv(t testing.TB) *env {
 		t.Cleanup(b.kill)
 	}
 	e.conf = filepath.Join(e.dir, "pybal.conf")
-	conf := strings.NewReplacer("APIPORT", apiPort, "PORT", e.port, "DIR", e.dir).Replace(confTemplate)
+	tmpl := strings.Replace(confTemplate, "\n\n[web]\n", "\n"+strings.Join(append(global, ""), "\n")+"\n[web]\n", 1)
+	conf := strings.NewReplacer("APIPORT", apiPort, "PORT", e.port, "DIR", e.dir).Replace(tmpl)
 	testutil.WriteAtomic(t, e.conf, conf)
 	testutil.WriteAtomic(t, filepath.Join(e.dir, "web"), "# web pool\n"+poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
 	testutil.WriteAtomic(t, filepath.Join(e.dir, "web.json"), `{"127.0.0.2": {"enabled": true, "weight": 10}, "127.0.0.3": {"enabled": true, "weight": 20}}`)
