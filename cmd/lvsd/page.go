@@ -8,6 +8,9 @@ import (
 
 const defaultConfig = "/etc/pybal/pybal.conf"
 
+// realServerConfig is the VIP file lvsd-realserver.service applies.
+const realServerConfig = "/etc/lvsd/realserver.yaml"
+
 type options struct {
 	config, url                   string
 	dryRun, noBGP, debug, version bool
@@ -74,8 +77,10 @@ func page() *cli.Page {
 			"lvsd [--config FILE] [--dry-run] [--no-bgp] [--debug]",
 			"lvsd status [--config FILE] [--url URL]",
 			"lvsd check [--config FILE]",
+			"lvsd realserver apply --vips VIP[,VIP...] | --config FILE",
+			"lvsd realserver check --vips VIP[,VIP...] [--ports PORT[,PORT...]] | --config FILE [--format json]",
 			"lvsd --version",
-			"lvsd --help | lvsd status --help | lvsd check --help",
+			"lvsd --help | lvsd status --help | lvsd check --help | lvsd realserver apply --help",
 		},
 		Text: `The daemon reads pybal.conf (PyBal's format) and its pool sources, runs
 the health monitors, and reconciles IPVS with the pooled servers. SIGHUP
@@ -83,17 +88,21 @@ reloads pybal.conf (a bad file is refused whole); SIGTERM withdraws BGP
 routes and stops, leaving IPVS as it is so a restart adopts it. It needs
 CAP_NET_ADMIN to program IPVS (none with --dry-run).`,
 		Flags:    fs,
-		Commands: []cli.Page{*checkPage(), *statusPage()},
+		Commands: []cli.Page{*checkPage(), *statusPage(), *realServerApplyPage(), *realServerCheckPage()},
 		Exit: []cli.Item{
 			{Term: "0", Text: "success (the daemon: stopped by a signal)"},
 			{Term: "1", Text: "an error: bad configuration, IPVS or the daemon's API unavailable"},
 			{Term: "2", Text: "usage error"},
 		},
-		Files: []cli.Item{{Term: defaultConfig, Text: "the default configuration, with its pool files"}},
+		Files: []cli.Item{
+			{Term: defaultConfig, Text: "the default configuration, with its pool files"},
+			{Term: realServerConfig, Text: "the VIP file of lvsd-realserver.service, on real servers"},
+		},
 		Examples: []cli.Item{
 			{Term: "lvsd check --config /etc/pybal/pybal.conf", Text: "Validate a configuration before a reload."},
 			{Term: "lvsd --config pybal.conf --dry-run --no-bgp --debug", Text: "Run without touching IPVS or announcing routes."},
 			{Term: "lvsd status", Text: "Show IPVS joined with the daemon's pool state."},
+			{Term: "lvsd realserver check --vips 192.0.2.20 --ports 80,443", Text: "On a real server: is it ready to receive the DR service 192.0.2.20?"},
 		},
 		SeeAlso: []string{"ipvsadm(8)", "authdns(1)", "confctl(1)"},
 	}
