@@ -24,8 +24,9 @@ import (
 //
 //	client 203.0.113.2, 2001:db8:c::2  --  director (VIPs on lo)  --  rsN 10.200.N.2, 2001:db8:200:N::2
 //
-// Real servers answer on ports 80 and 8080 with their name; they also hold
-// the direct-routing VIP on their lo, as a DR real server must.
+// Real servers answer on ports 80 and 8080 with their name and hold
+// connections to port 81 open; lvsd realserver apply binds the
+// direct-routing VIPs on their lo, as a DR real server must.
 type lab struct {
 	client  netns.NsHandle
 	servers []*realServer
@@ -38,10 +39,11 @@ type realServer struct {
 }
 
 const (
-	vipNAT4 = "192.0.2.10"
-	vipNAT6 = "2001:db8::10"
-	vipDR4  = "192.0.2.20"
-	vipLvsd = "192.0.2.30" // the service of the lvsd end-to-end test
+	vipNAT4  = "192.0.2.10"
+	vipNAT6  = "2001:db8::10"
+	vipDR4   = "192.0.2.20"
+	vipLvsd  = "192.0.2.30" // the service of the lvsd end-to-end test
+	vipNoVIP = "192.0.2.21" // a DR service whose rs3 lacks the VIP
 )
 
 var (
@@ -82,7 +84,7 @@ func buildLab() (*lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range []string{vipNAT4 + "/32", vipDR4 + "/32", vipLvsd + "/32", vipNAT6 + "/128"} {
+	for _, a := range []string{vipNAT4 + "/32", vipDR4 + "/32", vipNoVIP + "/32", vipLvsd + "/32", vipNAT6 + "/128"} {
 		if err := addAddr(root, lo, a); err != nil {
 			return nil, err
 		}
@@ -106,22 +108,22 @@ func buildLab() (*lab, error) {
 			fmt.Sprintf("2001:db8:200:%d::1/64", i), rs.addr6.String()+"/64"); err != nil {
 			return nil, err
 		}
-		h, err := netlink.NewHandleAt(rs.ns, unix.NETLINK_ROUTE)
-		if err != nil {
-			return nil, err
+		// The DR VIPs are bound as on a real server, by lvsd realserver
+		// apply; rs3 lacks vipNoVIP, for TestRealServerAnomalyInStatus.
+		vips := vipDR4 + "," + vipNoVIP
+		if i == 3 {
+			vips = vipDR4
 		}
-		rlo, err := h.LinkByName("lo")
-		if err == nil {
-			err = addAddr(h, rlo, vipDR4+"/32")
-		}
-		h.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: DR VIP: %w", rs.name, err)
+		if code, out, err := lvsdIn(rs.ns, "realserver", "apply", "--vips", vips); err != nil || code != 0 {
+			return nil, fmt.Errorf("%s: lvsd realserver apply: exit %d, %v\n%s", rs.name, code, err, out)
 		}
 		for _, port := range []string{"80", "8080"} {
 			if err := rs.serve(port); err != nil {
 				return nil, err
 			}
+		}
+		if err := rs.hold("81"); err != nil {
+			return nil, err
 		}
 		if err := rs.serveUDP(vipDR4 + ":53"); err != nil {
 			return nil, err
@@ -246,6 +248,32 @@ func (rs *realServer) serve(port string) error {
 			}
 			c.Write([]byte(rs.name))
 			c.Close()
+		}
+	}()
+	return nil
+}
+
+// hold accepts TCP connections on port and keeps each open until the
+// client closes it: they count as active in IPVS.
+func (rs *realServer) hold(port string) error {
+	var ln net.Listener
+	err := inNS(rs.ns, func() (err error) {
+		ln, err = net.Listen("tcp", ":"+port)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: listen %s: %w", rs.name, port, err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				io.Copy(io.Discard, c)
+				c.Close()
+			}()
 		}
 	}()
 	return nil

@@ -4,15 +4,20 @@ package kernele2e
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
 
 // rsHost is a namespace set up as a freshly installed real server: lo up,
@@ -67,31 +72,36 @@ func (r *rsHost) addAddr(t *testing.T, link, cidr string) {
 	}
 }
 
-// lvsd runs the lvsd binary inside the namespace (forked from a thread in
-// it) and returns its exit status and output. GEOTRAFFIC_LVSD names
-// another binary than the VM's.
+// lvsd runs the lvsd binary inside the namespace and returns its exit
+// status and output.
 func (r *rsHost) lvsd(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	code, out, err := lvsdIn(r.ns, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("lvsd %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	return code, out
+}
+
+// lvsdIn runs the lvsd binary inside ns (forked from a thread in it; ns
+// -1: the caller's namespace). GEOTRAFFIC_LVSD names another binary than
+// the VM's.
+func lvsdIn(ns netns.NsHandle, args ...string) (code int, out string, err error) {
 	bin := lvsdBin
 	if p := os.Getenv("GEOTRAFFIC_LVSD"); p != "" {
 		bin = p
 	}
-	var out []byte
-	code := 0
-	err := inNS(r.ns, func() error {
-		var err error
-		out, err = exec.Command(bin, args...).CombinedOutput()
+	err = inNS(ns, func() error {
+		b, err := exec.Command(bin, args...).CombinedOutput()
+		out = string(b)
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			code, err = ee.ExitCode(), nil
 		}
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("lvsd %s: exit %d\n%s", strings.Join(args, " "), code, out)
-	return code, string(out)
+	return code, out, err
 }
 
 // loAddrs lists lo's addresses as "prefix label-or-flags".
@@ -207,4 +217,91 @@ func TestRealServerCheck(t *testing.T) {
 	wantRun(t, code, out, 0, "OK")
 	code, out = r.lvsd(t, "realserver", "check", "--vips", "192.0.2.40", "--ports", "8081,8082")
 	wantRun(t, code, out, 2, "CRITICAL 192.0.2.40:8082: nothing listens on it")
+}
+
+const noVIPConf = `[global]
+bgp = no
+instrumentation = no
+
+[novip_81]
+protocol = tcp
+ip = 192.0.2.21
+port = 81
+scheduler = wlc
+forwarding = dr
+config = file://%s
+`
+
+// A DR real server prepared without the VIP (rs3, by lvsd realserver apply
+// with another list) drops what the director sends it: its connections
+// never get past the SYN, and lvsd status flags it. rs1 and rs2 first get
+// 12 held connections while rs3's weight is 0, so wlc then sends new ones
+// to rs3 only.
+func TestRealServerAnomalyInStatus(t *testing.T) {
+	l := getLab(t)
+	c := rawClient(t)
+	flush(t, c)
+	d := newDirector(t)
+	svc := ipvs.Service{Key: key(ipvs.TCP, vipNoVIP+":81"), Scheduler: "wlc"}
+	desired := func(w3 uint32) []ipvs.Desired {
+		return []ipvs.Desired{{Service: svc, Destinations: []ipvs.Destination{
+			l.dest4(1, 0, 1, ipvs.DirectRoute), l.dest4(2, 0, 1, ipvs.DirectRoute), l.dest4(3, 0, w3, ipvs.DirectRoute),
+		}}}
+	}
+	reconcile(t, d, desired(0),
+		"-A -t 192.0.2.21:81 -s wlc",
+		"-a -t 192.0.2.21:81 -r 10.200.1.2:81 -g -w 1",
+		"-a -t 192.0.2.21:81 -r 10.200.2.2:81 -g -w 1",
+		"-a -t 192.0.2.21:81 -r 10.200.3.2:81 -g -w 0")
+	err := inNS(l.client, func() error {
+		for i := range 12 {
+			conn, err := net.DialTimeout("tcp", vipNoVIP+":81", 5*time.Second)
+			if err != nil {
+				return fmt.Errorf("held connection %d: %w", i, err)
+			}
+			t.Cleanup(func() { conn.Close() })
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconcile(t, d, desired(1), "-e -t 192.0.2.21:81 -r 10.200.3.2:81 -g -w 1")
+	inNS(l.client, func() error {
+		for range 3 {
+			if conn, err := net.DialTimeout("tcp", vipNoVIP+":81", 300*time.Millisecond); err == nil {
+				conn.Close()
+				t.Errorf("a connection through rs3, which lacks the VIP, was answered")
+			}
+		}
+		return nil
+	})
+
+	r := &rsHost{ns: l.servers[2].ns}
+	code, out := r.lvsd(t, "realserver", "check", "--vips", vipNoVIP)
+	wantRun(t, code, out, 2, "CRITICAL 192.0.2.21: not bound on lo")
+
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pybal.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(noVIPConf, filepath.Join(dir, "pool"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var flagged []string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && flagged == nil; time.Sleep(250 * time.Millisecond) {
+		code, out, err := lvsdIn(-1, "status", "--config", conf)
+		if err != nil || code != 0 {
+			t.Fatalf("lvsd status: exit %d, %v\n%s", code, err, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "<< few active connections") {
+				flagged = append(flagged, line)
+			}
+		}
+		if flagged != nil {
+			t.Logf("lvsd status:\n%s", out)
+		}
+	}
+	if len(flagged) != 1 || !strings.Contains(flagged[0], "10.200.3.2:81") {
+		t.Errorf("lvsd status flagged %q, want rs3 (10.200.3.2:81) only", flagged)
+	}
 }
