@@ -145,6 +145,7 @@ func realServerPage() *cli.Page {
 		Name: "lvsd realserver", Synopsis: []string{"lvsd realserver apply|check ..."},
 		Text: `Prepares and checks a real server of a direct-routing (DR) service; it
 runs on the real servers, not on the director.`,
+		Commands: []cli.Page{*realServerApplyPage(), *realServerCheckPage()},
 	}
 }
 

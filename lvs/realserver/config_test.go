@@ -121,3 +121,11 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// The example in config/pybal loads.
+func TestExampleConfig(t *testing.T) {
+	v, err := LoadConfig("../../config/pybal/realserver.yaml")
+	if err != nil || fmt.Sprint(v) != "[{10.2.2.1 [80]}]" {
+		t.Errorf("example: %v, %v", v, err)
+	}
+}
