@@ -252,3 +252,21 @@ func TestIPVSText(t *testing.T) {
 		t.Errorf("/ipvs = %q, want %q", body, want)
 	}
 }
+
+// A manual depool is a warning of its own, naming who and why, and shows
+// in /pools' text and JSON.
+func TestManualDepoolShown(t *testing.T) {
+	m := &coordinator.Manual{User: "alice", Reason: "disk dying"}
+	srvs := []coordinator.Server{{Host: "mw01", Enabled: true, Up: true, Pooled: true, Weight: 10, Ready: true},
+		{Host: "mw02", Up: true, Weight: 10, Ready: true, Manual: m}, {Host: "mw03", Enabled: true, Up: true, Pooled: true, Weight: 10, Ready: true}}
+	a := Alerts([]coordinator.Snapshot{{Name: "text_443", Servers: srvs, PooledWeight: 20}})
+	if a.Status != "warning" || !strings.Contains(a.Msg, "Pool text_443: server mw02 manually depooled by alice: disk dying. ") {
+		t.Errorf("alert %+v", a)
+	}
+	if got := textLine(srvs[1]); got != "disabled/up/not pooled (manually depooled by alice: disk dying)" {
+		t.Errorf("text %q", got)
+	}
+	if got := stateOf(srvs[1]).Manual; got != "manually depooled by alice: disk dying" {
+		t.Errorf("json manual %q", got)
+	}
+}
