@@ -35,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runStatus(args[1:], stdout, stderr)
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
+		case "ctl":
+			return runCtl(args[1:], stdout, stderr)
 		}
 	}
 	fs, o := newFlags("")

@@ -84,6 +84,11 @@ type Daemon struct {
 	routesSet  bool
 
 	httpServers []*http.Server
+	control     *http.Server // the control socket's; nil when it could not open
+
+	// manual is the manual depools (control.go) as in the state file.
+	manualMu sync.Mutex
+	manual   coordinator.ManualState
 }
 
 // New loads the configuration (a bad file is an error) and prepares the
@@ -144,12 +149,17 @@ func (d *Daemon) kick() {
 // withdrawn (bounded by StopTimeout), IPVS is left as it is so that
 // forwarding continues and a restart adopts it.
 func (d *Daemon) Run(ctx context.Context) error {
+	if err := d.loadManual(); err != nil {
+		return err
+	}
 	if err := d.startHTTP(); err != nil {
 		return err
 	}
+	d.startControl()
 	if d.announcer != nil {
 		if err := d.announcer.Start(ctx); err != nil {
 			d.stopHTTP()
+			d.stopControl()
 			return fmt.Errorf("bgp: %w", err)
 		}
 	}
@@ -199,6 +209,7 @@ loop:
 		cancel()
 	}
 	d.stopHTTP()
+	d.stopControl()
 	if err := d.director.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("ipvs close: %w", err))
 	}
