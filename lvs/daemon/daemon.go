@@ -118,6 +118,9 @@ func New(opts Options) (*Daemon, error) {
 	d.coordMetrics = coordinator.NewMetrics(opts.Registry)
 	d.monMetrics = monitor.NewMetrics(opts.Registry)
 	d.refused = newRefusedCounter(opts.Registry)
+	if err := instrumentation.RegisterDrift(opts.Registry, d.Drift); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	for _, w := range l.Warnings {
 		d.log.Warn(w)
 	}
@@ -457,6 +460,15 @@ func (d *Daemon) Announcer() bgp.Announcer { return d.announcer }
 // IPVSStatus implements instrumentation.State.
 func (d *Daemon) IPVSStatus(ctx context.Context) ([]ipvs.ServiceStatus, error) {
 	return d.director.Status(ctx)
+}
+
+// Drift implements instrumentation.DriftState: the Director's drift
+// repairs (none from a Director that does not report them).
+func (d *Daemon) Drift() ipvs.DriftReport {
+	if r, ok := d.director.(ipvs.DriftReporter); ok {
+		return r.Drift()
+	}
+	return ipvs.DriftReport{Total: map[ipvs.OpKind]uint64{}}
 }
 
 // Config returns the running configuration.

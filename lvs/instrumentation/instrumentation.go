@@ -195,6 +195,8 @@ func Handler(st State, gatherer prometheus.Gatherer) http.Handler {
 			serveBGP(w, r, st)
 		case parts[0] == "ipvs" && len(parts) == 1:
 			serveIPVS(w, r, st)
+		case parts[0] == "ipvs" && len(parts) == 2 && parts[1] == "drift":
+			serveDrift(w, r, st)
 		default:
 			notFound(w, r)
 		}
