@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/geotraffic/geotraffic/internal/unixctl"
@@ -213,7 +214,7 @@ func (d *Daemon) startControl() {
 		return
 	}
 	srv := &http.Server{Handler: d.guardHTTP(d.controlHandler()), ConnContext: unixctl.ConnContext, ReadHeaderTimeout: 10 * time.Second}
-	d.control = srv
+	d.control, d.controlPath = srv, path
 	go srv.Serve(ln)
 	d.log.Info("Control socket listening", "path", path)
 }
@@ -225,4 +226,5 @@ func (d *Daemon) stopControl() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	d.control.Shutdown(ctx)
+	os.Remove(d.controlPath) // ours: Listen refused to replace a live one
 }

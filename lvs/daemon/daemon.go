@@ -85,6 +85,7 @@ type Daemon struct {
 
 	httpServers []*http.Server
 	control     *http.Server // the control socket's; nil when it could not open
+	controlPath string
 
 	// manual is the manual depools (control.go) as in the state file.
 	manualMu sync.Mutex
