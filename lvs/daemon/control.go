@@ -111,11 +111,16 @@ func (d *Daemon) Depool(req CtlRequest, user string) (CtlReply, error) {
 		return CtlReply{}, fmt.Errorf("%s: %w", req.Service, errNoService)
 	}
 	m := coordinator.Manual{User: user, Reason: req.Reason, Force: req.Force, Since: time.Now().UTC().Truncate(time.Second)}
+	prev, had := c.Manuals()[req.Host]
 	if err := c.Depool(req.Host, m); err != nil {
 		return CtlReply{}, err
 	}
 	if err := d.setManual(req.Service, req.Host, &m); err != nil {
-		c.Repool(req.Host)
+		if had {
+			c.Depool(req.Host, prev) // the server is out: no threshold to refuse it
+		} else {
+			c.Repool(req.Host)
+		}
 		return CtlReply{}, fmt.Errorf("depool undone: %w", err)
 	}
 	return d.ctlReply(c, req), nil
