@@ -132,6 +132,8 @@ func (c *Coordinator) applyManual(s *Server) {
 	s.Enabled = false
 	s.Pooled = false
 	delete(c.pooledDown, s.Host)
+	// Out now: not the kernel's state kept after a restart (adopt.go).
+	s.adopting, s.adoption, s.Adopted = false, nil, false
 }
 
 // forced tells whether host is manually depooled with --force, which the

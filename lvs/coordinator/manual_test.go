@@ -1,11 +1,16 @@
 package coordinator
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
 
 // A manual depool takes the server out at once and shows who and why;
@@ -126,4 +131,33 @@ func FuzzParseManualState(f *testing.F) {
 			}
 		}
 	})
+}
+
+// After a restart the kernel's state is adopted until the first check,
+// except for a manually depooled server: it stays out of IPVS.
+func TestManualDepoolNotAdopted(t *testing.T) {
+	f := &fixture{log: &bytes.Buffer{}}
+	set := Settings{Name: "text_443", Port: 443, DepoolThreshold: .5, Monitors: []string{"ProxyFetch"},
+		Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 443}}}
+	f.c = New(set, slog.New(slog.NewTextHandler(f.log, nil)), nil, nil)
+	addrs := map[string]netip.Addr{}
+	kernel := map[netip.Addr]uint32{}
+	for i, h := range hosts(4) {
+		addrs[h] = netip.AddrFrom4([4]byte{10, 64, 0, byte(i + 1)})
+		kernel[addrs[h]] = 10
+	}
+	f.c.Adopt(kernel)
+	f.c.RestoreManual(map[string]Manual{"mw02": {User: "root", Force: true}})
+	f.c.UpdatePool(poolOf("y y y y"))
+	for _, h := range hosts(4) {
+		f.c.SetResolved(h, addrs[h])
+	}
+	for _, d := range f.c.Desired().Destinations {
+		if d.Addr == addrs["mw02"] {
+			t.Errorf("the manually depooled server kept its adopted IPVS entry: %+v", f.c.Desired())
+		}
+	}
+	if n := len(f.c.Desired().Destinations); n != 3 {
+		t.Errorf("%d destinations, want the 3 adopted", n)
+	}
 }
