@@ -10,14 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/unixctl"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/sys/unix"
 )
 
 // listeners owns the control API (Unix socket and optional TCP, with or
@@ -164,83 +162,16 @@ func (l *listeners) newHTTPServer(h http.Handler) *http.Server {
 		ErrorLog: slog.NewLogLogger(l.d.log.Handler(), slog.LevelWarn)}
 }
 
-// openUnix creates the control socket with mode 0600 from the start: it is
-// bound under a temporary name, restricted, then renamed into place, so no
-// other user can connect in between. A live socket at path (another
-// authdns) is an error; a stale one is replaced.
+// openUnix opens the control socket (see unixctl: mode 0600, root or
+// the daemon's user only).
 func (l *listeners) openUnix(path string) (*httpListener, error) {
-	if _, err := os.Lstat(path); err == nil {
-		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-			c.Close()
-			return nil, fmt.Errorf("control %s: another process is listening on this socket", path)
-		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("control %s: removing a stale socket: %w", path, err)
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("control: %w", err)
-	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.Itoa(os.Getpid()))
-	os.Remove(tmp)
-	ln, err := net.Listen("unix", tmp)
+	ln, err := unixctl.Listen(path, l.d.log)
 	if err != nil {
-		return nil, fmt.Errorf("control %s: %w", path, err)
+		return nil, fmt.Errorf("control %w", err)
 	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		ln.Close()
-		os.Remove(tmp)
-		return nil, fmt.Errorf("control %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		ln.Close()
-		os.Remove(tmp)
-		return nil, fmt.Errorf("control %s: %w", path, err)
-	}
-	h := &httpListener{addr: path, path: path, ln: peerCredListener{ln.(*net.UnixListener), l.d}}
+	h := &httpListener{addr: path, path: path, ln: ln}
 	h.srv = l.newHTTPServer(newControlHandler(l.d))
 	return h, nil
-}
-
-// peerCredListener admits only clients running as the daemon's user or
-// root, on top of the socket's 0600 mode (which root ignores).
-type peerCredListener struct {
-	*net.UnixListener
-	d *Daemon
-}
-
-func (l peerCredListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.UnixListener.AcceptUnix()
-		if err != nil {
-			return nil, err
-		}
-		uid, err := peerUID(c)
-		if err == nil && (uid == 0 || uid == uint32(os.Getuid())) {
-			return c, nil
-		}
-		l.d.log.Warn("control: refused a client of another user", "uid", uid, "err", err)
-		c.Close()
-	}
-}
-
-func peerUID(c *net.UnixConn) (uint32, error) {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return 0, err
-	}
-	if cerr != nil {
-		return 0, cerr
-	}
-	return cred.Uid, nil
 }
 
 // openTCP opens the TCP control listener, behind TLS when withTLS (the

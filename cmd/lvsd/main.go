@@ -37,6 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runCheck(args[1:], stdout, stderr)
 		case "realserver":
 			return runRealServer(args[1:], stdout, stderr)
+		case "ctl":
+			return runCtl(args[1:], stdout, stderr)
 		}
 	}
 	fs, o := newFlags("")

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 
+	"github.com/geotraffic/geotraffic/lvs/config"
+
 	"github.com/geotraffic/geotraffic/internal/cli"
 )
 
@@ -79,8 +81,10 @@ func page() *cli.Page {
 			"lvsd check [--config FILE]",
 			"lvsd realserver apply --vips VIP[,VIP...] | --config FILE",
 			"lvsd realserver check --vips VIP[,VIP...] [--ports PORT[,PORT...]] | --config FILE [--format json]",
+			"lvsd ctl depool SERVICE HOST [--reason TEXT] [--force]",
+			"lvsd ctl repool SERVICE HOST",
 			"lvsd --version",
-			"lvsd --help | lvsd status --help | lvsd check --help | lvsd realserver apply --help",
+			"lvsd --help | lvsd status --help | lvsd check --help | lvsd ctl --help | lvsd realserver apply --help",
 		},
 		Text: `The daemon reads pybal.conf (PyBal's format) and its pool sources, runs
 the health monitors, and reconciles IPVS with the pooled servers. SIGHUP
@@ -88,7 +92,7 @@ reloads pybal.conf (a bad file is refused whole); SIGTERM withdraws BGP
 routes and stops, leaving IPVS as it is so a restart adopts it. It needs
 CAP_NET_ADMIN to program IPVS (none with --dry-run).`,
 		Flags:    fs,
-		Commands: []cli.Page{*checkPage(), *statusPage(), *realServerApplyPage(), *realServerCheckPage()},
+		Commands: []cli.Page{*checkPage(), *statusPage(), *ctlPage(), *realServerApplyPage(), *realServerCheckPage()},
 		Exit: []cli.Item{
 			{Term: "0", Text: "success (the daemon: stopped by a signal)"},
 			{Term: "1", Text: "an error: bad configuration, IPVS or the daemon's API unavailable"},
@@ -96,12 +100,15 @@ CAP_NET_ADMIN to program IPVS (none with --dry-run).`,
 		},
 		Files: []cli.Item{
 			{Term: defaultConfig, Text: "the default configuration, with its pool files"},
+			{Term: config.DefaultControlSocket, Text: "the control socket of lvsd ctl ([global] control-socket)"},
+			{Term: config.DefaultManualStateFile, Text: "the manual depools in force ([global] manual-depool-state)"},
 			{Term: realServerConfig, Text: "the VIP file of lvsd-realserver.service, on real servers"},
 		},
 		Examples: []cli.Item{
 			{Term: "lvsd check --config /etc/pybal/pybal.conf", Text: "Validate a configuration before a reload."},
 			{Term: "lvsd --config pybal.conf --dry-run --no-bgp --debug", Text: "Run without touching IPVS or announcing routes."},
 			{Term: "lvsd status", Text: "Show IPVS joined with the daemon's pool state."},
+			{Term: "lvsd ctl depool text_443 mw1001.eqiad.wmnet --reason 'disk failing'", Text: "Take a server out in an emergency; lvsd keeps it out until repool."},
 			{Term: "lvsd realserver check --vips 192.0.2.20 --ports 80,443", Text: "On a real server: is it ready to receive the DR service 192.0.2.20?"},
 		},
 		SeeAlso: []string{"ipvsadm(8)", "authdns(1)", "confctl(1)"},

@@ -46,7 +46,19 @@ type Global struct {
 	// verified against instead of the system roots (the daemon reads it).
 	PoolCAFile    string
 	PoolCAFilePos conf.Pos
+	// ControlSocket is control-socket: the Unix socket of lvsd ctl
+	// (mode 0600, root or lvsd's user only); default DefaultControlSocket.
+	ControlSocket string
+	// ManualStateFile is manual-depool-state: the manual depools in
+	// force, kept across restarts; default DefaultManualStateFile.
+	ManualStateFile string
 }
+
+// Defaults of the control socket and of the manual depool state file.
+const (
+	DefaultControlSocket   = "/run/lvsd/control.sock"
+	DefaultManualStateFile = "/var/lib/lvsd/manual-depools.json"
+)
 
 // EtcdSettings are the [global] keys of the etcd client shared by the
 // etcd:// and etcds:// services. They are paths: the daemon reads the files

@@ -73,6 +73,9 @@ func TestParseGood(t *testing.T) {
 	if gotS, wantS := sprint(g.BGP), sprint(wantBGP); gotS != wantS {
 		t.Errorf("bgp:\n got %s\nwant %s", gotS, wantS)
 	}
+	if g.ControlSocket != DefaultControlSocket || g.ManualStateFile != DefaultManualStateFile {
+		t.Errorf("control socket %q, state file %q: want the defaults", g.ControlSocket, g.ManualStateFile)
+	}
 	if !g.Instrumentation || g.InstrumentationPort != 9191 || len(g.InstrumentationIPs) != 2 {
 		t.Errorf("instrumentation: %+v", g)
 	}
@@ -140,6 +143,8 @@ func TestParseErrors(t *testing.T) {
 		{"interp", "[global]\ninstrumentation = %(nope)s\n", "f:2: instrumentation: interpolation references unknown key"},
 		{"pool-tls-insecure", svc + "pool-tls-insecure = maybe\n", "f:7: pool-tls-insecure: not a boolean"},
 		{"pool-ca-file", "[global]\npool-ca-file =\n", "f:2: pool-ca-file: empty"},
+		{"control-socket", "[global]\ncontrol-socket =\n", "f:2: control-socket: empty"},
+		{"manual-depool-state", "[global]\nmanual-depool-state = \n", "f:2: manual-depool-state: empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,6 +40,15 @@ func (c *Config) parseGlobal(r *reader) bool {
 			g.PoolCAFile, g.PoolCAFilePos = o.Value, o.Pos
 		}
 	}
+	for _, k := range []struct {
+		key, def string
+		dst      *string
+	}{{"control-socket", DefaultControlSocket, &g.ControlSocket}, {"manual-depool-state", DefaultManualStateFile, &g.ManualStateFile}} {
+		if o, ok := r.opt(k.key); ok && strings.TrimSpace(o.Value) == "" {
+			r.errorf(o, k.key, "empty")
+		}
+		*k.dst, _ = r.str(k.key, k.def)
+	}
 	r.unknown(c, "[global]")
 	return !r.failed()
 }

@@ -43,15 +43,19 @@ type Server struct {
 	// Adopted is a server whose IPVS entry is still the kernel's from
 	// before a restart, until its first check (see adopt.go).
 	Adopted bool
+	// Manual is the operator's manual depool in force, nil when none
+	// (see manual.go); Enabled is then false whatever the pool says.
+	Manual *Manual
 	// Checks are the monitors' verdicts and last results (in copies
 	// only: Snapshot and Server fill them in).
 	Checks []Check
 	// monitors holds each monitor's last (damped) verdict.
-	monitors   map[string]bool
-	checks     map[string]checkRecord // by monitor
-	keptLogged bool                   // "Keeping removed server" was logged
-	adopting   bool                   // of the first pool after a restart: adopts on resolution
-	adoption   *adoption
+	monitors    map[string]bool
+	poolEnabled bool                   // the pool's flag; Enabled is it unless manually depooled
+	checks      map[string]checkRecord // by monitor
+	keptLogged  bool                   // "Keeping removed server" was logged
+	adopting    bool                   // of the first pool after a restart: adopts on resolution
+	adoption    *adoption
 }
 
 // TextStatus is PyBal's "enabled/up/pooled" rendering.
@@ -95,6 +99,8 @@ type Coordinator struct {
 	// kernel is the service's destinations at start-up (Adopt), nil
 	// when there is nothing to adopt.
 	kernel map[netip.Addr]uint32
+	// manual are the manual depools in force, by host (manual.go).
+	manual map[string]Manual
 }
 
 // New returns a coordinator; notify is called (without the lock held)
@@ -156,7 +162,11 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 		if !ok {
 			// Not up until resolved (PyBal's up = False before DNS): an
 			// unresolved host counts in the total but never as capacity.
-			s = &Server{Host: host, Enabled: e.Enabled, Weight: e.Weight, monitors: map[string]bool{}, adopting: first && c.kernel != nil}
+			s = &Server{Host: host, Enabled: c.effectiveEnabled(host, e.Enabled), poolEnabled: e.Enabled, Weight: e.Weight,
+				monitors: map[string]bool{}, adopting: first && c.kernel != nil}
+			if _, ok := c.manual[host]; ok {
+				c.applyManual(s)
+			}
 			for _, m := range c.set.Monitors {
 				s.monitors[m] = true // optimistic start, as PyBal
 			}
@@ -167,8 +177,9 @@ func (c *Coordinator) UpdatePool(p pool.Pool) (added, removed []string) {
 			}
 			continue
 		}
-		changed := s.Enabled != e.Enabled || s.Weight != e.Weight || s.Removed
-		s.Enabled, s.Weight, s.Removed, s.keptLogged = e.Enabled, e.Weight, false, false
+		en := c.effectiveEnabled(host, e.Enabled)
+		changed := s.Enabled != en || s.Weight != e.Weight || s.Removed
+		s.Enabled, s.poolEnabled, s.Weight, s.Removed, s.keptLogged = en, e.Enabled, e.Weight, false, false
 		switch {
 		case s.Enabled && s.Ready && s.Up:
 			s.Pooled = true
@@ -405,6 +416,10 @@ func (c *Coordinator) copyOf(s *Server) Server {
 	cp := *s
 	cp.Checks = s.report(c.set.Monitors)
 	cp.monitors, cp.checks, cp.adoption = nil, nil, nil
+	if s.Manual != nil {
+		m := *s.Manual
+		cp.Manual = &m
+	}
 	return cp
 }
 

@@ -106,7 +106,7 @@ func (c *Coordinator) ensureDepoolThreshold(wasPooled map[string]bool) {
 	for h, s := range c.servers {
 		if s.Pooled {
 			pooled++
-		} else if s.Ready {
+		} else if s.Ready && !c.forced(h) {
 			hosts = append(hosts, h)
 		}
 	}

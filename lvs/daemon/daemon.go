@@ -84,6 +84,12 @@ type Daemon struct {
 	routesSet  bool
 
 	httpServers []*http.Server
+	control     *http.Server // the control socket's; nil when it could not open
+	controlPath string
+
+	// manual is the manual depools (control.go) as in the state file.
+	manualMu sync.Mutex
+	manual   coordinator.ManualState
 }
 
 // New loads the configuration (a bad file is an error) and prepares the
@@ -113,6 +119,9 @@ func New(opts Options) (*Daemon, error) {
 	d.coordMetrics = coordinator.NewMetrics(opts.Registry)
 	d.monMetrics = monitor.NewMetrics(opts.Registry)
 	d.refused = newRefusedCounter(opts.Registry)
+	if err := instrumentation.RegisterDrift(opts.Registry, d.Drift); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	for _, w := range l.Warnings {
 		d.log.Warn(w)
 	}
@@ -144,12 +153,17 @@ func (d *Daemon) kick() {
 // withdrawn (bounded by StopTimeout), IPVS is left as it is so that
 // forwarding continues and a restart adopts it.
 func (d *Daemon) Run(ctx context.Context) error {
+	if err := d.loadManual(); err != nil {
+		return err
+	}
 	if err := d.startHTTP(); err != nil {
 		return err
 	}
+	d.startControl()
 	if d.announcer != nil {
 		if err := d.announcer.Start(ctx); err != nil {
 			d.stopHTTP()
+			d.stopControl()
 			return fmt.Errorf("bgp: %w", err)
 		}
 	}
@@ -199,6 +213,7 @@ loop:
 		cancel()
 	}
 	d.stopHTTP()
+	d.stopControl()
 	if err := d.director.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("ipvs close: %w", err))
 	}
@@ -446,6 +461,15 @@ func (d *Daemon) Announcer() bgp.Announcer { return d.announcer }
 // IPVSStatus implements instrumentation.State.
 func (d *Daemon) IPVSStatus(ctx context.Context) ([]ipvs.ServiceStatus, error) {
 	return d.director.Status(ctx)
+}
+
+// Drift implements instrumentation.DriftState: the Director's drift
+// repairs (none from a Director that does not report them).
+func (d *Daemon) Drift() ipvs.DriftReport {
+	if r, ok := d.director.(ipvs.DriftReporter); ok {
+		return r.Drift()
+	}
+	return ipvs.DriftReport{Total: map[ipvs.OpKind]uint64{}}
 }
 
 // Config returns the running configuration.

@@ -53,6 +53,7 @@ func newService(d *Daemon, sc *config.Service, specs []monitor.Spec, dnsEvery ti
 		servers: map[string]context.CancelFunc{}, dampers: newDampers()}
 	s.conf.Store(sc)
 	s.coord = coordinator.New(settingsOf(sc, specs), d.log, d.coordMetrics, d.kick)
+	s.coord.RestoreManual(d.manualFor(sc.Name))
 	return s
 }
 

@@ -41,10 +41,16 @@ type ServerState struct {
 	// Removed (an lvsd addition): no longer in the pool, kept pooled by
 	// the depool threshold.
 	Removed bool `json:"removed,omitempty"`
+	// Manual (an lvsd addition): "manually depooled by USER: REASON"
+	// while lvsd ctl depool holds the server out.
+	Manual string `json:"manual,omitempty"`
 }
 
 func stateOf(s coordinator.Server) ServerState {
 	st := ServerState{Pooled: s.Pooled, Weight: s.Weight, Up: s.Up, Enabled: s.Enabled, Removed: s.Removed}
+	if s.Manual != nil {
+		st.Manual = s.Manual.String()
+	}
 	if s.Ready {
 		st.Address = s.Addr.String()
 	}
@@ -103,6 +109,11 @@ func AlertsFor(pools []coordinator.Snapshot, sources, refused map[string]string)
 		}
 		if len(p.Held) > 0 {
 			warn("Pool %s: disabled servers %s kept pooled by the depool threshold. ", p.Name, strings.Join(p.Held, ", "))
+		}
+		for _, s := range p.Servers {
+			if s.Manual != nil {
+				warn("Pool %s: server %s %s. ", p.Name, s.Host, s.Manual)
+			}
 		}
 		if len(p.Removed) > 0 {
 			warn("Pool %s: removed servers %s kept pooled by the depool threshold. ", p.Name, strings.Join(p.Removed, ", "))
@@ -184,6 +195,8 @@ func Handler(st State, gatherer prometheus.Gatherer) http.Handler {
 			serveBGP(w, r, st)
 		case parts[0] == "ipvs" && len(parts) == 1:
 			serveIPVS(w, r, st)
+		case parts[0] == "ipvs" && len(parts) == 2 && parts[1] == "drift":
+			serveDrift(w, r, st)
 		default:
 			notFound(w, r)
 		}
@@ -215,18 +228,26 @@ func servePools(w http.ResponseWriter, r *http.Request, st State, rest []string)
 		var text strings.Builder
 		for _, s := range pool.Servers {
 			js[s.Host] = stateOf(s)
-			fmt.Fprintf(&text, "%s:\t%s\n", s.Host, s.TextStatus())
+			fmt.Fprintf(&text, "%s:\t%s\n", s.Host, textLine(s))
 		}
 		reply(w, r, js, text.String())
 		return
 	}
 	for _, s := range pool.Servers {
 		if s.Host == rest[1] {
-			reply(w, r, stateOf(s), s.TextStatus()+"\n")
+			reply(w, r, stateOf(s), textLine(s)+"\n")
 			return
 		}
 	}
 	notFound(w, r)
+}
+
+// textLine is PyBal's status text, plus the manual depool in force.
+func textLine(s coordinator.Server) string {
+	if s.Manual != nil {
+		return s.TextStatus() + " (" + s.Manual.String() + ")"
+	}
+	return s.TextStatus()
 }
 
 func serveBGP(w http.ResponseWriter, r *http.Request, st State) {

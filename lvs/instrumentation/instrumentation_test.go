@@ -252,3 +252,63 @@ func TestIPVSText(t *testing.T) {
 		t.Errorf("/ipvs = %q, want %q", body, want)
 	}
 }
+
+// A manual depool is a warning of its own, naming who and why, and shows
+// in /pools' text and JSON.
+func TestManualDepoolShown(t *testing.T) {
+	m := &coordinator.Manual{User: "alice", Reason: "disk dying"}
+	srvs := []coordinator.Server{{Host: "mw01", Enabled: true, Up: true, Pooled: true, Weight: 10, Ready: true},
+		{Host: "mw02", Up: true, Weight: 10, Ready: true, Manual: m}, {Host: "mw03", Enabled: true, Up: true, Pooled: true, Weight: 10, Ready: true}}
+	a := Alerts([]coordinator.Snapshot{{Name: "text_443", Servers: srvs, PooledWeight: 20}})
+	if a.Status != "warning" || !strings.Contains(a.Msg, "Pool text_443: server mw02 manually depooled by alice: disk dying. ") {
+		t.Errorf("alert %+v", a)
+	}
+	if got := textLine(srvs[1]); got != "disabled/up/not pooled (manually depooled by alice: disk dying)" {
+		t.Errorf("text %q", got)
+	}
+	if got := stateOf(srvs[1]).Manual; got != "manually depooled by alice: disk dying" {
+		t.Errorf("json manual %q", got)
+	}
+}
+
+type driftFake struct {
+	fakeState
+	rep ipvs.DriftReport
+}
+
+func (d *driftFake) Drift() ipvs.DriftReport { return d.rep }
+
+// /ipvs/drift and lvsd_ipvs_drift_repairs_total report the repairs, with
+// a series per kind from the start.
+func TestDriftServed(t *testing.T) {
+	svc := ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 80}, Scheduler: "wlc"}
+	dst := ipvs.Destination{Addr: netip.MustParseAddr("10.64.0.5"), Port: 80, Weight: 10, Forward: ipvs.DirectRoute}
+	st := &driftFake{rep: ipvs.DriftReport{Total: map[ipvs.OpKind]uint64{ipvs.DeleteDest: 2},
+		Recent: []ipvs.DriftRepair{{Undone: ipvs.Op{Kind: ipvs.DeleteDest, Service: svc, Destination: dst},
+			Restored: ipvs.Op{Kind: ipvs.AddDest, Service: svc, Destination: dst}}}}}
+	reg := prometheus.NewRegistry()
+	if err := RegisterDrift(reg, st.Drift); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(st, reg))
+	defer srv.Close()
+	get := func(path string) string {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if got := get("/ipvs/drift"); !strings.Contains(got, `undone "-d -t 10.2.2.1:80 -r 10.64.0.5:80", restored by "-a -t 10.2.2.1:80 -r 10.64.0.5:80 -g -w 10"`) ||
+		!strings.HasPrefix(got, "IPVS drift repairs (changes made outside lvsd, undone): 2 (-d: 2)\n") {
+		t.Errorf("/ipvs/drift:\n%s", got)
+	}
+	m := get("/metrics")
+	for _, want := range []string{`lvsd_ipvs_drift_repairs_total{op="-d"} 2`, `lvsd_ipvs_drift_repairs_total{op="-a"} 0`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -44,13 +44,18 @@ type reconciler struct {
 	// unmanaged remembers the foreign services already logged, so each is
 	// logged once rather than on every resync.
 	unmanaged map[ServiceKey]bool
+	// last is each service as the last reconciliation left it, so that a
+	// difference found later is someone else's change (drift.go).
+	last  map[ServiceKey]Desired
+	stats driftStats
 }
 
 func newReconciler(k kernel, log *slog.Logger, dryRun bool) *reconciler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &reconciler{k: k, log: log, dryRun: dryRun, unmanaged: map[ServiceKey]bool{}}
+	return &reconciler{k: k, log: log, dryRun: dryRun, unmanaged: map[ServiceKey]bool{}, last: map[ServiceKey]Desired{},
+		stats: driftStats{total: map[OpKind]uint64{}}}
 }
 
 // Reconcile implements Director. Invalid input is rejected before any write.
@@ -82,52 +87,78 @@ func (r *reconciler) Reconcile(ctx context.Context, desired []Desired) ([]Op, er
 			errs = append(errs, err)
 			break
 		}
-		plan, err := r.plan(d, haveByKey)
+		plan, cur, err := r.plan(d, haveByKey)
 		if err != nil {
 			errs = append(errs, err)
+			delete(r.last, d.Service.Key)
 			continue
 		}
+		undone := r.drift(d.Service.Key, cur, plan)
+		failed := false
 		for _, op := range plan {
 			if err := r.applyOp(op); err != nil {
 				errs = append(errs, err)
+				failed = true
 				if op.Kind == AddService || op.Kind == EditService {
 					break // its destination ops would fail or act on stale settings
 				}
 				continue
 			}
+			if u, ok := undone[restoreKey(op)]; ok {
+				r.repaired(u, op)
+			}
 			ops = append(ops, op)
+		}
+		if failed {
+			delete(r.last, d.Service.Key) // the kernel's state is unknown: no drift to tell
+		} else {
+			r.last[d.Service.Key] = d
 		}
 	}
 	return ops, errors.Join(errs...)
 }
 
-// plan computes the ops that make the kernel's copy of one service match d.
-// Additions come before edits and removals so a service being changed never
-// passes through an empty state.
-func (r *reconciler) plan(d Desired, have map[ServiceKey]Service) ([]Op, error) {
-	svc := d.Service
-	cur, ok := have[svc.Key]
+// plan computes the ops that make the kernel's copy of one service match
+// d, and returns the kernel's copy it started from (nil when the service
+// is missing).
+func (r *reconciler) plan(d Desired, have map[ServiceKey]Service) ([]Op, *Desired, error) {
+	cur, ok := have[d.Service.Key]
 	if !ok {
+		return diff(d, nil), nil, nil
+	}
+	curDests, err := r.k.destinations(d.Service.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ipvs: list destinations of %s: %w", d.Service.Key, err)
+	}
+	k := &Desired{Service: cur, Destinations: make([]Destination, 0, len(curDests))}
+	for _, cd := range curDests {
+		k.Destinations = append(k.Destinations, cd.Destination)
+	}
+	return diff(d, k), k, nil
+}
+
+// diff is the ops that turn cur (nil: no such service) into want.
+// Additions come before edits and removals so a service being changed
+// never passes through an empty state.
+func diff(want Desired, cur *Desired) []Op {
+	svc := want.Service
+	if cur == nil {
 		ops := []Op{{Kind: AddService, Service: svc}}
-		for _, dst := range d.Destinations {
+		for _, dst := range want.Destinations {
 			ops = append(ops, Op{Kind: AddDest, Service: svc, Destination: dst})
 		}
-		return ops, nil
+		return ops
 	}
 	var ops []Op
-	if !sameSettings(cur, svc) {
+	if !sameSettings(cur.Service, svc) {
 		ops = append(ops, Op{Kind: EditService, Service: svc})
 	}
-	curDests, err := r.k.destinations(svc.Key)
-	if err != nil {
-		return nil, fmt.Errorf("ipvs: list destinations of %s: %w", svc.Key, err)
-	}
-	curByID := make(map[netip.AddrPort]Destination, len(curDests))
-	for _, cd := range curDests {
-		curByID[cd.id()] = cd.Destination
+	curByID := make(map[netip.AddrPort]Destination, len(cur.Destinations))
+	for _, cd := range cur.Destinations {
+		curByID[cd.id()] = cd
 	}
 	var edits []Op
-	for _, dst := range d.Destinations {
+	for _, dst := range want.Destinations {
 		cd, ok := curByID[dst.id()]
 		delete(curByID, dst.id())
 		switch {
@@ -146,7 +177,7 @@ func (r *reconciler) plan(d Desired, have map[ServiceKey]Service) ([]Op, error) 
 	for _, cd := range dels {
 		ops = append(ops, Op{Kind: DeleteDest, Service: svc, Destination: cd})
 	}
-	return ops, nil
+	return ops
 }
 
 func (r *reconciler) applyOp(op Op) error {
@@ -197,6 +228,7 @@ func (r *reconciler) RemoveService(ctx context.Context, key ServiceKey) error {
 	for _, s := range have {
 		if s.Key == key {
 			delete(r.unmanaged, key)
+			delete(r.last, key)
 			return r.applyOp(Op{Kind: DeleteService, Service: s})
 		}
 	}

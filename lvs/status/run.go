@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/geotraffic/geotraffic/lvs/config"
+	"github.com/geotraffic/geotraffic/lvs/instrumentation"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 )
 
@@ -82,5 +85,18 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 			return err
 		}
 	}
-	return Render(w, pools, kernel)
+	if err := Render(w, pools, kernel); err != nil {
+		return err
+	}
+	if reason == "" {
+		// The drift repairs since lvsd started: someone used ipvsadm.
+		var js instrumentation.DriftJSON
+		if err := getJSON(ctx, &http.Client{Timeout: 10 * time.Second}, base+"/ipvs/drift", &js); err == nil {
+			if t := instrumentation.DriftText(js); t != "" {
+				_, err := io.WriteString(w, "\n"+t)
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -69,6 +69,9 @@ func TestRunSources(t *testing.T) {
 			w.Write([]byte(`{"mw1": {"pooled": true, "weight": 10, "up": true, "enabled": true, "address": "10.0.0.1"}}`))
 		case "/pools/etcd_80":
 			w.Write([]byte(`{}`))
+		case "/ipvs/drift":
+			w.Write([]byte(`{"total": {"-d": 1, "-e": 0}, "recent": [{"undone": "-d -t 10.2.2.1:80 -r 10.0.0.1:80",` +
+				` "restored": "-a -t 10.2.2.1:80 -r 10.0.0.1:80 -g -w 10", "at": "2026-12-06T20:00:00Z"}]}`))
 		case "/ipvs":
 			w.Write([]byte(`[{"protocol": "tcp", "address": "10.2.2.1", "port": 80, "scheduler": "wlc", "destinations": [` +
 				`{"address": "10.0.0.1", "port": 80, "weight": 10, "forward": "dr", "active_conns": 1, "inactive_conns": 2}]}]`))
@@ -93,7 +96,9 @@ func TestRunSources(t *testing.T) {
 				"TCP  10.2.2.1:80 wlc  [text_80]", "Route   10     7          9          ?    state unknown"},
 			[]string{"state unavailable", "not in pool"}},
 		{"daemon answers: its view", "no", daemon.URL, false,
-			[]string{"Route   10     1          2          mw1  enabled/up/pooled"},
+			[]string{"Route   10     1          2          mw1  enabled/up/pooled",
+				"\nIPVS drift repairs (changes made outside lvsd, undone): 1 (-d: 1)\n" +
+					`  2026-12-06T20:00:00Z undone "-d -t 10.2.2.1:80 -r 10.0.0.1:80", restored by "-a -t 10.2.2.1:80 -r 10.0.0.1:80 -g -w 10"` + "\n"},
 			[]string{"daemon's view is unavailable", "state unknown"}},
 		{"daemon does not answer: the kernel, with a note", "no", gone.URL, true,
 			[]string{"# The daemon's view is unavailable: lvsd at " + gone.URL + " did not answer", "?    state unknown"},

@@ -163,6 +163,9 @@ func server(s coordinator.Server, pooledDown bool) Server {
 	if s.Removed {
 		row.Notes = append(row.Notes, "removed from the pool, kept pooled by the depool threshold")
 	}
+	if s.Manual != nil {
+		row.Notes = append(row.Notes, s.Manual.String())
+	}
 	if s.Adopted {
 		row.Notes = append(row.Notes, "adopted from IPVS until its first check")
 	}

@@ -131,3 +131,20 @@ func TestIPVSCounters(t *testing.T) {
 		t.Errorf("unreadable table: in IPVS %v, error %q", v.Services[0].InIPVS, v.IPVSErr)
 	}
 }
+
+// A manually depooled server's row says who and why, and the alert on top
+// is the warning.
+func TestManualDepoolRow(t *testing.T) {
+	c := coord(t, 0.5, "mw01", "mw02", "mw03")
+	if err := c.Depool("mw02", coordinator.Manual{User: "alice", Reason: "disk dying"}); err != nil {
+		t.Fatal(err)
+	}
+	v := view([]coordinator.Snapshot{c.Snapshot()})
+	r := v.Services[0].Servers[1]
+	if r.State != "degraded" || fmt.Sprint(r.Notes) != "[manually depooled by alice: disk dying]" {
+		t.Errorf("mw02: %s %v", r.State, r.Notes)
+	}
+	if v.Alert.Status != "warning" || !strings.Contains(v.Alert.Msg, "server mw02 manually depooled by alice: disk dying") {
+		t.Errorf("alert %+v", v.Alert)
+	}
+}

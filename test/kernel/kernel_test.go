@@ -331,6 +331,21 @@ func TestDriftRepair(t *testing.T) {
 	)
 	checkKernel(t, c, cfg)
 	reconcile(t, d, cfg)
+	// Each change undone is reported with the op that restored it.
+	rep := d.(ipvs.DriftReporter).Drift()
+	var got []string
+	for _, r := range rep.Recent {
+		got = append(got, r.Undone.String()+" => "+r.Restored.String())
+	}
+	want := []string{
+		"-d -t 192.0.2.10:80 -r 198.51.100.1:80 => -a -t 192.0.2.10:80 -r 198.51.100.1:80 -g -w 10",
+		"-e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 9 => -e -t 192.0.2.10:80 -r 198.51.100.2:80 -g -w 0",
+		"-D -t 192.0.2.11:443 => -A -t 192.0.2.11:443 -s mh -b mh-fallback,mh-port",
+		"-E -t [2001:db8::10]:80 -s rr => -E -t [2001:db8::10]:80 -s wlc",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("drift repairs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 
 	// `ipvsadm -C`: everything comes back.
 	flush(t, c)
