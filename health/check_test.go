@@ -65,7 +65,13 @@ func TestHTTPStatus(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			typ := withDefaults(&ServiceType{Plugin: "http_status", Port: ap.Port(), URLPath: tc.path, VHost: tc.vhost, OKCodes: tc.okCodes})
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			// Only the case that must time out gets a short timeout: a
+			// busy machine may take longer than that to fork a shell.
+			timeout := time.Minute
+			if tc.wantErr == "timed out, killed" {
+				timeout = 300 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			err := probeOnce(ctx, typ, ap.Addr())
 			if (err == nil) != (tc.wantErr == "") || (err != nil && err.Error() != tc.wantErr) {
@@ -113,7 +119,13 @@ func TestExtmon(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			// Only the case that must time out gets a short timeout: a
+			// busy machine may take longer than that to fork a shell.
+			timeout := time.Minute
+			if tc.wantErr == "timed out, killed" {
+				timeout = 300 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			err := probeOnce(ctx, withDefaults(&ServiceType{Plugin: "extmon", Cmd: tc.cmd}), a)
 			if (err == nil) != (tc.wantErr == "") || (err != nil && err.Error() != tc.wantErr) {
