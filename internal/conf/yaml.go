@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -55,6 +56,9 @@ func DecodeYAML(file string, data []byte) (*Node, error) {
 		p.File = file
 		return nil, p.Errorf("", "YAML syntax: %s", reason)
 	}
+	// DOS line ends read as Unix ones: the parser counts the CR of a
+	// CRLF after a comment as a line break of its own.
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	f, err := parser.ParseBytes(data, parser.ParseComments, parser.AllowDuplicateMapKey())
 	if err != nil {
 		return nil, syntaxError(file, err)

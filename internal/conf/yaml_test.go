@@ -29,6 +29,7 @@ func TestDecodeYAMLErrorLines(t *testing.T) {
 		{"control character", four + "  x: \x01\n", "f.yaml:4: YAML syntax: control characters are not allowed"},
 		{"lone carriage return", four + "  x: 1\r  y: 2\n", "f.yaml:4: YAML syntax: a carriage return without a line feed (save the file with Unix or DOS line ends)"},
 		{"DOS line ends are fine past an error", "a: 1\r\nb: [\r\n", "f.yaml:2: YAML syntax: "},
+		{"DOS line end after a comment", "#\r\na: [\r\n", "f.yaml:2: YAML syntax: "},
 		{"invalid UTF-8", "a: 1\nb: \xff\n", "f.yaml:2: YAML syntax: invalid UTF-8"},
 		{"unknown anchor", "a: 1\nb: *nope\n", `f.yaml:2: YAML: unknown anchor "nope" referenced`},
 		{"second document", "---\na: {}\n---\nb: 1\n", "f.yaml:3: a second YAML document (`---`) is not allowed"},
