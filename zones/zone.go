@@ -27,8 +27,6 @@ func (n *Node) Find(t uint16) *RRset {
 	return nil
 }
 
-func (n *Node) empty() bool { return len(n.Sets) == 0 && n.CNAME == nil && n.Dyn == nil }
-
 // Zone is one loaded zone, immutable once built.
 type Zone struct {
 	Name   string // presentation, lowercase, with trailing dot
