@@ -229,16 +229,25 @@ func addAddr(h *netlink.Handle, l netlink.Link, cidr string) error {
 	return nil
 }
 
-// serve answers every TCP connection on port (IPv4 and IPv6, any local
-// address including the DR VIP) with the server's name.
-func (rs *realServer) serve(port string) error {
+// listenTCP listens on port in the server's namespace, every address.
+func (rs *realServer) listenTCP(port string) (net.Listener, error) {
 	var ln net.Listener
 	err := inNS(rs.ns, func() (err error) {
 		ln, err = net.Listen("tcp", ":"+port)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("%s: listen %s: %w", rs.name, port, err)
+		return nil, fmt.Errorf("%s: listen %s: %w", rs.name, port, err)
+	}
+	return ln, nil
+}
+
+// serve answers every TCP connection on port (IPv4 and IPv6, any local
+// address including the DR VIP) with the server's name.
+func (rs *realServer) serve(port string) error {
+	ln, err := rs.listenTCP(port)
+	if err != nil {
+		return err
 	}
 	go func() {
 		for {
@@ -256,13 +265,9 @@ func (rs *realServer) serve(port string) error {
 // hold accepts TCP connections on port and keeps each open until the
 // client closes it: they count as active in IPVS.
 func (rs *realServer) hold(port string) error {
-	var ln net.Listener
-	err := inNS(rs.ns, func() (err error) {
-		ln, err = net.Listen("tcp", ":"+port)
-		return err
-	})
+	ln, err := rs.listenTCP(port)
 	if err != nil {
-		return fmt.Errorf("%s: listen %s: %w", rs.name, port, err)
+		return err
 	}
 	go func() {
 		for {
