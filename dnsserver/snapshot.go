@@ -20,6 +20,7 @@ type Snapshot struct {
 	TCPIdleTimeout time.Duration
 	RRL            *rrl.Limiter // response rate limiting of UDP answers; nil = off
 	Cookies        *Cookies     // server cookie secrets; nil = cookies off
+	DNSSEC         DNSSEC       // online signing; nil = no zone is signed
 
 	chaosRData []byte
 }

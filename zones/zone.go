@@ -325,3 +325,10 @@ func (m multiError) Error() string {
 
 // Unwrap lets errors.Is/As see every error.
 func (m multiError) Unwrap() []error { return m }
+
+// Walk calls fn for every node of the zone, in no particular order.
+func (z *Zone) Walk(fn func(*Node)) {
+	for _, n := range z.nodes {
+		fn(n)
+	}
+}
