@@ -105,6 +105,9 @@ type Config struct {
 	// RRL is the `rrl:` section: response rate limiting; nil = off.
 	RRL *rrl.Config
 
+	// DNSSEC is the `dnssec:` section: online signing; nil = off.
+	DNSSEC *DNSSECConfig
+
 	// GeoIP is the `geoip:` section: inline (GeoIPNode) or a file name.
 	GeoIPNode *conf.Node
 	GeoIPFile string
@@ -148,7 +151,7 @@ var configKeys = []string{"listen", "zones", "zones_default_ttl", "zones_strict_
 	"max_tcp_clients", "udp_sockets", "udp_rcvbuf", "admin_state", "geoip", "data", "geoip_db_dir", "control",
 	"max_tcp_clients_per_ip", "tcp_client_ipv4_prefix", "tcp_client_ipv6_prefix",
 	"control_tcp", "control_token_file", "control_tls_cert", "control_tls_key", "control_client_ca", "metrics",
-	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins"}
+	"max_stage_bytes", "etcd", "service_types", "cookies", "cookie_secret_file", "rrl", "plugins", "dnssec"}
 
 // ParseConfig parses the bytes of authdns.yaml named path. Every problem
 // is reported, sorted by line.
@@ -356,6 +359,8 @@ func parseKey(l *conf.List, cfg *Config, base, key string, v *conf.Node) {
 		cfg.Etcd = parseEtcd(l, base, v)
 	case "rrl":
 		cfg.RRL = parseRRL(l, v)
+	case "dnssec":
+		cfg.DNSSEC = parseDNSSEC(l, base, v)
 	case "cookies":
 		b, ok := v.Bool()
 		if !ok {
