@@ -49,7 +49,7 @@ const checkScript = "[ ! -e \"$(dirname \"$0\")/down-$1\" ]\n"
 
 // TestLvsdEndToEnd runs the real lvsd daemon against the kernel (rr, so a
 // returning server is not flooded as under wlc): its periodic resync
-// restores a flushed table; pool-file
+// restores a flushed table and undoes a hand `ipvsadm -d`, logged; pool-file
 // changes and health results end up in IPVS and decide which namespaces get
 // real connections; the depool threshold keeps a down server pooled when
 // too many are down; SIGTERM leaves IPVS as it is and a restarted lvsd
