@@ -97,19 +97,29 @@ func readFile(file string) ([]byte, error) {
 	if len(b) > maxFileSize {
 		return nil, fmt.Errorf("%s: larger than %d bytes: not a key file", file, maxFileSize)
 	}
-	return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), nil
+	return b, nil
 }
+
+// unixLines reads DOS line ends as Unix ones, so that line numbers count
+// lines.
+func unixLines(b []byte) string { return string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))) }
 
 // readPublic reads a .key file: timing comments and one DNSKEY record
 // owned by zone.
 func readPublic(file, zone string) (*dns.DNSKEY, Timing, error) {
-	var timing Timing
 	b, err := readFile(file)
 	if err != nil {
-		return nil, timing, err
+		return nil, Timing{}, err
 	}
+	return parsePublic(file, b, zone)
+}
+
+// parsePublic parses the text b of the .key file named file.
+func parsePublic(file string, b []byte, zone string) (*dns.DNSKEY, Timing, error) {
+	var timing Timing
+	text := unixLines(b)
 	start := 0
-	for i, l := range strings.Split(string(b), "\n") {
+	for i, l := range strings.Split(text, "\n") {
 		l = strings.TrimSpace(l)
 		if c, ok := strings.CutPrefix(l, ";"); ok {
 			if err := timingComment(&timing, c); err != nil {
@@ -119,7 +129,7 @@ func readPublic(file, zone string) (*dns.DNSKEY, Timing, error) {
 			start = i + 1
 		}
 	}
-	zp := dns.NewZoneParser(bytes.NewReader(b), "", "")
+	zp := dns.NewZoneParser(strings.NewReader(text), "", "")
 	zp.SetDefaultTTL(0) // as written: dnssec-keygen puts a TTL only with -L
 	rr, ok := zp.Next()
 	if err := zp.Err(); err != nil {
@@ -188,8 +198,22 @@ func checkDNSKEY(k *dns.DNSKEY, zone string) error {
 	case k.Flags&dns.ZONE == 0:
 		return fmt.Errorf("flags %d: not a zone key (the ZONE flag, 256, is not set)", k.Flags)
 	}
-	return checkAlgorithm(k.Algorithm)
+	if err := checkAlgorithm(k.Algorithm); err != nil {
+		return err
+	}
+	b, err := base64.StdEncoding.DecodeString(k.PublicKey)
+	switch {
+	case err != nil:
+		return fmt.Errorf("public key: not base64: %w", err)
+	case len(b) != publicKeySize[k.Algorithm]:
+		return fmt.Errorf("public key: %d bytes: algorithm %d's are %d", len(b), k.Algorithm, publicKeySize[k.Algorithm])
+	}
+	return nil
 }
+
+// publicKeySize is the size of a DNSKEY's key by algorithm: P-256's X||Y
+// (RFC 6605), Ed25519's key (RFC 8080).
+var publicKeySize = map[uint8]int{dns.ECDSAP256SHA256: 64, dns.ED25519: ed25519.PublicKeySize}
 
 // checkAlgorithm accepts the algorithms authdns signs with.
 func checkAlgorithm(alg uint8) error {
@@ -212,17 +236,21 @@ func readPrivate(file string, pub *dns.DNSKEY) (crypto.Signer, Timing, error) {
 	}
 	b, err := readFile(file)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, timing, fmt.Errorf("%s: missing: the private key is needed to sign online", file)
-		}
 		return nil, timing, err
 	}
+	return parsePrivate(file, b, pub)
+}
+
+// parsePrivate parses the text b of the .private file named file.
+func parsePrivate(file string, b []byte, pub *dns.DNSKEY) (crypto.Signer, Timing, error) {
+	var timing Timing
 	var (
 		signer    crypto.Signer
 		format    bool
 		algorithm bool
+		err       error
 	)
-	for i, l := range strings.Split(string(b), "\n") {
+	for i, l := range strings.Split(unixLines(b), "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, ";") {
 			continue
