@@ -166,3 +166,55 @@ func TestWriteForBIND(t *testing.T) {
 		}
 	}
 }
+
+// BIND's tools edit and succeed our keys: dnssec-settime retires a ZSK we
+// wrote and dnssec-keygen -S makes its successor; LoadDir then reads a
+// rollover that At follows.
+func TestBINDToolsOnOurKeys(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().UTC().Truncate(time.Second)
+	csk := writeKey(t, dir, "example.org", dns.ECDSAP256SHA256, 257)
+	zsk := writeKey(t, dir, "example.org", dns.ECDSAP256SHA256, 256)
+	base := filepath.Base(zsk.File)
+	runTool(t, dir, "dnssec-settime", "-I", FormatStamp(now.Add(48*time.Hour)), "-D", FormatStamp(now.Add(96*time.Hour)), base)
+	succ := runTool(t, dir, "dnssec-keygen", "-q", "-S", base, "-i", "24h")
+	all, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := all["example.org."]
+	if z == nil || len(z.Keys) != 3 {
+		t.Fatalf("keys %+v", all)
+	}
+	tag := func(ks []*Key) (tags []uint16) {
+		for _, k := range ks {
+			tags = append(tags, k.Tag())
+		}
+		return tags
+	}
+	var next *Key
+	for _, k := range z.Keys {
+		if filepath.Base(k.File) == succ {
+			next = k
+		}
+	}
+	if next == nil || !next.Timing.Activate.Equal(now.Add(48*time.Hour)) || !next.Timing.Publish.Equal(now.Add(24*time.Hour)) {
+		t.Fatalf("successor %s: %+v", succ, next)
+	}
+	for _, tt := range []struct {
+		at        time.Time
+		published int
+		zsk       uint16
+	}{
+		{now.Add(time.Hour), 2, zsk.Tag()},
+		{now.Add(24 * time.Hour), 3, zsk.Tag()},
+		{now.Add(48 * time.Hour), 3, next.Tag()},
+		{now.Add(96 * time.Hour), 2, next.Tag()},
+	} {
+		s := z.At(tt.at)
+		if len(s.DNSKEY) != tt.published || len(s.ZSK) != 1 || s.ZSK[0].Tag() != tt.zsk || len(s.KSK) != 1 || s.KSK[0].Tag() != csk.Tag() {
+			t.Errorf("at now+%v: %d published, ZSK %v, KSK %v; want %d, ZSK %d, KSK %d", tt.at.Sub(now),
+				len(s.DNSKEY), tag(s.ZSK), tag(s.KSK), tt.published, tt.zsk, csk.Tag())
+		}
+	}
+}
