@@ -11,7 +11,7 @@ import (
 // Check loads and validates everything the daemon would load from cfg
 // (data directory, zones, geoip config and databases, nets files,
 // admin_state, control token and TLS material, etcd settings and the files
-// they name, without contacting etcd) and returns every error
+// they name, without contacting etcd, DNSSEC keys) and returns every error
 // found, each as file:line: reason, joined. It changes nothing. Parts are checked
 // independently, so a broken geoip.yaml does not hide zone errors.
 func Check(cfg *Config, log *slog.Logger) (*State, error) {
@@ -55,12 +55,18 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	if err != nil {
 		errs = append(errs, err)
 		// Still check the zones, accepting any DYNA/DYNC target.
-		if _, zerr := zones.Load(cfg.Zones, anyDyn{}, cfg.ZoneOptions(log)); zerr != nil {
+		set, zerr := zones.Load(cfg.Zones, anyDyn{}, cfg.ZoneOptions(log))
+		if zerr != nil {
 			errs = append(errs, zerr)
 		}
-		return nil, errors.Join(errs...)
+		_, kerr := checkSigning(cfg, set, log)
+		return nil, errors.Join(append(errs, kerr)...)
 	}
 	set, err := zones.Load(cfg.Zones, checkerFor(g), cfg.ZoneOptions(log))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	signing, err := checkSigning(cfg, set, log)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -69,6 +75,7 @@ func Check(cfg *Config, log *slog.Logger) (*State, error) {
 	}
 	st := assemble(cfg, admin, g, set, bundle)
 	st.Cookies = cookies
+	st.Signing = signing
 	return st, nil
 }
 

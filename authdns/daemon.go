@@ -62,6 +62,7 @@ type Daemon struct {
 	rrlStats     rrl.Stats     // response rate limiting, across limiters
 	httpPanics   atomic.Uint64 // control and metrics requests whose handler panicked
 	answers      answerHistory // DYNA/DYNC answers per interval, for the status page
+	signing      signingLoop   // DNSSEC key watch and timing events
 
 	// StageTimeout bounds how long a staged bundle is kept (default
 	// DefaultStageTimeout); set before Start.
@@ -145,6 +146,9 @@ func New(path string, log *slog.Logger, reg *prometheus.Registry) (*Daemon, erro
 	if err := reg.Register(newRRLCollector(d)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
+	if err := reg.Register(newDNSSECCollector(d)); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	return d, nil
 }
 
@@ -179,6 +183,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	st := d.monitorLocked(ctx, d.state.Load())
 	d.state.Store(st)
 	d.srv.Store(d.snapshot(st))
+	d.signingSwapped(nil, st)
 	if d.Health != nil {
 		go d.followHealth(ctx, d.Health)
 	}
@@ -198,6 +203,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		cleanSets(st.Config.Data, "", d.log) // left by a stage or commit that died
 	}
 	d.runWatcher()
+	d.watchKeysLocked(st.Config)
 	d.startEtcdLocked(d.etcdStart)
 	d.etcdStart = nil
 	d.log.Info("serving", "zones", len(st.Zones.Zones()), "admin_state_entries", st.Admin.Len(),
@@ -312,6 +318,7 @@ func (d *Daemon) reloadLocked() (*State, error) {
 	}
 	commitListeners(true)
 	d.swap(d.monitorLocked(d.ctx, st))
+	d.watchKeysLocked(cfg)
 	d.startEtcdLocked(etcdSet)
 	if watcher != d.admin {
 		if d.adminCancel != nil {
@@ -332,8 +339,9 @@ func (d *Daemon) udpReadersChanged() {
 
 func (d *Daemon) swap(st *State) {
 	st = d.withRRL(st)
-	d.state.Store(st)
+	old := d.state.Swap(st)
 	d.srv.Store(d.snapshot(st))
+	d.signingSwapped(old, st)
 	d.warnAllDown(st)
 }
 
@@ -595,6 +603,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	}
 	d.dropPending()
 	d.mu.Unlock()
+	d.stopSigning()
 	d.stopEtcd(ctx)
 	return d.srv.Shutdown(ctx)
 }

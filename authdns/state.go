@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/geotraffic/geotraffic/admin_state"
 	"github.com/geotraffic/geotraffic/dnsserver"
@@ -47,6 +48,10 @@ type State struct {
 	// RRL is the response rate limiter (the daemon's, see withRRL); nil
 	// = off.
 	RRL *rrl.Limiter
+
+	// Signing is the zones' DNSSEC keys and signer; nil without a
+	// `dnssec:` section.
+	Signing *Signing
 }
 
 // LoadGeo parses and builds the geoip and plugins sections, if any.
@@ -150,8 +155,15 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if err != nil {
 		return nil, err
 	}
+	// Signed before anything is served from it: the previous state
+	// answers meanwhile.
+	signing, err := BuildSigning(cfg, set, time.Now(), log)
+	if err != nil {
+		return nil, err
+	}
 	st := assemble(cfg, admin, g, set, bundle)
 	st.Cookies = cookies
+	st.Signing = signing
 	return st, nil
 }
 
@@ -171,6 +183,14 @@ func assemble(cfg *Config, admin *adminstate.State, g *geo.Geo, set *zones.Set, 
 func (st *State) WithAdmin(file *adminstate.State) *State {
 	n := *st
 	n.setAdmin(file, st.AdminEtcd)
+	return &n
+}
+
+// WithSigning returns a copy of st signing with s: the keys' files or
+// timing changed, or signatures are due for a refresh.
+func (st *State) WithSigning(s *Signing) *State {
+	n := *st
+	n.Signing = s
 	return &n
 }
 
@@ -230,6 +250,9 @@ func (st *State) SnapshotWith(slots *DCSlots) *dnsserver.Snapshot {
 	}
 	if st.Config.NSID != "" {
 		snap.NSID = []byte(st.Config.NSID)
+	}
+	if st.Signing != nil && st.Signing.Signer != nil { // a nil *Signer must not become a non-nil interface
+		snap.DNSSEC = st.Signing.Signer
 	}
 	if st.Geo != nil {
 		snap.Dyn = newGeoBackend(st.Geo, st.Forced, st.Health, slots.table(st.sites()))
