@@ -29,12 +29,11 @@ const (
 
 // signingLoop is the daemon's key watcher and timing timer.
 type signingLoop struct {
-	mu      sync.Mutex
-	dirs    []string
-	cancel  context.CancelFunc
-	watcher *filewatch.Watcher
-	timer   *time.Timer
-	armed   *Signing // the Signing the timer was set for
+	mu     sync.Mutex
+	dirs   []string
+	cancel context.CancelFunc
+	timer  *time.Timer
+	armed  *Signing // the Signing the timer was set for
 	// retired sums the statistics of the signers no longer served, so
 	// the exported counters never go back.
 	retired dnssec.Stats
@@ -144,7 +143,7 @@ func (d *Daemon) watchKeysLocked(cfg *Config) {
 	}
 	if l.cancel != nil {
 		l.cancel()
-		l.cancel, l.watcher = nil, nil
+		l.cancel = nil
 	}
 	l.dirs = dirs
 	if len(dirs) == 0 {
@@ -160,7 +159,7 @@ func (d *Daemon) watchKeysLocked(cfg *Config) {
 		Check:   d.recheckKeys,
 	})
 	ctx, cancel := context.WithCancel(d.ctx)
-	l.cancel, l.watcher = cancel, w
+	l.cancel = cancel
 	go w.Run(ctx)
 }
 
@@ -194,16 +193,15 @@ func (d *Daemon) stopSigning() {
 }
 
 // signerStats is every signer's statistics since the start.
-func (d *Daemon) signerStats() (dnssec.Stats, bool) {
+func (d *Daemon) signerStats() dnssec.Stats {
 	l := &d.signing
 	l.mu.Lock()
 	total, s := l.retired, l.served
 	l.mu.Unlock()
 	if s == nil {
-		return total, total != (dnssec.Stats{})
+		return total
 	}
-	cur := s.Stats()
-	return addStats(total, cur), true
+	return addStats(total, s.Stats())
 }
 
 // addStats sums two signers' counters; the gauges are b's.

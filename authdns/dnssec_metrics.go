@@ -53,7 +53,7 @@ func (c *dnssecCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 	}
-	s, _ := c.d.signerStats()
+	s := c.d.signerStats()
 	counter(c.sigs, s.Signatures)
 	counter(c.sigErrors, s.SignErrors)
 	counter(c.hits, s.CacheHits)
