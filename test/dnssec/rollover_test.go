@@ -117,14 +117,15 @@ func (v *validating) finish(t *testing.T, r *resolver) {
 }
 
 // A ZSK rollover by pre-publication, driven by key files and their
-// timing metadata alone (BIND's dnssec-keygen and dnssec-settime, no
+// timing metadata alone (keys made by authdns dnssec keygen, dates set by
+// BIND's dnssec-settime, the successor made by dnssec-keygen -S; no
 // reload): the new ZSK is published at once, signs from T1, when the old
 // one stops signing, and the old one leaves the DNSKEY set at T2. unbound
 // validates every answer throughout.
 func TestZSKRolloverByKeyFilesKeepsValidating(t *testing.T) {
 	s := newSetup(t, "  dnskey_ttl: 1\n")
 	ksk := keyTag(t, s.keygen("--ksk"))
-	zsk1Base := strings.TrimSpace(run(t, "dnssec-keygen", "-q", "-a", "ECDSAP256SHA256", "-K", s.keys, "example.org"))
+	zsk1Base := s.keygen("--zsk")
 	zsk1 := keyTag(t, zsk1Base)
 	srv := s.start()
 	r := startUnbound(t, s.ds()[0], srv.addr)
@@ -142,9 +143,12 @@ func TestZSKRolloverByKeyFilesKeepsValidating(t *testing.T) {
 	t1 := time.Now().Add(4 * time.Second).Truncate(time.Second).Add(time.Second)
 	t2 := t1.Add(3 * time.Second)
 	mark := len(srv.Logs())
+	// docs/dnssec.md's runbook: the old key's Inactive and Delete, then
+	// its successor, published a prepublication interval (here: until
+	// T1) before it becomes active at the old key's Inactive.
 	run(t, "dnssec-settime", "-K", s.keys, "-I", bindTime(t1), "-D", bindTime(t2), filepath.Base(zsk1Base))
-	zsk2 := keyTag(t, strings.TrimSpace(run(t, "dnssec-keygen", "-q", "-a", "ECDSAP256SHA256", "-K", s.keys,
-		"-P", "now", "-A", bindTime(t1), "example.org")))
+	interval := strconv.Itoa(int(time.Until(t1).Seconds()) + 1)
+	zsk2 := keyTag(t, strings.TrimSpace(run(t, "dnssec-keygen", "-q", "-K", s.keys, "-S", filepath.Base(zsk1Base), "-i", interval)))
 
 	// Published: the watcher saw the files; the old ZSK still signs.
 	srv.WaitLog(mark, fmt.Sprintf("tag=%d alg=13 role=ZSK state=published", zsk2))
