@@ -20,8 +20,8 @@ import (
 // Options tune signing; a zero field takes its default.
 type Options struct {
 	// Validity is how long a signature is valid from now (default 14
-	// days, as Knot); each RRset's expiration is up to maxJitter earlier
-	// so that re-signing spreads out.
+	// days, as Knot); each RRset's expiration is up to 6 hours earlier
+	// (a deterministic jitter) so that expiries spread out.
 	Validity time.Duration
 	// Refresh is when a signature is made again (default 7 days): a
 	// static set is re-signed when authdns rebuilds the signer at Next,

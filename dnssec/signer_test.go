@@ -3,6 +3,7 @@ package dnssec
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -311,5 +312,28 @@ func TestCanonicalRData(t *testing.T) {
 	}
 	if _, err := canonicalRData(dns.TypeCNAME, []byte{0xc0, 12}); err == nil {
 		t.Errorf("a compressed name was accepted")
+	}
+}
+
+// Concurrent hits and misses on shared and distinct sets all get valid
+// signatures (run with -race).
+func TestSigsConcurrent(t *testing.T) {
+	k := newKey(t, "example.org.", dns.ED25519, 257)
+	s, z := newTestSigner(t, cskState(k), Options{CacheEntries: cacheShards, Workers: 2})
+	zs := s.Zone(z)
+	owner := wire(t, "geo.example.org.")
+	results := make([][][]byte, 8*50)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				rd := [][]byte{{10, 0, 0, byte(i % 10)}}
+				results[g*50+i] = zs.Sigs(owner, dns.TypeA, 300, rd, testNow)
+			}
+		})
+	}
+	wg.Wait()
+	for j, sigs := range results {
+		verify(t, sigs, "geo.example.org.", dns.TypeA, 300, [][]byte{{10, 0, 0, byte(j % 50 % 10)}}, k)
 	}
 }
