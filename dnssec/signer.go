@@ -36,7 +36,10 @@ type Options struct {
 	// 15): some 300 bytes, so 30 MB at the default.
 	CacheEntries int
 	// Workers is how many sets are signed at once, both when pre-signing
-	// and on cache misses (default GOMAXPROCS).
+	// and on cache misses (default GOMAXPROCS). A miss beyond it waits:
+	// however many UDP readers and TCP connections miss together (a flood
+	// of random names denied by NSEC), signing takes at most this many
+	// cores.
 	Workers int
 }
 
