@@ -128,6 +128,8 @@ func TestKSKAndZSKSplit(t *testing.T) {
 	for _, set := range []*zones.RRset{dnskey, cds, cdnskey} {
 		verify(t, zs.StaticSigs(set, testNow), "example.org.", set.Type, 600, set.RData, ksk)
 	}
+	// Not from the pre-signed map either: the type decides the key.
+	verify(t, zs.Sigs(wire(t, "Example.ORG."), dns.TypeDNSKEY, 600, dnskey.RData, testNow), "example.org.", dns.TypeDNSKEY, 600, dnskey.RData, ksk)
 	rrs := records(t, "example.org.", dns.TypeCDS, 600, cds.RData)
 	if rrs[0].(*dns.CDS).Digest != st.CDS[0].Digest {
 		t.Errorf("CDS %s, want %s", rrs[0], st.CDS[0])
