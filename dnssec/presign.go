@@ -89,7 +89,7 @@ func (s *Signer) presignAll(now time.Time) error {
 				j := &jobs[i]
 				sigs, err := j.zs.sign(j.set.Owner, j.set.Type, j.set.TTL, j.set.RData, now)
 				if err != nil {
-					j.err = fmt.Errorf("dnssec: zone %s: %s %s: %w", j.zs.z.Name,
+					j.err = fmt.Errorf("zone %s: %s %s: %w", j.zs.z.Name,
 						presentation(j.set.Owner), dns.TypeToString[j.set.Type], err)
 				}
 				j.p = presigned{sigs: sigs, refresh: refresh}

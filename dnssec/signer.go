@@ -74,10 +74,12 @@ func (o Options) withDefaults() (Options, error) {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	switch {
-	case o.Refresh < 0 || o.Validity < 0 || o.CacheEntries < 0 || o.Workers < 0:
-		return o, fmt.Errorf("dnssec: negative option")
+	case o.Validity < 0 || o.Refresh < 0:
+		return o, fmt.Errorf("validity %v and refresh %v must not be negative", o.Validity, o.Refresh)
+	case o.CacheEntries < 0 || o.Workers < 0:
+		return o, fmt.Errorf("cache entries %d and workers %d must not be negative", o.CacheEntries, o.Workers)
 	case o.Refresh >= o.Validity:
-		return o, fmt.Errorf("dnssec: refresh %v must be shorter than validity %v", o.Refresh, o.Validity)
+		return o, fmt.Errorf("refresh %v must be shorter than validity %v", o.Refresh, o.Validity)
 	}
 	return o, nil
 }
@@ -133,12 +135,12 @@ func newSigner(set *zones.Set, states map[string]keys.State, opt Options, now ti
 		}
 		s.next = earliest(s.next, st.Next)
 		if !st.Signing() {
-			log.Info("dnssec: zone has keys but none active, serving it unsigned", "zone", z.Name)
+			log.Debug("dnssec: zone has keys but none active, serving it unsigned", "zone", z.Name)
 			continue
 		}
 		zs, err := newZoneSigner(s, uint32(i), z, st)
 		if err != nil {
-			return nil, fmt.Errorf("dnssec: %w", err)
+			return nil, err
 		}
 		s.zones[z] = zs
 	}
