@@ -51,6 +51,19 @@ func newCache(entries int) *cache {
 	return c
 }
 
+// stackKey is the largest cache key built on the stack: a few hundred
+// bytes hold an owner and a dozen addresses.
+const stackKey = 512
+
+// keyLen is the length appendKey gives (at most: duplicates are dropped).
+func keyLen(owner []byte, rdata [][]byte) int {
+	n := 11 + len(owner)
+	for _, rd := range rdata {
+		n += 2 + len(rd)
+	}
+	return n
+}
+
 // appendKey appends the cache key of an RRset: zone index, type, TTL,
 // lowercased owner, then each distinct RDATA (length-prefixed) in byte
 // order, so that the same set in any order has one key. Sorting is a

@@ -291,6 +291,18 @@ func TestHitsDoNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { zs.Sigs(owner, dns.TypeA, 300, a, testNow) }); n != 0 {
 		t.Errorf("Sigs hit: %v allocations", n)
 	}
+	// A set whose key does not fit on the stack.
+	var big [][]byte
+	for i := range 40 {
+		big = append(big, []byte{0x20, 1, 0xd, 0xb8, 15: byte(i)})
+	}
+	verify(t, zs.Sigs(owner, dns.TypeAAAA, 300, big, testNow), "geo.example.org.", dns.TypeAAAA, 300, big, k)
+	if keyLen(owner, big) <= stackKey {
+		t.Fatalf("the big set fits on the stack")
+	}
+	if n := testing.AllocsPerRun(100, func() { zs.Sigs(owner, dns.TypeAAAA, 300, big, testNow) }); n != 0 {
+		t.Errorf("Sigs hit on a big set: %v allocations", n)
+	}
 	if n := testing.AllocsPerRun(100, func() { zs.StaticSigs(z.SOA, testNow) }); n != 0 {
 		t.Errorf("StaticSigs: %v allocations", n)
 	}
