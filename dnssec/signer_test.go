@@ -330,11 +330,12 @@ func TestCanonicalRData(t *testing.T) {
 }
 
 // Concurrent hits and misses on shared and distinct sets all get valid
-// signatures (run with -race).
+// signatures, each set signed once (run with -race).
 func TestSigsConcurrent(t *testing.T) {
 	k := newKey(t, "example.org.", dns.ED25519, 257)
-	s, z := newTestSigner(t, cskState(k), Options{CacheEntries: cacheShards, Workers: 2})
+	s, z := newTestSigner(t, cskState(k), Options{Workers: 2})
 	zs := s.Zone(z)
+	before := s.Stats().Signatures
 	owner := wire(t, "geo.example.org.")
 	results := make([][][]byte, 8*50)
 	var wg sync.WaitGroup
@@ -347,6 +348,9 @@ func TestSigsConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if made := s.Stats().Signatures - before; made != 10 {
+		t.Errorf("%d signatures made for 10 distinct sets", made)
+	}
 	for j, sigs := range results {
 		verify(t, sigs, "geo.example.org.", dns.TypeA, 300, [][]byte{{10, 0, 0, byte(j % 50 % 10)}}, k)
 	}

@@ -127,15 +127,22 @@ func (zs *zoneSigner) Sigs(owner []byte, typ uint16, ttl uint32, rdata [][]byte,
 func (zs *zoneSigner) cached(key, owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) [][]byte {
 	c := zs.s.cache
 	hash := c.hash(key)
-	if sigs := c.get(key, hash, now.UnixNano()); sigs != nil {
+	sigs, wait, own := c.lookup(key, hash, now.UnixNano())
+	switch {
+	case sigs != nil:
 		return sigs
+	case wait != nil:
+		<-wait.done
+		return wait.sigs
 	}
-	return zs.signMiss(key, hash, owner, typ, ttl, rdata, now)
+	sigs = zs.signMiss(owner, typ, ttl, rdata, now)
+	c.finish(own, hash, sigs, now.Add(zs.s.opt.Refresh).UnixNano())
+	return sigs
 }
 
 // signMiss signs a set the cache did not have, at most opt.Workers at a
-// time so that a flood of distinct names cannot take every core.
-func (zs *zoneSigner) signMiss(key []byte, hash uint64, owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) [][]byte {
+// time; nil when it cannot.
+func (zs *zoneSigner) signMiss(owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) [][]byte {
 	s := zs.s
 	s.sem <- struct{}{}
 	sigs, err := zs.sign(owner, typ, ttl, rdata, now)
@@ -144,7 +151,6 @@ func (zs *zoneSigner) signMiss(key []byte, hash uint64, owner []byte, typ uint16
 		s.signErrors.Add(1)
 		return nil
 	}
-	s.cache.put(key, hash, sigs, now.Add(s.opt.Refresh).UnixNano())
 	return sigs
 }
 
