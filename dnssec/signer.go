@@ -6,6 +6,7 @@
 package dnssec
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -128,6 +129,7 @@ func newSigner(set *zones.Set, states map[string]keys.State, opt Options, now ti
 		cache: newCache(opt.CacheEntries),
 		sem:   make(chan struct{}, opt.Workers),
 	}
+	var errs []error
 	for i, z := range set.Zones() {
 		st, ok := states[z.Name]
 		if !ok {
@@ -140,9 +142,13 @@ func newSigner(set *zones.Set, states map[string]keys.State, opt Options, now ti
 		}
 		zs, err := newZoneSigner(s, uint32(i), z, st)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		s.zones[z] = zs
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	if err := s.presignAll(now); err != nil {

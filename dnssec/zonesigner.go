@@ -158,7 +158,7 @@ func (zs *zoneSigner) signMiss(owner []byte, typ uint16, ttl uint32, rdata [][]b
 func (zs *zoneSigner) sign(owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) ([][]byte, error) {
 	lower := make([]byte, len(owner))
 	zones.LowerInto(lower, owner)
-	if _, err := nameEnd(lower, 0); err != nil || !isWithin(lower, zs.z.Apex) {
+	if end, err := nameEnd(lower, 0); err != nil || end != len(lower) || !isWithin(lower, zs.z.Apex) {
 		return nil, fmt.Errorf("owner %s is not in zone %s", presentation(lower), zs.z.Name)
 	}
 	if len(rdata) == 0 || typ == dns.TypeRRSIG {
