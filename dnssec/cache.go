@@ -9,7 +9,7 @@ import (
 	"github.com/geotraffic/geotraffic/zones"
 )
 
-// cacheShards spreads the lock of a hot entry's neighbours; a power of two.
+// cacheShards spreads lock contention: each shard has its own lock.
 const cacheShards = 64
 
 // cache maps the content of an RRset (zone, owner, type, TTL, sorted
@@ -49,7 +49,7 @@ func newCache(entries int) *cache {
 		c.shards[i].m = make(map[uint64]*entry)
 		c.shards[i].pending = make(map[uint64]*signing)
 	}
-	c.keys.New = func() any { return &keyBuf{b: make([]byte, 0, 512)} }
+	c.keys.New = func() any { return &keyBuf{b: make([]byte, 0, 2*stackKey)} }
 	return c
 }
 
@@ -69,7 +69,8 @@ func keyLen(owner []byte, rdata [][]byte) int {
 // appendKey appends the cache key of an RRset: zone index, type, TTL,
 // lowercased owner, then each distinct RDATA (length-prefixed) in byte
 // order, so that the same set in any order has one key. Sorting is a
-// selection over rdata: no allocation, and sets are small.
+// selection over rdata: quadratic, but it allocates nothing and answer
+// sets are small.
 func appendKey(b []byte, zone uint32, owner []byte, typ uint16, ttl uint32, rdata [][]byte) []byte {
 	b = binary.BigEndian.AppendUint32(b, zone)
 	b = binary.BigEndian.AppendUint16(b, typ)
