@@ -12,11 +12,12 @@ import (
 )
 
 // staticSets lists the sets of z that are signed: every set at every
-// authoritative name, the apex key sets, and at a delegation only the DS
-// (RFC 4035 §2.2: the NS at a cut and the glue below it are not signed).
+// authoritative name, the apex key sets, the SOA of negative answers, and
+// at a delegation only the DS (RFC 4035 §2.2: the NS at a cut and the
+// glue below it are not signed).
 func (zs *zoneSigner) staticSets() []*zones.RRset {
 	var out []*zones.RRset
-	for _, s := range []*zones.RRset{zs.dnskey, zs.cds, zs.cdnskey} {
+	for _, s := range []*zones.RRset{zs.dnskey, zs.cds, zs.cdnskey, zs.z.NegSOA} {
 		if s != nil {
 			out = append(out, s)
 		}

@@ -97,6 +97,11 @@ func TestStaticSetsVerify(t *testing.T) {
 					t.Errorf("%s pre-signed: it is below or at a cut", unwanted)
 				}
 			}
+			neg := z.NegSOA
+			if _, ok := zs.static[neg]; !ok || neg == z.SOA {
+				t.Errorf("the negative answers' SOA is not pre-signed")
+			}
+			verify(t, zs.StaticSigs(neg, testNow), "example.org.", dns.TypeSOA, neg.TTL, neg.RData, k)
 			dnskey, cds, cdnskey := zs.Apex()
 			if cds != nil || cdnskey != nil {
 				t.Errorf("CDS/CDNSKEY published without being in the state")
