@@ -15,6 +15,7 @@ type worker struct {
 	res   zones.Result
 	w     writer
 	dyn   dynCtx
+	sign  signScratch
 	stats *Stats
 	cache *answerCache // nil: no caching (TCP workers)
 	pkt   []byte       // the query being answered
@@ -207,21 +208,34 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		}
 	}
 	res := &wk.res
-	res.Reset()
-	snap.Zones.Lookup(r.lower(), r.qtype, &wk.dyn, res)
+	zs := wk.lookup(snap)
 	if wk.dyn.used {
 		st.Dyn.Add(1)
 	}
 	if res.AA {
 		flags |= flagAA
 	}
-	st.count(wk.proto, r.qtype, res.Rcode)
+	rcode = res.Rcode
+	if zs != nil && rcode == dns.RcodeNameError && (!r.co || r.qtype == dns.TypeNSEC) {
+		rcode = dns.RcodeSuccess // RFC 9824: a compact answer is NODATA-shaped
+	}
 
-	w.header(r.id, flags, res.Rcode)
+	w.header(r.id, flags, rcode)
 	w.question(p[12:r.qend], r.qlen)
 	afterQ := w.len()
+	fit := true
+	if zs != nil {
+		var signed bool
+		if fit, signed = wk.signedSections(zs); !signed {
+			w.truncate(0)
+			return wk.errorReply(snap, flags&^flagAA, dns.RcodeServerFailure, tcp)
+		}
+	} else {
+		fit = w.section(res.Answer, 6) && w.section(res.Authority, 8)
+	}
+	st.count(wk.proto, r.qtype, rcode)
 	truncated := false
-	if !w.section(res.Answer, 6) || !w.section(res.Authority, 8) || w.len()+reserve > limit {
+	if !fit || w.len()+reserve > limit {
 		// All or nothing for required data, as gdnsd: TC and no records.
 		w.truncate(afterQ)
 		binary.BigEndian.PutUint16(w.buf[6:], 0)
@@ -233,7 +247,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		w.additional(res.Additional, 10, reserve)
 	}
 	if wk.cache != nil {
-		wk.cache.store(w.buf, res.Rcode, truncated, &wk.dyn)
+		wk.cache.store(w.buf, rcode, truncated, &wk.dyn)
 	}
 	wk.writeOPT(snap, tcp, 0)
 	return w.buf
@@ -319,6 +333,9 @@ func (wk *worker) writeOPT(snap *Snapshot, tcp bool, extRcode uint8) {
 	ttl := uint32(extRcode) << 24
 	if r.do {
 		ttl |= 0x8000
+		if r.co && snap.DNSSEC != nil {
+			ttl |= 0x4000 // CO echoed: this server restores NXDOMAIN for it
+		}
 	}
 	w.u32(ttl)
 	lenOff := len(w.buf)
