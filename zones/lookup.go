@@ -94,6 +94,13 @@ func (s *Set) Lookup(qname []byte, qtype uint16, dr DynResolver, res *Result) {
 		res.Rcode = dns.RcodeRefused
 		return
 	}
+	if qtype == dns.TypeDS && len(qname) > 1 && string(qname) == string(z.Apex) {
+		// The DS set lives in the parent zone (RFC 4035 §3.1.4.1): when it
+		// is served here too, it answers.
+		if p := s.FindZone(qname[1+int(qname[0]):]); p != nil {
+			z = p
+		}
+	}
 	res.Zone, res.AA = z, true
 	var visited [maxChain + 1][]byte
 	name := qname
