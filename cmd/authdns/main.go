@@ -79,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCtl(o, rest, stdout, stderr)
 	case "import-gdnsd":
 		return importGdnsd(o, log, stdout, stderr)
+	case "dnssec":
+		return runDNSSEC(o, rest, time.Now(), stdout, stderr)
 	default:
 		return cli.Fail(stderr, "authdns", cli.Usagef("unknown command %q", cmd))
 	}

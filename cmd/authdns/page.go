@@ -17,6 +17,10 @@ type options struct {
 	// import-gdnsd
 	from, to, listen, geoipDBDir, stateDir string
 	force                                  bool
+	// dnssec keygen, ds
+	alg                                           uint
+	csk, ksk, zsk                                 bool
+	keyDir, publish, activate, inactive, deleteAt string
 }
 
 const defaultConfig = "/etc/authdns/authdns.yaml"
@@ -42,6 +46,15 @@ func newFlags() (*flag.FlagSet, *options) {
 	fs.StringVar(&o.geoipDBDir, "geoip-db-dir", "", "import-gdnsd: where geoip2_db names resolve (default: FROM/geoip)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "import-gdnsd: gdnsd's state directory, holding admin_state (default: options.state_dir, else FROM when it holds an admin_state, else /var/lib/gdnsd)")
 	fs.BoolVar(&o.force, "force", false, "import-gdnsd: replace a non-empty --to directory")
+	fs.StringVar(&o.keyDir, "dir", ".", "dnssec: the directory of the key files")
+	fs.UintVar(&o.alg, "alg", 13, "dnssec keygen: algorithm, 13 (ECDSAP256SHA256) or 15 (ED25519)")
+	fs.BoolVar(&o.csk, "csk", false, "dnssec keygen: a combined signing key, flags 257 (the default)")
+	fs.BoolVar(&o.ksk, "ksk", false, "dnssec keygen: a key-signing key, flags 257, for a zone that also has a ZSK")
+	fs.BoolVar(&o.zsk, "zsk", false, "dnssec keygen: a zone-signing key, flags 256")
+	fs.StringVar(&o.publish, "publish", "", "dnssec keygen: when the key is published in DNSKEY (default now): `TIME` as YYYYMMDD[HHMMSS] UTC, now, +OFFSET such as +30d, or none")
+	fs.StringVar(&o.activate, "activate", "", "dnssec keygen: when the key starts signing (default now, or --publish when later); `TIME` as for --publish")
+	fs.StringVar(&o.inactive, "inactive", "", "dnssec keygen: when the key stops signing (default never); `TIME` as for --publish")
+	fs.StringVar(&o.deleteAt, "delete", "", "dnssec keygen: when the key leaves DNSKEY (default never); `TIME` as for --publish")
 	return fs, o
 }
 
@@ -57,6 +70,8 @@ func page() *cli.Page {
 			"authdns states [--config FILE] [--no-etcd]",
 			"authdns geoip-lookup [--config FILE] MAP ADDRESS",
 			"authdns import-gdnsd --from GDNSD_DIR --to OUT_DIR [--listen ADDR[,ADDR]] [--geoip-db-dir DIR] [--state-dir DIR] [--force]",
+			"authdns dnssec keygen ZONE [--alg 13|15] [--csk|--ksk|--zsk] [--dir DIR] [--publish T] [--activate T] [--inactive T] [--delete T]",
+			"authdns dnssec ds ZONE [--dir DIR]",
 			"authdns --version | --help",
 		},
 		Text: `authdns serves RFC 1035 zones and GeoIP-driven DYNA/DYNC records, with
@@ -102,6 +117,22 @@ as authdns checkconf would. Exit 1 when an option that changes answers
 could not be translated or authdns refuses the result (OUT_DIR is still
 written, to be fixed by hand); nothing is written when the gdnsd
 configuration does not parse.`},
+			{Name: "authdns dnssec keygen", Synopsis: []string{"authdns dnssec keygen ZONE [--alg 13|15] [--csk|--ksk|--zsk] [--dir DIR] [--publish T] [--activate T] [--inactive T] [--delete T]"}, Text: `Generate a DNSSEC key pair for ZONE and write it into DIR (default: the
+current directory) as dnssec-keygen does: KZONE.+ALG+TAG.key (mode 0644)
+and .private (format v1.3, mode 0600, never replacing a file), with the
+timing metadata Created and Publish set to now unless given, Activate to
+now or to a later --publish unless given, and Inactive and Delete when
+given. Print the base name. --csk (the default) and --ksk make flags
+257, --zsk flags 256; a zone whose only active keys have flags 257 signs
+everything with them. T is YYYYMMDDHHMMSS or YYYYMMDD in UTC, now, an
+offset from now (+30d, -1h; units y, mo, w, d, h, mi, s) or none. The
+daemon follows the dates: a key is in the DNSKEY set from Publish to
+Delete and signs from Activate to Inactive, so a rollover needs new
+files and no restart.`},
+			{Name: "authdns dnssec ds", Synopsis: []string{"authdns dnssec ds ZONE [--dir DIR]"}, Text: `Print the DS record (SHA-256, as dnssec-dsfromkey -2 prints it) of every
+KSK or CSK of ZONE in DIR that is published now, for the registrar.
+Every key file in DIR must read; exit 1 when one does not or ZONE has no
+published KSK or CSK.`},
 		},
 		Exit: []cli.Item{
 			{Term: "0", Text: "success (serve: stopped by a signal)"},
@@ -115,6 +146,8 @@ configuration does not parse.`},
 			{Term: "authdns geoip-lookup generic-map 192.0.2.1 --config /etc/authdns/authdns.yaml", Text: "Which datacentres a client address is sent to."},
 			{Term: "authdns ctl --control /run/authdns/control.sock reload", Text: "Reload a running daemon through its control socket."},
 			{Term: "authdns import-gdnsd --from /etc/gdnsd --to /etc/authdns --state-dir /var/lib/gdnsd", Text: "Translate gdnsd's configuration, then check it with authdns checkconf --config /etc/authdns/authdns.yaml."},
+			{Term: "authdns dnssec keygen example.org --dir /etc/authdns/keys", Text: "Make a CSK (ECDSA P-256) that signs from now; then authdns dnssec ds example.org --dir /etc/authdns/keys prints its DS for the registrar."},
+			{Term: "authdns dnssec keygen example.org --zsk --publish now --activate +2d --dir /etc/authdns/keys", Text: "Pre-publish a successor ZSK that signs in two days; give the old ZSK's files Inactive +2d and Delete +4d with dnssec-settime -I +2d -D +4d."},
 		},
 		SeeAlso: []string{"authdns-update(1)", "trafficctl(1)", "confctl(1)", "lvsd(1)"},
 	}

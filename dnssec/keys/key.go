@@ -40,10 +40,11 @@ type ZoneKeys struct {
 	Keys []*Key
 }
 
-// State is what a zone's keys do at one instant.
+// State is what a zone's keys do at one instant; ZoneKeys.At has the
+// rules.
 type State struct {
 	DNSKEY  []*dns.DNSKEY // published: Publish <= t < Delete (REVOKE set past Revoke)
-	KSK     []*Key        // active (Activate <= t < Inactive) SEP keys: sign DNSKEY, CDS, CDNSKEY
+	KSK     []*Key        // active (Activate <= t < Inactive) SEP keys and revoked keys: sign DNSKEY, CDS, CDNSKEY
 	ZSK     []*Key        // active keys signing everything else: the non-SEP ones, or the KSKs when there are none (CSK)
 	CDS     []*dns.CDS    // for SEP keys between SyncPublish and SyncDelete
 	CDNSKEY []*dns.CDNSKEY
