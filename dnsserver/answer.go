@@ -159,7 +159,10 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 			rcode = dns.RcodeFormatError
 		}
 	default:
-		if r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254) {
+		switch {
+		case r.qtype == dns.TypeNXNAME && snap.DNSSEC != nil:
+			rcode = dns.RcodeFormatError // RFC 9824 §3.5, for servers giving compact answers
+		case r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254):
 			rcode = dns.RcodeNotImplemented
 		}
 	}

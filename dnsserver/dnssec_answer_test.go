@@ -304,6 +304,20 @@ func TestSignedZoneWithoutDOUnchanged(t *testing.T) {
 	}
 }
 
+// RFC 9824 §3.5: an explicit NXNAME query is a format error where
+// compact answers are given; elsewhere it stays a meta-type (NOTIMP).
+func TestNXNAMEQuery(t *testing.T) {
+	signed, _ := signedSnapshot(t)
+	if r := exchange(t, signed, doQuery("www.example.org.", dns.TypeNXNAME), false); r.Rcode != dns.RcodeFormatError {
+		t.Errorf("signing server: rcode %d, want FORMERR", r.Rcode)
+	}
+	plain := *signed
+	plain.DNSSEC = nil
+	if r := exchange(t, &plain, doQuery("www.example.org.", dns.TypeNXNAME), false); r.Rcode != dns.RcodeNotImplemented {
+		t.Errorf("no signing: rcode %d, want NOTIMP", r.Rcode)
+	}
+}
+
 func TestSignedFailureIsServfail(t *testing.T) {
 	snap, keys := signedSnapshot(t)
 	for _, zs := range keys {
