@@ -21,6 +21,9 @@ type worker struct {
 	pkt   []byte       // the query being answered
 	proto int          // 0 udp, 1 tcp, for the counters
 	isErr bool         // the reply is an error (errorReply), for rate limiting
+	// nx: the name does not exist, even where a compact answer says
+	// NOERROR, so rate limiting charges the zone's NXDOMAIN account.
+	nx bool
 	// now is the time a UDP reader read for its batch of queries (rate
 	// limiting counts seconds); zero: read the clock per query.
 	now time.Time
@@ -206,6 +209,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 				st.Truncated.Add(1)
 			}
 			hit.replay(w, r, p[12:r.qend], &wk.dyn, st)
+			wk.nx = hit.nx
 			wk.writeOPT(snap, tcp, 0)
 			return w.buf
 		}
@@ -219,6 +223,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		flags |= flagAA
 	}
 	rcode = res.Rcode
+	wk.nx = rcode == dns.RcodeNameError
 	if zs != nil && rcode == dns.RcodeNameError && (!r.co || r.qtype == dns.TypeNSEC) {
 		rcode = dns.RcodeSuccess // RFC 9824: a compact answer is NODATA-shaped
 	}
@@ -250,7 +255,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		w.additional(res.Additional, 10, reserve)
 	}
 	if wk.cache != nil {
-		wk.cache.store(w.buf, rcode, truncated, &wk.dyn)
+		wk.cache.store(w.buf, rcode, wk.nx, truncated, &wk.dyn)
 	}
 	wk.writeOPT(snap, tcp, 0)
 	return w.buf

@@ -44,6 +44,7 @@ type cacheSlot struct {
 	bodyLen   uint16
 	rcode     uint8
 	truncated bool
+	nx        bool // the name does not exist (worker.nx)
 	dyn       bool
 	scope     uint8 // ECS scope of a dynamic reply
 	valid     dynValidity
@@ -128,7 +129,7 @@ func (s *cacheSlot) holds(key []byte) bool {
 // the slot its kind belongs to, if it fits. d is the query's dynamic
 // context: a reply that used dynamic records is stored only when d says
 // for which clients.
-func (c *answerCache) store(body []byte, rcode int, truncated bool, d *dynCtx) {
+func (c *answerCache) store(body []byte, rcode int, nx, truncated bool, d *dynCtx) {
 	if len(body) > cacheBodyMax || (d.used && !d.valid.cacheable) {
 		return
 	}
@@ -140,7 +141,7 @@ func (c *answerCache) store(body []byte, rcode int, truncated bool, d *dynCtx) {
 	s.dyn = d.used
 	s.keyLen = uint16(copy(s.key[:], c.key[:c.keyLen]))
 	s.bodyLen = uint16(copy(s.body[:], body))
-	s.rcode, s.truncated = uint8(rcode), truncated
+	s.rcode, s.nx, s.truncated = uint8(rcode), nx, truncated
 }
 
 // replay writes the cached reply for r into w: the query's ID, RD and CD

@@ -412,6 +412,40 @@ func TestSignedAnswerCache(t *testing.T) {
 	}
 }
 
+// A compact answer says NOERROR, but rate limiting charges it to the
+// zone's NXDOMAIN account as the NXDOMAIN it is, so a flood of random
+// names (each costing a signature) is limited as one.
+func TestRRLCompactNXDOMAIN(t *testing.T) {
+	snap, _ := signedSnapshot(t)
+	snap.RRL = rrlSnapshot(t, nil).RRL
+	for _, cached := range []bool{false, true} {
+		a := NewAnswerer(cached)
+		a.wk.now = time.Now()
+		var got []*dns.Msg
+		for _, name := range []string{"a", "b", "c", "d", "a", "b"} {
+			q := doQuery(name+".example.org.", dns.TypeA)
+			p, _ := q.Pack()
+			src := netip.MustParseAddr("192.0.2.1")
+			if cached {
+				src = netip.MustParseAddr("192.0.2.2")
+			}
+			b := a.Answer(snap, p, src)
+			if b == nil {
+				got = append(got, nil)
+				continue
+			}
+			m := new(dns.Msg)
+			if err := m.Unpack(b); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m)
+		}
+		if full, tc, _ := tally(got); full != 2 || tc != 2 || got[0].Rcode != dns.RcodeSuccess {
+			t.Errorf("cached=%v: compact NXDOMAIN for 6 names of one zone: %d full, %d TC; want 2 and 2", cached, full, tc)
+		}
+	}
+}
+
 func TestNSECBitmap(t *testing.T) {
 	got := appendTypeBitmap(nil, []uint16{dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNXNAME})
 	want := []byte{0, 17, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80}
