@@ -25,7 +25,8 @@ func signedSnapshot(t testing.TB) (*Snapshot, testDNSSEC) {
 	files := map[string]string{
 		"example.org": strings.Replace(string(src), "$INCLUDE inc/hosts.inc\n", "", 1) +
 			"sub IN NS ns1.sub\nsub IN DS 54321 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n",
-		"sub.example.org": "$TTL 600\n@ IN SOA ns1 hostmaster.example.org. 1 7200 1800 1209600 60\n@ IN NS ns1\nns1 IN A 192.0.2.181\nwww IN A 192.0.2.180\n",
+		"sub.example.org":  "$TTL 600\n@ IN SOA ns1 hostmaster.example.org. 1 7200 1800 1209600 60\n@ IN NS ns1\nns1 IN A 192.0.2.181\nwww IN A 192.0.2.180\n",
+		"sub2.example.org": "$TTL 600\n@ IN SOA ns1 hostmaster.example.org. 1 7200 1800 1209600 60\n@ IN NS ns1\nns1 IN A 192.0.2.182\n",
 		"signed.test": `$TTL 300
 @ IN SOA ns1 hm 1 2 3 4 60
 @ IN NS ns1
@@ -50,7 +51,7 @@ ns.insecure IN A 192.0.2.9
 		t.Fatal(err)
 	}
 	d := testDNSSEC{}
-	for _, name := range []string{"example.org.", "signed.test."} {
+	for _, name := range []string{"example.org.", "signed.test.", "sub2.example.org."} {
 		z := set.FindZone(wire(t, name))
 		d[z] = newTestSigner(t, z)
 	}
@@ -228,6 +229,8 @@ func TestSignedAnswers(t *testing.T) {
 		{"wildcard DYNA", doQuery("x.wild.signed.test.", dns.TypeA), 0, true, "A RRSIG", "", "", 0},
 		{"wildcard CNAME followed", doQuery("x.wc.signed.test.", dns.TypeAAAA), 0, true, "CNAME RRSIG AAAA RRSIG", "", "", 0},
 		{"DS at a served child's apex, from the parent", doQuery("sub.example.org.", dns.TypeDS), 0, true, "DS RRSIG", "", "", 0},
+		{"DS at a served child's apex the parent does not delegate", doQuery("sub2.example.org.", dns.TypeDS), 0, true, "",
+			"SOA RRSIG NSEC RRSIG", "sub2.example.org. \\000.sub2.example.org. NS SOA RRSIG NSEC DNSKEY CDS", 0},
 		{"DS at a signed zone's apex, no parent here", doQuery("signed.test.", dns.TypeDS), 0, true, "",
 			"SOA RRSIG NSEC RRSIG", "signed.test. \\000.signed.test. NS SOA RRSIG NSEC DNSKEY CDS", 0},
 		{"unsigned zone: no RRSIG", doQuery("www.sub.example.org.", dns.TypeA), 0, true, "A", "", "", 0},

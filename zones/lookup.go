@@ -96,9 +96,11 @@ func (s *Set) Lookup(qname []byte, qtype uint16, dr DynResolver, res *Result) {
 	}
 	if qtype == dns.TypeDS && len(qname) > 1 && string(qname) == string(z.Apex) {
 		// The DS set lives in the parent zone (RFC 4035 §3.1.4.1): when it
-		// is served here too, it answers.
+		// is served here too and delegates, it answers.
 		if p := s.FindZone(qname[1+int(qname[0]):]); p != nil {
-			z = p
+			if n := p.nodes[string(qname)]; n != nil && n.Cut {
+				z = p
+			}
 		}
 	}
 	res.Zone, res.AA = z, true
