@@ -80,19 +80,33 @@ func getJSON(ctx context.Context, c *http.Client, url string, v any) error {
 	return nil
 }
 
-// connection-count schedulers, where a server refusing connections (or
-// without the VIP bound) keeps few active connections while its inactive
-// ones look normal, and so attracts ever more new connections.
+// connSchedulers are the schedulers judged: connection-count ones, which
+// balance these very counters, so peers' counters are comparable.
 var connSchedulers = map[string]bool{"lc": true, "wlc": true, "sed": true, "nq": true}
 
-// minPeerActive is the peers' mean active connections per unit of weight
-// below which there is too little traffic to judge.
-const minPeerActive = 5.0
+// minPeerConns is the peers' mean connections per unit of weight (active
+// for the first signature, inactive for the second) below which there is
+// too little traffic to judge.
+const minPeerConns = 5.0
+
+// SuspiciousNote is what lvsd status and the status page say about a
+// destination Suspicious flags.
+const SuspiciousNote = "connections do not complete: refusing them, or VIP not bound?"
 
 // Suspicious returns, for a service under a connection-count scheduler,
-// the destinations whose active connections per weight are under a tenth
-// of their peers' mean while their inactive ones are at least half the
-// peers' mean.
+// the destinations whose connection counters per weight show one of two
+// signatures against their peers' means:
+//
+//   - few active, normal inactive: active under a tenth of the peers', inactive at
+//     least half. Connections end at once: a server that resets them, seen by the
+//     director under NAT (and, before Linux 4.8, unanswered SYNs, then counted as
+//     inactive).
+//   - no inactive, normal active: inactive under a tenth of the peers', active at
+//     least half. Connections never end: since Linux 4.8 a connection past its SYN
+//     counts as active, and under direct routing or tunnelling the director sees only
+//     the client's side, so a server that drops them (the VIP not bound) or resets
+//     them (its RST goes straight to the client) holds only SYN_RECV entries, active
+//     until they expire, and never a closing one.
 func Suspicious(s ipvs.ServiceStatus) map[netip.Addr]bool {
 	out := map[netip.Addr]bool{}
 	if !connSchedulers[s.Service.Scheduler] {
@@ -117,12 +131,11 @@ func Suspicious(s ipvs.ServiceStatus) map[netip.Addr]bool {
 		}
 		n := float64(len(live) - 1)
 		act, inact = act/n, inact/n
-		if act < minPeerActive {
-			continue
-		}
 		myAct := float64(d.ActiveConns) / float64(d.Weight)
 		myInact := float64(d.InactiveConns) / float64(d.Weight)
-		if myAct < act/10 && myInact >= inact/2 {
+		endAtOnce := act >= minPeerConns && myAct < act/10 && myInact >= inact/2
+		neverEnd := (d.Forward == ipvs.DirectRoute || d.Forward == ipvs.Tunnel) && inact >= minPeerConns && myInact < inact/10 && myAct >= act/2
+		if endAtOnce || neverEnd {
 			out[d.Addr] = true
 		}
 	}
@@ -202,7 +215,7 @@ func Render(w io.Writer, pools []Pool, kernel []ipvs.ServiceStatus) error {
 				host = "?"
 			}
 			if sus[d.Addr] {
-				state += "  << few active connections: refusing connections or VIP not bound?"
+				state += "  << " + SuspiciousNote
 			}
 			row("->", hostPort(d.Addr, d.Port), forward(d.Forward), fmt.Sprint(d.Weight), fmt.Sprint(d.ActiveConns), fmt.Sprint(d.InactiveConns), host, state)
 		}

@@ -14,6 +14,11 @@ func dest(ip string, w, act, inact uint32) ipvs.DestinationStatus {
 		ActiveConns: act, InactiveConns: inact}
 }
 
+func nat(d ipvs.DestinationStatus) ipvs.DestinationStatus {
+	d.Forward = ipvs.Masquerade
+	return d
+}
+
 func svc(sched string, d ...ipvs.DestinationStatus) ipvs.ServiceStatus {
 	return ipvs.ServiceStatus{Service: ipvs.Service{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 80}, Scheduler: sched},
 		Destinations: d}
@@ -31,6 +36,13 @@ func TestSuspicious(t *testing.T) {
 		{"idle server with few inactive is just idle", svc("lc", dest("10.0.0.1", 1, 200, 500), dest("10.0.0.2", 1, 210, 480), dest("10.0.0.3", 1, 3, 10)), ""},
 		{"too little traffic", svc("lc", dest("10.0.0.1", 1, 3, 5), dest("10.0.0.2", 1, 0, 5)), ""},
 		{"drained (weight 0) ignored", svc("wlc", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 0, 0, 490)), ""},
+		{"refusing under NAT", svc("wlc", nat(dest("10.0.0.1", 10, 200, 500)), nat(dest("10.0.0.2", 10, 210, 480)), nat(dest("10.0.0.3", 10, 3, 490))), "10.0.0.3"},
+		// Unanswered SYNs count as active since Linux 4.8 and never close.
+		{"DR without the VIP", svc("wlc", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 230, 2)), "10.0.0.3"},
+		{"DR without the VIP, weights", svc("wlc", dest("10.0.0.1", 10, 60, 500), dest("10.0.0.2", 2, 12, 100), dest("10.0.0.3", 1, 8, 0)), "10.0.0.3"},
+		{"NAT sees replies: few inactive is not that", svc("wlc", nat(dest("10.0.0.1", 10, 200, 500)), nat(dest("10.0.0.2", 10, 210, 480)), nat(dest("10.0.0.3", 10, 230, 2))), ""},
+		{"long-lived connections everywhere", svc("wlc", dest("10.0.0.1", 10, 200, 4), dest("10.0.0.2", 10, 210, 3), dest("10.0.0.3", 10, 230, 0)), ""},
+		{"few inactive and few active is idle", svc("wlc", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 40, 2)), ""},
 	}
 	for _, tc := range tests {
 		var got []string
@@ -65,7 +77,7 @@ func TestRender(t *testing.T) {
 		"[text_80]",
 		"-> 10.0.0.1:80",
 		"Route   10     200        500        mw1  enabled/up/pooled",
-		"mw3  enabled/up/pooled  << few active connections: refusing connections or VIP not bound?",
+		"mw3  enabled/up/pooled  << " + SuspiciousNote,
 		"-- 10.0.0.4",
 		"mw4  enabled/down/not pooled",
 		"-- (unresolved)",

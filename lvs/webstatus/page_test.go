@@ -13,6 +13,7 @@ import (
 	"github.com/geotraffic/geotraffic/lvs/bgp"
 	"github.com/geotraffic/geotraffic/lvs/coordinator"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
+	"github.com/geotraffic/geotraffic/lvs/status"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -142,7 +143,7 @@ func TestPageContent(t *testing.T) {
 		`<span class="badge state-down">ProxyFetch down</span>`,
 		`: Connection refused</div>`,
 		`<td class="num">1</td><td class="num">60 <span class="badge state-degraded anomaly">anomaly</span></td>`,
-		`<div>` + suspiciousNote + `</div>`,
+		`<div>` + status.SuspiciousNote + `</div>`,
 		`<tr class="state-up" data-peer="192.0.2.1"><td class="mono">192.0.2.1</td><td>64600</td><td>established</td>`,
 		`<tr data-prefix="10.2.2.1/32"><td class="mono">10.2.2.1/32</td><td class="num">100</td></tr>`,
 	} {

@@ -71,9 +71,6 @@ type BGP struct {
 	Routes  []bgp.Route
 }
 
-// suspiciousNote is lvsd status's words for the anomaly.
-const suspiciousNote = "few active connections: refusing connections or VIP not bound?"
-
 // Build joins the pools with the IPVS table (kernel; kernelErr when it
 // could not be read) and the BGP speaker (nil when off).
 func Build(alert instrumentation.Alert, pools []coordinator.Snapshot, kernel []ipvs.ServiceStatus, kernelErr error, ann bgp.Announcer) View {
@@ -120,7 +117,7 @@ func service(p coordinator.Snapshot, ks ipvs.ServiceStatus, in, read bool) Servi
 			row.IPVS = counters(d, sus[d.Addr])
 			delete(dests, srv.Addr)
 			if row.IPVS.Suspicious {
-				row.Notes = append(row.Notes, suspiciousNote)
+				row.Notes = append(row.Notes, status.SuspiciousNote)
 			}
 		} else if srv.Pooled && srv.Ready && in {
 			row.Notes = append(row.Notes, "pooled but missing from IPVS")

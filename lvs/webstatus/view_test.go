@@ -13,6 +13,7 @@ import (
 	"github.com/geotraffic/geotraffic/lvs/instrumentation"
 	"github.com/geotraffic/geotraffic/lvs/ipvs"
 	"github.com/geotraffic/geotraffic/lvs/pool"
+	"github.com/geotraffic/geotraffic/lvs/status"
 )
 
 var vip = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.2.2.1"), Port: 80}
@@ -108,7 +109,7 @@ func TestIPVSCounters(t *testing.T) {
 	if r := s.Servers[0]; r.IPVS == nil || r.IPVS.Active != 100 || r.IPVS.Inactive != 50 || r.IPVS.Suspicious || len(r.Notes) != 0 {
 		t.Errorf("mw01: %+v %+v", r.IPVS, r.Notes)
 	}
-	if r := s.Servers[1]; r.IPVS == nil || !r.IPVS.Suspicious || len(r.Notes) != 1 || r.Notes[0] != suspiciousNote {
+	if r := s.Servers[1]; r.IPVS == nil || !r.IPVS.Suspicious || len(r.Notes) != 1 || r.Notes[0] != status.SuspiciousNote {
 		t.Errorf("mw02 not flagged: %+v %v", r.IPVS, r.Notes)
 	}
 	if r := s.Servers[3]; r.IPVS != nil || fmt.Sprint(r.Notes) != "[pooled but missing from IPVS]" {

@@ -49,7 +49,7 @@ const checkScript = "[ ! -e \"$(dirname \"$0\")/down-$1\" ]\n"
 
 // TestLvsdEndToEnd runs the real lvsd daemon against the kernel (rr, so a
 // returning server is not flooded as under wlc): its periodic resync
-// restores a flushed table; pool-file
+// restores a flushed table and undoes a hand `ipvsadm -d`, logged; pool-file
 // changes and health results end up in IPVS and decide which namespaces get
 // real connections; the depool threshold keeps a down server pooled when
 // too many are down; SIGTERM leaves IPVS as it is and a restarted lvsd
@@ -103,6 +103,15 @@ func TestLvsdEndToEnd(t *testing.T) {
 	}
 	expectHits(t, l.hits(t, vip, conns), "rs1", "rs2", "rs3")
 
+	// The runbook's emergency `ipvsadm -d` (here its netlink equivalent: the
+	// VM has no ipvsadm) is undone by the next resync too, and logged at
+	// WARN with the operation undone and the one that restored it.
+	web, _ := rawService(t, c, k)
+	must(t, c.RemoveDestination(web, cfipvs.Destination{Address: netip.MustParseAddr("10.200.2.2"), Port: 8080, Family: cfipvs.INET}))
+	first.waitLog(t, "level=WARN", `msg="ipvs drift repaired: a change made outside lvsd was undone (use lvsd ctl depool, not ipvsadm)"`,
+		`undone="-d -t 192.0.2.30:80 -r 10.200.2.2:8080"`, `restored="-a -t 192.0.2.30:80 -r 10.200.2.2:8080 -m -w 10"`)
+	waitPooled(t, c, k, first, "rs1", "rs2", "rs3")
+
 	// Disabled in the pool: depooled.
 	writePool(true, false, true)
 	waitPooled(t, c, k, first, "rs1", "rs3")
@@ -143,6 +152,70 @@ func TestLvsdEndToEnd(t *testing.T) {
 		t.Fatalf("restarted lvsd applied %d ops, want only the depool:\n%s", len(ops), strings.Join(ops, "\n"))
 	}
 	expectHits(t, l.hits(t, vip, conns), "rs2", "rs3")
+	second.stop(t)
+}
+
+// lvsd ctl depool takes a server out of IPVS at once and is logged; the
+// depool survives an lvsd restart (the state file), the restarted lvsd
+// never pooling the server in between; lvsd ctl repool brings it back.
+func TestLvsdManualDepool(t *testing.T) {
+	getLab(t)
+	c := rawClient(t)
+	flush(t, c)
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "check"), []byte(checkScript), 0o755))
+	state := filepath.Join(dir, "manual.json")
+	global := fmt.Sprintf("[global]\ncontrol-socket = %s\nmanual-depool-state = %s\n", filepath.Join(dir, "ctl.sock"), state)
+	conf := filepath.Join(dir, "pybal.conf")
+	must(t, os.WriteFile(conf, []byte(strings.Replace(fmt.Sprintf(lvsdConf, dir), "[global]\n", global, 1)), 0o644))
+	var pool strings.Builder
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintf(&pool, "{ 'host': '10.200.%d.2', 'weight': 10, 'enabled': True }\n", i)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "pool"), []byte(pool.String()), 0o644))
+	k := key(ipvs.TCP, vipLvsd+":80")
+	ctl := func(args ...string) string {
+		t.Helper()
+		code, out, err := lvsdIn(-1, append(append([]string{"ctl"}, args...), "--config", conf)...)
+		if err != nil || code != 0 {
+			t.Fatalf("lvsd ctl %s: exit %d, %v\n%s", strings.Join(args, " "), code, err, out)
+		}
+		t.Logf("lvsd ctl %s: %s", strings.Join(args, " "), out)
+		return out
+	}
+
+	first := startLvsd(t, conf)
+	waitPooled(t, c, k, first, "rs1", "rs2", "rs3")
+	first.waitLog(t, "Control socket listening")
+	out := ctl("depool", "web_80", "10.200.3.2", "--reason", "disk failing")
+	if !strings.Contains(out, "web_80 10.200.3.2: disabled/up/not pooled (manually depooled by ") || !strings.Contains(out, ": disk failing)") {
+		t.Errorf("depool answered %q", out)
+	}
+	waitPooled(t, c, k, first, "rs1", "rs2")
+	first.waitLog(t, "level=WARN", "Server 10.200.3.2 manually depooled by ", ": disk failing")
+	first.waitLog(t, `op="-d -t 192.0.2.30:80 -r 10.200.3.2:8080"`)
+	first.stop(t)
+	if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), `"10.200.3.2"`) || !strings.Contains(string(b), "disk failing") {
+		t.Fatalf("state file after the depool: %v\n%s", err, b)
+	}
+
+	second := startLvsd(t, conf)
+	second.waitLog(t, "level=WARN", "Manual depool in force from the state file", "host=10.200.3.2", `reason="disk failing"`)
+	second.waitLog(t, "Control socket listening")
+	out = ctl("repool", "web_80", "10.200.3.2")
+	if !strings.Contains(out, "web_80 10.200.3.2: enabled/up/pooled") {
+		t.Errorf("repool answered %q", out)
+	}
+	waitPooled(t, c, k, second, "rs1", "rs2", "rs3")
+	// The repool's add is the restarted lvsd's only op: it never pooled
+	// 10.200.3.2 before (nor removed it again).
+	second.waitLog(t, `op="-a -t 192.0.2.30:80 -r 10.200.3.2:8080 -m -w 10"`)
+	if ops := second.ops(); len(ops) != 1 {
+		t.Errorf("restarted lvsd applied %d ops, want only the repool:\n%s", len(ops), strings.Join(ops, "\n"))
+	}
+	if b, err := os.ReadFile(state); err == nil && strings.Contains(string(b), "10.200.3.2") {
+		t.Errorf("state file still has the depool after the repool:\n%s", b)
+	}
 	second.stop(t)
 }
 
@@ -188,14 +261,26 @@ func (p *lvsdProc) stop(t *testing.T) {
 	}
 }
 
-func (p *lvsdProc) waitLog(t *testing.T, s string) {
+// waitLog waits for a log line holding every one of parts.
+func (p *lvsdProc) waitLog(t *testing.T, parts ...string) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if strings.Contains(p.log.String(), s) {
-			return
+		for _, line := range strings.Split(p.log.String(), "\n") {
+			if containsAll(line, parts) {
+				return
+			}
 		}
 	}
-	t.Fatalf("lvsd never logged %q", s)
+	t.Fatalf("lvsd never logged a line with %q", parts)
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // ops lists the IPVS ops lvsd logged.

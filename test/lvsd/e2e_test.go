@@ -157,6 +157,13 @@ proxyfetch.timeout = 3
 // startEnv starts lvsd over confTemplate, with global's lines added to its
 // [global] section.
 func startEnv(t testing.TB, global ...string) *env {
+	e := prepareEnv(t, global...)
+	e.start(nil)
+	return e
+}
+
+// prepareEnv is startEnv without starting lvsd.
+func prepareEnv(t testing.TB, global ...string) *env {
 	ips := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"}
 	e := &env{t: t, dir: t.TempDir(), log: &testutil.SyncBuffer{}, backends: map[string]*backend{}}
 	e.port = testutil.FreePort(t, ips...)
@@ -174,8 +181,17 @@ func startEnv(t testing.TB, global ...string) *env {
 	testutil.WriteAtomic(t, e.conf, conf)
 	testutil.WriteAtomic(t, filepath.Join(e.dir, "web"), "# web pool\n"+poolLine("127.0.0.2", 10, true)+poolLine("127.0.0.3", 10, true)+poolLine("127.0.0.4", 10, true))
 	testutil.WriteAtomic(t, filepath.Join(e.dir, "web.json"), `{"127.0.0.2": {"enabled": true, "weight": 10}, "127.0.0.3": {"enabled": true, "weight": 20}}`)
+	return e
+}
+
+// start starts lvsd, as the user of cred when it is not nil.
+func (e *env) start(cred *syscall.Credential) {
+	t := e.t
 	e.cmd = exec.Command(lvsdBin, "--config", e.conf, "--dry-run", "--debug")
 	e.cmd.Stdout, e.cmd.Stderr = e.log, e.log
+	if cred != nil {
+		e.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +207,6 @@ func startEnv(t testing.TB, global ...string) *env {
 			}
 		}
 	})
-	return e
 }
 
 func TestEndToEnd(t *testing.T) {
