@@ -97,8 +97,14 @@ func records(t testing.TB, owner string, typ uint16, ttl uint32, rdata [][]byte)
 }
 
 // verify checks that sigs are one valid signature per key in signers
-// over the set, and returns the RRSIGs.
+// over the set, valid at testNow, and returns the RRSIGs.
 func verify(t testing.TB, sigs [][]byte, owner string, typ uint16, ttl uint32, rdata [][]byte, signers ...*keys.Key) []*dns.RRSIG {
+	t.Helper()
+	return verifyAt(t, testNow, sigs, owner, typ, ttl, rdata, signers...)
+}
+
+// verifyAt is verify with signatures valid at now.
+func verifyAt(t testing.TB, now time.Time, sigs [][]byte, owner string, typ uint16, ttl uint32, rdata [][]byte, signers ...*keys.Key) []*dns.RRSIG {
 	t.Helper()
 	if len(sigs) != len(signers) {
 		t.Fatalf("%s %s: %d signatures, want %d", owner, dns.TypeToString[typ], len(sigs), len(signers))
@@ -112,8 +118,8 @@ func verify(t testing.TB, sigs [][]byte, owner string, typ uint16, ttl uint32, r
 			t.Fatalf("%s %s: signature %d (tag %d) does not verify with key %d: %v\n%s",
 				owner, dns.TypeToString[typ], i, sig.KeyTag, k.Tag(), err, sig)
 		}
-		if !sig.ValidityPeriod(testNow) {
-			t.Fatalf("%s %s: %s is not valid at %v", owner, dns.TypeToString[typ], sig, testNow)
+		if !sig.ValidityPeriod(now) {
+			t.Fatalf("%s %s: %s is not valid at %v", owner, dns.TypeToString[typ], sig, now)
 		}
 		out = append(out, sig)
 	}

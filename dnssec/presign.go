@@ -12,11 +12,12 @@ import (
 )
 
 // staticSets lists the sets of z that are signed: every set at every
-// authoritative name, the apex key sets, and at a delegation only the DS
-// (RFC 4035 §2.2: the NS at a cut and the glue below it are not signed).
+// authoritative name, the apex key sets, the SOA of negative answers, and
+// at a delegation only the DS (RFC 4035 §2.2: the NS at a cut and the
+// glue below it are not signed).
 func (zs *zoneSigner) staticSets() []*zones.RRset {
 	var out []*zones.RRset
-	for _, s := range []*zones.RRset{zs.dnskey, zs.cds, zs.cdnskey} {
+	for _, s := range []*zones.RRset{zs.dnskey, zs.cds, zs.cdnskey, zs.z.NegSOA} {
 		if s != nil {
 			out = append(out, s)
 		}
@@ -89,7 +90,7 @@ func (s *Signer) presignAll(now time.Time) error {
 				j := &jobs[i]
 				sigs, err := j.zs.sign(j.set.Owner, j.set.Type, j.set.TTL, j.set.RData, now)
 				if err != nil {
-					j.err = fmt.Errorf("dnssec: zone %s: %s %s: %w", j.zs.z.Name,
+					j.err = fmt.Errorf("zone %s: %s %s: %w", j.zs.z.Name,
 						presentation(j.set.Owner), dns.TypeToString[j.set.Type], err)
 				}
 				j.p = presigned{sigs: sigs, refresh: refresh}

@@ -6,6 +6,7 @@
 package dnssec
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -20,8 +21,8 @@ import (
 // Options tune signing; a zero field takes its default.
 type Options struct {
 	// Validity is how long a signature is valid from now (default 14
-	// days, as Knot); each RRset's expiration is up to maxJitter earlier
-	// so that re-signing spreads out.
+	// days, as Knot); each RRset's expiration is up to 6 hours earlier
+	// (a deterministic jitter) so that expiries spread out.
 	Validity time.Duration
 	// Refresh is when a signature is made again (default 7 days): a
 	// static set is re-signed when authdns rebuilds the signer at Next,
@@ -36,7 +37,10 @@ type Options struct {
 	// 15): some 300 bytes, so 30 MB at the default.
 	CacheEntries int
 	// Workers is how many sets are signed at once, both when pre-signing
-	// and on cache misses (default GOMAXPROCS).
+	// and on cache misses (default GOMAXPROCS). A miss beyond it waits:
+	// however many UDP readers and TCP connections miss together (a flood
+	// of random names denied by NSEC), signing takes at most this many
+	// cores.
 	Workers int
 }
 
@@ -71,10 +75,12 @@ func (o Options) withDefaults() (Options, error) {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	switch {
-	case o.Refresh < 0 || o.Validity < 0 || o.CacheEntries < 0 || o.Workers < 0:
-		return o, fmt.Errorf("dnssec: negative option")
+	case o.Validity < 0 || o.Refresh < 0:
+		return o, fmt.Errorf("validity %v and refresh %v must not be negative", o.Validity, o.Refresh)
+	case o.CacheEntries < 0 || o.Workers < 0:
+		return o, fmt.Errorf("cache entries %d and workers %d must not be negative", o.CacheEntries, o.Workers)
 	case o.Refresh >= o.Validity:
-		return o, fmt.Errorf("dnssec: refresh %v must be shorter than validity %v", o.Refresh, o.Validity)
+		return o, fmt.Errorf("refresh %v must be shorter than validity %v", o.Refresh, o.Validity)
 	}
 	return o, nil
 }
@@ -123,6 +129,7 @@ func newSigner(set *zones.Set, states map[string]keys.State, opt Options, now ti
 		cache: newCache(opt.CacheEntries),
 		sem:   make(chan struct{}, opt.Workers),
 	}
+	var errs []error
 	for i, z := range set.Zones() {
 		st, ok := states[z.Name]
 		if !ok {
@@ -130,14 +137,18 @@ func newSigner(set *zones.Set, states map[string]keys.State, opt Options, now ti
 		}
 		s.next = earliest(s.next, st.Next)
 		if !st.Signing() {
-			log.Info("dnssec: zone has keys but none active, serving it unsigned", "zone", z.Name)
+			log.Debug("dnssec: zone has keys but none active, serving it unsigned", "zone", z.Name)
 			continue
 		}
 		zs, err := newZoneSigner(s, uint32(i), z, st)
 		if err != nil {
-			return nil, fmt.Errorf("dnssec: %w", err)
+			errs = append(errs, err)
+			continue
 		}
 		s.zones[z] = zs
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	if err := s.presignAll(now); err != nil {

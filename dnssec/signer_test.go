@@ -3,6 +3,7 @@ package dnssec
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,6 +97,11 @@ func TestStaticSetsVerify(t *testing.T) {
 					t.Errorf("%s pre-signed: it is below or at a cut", unwanted)
 				}
 			}
+			neg := z.NegSOA
+			if _, ok := zs.static[neg]; !ok || neg == z.SOA {
+				t.Errorf("the negative answers' SOA is not pre-signed")
+			}
+			verify(t, zs.StaticSigs(neg, testNow), "example.org.", dns.TypeSOA, neg.TTL, neg.RData, k)
 			dnskey, cds, cdnskey := zs.Apex()
 			if cds != nil || cdnskey != nil {
 				t.Errorf("CDS/CDNSKEY published without being in the state")
@@ -127,6 +133,8 @@ func TestKSKAndZSKSplit(t *testing.T) {
 	for _, set := range []*zones.RRset{dnskey, cds, cdnskey} {
 		verify(t, zs.StaticSigs(set, testNow), "example.org.", set.Type, 600, set.RData, ksk)
 	}
+	// Not from the pre-signed map either: the type decides the key.
+	verify(t, zs.Sigs(wire(t, "Example.ORG."), dns.TypeDNSKEY, 600, dnskey.RData, testNow), "example.org.", dns.TypeDNSKEY, 600, dnskey.RData, ksk)
 	rrs := records(t, "example.org.", dns.TypeCDS, 600, cds.RData)
 	if rrs[0].(*dns.CDS).Digest != st.CDS[0].Digest {
 		t.Errorf("CDS %s, want %s", rrs[0], st.CDS[0])
@@ -288,6 +296,18 @@ func TestHitsDoNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { zs.Sigs(owner, dns.TypeA, 300, a, testNow) }); n != 0 {
 		t.Errorf("Sigs hit: %v allocations", n)
 	}
+	// A set whose key does not fit on the stack.
+	var big [][]byte
+	for i := range 40 {
+		big = append(big, []byte{0x20, 1, 0xd, 0xb8, 15: byte(i)})
+	}
+	verify(t, zs.Sigs(owner, dns.TypeAAAA, 300, big, testNow), "geo.example.org.", dns.TypeAAAA, 300, big, k)
+	if keyLen(owner, big) <= stackKey {
+		t.Fatalf("the big set fits on the stack")
+	}
+	if n := testing.AllocsPerRun(100, func() { zs.Sigs(owner, dns.TypeAAAA, 300, big, testNow) }); n != 0 {
+		t.Errorf("Sigs hit on a big set: %v allocations", n)
+	}
 	if n := testing.AllocsPerRun(100, func() { zs.StaticSigs(z.SOA, testNow) }); n != 0 {
 		t.Errorf("StaticSigs: %v allocations", n)
 	}
@@ -311,5 +331,32 @@ func TestCanonicalRData(t *testing.T) {
 	}
 	if _, err := canonicalRData(dns.TypeCNAME, []byte{0xc0, 12}); err == nil {
 		t.Errorf("a compressed name was accepted")
+	}
+}
+
+// Concurrent hits and misses on shared and distinct sets all get valid
+// signatures, each set signed once (run with -race).
+func TestSigsConcurrent(t *testing.T) {
+	k := newKey(t, "example.org.", dns.ED25519, 257)
+	s, z := newTestSigner(t, cskState(k), Options{Workers: 2})
+	zs := s.Zone(z)
+	before := s.Stats().Signatures
+	owner := wire(t, "geo.example.org.")
+	results := make([][][]byte, 8*50)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				rd := [][]byte{{10, 0, 0, byte(i % 10)}}
+				results[g*50+i] = zs.Sigs(owner, dns.TypeA, 300, rd, testNow)
+			}
+		})
+	}
+	wg.Wait()
+	if made := s.Stats().Signatures - before; made != 10 {
+		t.Errorf("%d signatures made for 10 distinct sets", made)
+	}
+	for j, sigs := range results {
+		verify(t, sigs, "geo.example.org.", dns.TypeA, 300, [][]byte{{10, 0, 0, byte(j % 50 % 10)}}, k)
 	}
 }

@@ -108,22 +108,41 @@ func (zs *zoneSigner) StaticSigs(set *zones.RRset, now time.Time) [][]byte {
 // Sigs returns the signatures of an RRset from the cache, signing it on a
 // miss; nil when it cannot sign (owner outside the zone, bad RDATA).
 func (zs *zoneSigner) Sigs(owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) [][]byte {
+	// The key is built on the stack when it fits (most sets), else in a
+	// pooled buffer: a hit allocates nothing either way.
+	if keyLen(owner, rdata) <= stackKey {
+		var stack [stackKey]byte
+		return zs.cached(appendKey(stack[:0], zs.id, owner, typ, ttl, rdata), owner, typ, ttl, rdata, now)
+	}
 	c := zs.s.cache
 	kb := c.keys.Get().(*keyBuf)
 	kb.b = appendKey(kb.b[:0], zs.id, owner, typ, ttl, rdata)
-	key := kb.b
-	hash := c.hash(key)
-	sigs := c.get(key, hash, now.UnixNano())
-	if sigs == nil {
-		sigs = zs.signMiss(key, hash, owner, typ, ttl, rdata, now)
-	}
+	sigs := zs.cached(kb.b, owner, typ, ttl, rdata, now)
 	c.keys.Put(kb)
 	return sigs
 }
 
+// cached returns the signatures under key, signing them on a miss. It
+// keeps no reference to key.
+func (zs *zoneSigner) cached(key, owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) [][]byte {
+	c := zs.s.cache
+	hash := c.hash(key)
+	sigs, wait, own := c.lookup(key, hash, now.UnixNano())
+	switch {
+	case sigs != nil:
+		return sigs
+	case wait != nil:
+		<-wait.done
+		return wait.sigs
+	}
+	sigs = zs.signMiss(owner, typ, ttl, rdata, now)
+	c.finish(own, hash, sigs, now.Add(zs.s.opt.Refresh).UnixNano())
+	return sigs
+}
+
 // signMiss signs a set the cache did not have, at most opt.Workers at a
-// time so that a flood of distinct names cannot take every core.
-func (zs *zoneSigner) signMiss(key []byte, hash uint64, owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) [][]byte {
+// time; nil when it cannot.
+func (zs *zoneSigner) signMiss(owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) [][]byte {
 	s := zs.s
 	s.sem <- struct{}{}
 	sigs, err := zs.sign(owner, typ, ttl, rdata, now)
@@ -132,7 +151,6 @@ func (zs *zoneSigner) signMiss(key []byte, hash uint64, owner []byte, typ uint16
 		s.signErrors.Add(1)
 		return nil
 	}
-	s.cache.put(key, hash, sigs, now.Add(s.opt.Refresh).UnixNano())
 	return sigs
 }
 
@@ -140,8 +158,8 @@ func (zs *zoneSigner) signMiss(key []byte, hash uint64, owner []byte, typ uint16
 func (zs *zoneSigner) sign(owner []byte, typ uint16, ttl uint32, rdata [][]byte, now time.Time) ([][]byte, error) {
 	lower := make([]byte, len(owner))
 	zones.LowerInto(lower, owner)
-	if _, err := nameEnd(lower, 0); err != nil || !isWithin(lower, zs.z.Apex) {
-		return nil, fmt.Errorf("owner %q is not in zone %s", owner, zs.z.Name)
+	if end, err := nameEnd(lower, 0); err != nil || end != len(lower) || !isWithin(lower, zs.z.Apex) {
+		return nil, fmt.Errorf("owner %s is not in zone %s", presentation(lower), zs.z.Name)
 	}
 	if len(rdata) == 0 || typ == dns.TypeRRSIG {
 		return nil, fmt.Errorf("cannot sign an empty or RRSIG set")

@@ -15,11 +15,15 @@ type worker struct {
 	res   zones.Result
 	w     writer
 	dyn   dynCtx
+	sign  signScratch
 	stats *Stats
 	cache *answerCache // nil: no caching (TCP workers)
 	pkt   []byte       // the query being answered
 	proto int          // 0 udp, 1 tcp, for the counters
 	isErr bool         // the reply is an error (errorReply), for rate limiting
+	// nx: the name does not exist, even where a compact answer says
+	// NOERROR, so rate limiting charges the zone's NXDOMAIN account.
+	nx bool
 	// now is the time a UDP reader read for its batch of queries (rate
 	// limiting counts seconds); zero: read the clock per query.
 	now time.Time
@@ -158,7 +162,10 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 			rcode = dns.RcodeFormatError
 		}
 	default:
-		if r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254) {
+		switch {
+		case r.qtype == dns.TypeNXNAME && snap.DNSSEC != nil:
+			rcode = dns.RcodeFormatError // RFC 9824 §3.5, for servers giving compact answers
+		case r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254):
 			rcode = dns.RcodeNotImplemented
 		}
 	}
@@ -202,26 +209,41 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 				st.Truncated.Add(1)
 			}
 			hit.replay(w, r, p[12:r.qend], &wk.dyn, st)
+			wk.nx = hit.nx
 			wk.writeOPT(snap, tcp, 0)
 			return w.buf
 		}
 	}
 	res := &wk.res
-	res.Reset()
-	snap.Zones.Lookup(r.lower(), r.qtype, &wk.dyn, res)
+	zs := wk.lookup(snap)
 	if wk.dyn.used {
 		st.Dyn.Add(1)
 	}
 	if res.AA {
 		flags |= flagAA
 	}
-	st.count(wk.proto, r.qtype, res.Rcode)
+	rcode = res.Rcode
+	wk.nx = rcode == dns.RcodeNameError
+	if zs != nil && rcode == dns.RcodeNameError && (!r.co || r.qtype == dns.TypeNSEC) {
+		rcode = dns.RcodeSuccess // RFC 9824: a compact answer is NODATA-shaped
+	}
 
-	w.header(r.id, flags, res.Rcode)
+	w.header(r.id, flags, rcode)
 	w.question(p[12:r.qend], r.qlen)
 	afterQ := w.len()
+	fit := true
+	if zs != nil {
+		var signed bool
+		if fit, signed = wk.signedSections(zs); !signed {
+			w.truncate(0)
+			return wk.errorReply(snap, flags&^flagAA, dns.RcodeServerFailure, tcp)
+		}
+	} else {
+		fit = w.section(res.Answer, 6) && w.section(res.Authority, 8)
+	}
+	st.count(wk.proto, r.qtype, rcode)
 	truncated := false
-	if !w.section(res.Answer, 6) || !w.section(res.Authority, 8) || w.len()+reserve > limit {
+	if !fit || w.len()+reserve > limit {
 		// All or nothing for required data, as gdnsd: TC and no records.
 		w.truncate(afterQ)
 		binary.BigEndian.PutUint16(w.buf[6:], 0)
@@ -233,7 +255,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		w.additional(res.Additional, 10, reserve)
 	}
 	if wk.cache != nil {
-		wk.cache.store(w.buf, res.Rcode, truncated, &wk.dyn)
+		wk.cache.store(w.buf, rcode, wk.nx, truncated, &wk.dyn)
 	}
 	wk.writeOPT(snap, tcp, 0)
 	return w.buf
@@ -319,6 +341,9 @@ func (wk *worker) writeOPT(snap *Snapshot, tcp bool, extRcode uint8) {
 	ttl := uint32(extRcode) << 24
 	if r.do {
 		ttl |= 0x8000
+		if r.co && snap.DNSSEC != nil {
+			ttl |= 0x4000 // CO echoed: this server restores NXDOMAIN for it
+		}
 	}
 	w.u32(ttl)
 	lenOff := len(w.buf)

@@ -19,6 +19,9 @@ import (
 // or /32 (v6), so clients of different regions asking the same name do not
 // keep evicting each other. Both kinds are direct-mapped with fixed slots:
 // a flood of new names or clients overwrites slots and never allocates.
+//
+// A signed reply is cached like any other: its RRSIGs outlive the cache,
+// as the snapshot is rebuilt before the signer refreshes them.
 type answerCache struct {
 	snap  *Snapshot
 	seed  maphash.Seed
@@ -41,6 +44,7 @@ type cacheSlot struct {
 	bodyLen   uint16
 	rcode     uint8
 	truncated bool
+	nx        bool // the name does not exist (worker.nx)
 	dyn       bool
 	scope     uint8 // ECS scope of a dynamic reply
 	valid     dynValidity
@@ -52,7 +56,7 @@ func newAnswerCache() *answerCache { return &answerCache{seed: maphash.MakeSeed(
 
 // lookup builds the key (lowercase qname, qtype, qclass, the size limit and
 // the OPT reserve, which decide truncation and the additional section, and
-// whether the query has ECS, which decides the address geo uses). It
+// cacheFlags). It
 // returns the slot holding a reply for this query and client, if any, and
 // remembers the key and slots for store.
 func (c *answerCache) lookup(snap *Snapshot, r *request, cl *Client, limit, reserve int) *cacheSlot {
@@ -67,11 +71,7 @@ func (c *answerCache) lookup(snap *Snapshot, r *request, cl *Client, limit, rese
 	k = binary.BigEndian.AppendUint16(k, r.qclass)
 	k = binary.BigEndian.AppendUint16(k, uint16(limit))
 	k = binary.BigEndian.AppendUint16(k, uint16(reserve))
-	ecs := byte(0)
-	if cl.HasECS {
-		ecs = 1
-	}
-	k = append(k, ecs)
+	k = append(k, cacheFlags(r, cl))
 	h := maphash.Bytes(c.seed, k)
 	c.keyLen, c.static, c.dynamic = len(k), &c.slots[h&(cacheSlots-1)], nil
 	if s := c.static; s.holds(k) && !s.dyn {
@@ -82,6 +82,23 @@ func (c *answerCache) lookup(snap *Snapshot, r *request, cl *Client, limit, rese
 		return s
 	}
 	return nil
+}
+
+// cacheFlags are the key's bits that are not in the question: whether the
+// query has ECS, which decides the address geo uses, and DO and CO, which
+// decide whether and how a signed zone's reply is signed.
+func cacheFlags(r *request, cl *Client) byte {
+	var f byte
+	if cl.HasECS {
+		f |= 1
+	}
+	if r.do {
+		f |= 2
+	}
+	if r.co {
+		f |= 4
+	}
+	return f
 }
 
 // dynamicSlot is the slot for the key of hash h asked by a client in cl's /16
@@ -112,7 +129,7 @@ func (s *cacheSlot) holds(key []byte) bool {
 // the slot its kind belongs to, if it fits. d is the query's dynamic
 // context: a reply that used dynamic records is stored only when d says
 // for which clients.
-func (c *answerCache) store(body []byte, rcode int, truncated bool, d *dynCtx) {
+func (c *answerCache) store(body []byte, rcode int, nx, truncated bool, d *dynCtx) {
 	if len(body) > cacheBodyMax || (d.used && !d.valid.cacheable) {
 		return
 	}
@@ -124,7 +141,7 @@ func (c *answerCache) store(body []byte, rcode int, truncated bool, d *dynCtx) {
 	s.dyn = d.used
 	s.keyLen = uint16(copy(s.key[:], c.key[:c.keyLen]))
 	s.bodyLen = uint16(copy(s.body[:], body))
-	s.rcode, s.truncated = uint8(rcode), truncated
+	s.rcode, s.nx, s.truncated = uint8(rcode), nx, truncated
 }
 
 // replay writes the cached reply for r into w: the query's ID, RD and CD

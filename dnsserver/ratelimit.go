@@ -13,7 +13,7 @@ import (
 // ones do), then sent, slipped or dropped. TCP is never limited, nor a query
 // with a valid server cookie: both proved the client's address.
 func (wk *worker) answer(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out []byte) []byte {
-	wk.isErr = false
+	wk.isErr, wk.nx = false, false
 	b := wk.reply(snap, p, src, tcp, out)
 	if snap.RRL == nil || tcp || b == nil {
 		return b
@@ -48,7 +48,7 @@ func (wk *worker) classify(snap *Snapshot, b []byte) (rrl.Kind, uint16, []byte) 
 	if wk.isErr || r.qend == 0 || (rcode != 0 && rcode != 3) {
 		return rrl.Error, 0, nil
 	}
-	if rcode == 3 {
+	if rcode == 3 || wk.nx {
 		if z := snap.Zones.FindZone(r.lower()); z != nil {
 			return rrl.NXDomain, 0, z.Apex
 		}

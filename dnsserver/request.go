@@ -35,6 +35,7 @@ type request struct {
 	edns     bool
 	udpSize  uint16
 	do       bool
+	co       bool // RFC 9824's Compact denial OK: NXDOMAIN may be restored
 	nsid     bool
 	keepaliv bool
 	ecs      ecsOption
@@ -176,6 +177,7 @@ func (r *request) parseOPT(b []byte) parseOutcome {
 	ttl := binary.BigEndian.Uint32(b[4:])
 	version := uint8(ttl >> 16)
 	r.do = ttl&0x8000 != 0
+	r.co = ttl&0x4000 != 0
 	if version != 0 {
 		return parseBadVers
 	}

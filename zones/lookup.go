@@ -16,6 +16,11 @@ type Item struct {
 	AddrType uint16 // dns.TypeA or dns.TypeAAAA
 	CNAME    []byte // wire target of a DYNC CNAME
 	TTL      uint32
+
+	// Synth says Set is answered at a name that is not its own (a
+	// wildcard expansion, RFC 8482's HINFO): it is signed at Owner, not
+	// from the set's signatures made at load.
+	Synth bool
 }
 
 // Result is the outcome of a lookup. Its slices are reused across lookups
@@ -27,13 +32,30 @@ type Result struct {
 	Answer     []Item
 	Authority  []Item
 	Additional []Item
+	// Denial is what a signed reply proves absent; unsigned replies
+	// ignore it.
+	Denial Denial
 
 	dyn DynAnswer // scratch for dynamic answers; here so it never escapes per query
+}
+
+// Denial says which name a signed reply must prove something absent at
+// (RFC 9824's compact answers prove it with one NSEC at that name).
+type Denial struct {
+	// Owner is the lowercase wire name: the query name, the last CNAME
+	// target, or the delegation point of a referral. nil: nothing to prove.
+	Owner []byte
+	// Node is what exists at Owner (for a wildcard NODATA, the wildcard;
+	// for a referral, the cut); nil: the name does not exist.
+	Node *Node
+	// Referral: the proof is the cut's DS set, or that it has none.
+	Referral bool
 }
 
 // Reset empties r for reuse.
 func (r *Result) Reset() {
 	r.Zone, r.Rcode, r.AA = nil, dns.RcodeSuccess, false
+	r.Denial = Denial{}
 	r.Answer, r.Authority, r.Additional = r.Answer[:0], r.Authority[:0], r.Additional[:0]
 }
 
@@ -71,6 +93,15 @@ func (s *Set) Lookup(qname []byte, qtype uint16, dr DynResolver, res *Result) {
 	if z == nil {
 		res.Rcode = dns.RcodeRefused
 		return
+	}
+	if qtype == dns.TypeDS && len(qname) > 1 && string(qname) == string(z.Apex) {
+		// The DS set lives in the parent zone (RFC 4035 §3.1.4.1): when it
+		// is served here too and delegates, it answers.
+		if p := s.FindZone(qname[1+int(qname[0]):]); p != nil {
+			if n := p.nodes[string(qname)]; n != nil && n.Cut {
+				z = p
+			}
+		}
 	}
 	res.Zone, res.AA = z, true
 	var visited [maxChain + 1][]byte
@@ -110,13 +141,14 @@ func (s *Set) lookupName(z *Zone, name []byte, qtype uint16, first bool, dr DynR
 				ns := node.Find(dns.TypeNS)
 				res.Authority = append(res.Authority, Item{Set: ns, Owner: ns.Owner})
 				res.Additional = appendAdditional(res.Additional, ns)
+				res.Denial = Denial{Owner: name[offs[i]:], Node: node, Referral: true}
 			}
 			return nil
 		}
 		encloser = node
 		exact = i == 0
 	}
-	node, owner := encloser, name
+	node := encloser
 	if !exact {
 		// RFC 4592: a wildcard child of the closest encloser answers.
 		var key [256]byte
@@ -128,17 +160,22 @@ func (s *Set) lookupName(z *Zone, name []byte, qtype uint16, first bool, dr DynR
 		if node == nil {
 			res.Rcode = dns.RcodeNameError
 			res.Authority = append(res.Authority, Item{Set: z.NegSOA, Owner: z.NegSOA.Owner})
+			res.Denial = Denial{Owner: name}
 			return nil
 		}
-	} else {
-		owner = node.Owner
 	}
-	return s.answerNode(z, node, owner, qtype, dr, res)
+	return s.answerNode(z, node, name, !exact, qtype, dr, res)
 }
 
-func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr DynResolver, res *Result) []byte {
+// answerNode answers name (lowercase wire) from node: its own, or the
+// wildcard that matched it (wild), whose records are answered at name.
+func (s *Set) answerNode(z *Zone, node *Node, name []byte, wild bool, qtype uint16, dr DynResolver, res *Result) []byte {
+	owner := node.Owner
+	if wild {
+		owner = name
+	}
 	if node.CNAME != nil {
-		res.Answer = append(res.Answer, Item{Set: node.CNAME, Owner: owner})
+		res.Answer = append(res.Answer, Item{Set: node.CNAME, Owner: owner, Synth: wild})
 		if qtype == dns.TypeCNAME {
 			return nil
 		}
@@ -147,7 +184,7 @@ func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr Dyn
 	if qtype == dns.TypeANY && (node.Dyn == nil || !node.Dyn.DYNC) {
 		// RFC 8482's one HINFO, at every name that exists (an empty
 		// non-terminal too), as gdnsd.
-		res.Answer = append(res.Answer, Item{Set: s.hinfo, Owner: owner})
+		res.Answer = append(res.Answer, Item{Set: s.hinfo, Owner: owner, Synth: true})
 		return nil
 	}
 	if d := node.Dyn; d != nil && (d.DYNC || qtype == dns.TypeA || qtype == dns.TypeAAAA) {
@@ -163,7 +200,7 @@ func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr Dyn
 		}
 		if qtype == dns.TypeANY {
 			// A DYNC answering addresses is a name with data: HINFO.
-			res.Answer = append(res.Answer, Item{Set: s.hinfo, Owner: owner})
+			res.Answer = append(res.Answer, Item{Set: s.hinfo, Owner: owner, Synth: true})
 			return nil
 		}
 		addrs := da.V4
@@ -175,16 +212,18 @@ func (s *Set) answerNode(z *Zone, node *Node, owner []byte, qtype uint16, dr Dyn
 			return nil
 		}
 		res.Authority = append(res.Authority, Item{Set: z.NegSOA, Owner: z.NegSOA.Owner})
+		res.Denial = Denial{Owner: name, Node: node}
 		return nil
 	}
 	if set := node.Find(qtype); set != nil {
-		res.Answer = append(res.Answer, Item{Set: set, Owner: owner})
+		res.Answer = append(res.Answer, Item{Set: set, Owner: owner, Synth: wild})
 		if !s.noAdditional {
 			res.Additional = appendAdditional(res.Additional, set)
 		}
 		return nil
 	}
 	res.Authority = append(res.Authority, Item{Set: z.NegSOA, Owner: z.NegSOA.Owner})
+	res.Denial = Denial{Owner: name, Node: node}
 	return nil
 }
 

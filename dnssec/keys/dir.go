@@ -14,10 +14,12 @@ import (
 
 // LoadDir reads every key pair in dir (K*.key with its K*.private; the
 // old dot-less K<zone>+... names too), keyed by canonical zone name. A
-// .key without its .private, a .private without its .key, and one key in
-// two pairs of files (dnssec-revoke leaves the unrevoked pair behind
-// unless given -r) are errors. Every error is returned, joined; any error
-// returns no keys. A directory without keys gives an empty map.
+// .key without its .private and one key in two pairs of files
+// (dnssec-revoke leaves the unrevoked pair behind unless given -r) are
+// errors; a .private alone is skipped, as a key being written (Write and
+// dnssec-keygen write the .private first). Every error is returned,
+// joined; any error returns no keys. A directory without keys gives an
+// empty map.
 func LoadDir(dir string) (map[string]*ZoneKeys, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -30,19 +32,16 @@ func LoadDir(dir string) (map[string]*ZoneKeys, error) {
 		if !strings.HasPrefix(name, "K") || e.IsDir() {
 			continue
 		}
-		base := filepath.Join(dir, name)
-		if b, ok := strings.CutSuffix(base, ".key"); ok {
-			k, err := ReadKey(b)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			all = append(all, k)
-		} else if b, ok := strings.CutSuffix(base, ".private"); ok {
-			if _, err := os.Stat(b + ".key"); errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("%s: no %s.key beside it", base, filepath.Base(b)))
-			}
+		b, ok := strings.CutSuffix(filepath.Join(dir, name), ".key")
+		if !ok {
+			continue
 		}
+		k, err := ReadKey(b)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		all = append(all, k)
 	}
 	errs = append(errs, duplicates(all)...)
 	if len(errs) > 0 {

@@ -244,4 +244,8 @@ func TestWriteNeverReplaces(t *testing.T) {
 	if readText(t, k.File+".key") != key {
 		t.Errorf(".key changed")
 	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != filepath.Base(k.File)+".key" {
+		t.Errorf("left behind: %v", ents)
+	}
 }

@@ -27,7 +27,7 @@ import (
 // keys everything else; when there is no active non-SEP key the SEP keys
 // sign everything (a CSK), and when there is no active SEP key the non-SEP
 // keys sign the DNSKEY set too. Lists are in key order (tag, algorithm,
-// key); Next is the earliest timing event after t.
+// key); Next is the earliest timing event after t (Created is none).
 func (z *ZoneKeys) At(t time.Time) State {
 	var s State
 	var sep, revoked []*Key

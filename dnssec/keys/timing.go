@@ -49,11 +49,12 @@ func (t Timing) Zero() bool {
 	return true
 }
 
-// events returns every set field.
+// events returns every set field that changes what the key does (all but
+// Created).
 func (t Timing) events() []time.Time {
 	var ev []time.Time
 	for _, f := range timingFields {
-		if v := *f.field(&t); !v.IsZero() {
+		if v := *f.field(&t); !v.IsZero() && f.name != "Created" {
 			ev = append(ev, v)
 		}
 	}

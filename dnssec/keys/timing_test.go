@@ -56,11 +56,41 @@ func TestTimingZero(t *testing.T) {
 	for _, f := range timingFields {
 		var tm Timing
 		*f.field(&tm) = time.Unix(1, 0)
-		if tm.Zero() || len(tm.events()) != 1 {
-			t.Errorf("%s set: Zero %v, %d events", f.name, tm.Zero(), len(tm.events()))
+		if events := len(tm.events()); tm.Zero() || events != 1 && f.name != "Created" || events != 0 && f.name == "Created" {
+			t.Errorf("%s set: Zero %v, %d events", f.name, tm.Zero(), events)
 		}
 		if timingField(&tm, strings.ToLower(f.name)) != f.field(&tm) {
 			t.Errorf("%s: not found by its lower-case name", f.name)
 		}
 	}
+}
+
+// FuzzParseTime reads dnssec keygen's date arguments: a time that parses
+// is whole seconds in UTC, and one given as a stamp prints back to itself.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"20270102030405", "20270102", "now", "none", "+30d", "-1h", "+1mo", "+90mi", "+0", "+4294967295y", "2027010203040x", "+", "-"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 6, 12, 31, 45, 999, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTime(s, now)
+		if err != nil {
+			if !strings.Contains(err.Error(), "time ") {
+				t.Fatalf("error without the argument: %v", err)
+			}
+			return
+		}
+		if got.IsZero() {
+			if s != "none" {
+				t.Fatalf("%q: the zero time", s)
+			}
+			return
+		}
+		if got.Location() != time.UTC || got.Nanosecond() != 0 {
+			t.Fatalf("%q: %v", s, got)
+		}
+		if len(s) == 14 && FormatStamp(got) != s {
+			t.Fatalf("%q printed back as %s", s, FormatStamp(got))
+		}
+	})
 }

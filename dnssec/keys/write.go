@@ -71,7 +71,9 @@ func (k *Key) BaseName() string {
 // Write writes the key into dir as dnssec-keygen does: BaseName().key
 // (mode 0644) and BaseName().private (format v1.3, mode 0600), both with
 // the timing. It never replaces a file; on success k.File is the base path
-// it returns.
+// it returns. The .private comes first and the .key appears whole, so a
+// daemon reading dir meanwhile (LoadDir) sees the key complete or not at
+// all.
 func (k *Key) Write(dir string) (string, error) {
 	priv, err := k.privateText()
 	if err != nil {
@@ -89,18 +91,26 @@ func (k *Key) Write(dir string) (string, error) {
 	return base, nil
 }
 
-// createNew writes a file that must not exist yet.
+// createNew writes a file that must not exist yet: into a temporary file
+// beside it (a name LoadDir skips), then linked into place, which fails
+// if the name exists.
 func createNew(name, text string, mode os.FileMode) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	f, err := os.CreateTemp(filepath.Dir(name), ".new-key-*")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(f.Name())
 	_, err = f.WriteString(text)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Link(f.Name(), name)
+	}
 	if err != nil {
-		os.Remove(name)
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
