@@ -140,17 +140,20 @@ func TestZSKRolloverByKeyFilesKeepsValidating(t *testing.T) {
 
 	// T1 leaves time to see the new key published before it signs; the
 	// DNSKEY TTL is 1 s and unbound caches for at most a second.
-	t1 := time.Now().Add(4 * time.Second).Truncate(time.Second).Add(time.Second)
+	t1 := time.Now().Add(6 * time.Second).Truncate(time.Second).Add(time.Second)
 	t2 := t1.Add(3 * time.Second)
 	mark := len(srv.Logs())
 	// docs/dnssec.md's runbook: the old key's Inactive and Delete, then
-	// its successor, published a prepublication interval (here: until
-	// T1) before it becomes active at the old key's Inactive.
+	// its successor, published a prepublication interval before it
+	// becomes active at the old key's Inactive. dnssec-keygen refuses an
+	// interval reaching into the past: the new key is published a second
+	// or two from now, by a timing event.
 	run(t, "dnssec-settime", "-K", s.keys, "-I", bindTime(t1), "-D", bindTime(t2), filepath.Base(zsk1Base))
-	interval := strconv.Itoa(int(time.Until(t1).Seconds()) + 1)
+	interval := strconv.Itoa(int(time.Until(t1).Seconds()) - 2)
 	zsk2 := keyTag(t, strings.TrimSpace(run(t, "dnssec-keygen", "-q", "-K", s.keys, "-S", filepath.Base(zsk1Base), "-i", interval)))
 
-	// Published: the watcher saw the files; the old ZSK still signs.
+	// Published: the watcher saw the files, or its Publish came; the old
+	// ZSK still signs.
 	srv.WaitLog(mark, fmt.Sprintf("tag=%d alg=13 role=ZSK state=published", zsk2))
 	if got := dnskeyTags(t, srv.addr); !sameTags(got, ksk, zsk1, zsk2) {
 		t.Fatalf("after the new key files: DNSKEY tags %v, want %d %d %d", got, ksk, zsk1, zsk2)
