@@ -165,6 +165,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 		switch {
 		case r.qtype == dns.TypeNXNAME && snap.DNSSEC != nil:
 			rcode = dns.RcodeFormatError // RFC 9824 §3.5, for servers giving compact answers
+			r.optSound = true
 		case r.qtype == dns.TypeAXFR || r.qtype == dns.TypeIXFR || (r.qtype >= 128 && r.qtype <= 254):
 			rcode = dns.RcodeNotImplemented
 		}
@@ -270,9 +271,9 @@ func (wk *worker) errorReply(snap *Snapshot, flags uint16, rcode int, tcp bool) 
 		w.question(wk.packet()[12:r.qend], r.qlen)
 	}
 	// A FORMERR over a malformed OPT record carries none; one over a
-	// malformed option of a sound OPT (ECS, cookie) does, as RFC 6891
+	// sound OPT (a malformed ECS or cookie option, qtype NXNAME) does, as RFC 6891
 	// §6.1.1 asks of every reply to an EDNS query.
-	if r.edns && (rcode != dns.RcodeFormatError || r.badOption) {
+	if r.edns && (rcode != dns.RcodeFormatError || r.optSound) {
 		wk.writeOPT(snap, tcp, uint8(rcode>>4))
 	}
 	return w.buf

@@ -311,8 +311,8 @@ func TestSignedZoneWithoutDOUnchanged(t *testing.T) {
 // compact answers are given; elsewhere it stays a meta-type (NOTIMP).
 func TestNXNAMEQuery(t *testing.T) {
 	signed, _ := signedSnapshot(t)
-	if r := exchange(t, signed, doQuery("www.example.org.", dns.TypeNXNAME), false); r.Rcode != dns.RcodeFormatError {
-		t.Errorf("signing server: rcode %d, want FORMERR", r.Rcode)
+	if r := exchange(t, signed, doQuery("www.example.org.", dns.TypeNXNAME), false); r.Rcode != dns.RcodeFormatError || r.IsEdns0() == nil {
+		t.Errorf("signing server: want FORMERR with an OPT (the query's is sound), got\n%v", r)
 	}
 	plain := *signed
 	plain.DNSSEC = nil

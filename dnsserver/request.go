@@ -39,9 +39,10 @@ type request struct {
 	nsid     bool
 	keepaliv bool
 	ecs      ecsOption
-	// badOption: the OPT record was sound but one of its options (ECS,
-	// cookie) was malformed, so the FORMERR reply still carries an OPT.
-	badOption bool
+	// optSound: the query is a FORMERR though its OPT record is sound
+	// (a malformed ECS or cookie option, or qtype NXNAME), so the reply
+	// still carries an OPT.
+	optSound bool
 	// serverCookieOK: the query carried a server cookie this server
 	// made and still accepts (RFC 7873); such a client proved its
 	// address, so response rate limiting lets it through.
@@ -197,14 +198,14 @@ func (r *request) parseOPT(b []byte) parseOutcome {
 			r.nsid = true
 		case dns.EDNS0SUBNET:
 			if r.ecs.present || !r.ecs.parse(data) {
-				r.badOption = true
+				r.optSound = true
 				return parseFormErr
 			}
 		case dns.EDNS0TCPKEEPALIVE:
 			r.keepaliv = true
 		case dns.EDNS0COOKIE:
 			if !r.cookie.present && !r.cookie.parse(data) {
-				r.badOption = true
+				r.optSound = true
 				return parseFormErr // only the first counts (RFC 7873 §5.2)
 			}
 		}
