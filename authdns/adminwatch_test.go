@@ -1,11 +1,9 @@
 package authdns
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/geotraffic/geotraffic/internal/testutil"
 )
@@ -19,20 +17,7 @@ func TestAdminStateDirectoryMissingAtStart(t *testing.T) {
 	cfg := "listen: [\"127.0.0.1:0\"]\nudp_sockets: 1\nzones: data/zones\ngeoip: data/geoip.yaml\n" +
 		"admin_state: state/admin_state\n"
 	os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte(cfg), 0o644)
-	d, err := New(filepath.Join(dir, "authdns.yaml"), quietLog(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		d.Shutdown(sctx)
-	})
+	d := startDaemonAt(t, filepath.Join(dir, "authdns.yaml"), quietLog())
 	if got := d.Status().AdminStateWatch; got != "retrying" {
 		t.Errorf("admin_state_watch = %q with the directory missing, want retrying", got)
 	}

@@ -1,7 +1,6 @@
 package authdns
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // crashSetup makes a server directory: authdns.yaml, the live data set
@@ -37,20 +35,7 @@ func crashSetup(t *testing.T, mode string) string {
 // startAt starts the daemon of a crashSetup directory.
 func startAt(t *testing.T, dir string) *Daemon {
 	t.Helper()
-	d, err := New(filepath.Join(dir, "authdns.yaml"), quietLog(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		d.Shutdown(sctx)
-	})
+	d := startDaemonAt(t, filepath.Join(dir, "authdns.yaml"), quietLog())
 	return d
 }
 

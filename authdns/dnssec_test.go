@@ -2,7 +2,6 @@ package authdns
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"log/slog"
@@ -213,27 +212,6 @@ func TestDaemonResignsOnKeyFilesAndTiming(t *testing.T) {
 	if !strings.Contains(logs.String(), "tag="+strconv.Itoa(int(ksk.Tag()))+" alg=13 role=KSK state=active") {
 		t.Errorf("the CSK's change of role to KSK is not logged:\n%s", logs.String())
 	}
-}
-
-// startDaemonAt starts the daemon of the configuration at path, logging
-// to log, until the test ends.
-func startDaemonAt(t *testing.T, path string, log *slog.Logger) *Daemon {
-	t.Helper()
-	d, err := New(path, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		d.Shutdown(sctx)
-	})
-	return d
 }
 
 // The dnssec metrics count the signatures made and show each key.

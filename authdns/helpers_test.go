@@ -72,20 +72,7 @@ func testDaemon(t *testing.T, extraCfg string) (*Daemon, string) {
 	writeData(t, filepath.Join(dir, "data"), 1, "")
 	cfg := "listen: [\"127.0.0.1:0\"]\ndata: data\nudp_sockets: 1\n" + extraCfg
 	os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte(cfg), 0o644)
-	d, err := New(filepath.Join(dir, "authdns.yaml"), quietLog(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		d.Shutdown(sctx)
-	})
+	d := startDaemonAt(t, filepath.Join(dir, "authdns.yaml"), quietLog())
 	return d, dir
 }
 
@@ -102,4 +89,25 @@ func askA(t *testing.T, d *Daemon, name string) string {
 		return dns.RcodeToString[r.Rcode]
 	}
 	return r.Answer[0].(*dns.A).A.String()
+}
+
+// startDaemonAt starts the daemon of the configuration at path, logging
+// to log, until the test ends.
+func startDaemonAt(t *testing.T, path string, log *slog.Logger) *Daemon {
+	t.Helper()
+	d, err := New(path, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		d.Shutdown(sctx)
+	})
+	return d
 }

@@ -1,7 +1,6 @@
 package authdns
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,20 +35,7 @@ func loggedDaemon(t *testing.T, logs *testutil.SyncBuffer, extraCfg string) *Dae
 	writeData(t, filepath.Join(dir, "data"), 1, "")
 	cfg := "listen: [\"127.0.0.1:0\"]\ndata: data\nudp_sockets: 1\n" + extraCfg
 	os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte(cfg), 0o644)
-	d, err := New(filepath.Join(dir, "authdns.yaml"), slog.New(slog.NewTextHandler(logs, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		d.Shutdown(sctx)
-	})
+	d := startDaemonAt(t, filepath.Join(dir, "authdns.yaml"), slog.New(slog.NewTextHandler(logs, nil)))
 	return d
 }
 
