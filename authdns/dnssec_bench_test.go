@@ -1,13 +1,11 @@
 package authdns
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -119,27 +117,7 @@ func BenchmarkReloadSigned100k(b *testing.B) {
 	}
 	writeKeyAlg(b, keysDir, "example.com", dns.ECDSAP256SHA256, 257)
 	os.WriteFile(filepath.Join(dir, "authdns.yaml"), []byte("listen: [\"127.0.0.1:0\"]\ndata: data\nudp_sockets: 1\ncontrol: off\ndnssec: {keys: keys}\n"), 0o644)
-	d, err := New(filepath.Join(dir, "authdns.yaml"), quietLog(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := d.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		d.Shutdown(sctx)
-	}()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := d.Reload(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
+	d := benchReloads(b, dir)
 	s := d.State().Signing.Signer.Stats()
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/reload")
 	b.ReportMetric(s.Presign.Seconds(), "presign-s")

@@ -93,7 +93,7 @@ func askA(t *testing.T, d *Daemon, name string) string {
 
 // startDaemonAt starts the daemon of the configuration at path, logging
 // to log, until the test ends.
-func startDaemonAt(t *testing.T, path string, log *slog.Logger) *Daemon {
+func startDaemonAt(t testing.TB, path string, log *slog.Logger) *Daemon {
 	t.Helper()
 	d, err := New(path, log, nil)
 	if err != nil {
