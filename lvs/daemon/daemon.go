@@ -156,7 +156,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.loadManual(); err != nil {
 		return err
 	}
+	// The services exist before the API and the control socket serve:
+	// /alerts must not say OK, nor /pools list nothing, for a daemon
+	// that has not yet started what they report on.
+	cancelSvcs, resync := d.startServices(ctx)
 	if err := d.startHTTP(); err != nil {
+		d.stopServices(cancelSvcs)
 		return err
 	}
 	d.startControl()
@@ -164,23 +169,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err := d.announcer.Start(ctx); err != nil {
 			d.stopHTTP()
 			d.stopControl()
+			d.stopServices(cancelSvcs)
 			return fmt.Errorf("bgp: %w", err)
 		}
 	}
-	svcCtx, cancelSvcs := context.WithCancel(context.WithoutCancel(ctx))
-	kernel := d.kernelDestinations(ctx)
-	d.mu.Lock()
-	d.ctx = svcCtx
-	for _, sc := range d.loaded.Config.Services {
-		s := newService(d, sc, d.loaded.Monitors[sc.Name], d.loaded.Config.Global.DNSRefreshInterval, d.loaded)
-		if dests, ok := kernel[sc.Key]; ok {
-			s.coord.Adopt(dests)
-		}
-		d.services = append(d.services, s)
-		s.start(svcCtx)
-	}
-	resync := d.loaded.Config.Global.ResyncInterval
-	d.mu.Unlock()
 	d.log.Info("lvsd started", "config", d.opts.ConfigPath, "services", len(d.services))
 
 	ticker := time.NewTicker(resync)
@@ -197,12 +189,7 @@ loop:
 		d.reconcile(ctx)
 	}
 	d.log.Info("lvsd stopping")
-	cancelSvcs()
-	d.mu.Lock()
-	for _, s := range d.services {
-		s.stop()
-	}
-	d.mu.Unlock()
+	d.stopServices(cancelSvcs)
 	d.files.Close()
 	var errs []error
 	if d.announcer != nil {
@@ -219,6 +206,37 @@ loop:
 	}
 	d.log.Info("lvsd stopped")
 	return errors.Join(errs...)
+}
+
+// startServices creates and starts every configured service, each
+// adopting the destinations IPVS already has for it. The services run
+// until the returned cancel (through stopServices), not until ctx ends, so
+// that shutdown can stop them in order. It returns the resync interval.
+func (d *Daemon) startServices(ctx context.Context) (context.CancelFunc, time.Duration) {
+	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	kernel := d.kernelDestinations(ctx)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ctx = svcCtx
+	for _, sc := range d.loaded.Config.Services {
+		s := newService(d, sc, d.loaded.Monitors[sc.Name], d.loaded.Config.Global.DNSRefreshInterval, d.loaded)
+		if dests, ok := kernel[sc.Key]; ok {
+			s.coord.Adopt(dests)
+		}
+		d.services = append(d.services, s)
+		s.start(svcCtx)
+	}
+	return cancel, d.loaded.Config.Global.ResyncInterval
+}
+
+// stopServices ends what startServices started and waits for it.
+func (d *Daemon) stopServices(cancel context.CancelFunc) {
+	cancel()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.services {
+		s.stop()
+	}
 }
 
 // reconcile pushes the desired state of every ready service to IPVS and

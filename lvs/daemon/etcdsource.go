@@ -39,20 +39,24 @@ func newEtcdSource(sc *config.Service, log *slog.Logger) *etcdSource {
 	return &etcdSource{url: sc.PoolURL, u: sc.Etcd, log: log, started: time.Now()}
 }
 
-// run creates (or shares) the client, then watches until ctx ends. The
-// metrics exist from the start, reading 0 until the watcher does.
-func (e *etcdSource) run(ctx context.Context, d *Daemon, cc EtcdClient, service string, feed func(pool.Pool)) {
+// register registers the source's metrics, which exist from the start
+// and read 0 until the watcher does; the returned func unregisters them.
+func (e *etcdSource) register(reg prometheus.Registerer, service string) (unregister func()) {
 	collectors := etcdstore.Collectors("lvsd", prometheus.Labels{"service": service}, e)
 	for _, c := range collectors {
-		if err := d.opts.Registry.Register(c); err != nil {
+		if err := reg.Register(c); err != nil {
 			e.log.Error("etcd metrics not registered", "err", err)
 		}
 	}
-	defer func() {
+	return func() {
 		for _, c := range collectors {
-			d.opts.Registry.Unregister(c)
+			reg.Unregister(c)
 		}
-	}()
+	}
+}
+
+// run creates (or shares) the client, then watches until ctx ends.
+func (e *etcdSource) run(ctx context.Context, d *Daemon, cc EtcdClient, service string, feed func(pool.Pool)) {
 	log := e.log.With("service", service)
 	cli, release := d.etcd.acquire(ctx, cc.For(e.u.Endpoints, e.u.TLS), cc.Fingerprint, log)
 	if cli == nil {

@@ -119,8 +119,10 @@ func (s *service) start(ctx context.Context) {
 	if sc.IsEtcd() {
 		e := newEtcdSource(sc, s.log)
 		s.etcd.Store(e)
+		unregister := e.register(s.d.opts.Registry, sc.Name)
 		go func() {
 			defer s.wg.Done()
+			defer unregister()
 			e.run(ctx, s.d, s.etcdConf, sc.Name, f.apply)
 		}()
 		return
