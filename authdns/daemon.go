@@ -36,7 +36,10 @@ type Daemon struct {
 	srv  *dnsserver.Server
 	reg  *prometheus.Registry
 
-	mu          sync.Mutex // serialises state changes (reload, rollout, admin_state)
+	mu sync.Mutex // serialises state changes (reload, rollout, admin_state)
+	// dataMu serialises the changes that read the configuration and data
+	// files (Reload, Commit); held while a reload builds, without mu.
+	dataMu      sync.Mutex
 	state       atomic.Pointer[State]
 	admin       *adminstate.Watcher
 	adminCancel context.CancelFunc
@@ -51,6 +54,7 @@ type Daemon struct {
 	listeners *listeners
 	pending   *staged
 	staging   bool // a stage is writing and building its set, unlocked
+	shutDown  bool // Shutdown has begun: a reload built meanwhile is dropped
 	// stageGate admits one stage request body at a time (see serveStage).
 	stageGate chan struct{}
 	aborted   map[string]time.Time // ids aborted before their stage arrived
@@ -233,12 +237,18 @@ func (d *Daemon) runWatcher() {
 // databases, nets files, admin_state), validates the whole, and swaps it in
 // atomically. Listen, control and metrics address changes open the new
 // sockets before closing the old ones. On any error nothing changes.
+//
+// The new state is built without the state lock (seconds for a large or
+// signed zone), so admin_state, etcd and health changes apply meanwhile
+// and are carried into it when it is swapped in. Reloads and commits wait
+// for each other: a commit during a reload's build would otherwise be
+// reverted by the data the reload read before it.
 func (d *Daemon) Reload() error {
 	d.refreshAdmin()
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.dataMu.Lock()
+	defer d.dataMu.Unlock()
 	start := time.Now()
-	st, err := d.reloadLocked()
+	st, err := d.reload()
 	d.noteReload(err)
 	if err != nil {
 		d.log.Error("reload failed; the previous state keeps serving", "err", err)
@@ -264,17 +274,38 @@ func (d *Daemon) refreshAdmin() {
 	}
 }
 
-func (d *Daemon) reloadLocked() (*State, error) {
-	if d.listeners == nil {
+// reloadBuild is what a reload loaded and validated without the lock.
+type reloadBuild struct {
+	cfg     *Config
+	st      *State
+	etcdSet *etcdSettings
+	watcher *adminstate.Watcher // the admin_state watcher the new state uses
+}
+
+func (d *Daemon) reload() (*State, error) {
+	b, err := d.buildReload()
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.applyReloadLocked(b)
+}
+
+// buildReload loads and validates everything a reload would serve, under
+// d.dataMu but not d.mu.
+func (d *Daemon) buildReload() (*reloadBuild, error) {
+	d.mu.Lock()
+	started, watcher := d.listeners != nil, d.admin
+	d.mu.Unlock()
+	if !started {
 		return nil, errors.New("reload: the daemon is not started")
 	}
 	cfg, err := LoadConfig(d.path)
 	if err != nil {
 		return nil, err
 	}
-	old := d.state.Load()
-	watcher := d.admin
-	if cfg.AdminState != old.Config.AdminState {
+	if cfg.AdminState != d.state.Load().Config.AdminState {
 		watcher = nil
 		if cfg.AdminState != "" {
 			if watcher, err = d.newWatcher(cfg.AdminState); err != nil {
@@ -282,25 +313,42 @@ func (d *Daemon) reloadLocked() (*State, error) {
 			}
 		}
 	}
-	admin := adminstate.Empty("")
-	if watcher != nil {
-		admin = watcher.Current()
-	}
 	etcdSet, err := loadEtcd(cfg.Etcd)
 	if err != nil {
 		return nil, err
 	}
-	st, err := Build(cfg, admin, d.log)
+	st, err := Build(cfg, adminOf(watcher), d.log)
 	if err != nil {
 		return nil, err
 	}
-	if etcdSet != nil {
+	if _, err := readToken(cfg); err != nil {
+		return nil, err
+	}
+	d.step("reload-built")
+	return &reloadBuild{cfg: cfg, st: st, etcdSet: etcdSet, watcher: watcher}, nil
+}
+
+func adminOf(w *adminstate.Watcher) *adminstate.State {
+	if w == nil {
+		return adminstate.Empty("")
+	}
+	return w.Current()
+}
+
+// applyReloadLocked swaps in a built reload with the admin_state, etcd and
+// health states of now, and moves the sockets and watchers to its
+// configuration.
+func (d *Daemon) applyReloadLocked(b *reloadBuild) (*State, error) {
+	if d.shutDown {
+		return nil, errors.New("reload: the daemon is shutting down")
+	}
+	cfg, old := b.cfg, d.state.Load()
+	// Changes that arrived while it was built.
+	st := b.st.WithAdmin(adminOf(b.watcher))
+	if b.etcdSet != nil {
 		// etcd's last state stays through a reload, even one that moves
 		// to other etcd settings, until the new follower has read etcd.
 		st = st.WithEtcd(old.AdminEtcd)
-	}
-	if _, err := readToken(cfg); err != nil {
-		return nil, err
 	}
 	commitListeners, err := d.listeners.prepare(cfg)
 	if err != nil {
@@ -319,13 +367,13 @@ func (d *Daemon) reloadLocked() (*State, error) {
 	commitListeners(true)
 	d.swap(d.monitorLocked(d.ctx, st))
 	d.watchKeysLocked(cfg)
-	d.startEtcdLocked(etcdSet)
-	if watcher != d.admin {
+	d.startEtcdLocked(b.etcdSet)
+	if b.watcher != d.admin {
 		if d.adminCancel != nil {
 			d.adminCancel()
 			d.adminCancel = nil
 		}
-		d.admin = watcher
+		d.admin = b.watcher
 		d.runWatcher()
 	}
 	return st, nil
@@ -439,6 +487,8 @@ var ErrNotStaged = errors.New("no such staged bundle (never staged, expired, or 
 // Commit installs the staged bundle into the data directory and swaps in
 // the state built from it, atomically for the answer path.
 func (d *Daemon) Commit(id string) error {
+	d.dataMu.Lock()
+	defer d.dataMu.Unlock()
 	d.mu.Lock()
 	if gone := d.expireLocked(); gone != nil && gone.id == id {
 		d.mu.Unlock()
@@ -595,6 +645,7 @@ func (d *Daemon) warnAllDown(st *State) {
 // Shutdown stops serving, bounded by ctx.
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.mu.Lock()
+	d.shutDown = true
 	if d.listeners != nil {
 		d.listeners.closeAll()
 	}
