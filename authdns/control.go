@@ -40,6 +40,9 @@ type Status struct {
 	// AdminStateWatch is "watching", or "retrying" while the file's
 	// directory cannot be watched (it is re-read every second meanwhile).
 	AdminStateWatch string `json:"admin_state_watch,omitempty"`
+	// AdminStateUnmatched lists the admin_state entries (file and etcd)
+	// that match nothing the geoip configuration knows, "ORIGIN: PATTERN".
+	AdminStateUnmatched []string `json:"admin_state_unmatched,omitempty"`
 	// StageReceiving is true while a stage request's body is being read.
 	StageReceiving bool `json:"stage_receiving,omitempty"`
 }
@@ -94,6 +97,8 @@ func (d *Daemon) Status() *Status {
 		AdminStateDigest: st.AdminFile.Digest, AdminStateEntries: st.AdminFile.Len(), Zones: zoneInfos(st),
 		Reloads: Reloads{OK: d.reloadOK.Load(), Failed: d.reloadFail.Load()},
 		Etcd:    d.etcdStatus(st),
+
+		AdminStateUnmatched: st.AdminUnmatched,
 	}
 	if t := d.lastReloadOK.Load(); t != 0 {
 		tt := time.Unix(0, t)

@@ -214,6 +214,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		"config_digest", short(st.Config.Digest), "data_digest", short(st.DataDigest),
 		"control", st.Config.Control, "control_tcp", st.Config.ControlTCP, "metrics", st.Config.Metrics, "cookies", cookieSource(d.srv.Snapshot()))
 	d.warnAllDown(st)
+	d.warnUnmatchedAdmin(nil, st)
 	return nil
 }
 
@@ -391,6 +392,7 @@ func (d *Daemon) swap(st *State) {
 	d.srv.Store(d.snapshot(st))
 	d.signingSwapped(old, st)
 	d.warnAllDown(st)
+	d.warnUnmatchedAdmin(old, st)
 }
 
 // snapshot is st's answer path view, with this process's random cookie

@@ -17,6 +17,7 @@ type collector struct {
 	tcpConns, tcpAccepted, tcpRejected                 *prometheus.Desc
 	tcpClosedIdle, tcpPerClient                        *prometheus.Desc
 	reloads, lastReload, serial, forced, forcedEntries *prometheus.Desc
+	unmatched                                          *prometheus.Desc
 	info, uptime, adminWatching                        *prometheus.Desc
 	etcdConnected, etcdRevision, etcdRelists, etcdRej  *prometheus.Desc
 	healthSwaps, healthGen, monitoredDown              *prometheus.Desc
@@ -46,6 +47,7 @@ func newCollector(d *Daemon) *collector {
 		serial:        n("zone_serial", "SOA serial of each served zone.", "zone"),
 		forced:        n("admin_state_forced", "Forced admin_state entries now in force (1 per pattern).", "pattern", "state"),
 		forcedEntries: n("admin_state_entries", "Number of admin_state entries in force."),
+		unmatched:     n("admin_state_unmatched_entries", "admin_state entries (file and etcd) whose key or glob matches nothing the geoip configuration knows: they change nothing (a typo?)."),
 		info:          n("build_info", "Version and digests of what is served.", "version", "config_digest", "zones_digest", "data_digest", "admin_state_digest"),
 		uptime:        n("uptime_seconds", "Seconds since the daemon started serving."),
 		adminWatching: n("admin_state_watching", "1 while the admin_state file's directory is watched; 0 while it cannot be (the file is re-read every second until it can)."),
@@ -64,7 +66,7 @@ func newCollector(d *Daemon) *collector {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.edns, c.ecs, c.dropped, c.truncated, c.hits, c.dyn, c.tcpConns,
-		c.tcpAccepted, c.tcpRejected, c.tcpClosedIdle, c.tcpPerClient, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.info, c.uptime,
+		c.tcpAccepted, c.tcpRejected, c.tcpClosedIdle, c.tcpPerClient, c.reloads, c.lastReload, c.serial, c.forced, c.forcedEntries, c.unmatched, c.info, c.uptime,
 		c.adminWatching, c.etcdConnected, c.etcdRevision, c.etcdRelists, c.etcdRej, c.healthSwaps, c.healthGen, c.monitoredDown, c.cookies} {
 		ch <- d
 	}
@@ -130,6 +132,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	gauge(c.forcedEntries, float64(st.Admin.Len()))
+	gauge(c.unmatched, float64(len(st.AdminUnmatched)))
 	_, dataDigest, _ := liveData(st)
 	gauge(c.info, 1, version.Version, short(st.Config.Digest), short(st.Zones.Digest), short(dataDigest), short(st.AdminFile.Digest))
 	gauge(c.uptime, d.Uptime().Seconds())

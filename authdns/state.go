@@ -32,6 +32,9 @@ type State struct {
 	// before etcd first answered.
 	AdminFile, AdminEtcd *adminstate.State
 	Forced               *geo.Forced
+	// AdminUnmatched lists the entries of Admin that match nothing Geo
+	// knows, as "ORIGIN: PATTERN" (see unmatchedAdmin).
+	AdminUnmatched []string
 	// Health is the monitors' last snapshot applied to Geo (nil before
 	// the first one, or without a geoip section: everything is up).
 	Health *geo.Monitored
@@ -226,6 +229,7 @@ func (st *State) HealthKeys() []health.Key {
 func (st *State) setAdmin(file, etcd *adminstate.State) {
 	st.AdminFile, st.AdminEtcd = file, etcd
 	st.Admin = adminstate.Overlay(etcd, file)
+	st.AdminUnmatched = unmatchedAdmin(st.Geo, st.Admin)
 	if st.Geo != nil {
 		st.Forced = st.Geo.ApplyAdmin(st.Admin)
 		// admin_state may force ADDR/SERVICE pairs, folded into the

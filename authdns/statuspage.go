@@ -95,6 +95,10 @@ func statusAlerts(v statusView) []statuspage.Alert {
 	if s.AdminStateWatch == "retrying" {
 		out = append(out, statuspage.Alert{Level: "warning", Text: "admin_state's directory cannot be watched: the file is re-read every second"})
 	}
+	if u := s.AdminStateUnmatched; len(u) > 0 {
+		out = append(out, statuspage.Alert{Level: "warning", Text: "admin_state entries that match nothing and change nothing (a typo?): " +
+			strings.Join(u, "; ")})
+	}
 	if down := downSites(v.Grid); len(down) > 0 {
 		out = append(out, statuspage.Alert{Level: "warning", Text: "DOWN: " + strings.Join(down, ", ")})
 	}

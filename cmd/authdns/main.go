@@ -211,6 +211,9 @@ func checkconf(config string, log *slog.Logger, stdout, stderr io.Writer) int {
 	if e := cfg.Etcd; e != nil {
 		etcd = fmt.Sprintf(", etcd %s %s not contacted", strings.Join(e.Endpoints, ","), e.Prefix)
 	}
+	for _, u := range st.AdminUnmatched {
+		fmt.Fprintf(stderr, "warning: %s matches nothing the geoip configuration knows (no site, map, resource or monitored address); it changes nothing\n", u)
+	}
 	fmt.Fprintf(stdout, "%s: OK (%d zones, admin_state %d entries%s)\n", config, len(st.Zones.Zones()), st.Admin.Len(), etcd)
 	return 0
 }

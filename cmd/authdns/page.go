@@ -89,7 +89,9 @@ and STOPPING=1.`},
 			{Name: "authdns checkconf", Synopsis: []string{"authdns checkconf [--config FILE]"}, Text: `Load and validate everything as the daemon would (data directory, zones,
 geoip configuration and databases, nets files, admin_state, control
 token); print every error as file:line: reason and exit 1 on any error.
-Nothing is changed.`},
+An admin_state entry that matches nothing the geoip configuration knows
+(a typo such as site/eqaid) is a warning on stderr, as in gdnsd; the exit
+status stays 0. Nothing is changed.`},
 			{Name: "authdns ctl", Synopsis: []string{"authdns ctl [--control ADDR | --config FILE] [--token-file F] [--ca-file F] [--tls-server-name NAME] [--cert-file F --key-file F] COMMAND"}, Text: `Call a running daemon's control API. ADDR is the Unix socket path,
 host:port of control_tcp, or https://host:port when control_tcp has TLS
 (default: the control key of --config). TLS is verified against --ca-file

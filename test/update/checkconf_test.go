@@ -22,6 +22,15 @@ func TestCheckconfReportsEveryErrorAsFileLine(t *testing.T) {
 		t.Fatalf("good config: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// An admin_state line that matches nothing is a warning, as in gdnsd:
+	// the configuration is still OK.
+	writeFile(t, filepath.Join(data, "admin_state"), "site/eqaid => DOWN\n")
+	out, errOut, code = run(t, "", "authdns", "checkconf", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "OK (1 zones") ||
+		!strings.Contains(errOut, "warning: "+data+"/admin_state:1: site/eqaid matches nothing") {
+		t.Errorf("an admin_state typo: exit %d\n%s%s", code, out, errOut)
+	}
+
 	zone := filepath.Join(data, "zones", "example.org")
 	orig, _ := os.ReadFile(zone)
 	writeFile(t, zone, string(orig)+"broken IN A 999.1.1.1\n")
