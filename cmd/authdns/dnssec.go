@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/geotraffic/geotraffic/authdns"
 	"github.com/geotraffic/geotraffic/dnssec/keys"
 	"github.com/geotraffic/geotraffic/internal/cli"
 	"github.com/miekg/dns"
@@ -34,7 +35,12 @@ func keygen(o *options, args []string, now time.Time, stdout, stderr io.Writer) 
 	if err != nil {
 		return cli.Fail(stderr, name, err)
 	}
-	base, err := k.Write(o.keyDir)
+	dir, err := keyDir(o, k.DNSKEY.Hdr.Name)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return cli.ExitError
+	}
+	base, err := k.Write(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return cli.ExitError
@@ -112,15 +118,23 @@ func printDS(o *options, args []string, now time.Time, stdout, stderr io.Writer)
 	if err := cli.Args(args, 1, 1, "ZONE"); err != nil {
 		return cli.Fail(stderr, name, err)
 	}
-	all, err := keys.LoadDir(o.keyDir)
+	if _, ok := dns.IsDomainName(args[0]); !ok {
+		return cli.Fail(stderr, name, cli.Usagef("zone %q is not a domain name", args[0]))
+	}
+	zone := dns.CanonicalName(args[0])
+	dir, err := keyDir(o, zone)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return cli.ExitError
 	}
-	zone := dns.CanonicalName(args[0])
+	all, err := keys.LoadDir(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return cli.ExitError
+	}
 	z := all[zone]
 	if z == nil {
-		fmt.Fprintf(stderr, "%s: no keys for %s in %s\n", name, zone, o.keyDir)
+		fmt.Fprintf(stderr, "%s: no keys for %s in %s\n", name, zone, dir)
 		return cli.ExitError
 	}
 	st := z.At(now)
@@ -134,8 +148,25 @@ func printDS(o *options, args []string, now time.Time, stdout, stderr io.Writer)
 		}
 	}
 	if n == 0 {
-		fmt.Fprintf(stderr, "%s: %s has no published KSK or CSK in %s\n", name, zone, o.keyDir)
+		fmt.Fprintf(stderr, "%s: %s has no published KSK or CSK in %s\n", name, zone, dir)
 		return cli.ExitError
 	}
 	return cli.ExitOK
+}
+
+// keyDir is --dir, or else the key directory --config's dnssec: section
+// gives zone (a canonical name), as ctl takes --control or else --config's.
+func keyDir(o *options, zone string) (string, error) {
+	if o.keyDir != "" {
+		return o.keyDir, nil
+	}
+	cfg, err := authdns.LoadConfig(o.config)
+	if err != nil {
+		return "", fmt.Errorf("no --dir, and %w", err)
+	}
+	dir := cfg.DNSSEC.KeyDir(zone)
+	if dir == "" {
+		return "", fmt.Errorf("no --dir, and %s gives %s no key directory (no dnssec: keys for it, or sign: false)", o.config, zone)
+	}
+	return dir, nil
 }

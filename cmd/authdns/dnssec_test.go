@@ -92,3 +92,35 @@ func TestDNSSECErrors(t *testing.T) {
 		t.Errorf("a failed command wrote %d files", len(ents))
 	}
 }
+
+// Without --dir, keygen and ds use the key directory the dnssec: section
+// of --config gives the zone, per-zone overrides included.
+func TestDNSSECKeyDirFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"zones", "keys", "other-keys"} {
+		os.Mkdir(filepath.Join(dir, d), 0o755)
+	}
+	cfg := filepath.Join(dir, "authdns.yaml")
+	os.WriteFile(cfg, []byte("listen: [\"127.0.0.1:0\"]\nzones: zones\ndnssec:\n  keys: keys\n  zones:\n"+
+		"    other.org: {keys: other-keys}\n    plain.org: {sign: false}\n"), 0o644)
+	for zone, want := range map[string]string{"example.org": "keys", "Other.Org.": "other-keys"} {
+		code, out, errs := runCmd("dnssec", "keygen", zone, "--config", cfg)
+		if code != 0 {
+			t.Fatalf("keygen %s: exit %d: %s", zone, code, errs)
+		}
+		if _, err := os.Stat(filepath.Join(dir, want, strings.TrimSpace(out)+".private")); err != nil {
+			t.Errorf("keygen %s: %v", zone, err)
+		}
+		if code, out, errs := runCmd("dnssec", "ds", zone, "--config", cfg); code != 0 || !strings.Contains(out, " IN DS ") {
+			t.Errorf("ds %s: exit %d\n%s%s", zone, code, out, errs)
+		}
+	}
+	code, _, errs := runCmd("dnssec", "ds", "plain.org", "--config", cfg)
+	if code != 1 || !strings.Contains(errs, "no --dir, and "+cfg+" gives plain.org. no key directory") {
+		t.Errorf("a zone with sign: false: exit %d: %s", code, errs)
+	}
+	code, _, errs = runCmd("dnssec", "keygen", "example.org", "--config", filepath.Join(dir, "missing.yaml"))
+	if code != 1 || !strings.Contains(errs, "no --dir, and ") || !strings.Contains(errs, "missing.yaml") {
+		t.Errorf("no configuration: exit %d: %s", code, errs)
+	}
+}

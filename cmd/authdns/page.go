@@ -46,7 +46,7 @@ func newFlags() (*flag.FlagSet, *options) {
 	fs.StringVar(&o.geoipDBDir, "geoip-db-dir", "", "import-gdnsd: where geoip2_db names resolve (default: FROM/geoip)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "import-gdnsd: gdnsd's state directory, holding admin_state (default: options.state_dir, else FROM when it holds an admin_state, else /var/lib/gdnsd)")
 	fs.BoolVar(&o.force, "force", false, "import-gdnsd: replace a non-empty --to directory")
-	fs.StringVar(&o.keyDir, "dir", ".", "dnssec: the directory of the key files")
+	fs.StringVar(&o.keyDir, "dir", "", "dnssec: the directory of the key files (default: the one --config's dnssec: section gives the zone)")
 	fs.UintVar(&o.alg, "alg", 13, "dnssec keygen: algorithm, 13 (ECDSAP256SHA256) or 15 (ED25519)")
 	fs.BoolVar(&o.csk, "csk", false, "dnssec keygen: a combined signing key, flags 257 (the default)")
 	fs.BoolVar(&o.ksk, "ksk", false, "dnssec keygen: a key-signing key, flags 257, for a zone that also has a ZSK")
@@ -70,8 +70,8 @@ func page() *cli.Page {
 			"authdns states [--config FILE] [--no-etcd]",
 			"authdns geoip-lookup [--config FILE] MAP ADDRESS",
 			"authdns import-gdnsd --from GDNSD_DIR --to OUT_DIR [--listen ADDR[,ADDR]] [--geoip-db-dir DIR] [--state-dir DIR] [--force]",
-			"authdns dnssec keygen ZONE [--alg 13|15] [--csk|--ksk|--zsk] [--dir DIR] [--publish T] [--activate T] [--inactive T] [--delete T]",
-			"authdns dnssec ds ZONE [--dir DIR]",
+			"authdns dnssec keygen ZONE [--alg 13|15] [--csk|--ksk|--zsk] [--dir DIR | --config FILE] [--publish T] [--activate T] [--inactive T] [--delete T]",
+			"authdns dnssec ds ZONE [--dir DIR | --config FILE]",
 			"authdns --version | --help",
 		},
 		Text: `authdns serves RFC 1035 zones and GeoIP-driven DYNA/DYNC records, with
@@ -119,8 +119,9 @@ as authdns checkconf would. Exit 1 when an option that changes answers
 could not be translated or authdns refuses the result (OUT_DIR is still
 written, to be fixed by hand); nothing is written when the gdnsd
 configuration does not parse.`},
-			{Name: "authdns dnssec keygen", Synopsis: []string{"authdns dnssec keygen ZONE [--alg 13|15] [--csk|--ksk|--zsk] [--dir DIR] [--publish T] [--activate T] [--inactive T] [--delete T]"}, Text: `Generate a DNSSEC key pair for ZONE and write it into DIR (default: the
-current directory) as dnssec-keygen does: KZONE.+ALG+TAG.key (mode 0644)
+			{Name: "authdns dnssec keygen", Synopsis: []string{"authdns dnssec keygen ZONE [--alg 13|15] [--csk|--ksk|--zsk] [--dir DIR | --config FILE] [--publish T] [--activate T] [--inactive T] [--delete T]"}, Text: `Generate a DNSSEC key pair for ZONE and write it into DIR (without --dir:
+the key directory the dnssec: section of --config gives ZONE, so that the
+daemon finds the key) as dnssec-keygen does: KZONE.+ALG+TAG.key (mode 0644)
 and .private (format v1.3, mode 0600, never replacing a file), with the
 timing metadata Created and Publish set to now unless given, Activate to
 now or to a later --publish unless given, and Inactive and Delete when
@@ -131,10 +132,11 @@ offset from now (+30d, -1h; units y, mo, w, d, h, mi, s) or none. The
 daemon follows the dates: a key is in the DNSKEY set from Publish to
 Delete and signs from Activate to Inactive, so a rollover needs new
 files and no restart.`},
-			{Name: "authdns dnssec ds", Synopsis: []string{"authdns dnssec ds ZONE [--dir DIR]"}, Text: `Print the DS record (SHA-256, as dnssec-dsfromkey -2 prints it) of every
+			{Name: "authdns dnssec ds", Synopsis: []string{"authdns dnssec ds ZONE [--dir DIR | --config FILE]"}, Text: `Print the DS record (SHA-256, as dnssec-dsfromkey -2 prints it) of every
 KSK or CSK of ZONE in DIR that is published now, for the registrar.
-Every key file in DIR must read; exit 1 when one does not or ZONE has no
-published KSK or CSK.`},
+Without --dir, DIR is the key directory the dnssec: section of --config
+gives ZONE. Every key file in DIR must read; exit 1 when one does not or
+ZONE has no published KSK or CSK.`},
 		},
 		Exit: []cli.Item{
 			{Term: "0", Text: "success (serve: stopped by a signal)"},
