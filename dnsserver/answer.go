@@ -205,7 +205,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 	if wk.cache != nil {
 		if hit := wk.cache.lookup(snap, r, &wk.dyn.client, limit, reserve); hit != nil {
 			st.CacheHits.Add(1)
-			st.count(wk.proto, r.qtype, int(hit.rcode))
+			st.count(wk.proto, r.qtype, countedRcode(int(hit.rcode), hit.nx))
 			if hit.truncated {
 				st.Truncated.Add(1)
 			}
@@ -242,7 +242,7 @@ func (wk *worker) reply(snap *Snapshot, p []byte, src netip.Addr, tcp bool, out 
 	} else {
 		fit = w.section(res.Answer, 6) && w.section(res.Authority, 8)
 	}
-	st.count(wk.proto, r.qtype, rcode)
+	st.count(wk.proto, r.qtype, countedRcode(rcode, wk.nx))
 	truncated := false
 	if !fit || w.len()+reserve > limit {
 		// All or nothing for required data, as gdnsd: TC and no records.
@@ -382,4 +382,14 @@ func (wk *worker) writeOPT(snap *Snapshot, tcp bool, extRcode uint8) {
 	binary.BigEndian.PutUint16(w.buf[lenOff:], uint16(len(w.buf)-lenOff-2))
 	ar := binary.BigEndian.Uint16(w.buf[10:])
 	binary.BigEndian.PutUint16(w.buf[10:], ar+1)
+}
+
+// countedRcode is the rcode the statistics count: a compact denial (RFC
+// 9824) goes out as NOERROR but counts as the NXDOMAIN it stands for, so
+// NXDOMAIN rates (a random-name flood) read the same signed or not.
+func countedRcode(rcode int, nx bool) int {
+	if nx {
+		return dns.RcodeNameError
+	}
+	return rcode
 }

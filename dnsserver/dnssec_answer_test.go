@@ -406,6 +406,11 @@ func TestSignedAnswerCache(t *testing.T) {
 	if st.CacheHits != 4 {
 		t.Fatalf("%d cache hits, want 4 (the second round)", st.CacheHits)
 	}
+	// The compact NXDOMAIN (NOERROR on the wire) counts as the NXDOMAIN it
+	// stands for, answered or replayed: 2 compact and 2 CO ones.
+	if st.NXDomain != 4 || st.NoError != 4 {
+		t.Errorf("counted %d NXDOMAIN and %d NOERROR, want 4 and 4", st.NXDomain, st.NoError)
+	}
 	made := 0
 	for _, zs := range keys {
 		made += zs.made
