@@ -106,7 +106,7 @@ func TestLoadEtcdSettings(t *testing.T) {
 			c := base
 			c.CACert = filepath.Join(dir, "bad-ca.pem")
 			return &c
-		}, "no PEM certificate"},
+		}, "etcd CA: " + filepath.Join(dir, "bad-ca.pem") + ": no PEM certificate in it"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

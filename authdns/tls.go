@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync/atomic"
+
+	"github.com/geotraffic/geotraffic/internal/tlsfiles"
 )
 
 // loadControlCert reads control_tls_cert and control_tls_key (nil, nil
@@ -21,11 +22,11 @@ func loadControlCert(cfg *Config) (*tls.Certificate, error) {
 	if !cfg.ControlTLS() || cfg.ControlTCP == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.ControlTLSCert, cfg.ControlTLSKey)
+	cert, err := tlsfiles.KeyPair(cfg.ControlTLSCert, cfg.ControlTLSKey)
 	if err != nil {
-		return nil, fmt.Errorf("control_tls_cert %s, control_tls_key %s: %w", cfg.ControlTLSCert, cfg.ControlTLSKey, err)
+		return nil, fmt.Errorf("control_tls_cert, control_tls_key: %w", err)
 	}
-	return &cert, nil
+	return cert, nil
 }
 
 // loadClientCAs reads control_client_ca (nil, nil without it, or without
@@ -34,13 +35,9 @@ func loadClientCAs(cfg *Config) (*x509.CertPool, error) {
 	if cfg.ControlClientCA == "" || cfg.ControlTCP == "" {
 		return nil, nil
 	}
-	pem, err := os.ReadFile(cfg.ControlClientCA)
+	pool, _, err := tlsfiles.ReadCAs(cfg.ControlClientCA)
 	if err != nil {
 		return nil, fmt.Errorf("control_client_ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("control_client_ca %s: no PEM certificate in it", cfg.ControlClientCA)
 	}
 	return pool, nil
 }
@@ -103,25 +100,18 @@ type clientOptions struct {
 func WithTLS(t ClientTLS) (ClientOption, error) {
 	conf := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+		pool, _, err := tlsfiles.ReadCAs(t.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("CA file: %w", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s: no PEM certificate in it", t.CAFile)
-		}
 		conf.RootCAs = pool
 	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		return nil, errors.New("a client certificate needs both its certificate and its key file")
+	cert, err := tlsfiles.KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("client certificate: %w", err)
 	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate %s, key %s: %w", t.CertFile, t.KeyFile, err)
-		}
-		conf.Certificates = []tls.Certificate{cert}
+	if cert != nil {
+		conf.Certificates = []tls.Certificate{*cert}
 	}
 	return func(o *clientOptions) { o.tls = conf }, nil
 }

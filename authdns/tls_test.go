@@ -147,3 +147,26 @@ func TestCheckIgnoresTLSWithoutControlTCP(t *testing.T) {
 		t.Errorf("without control_tcp: %v", err)
 	}
 }
+
+// A CA file that cannot be read or holds no certificate is refused, with
+// the setting that named it: the client's --ca-file, the server's
+// control_client_ca.
+func TestCAFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing, notPEM := filepath.Join(dir, "missing.pem"), filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ file, want string }{
+		{missing, ": open " + missing + ": "},
+		{notPEM, ": " + notPEM + ": no PEM certificate in it"},
+	} {
+		if _, err := WithTLS(ClientTLS{CAFile: tc.file}); err == nil || !strings.HasPrefix(err.Error(), "CA file"+tc.want) {
+			t.Errorf("WithTLS: %v, want %q", err, "CA file"+tc.want)
+		}
+		cfg := &Config{ControlTCP: "127.0.0.1:5380", ControlClientCA: tc.file}
+		if _, err := loadClientCAs(cfg); err == nil || !strings.HasPrefix(err.Error(), "control_client_ca"+tc.want) {
+			t.Errorf("loadClientCAs: %v, want %q", err, "control_client_ca"+tc.want)
+		}
+	}
+}

@@ -2,10 +2,8 @@ package etcdstore
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -13,6 +11,8 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	grpcbackoff "google.golang.org/grpc/backoff"
+
+	"github.com/geotraffic/geotraffic/internal/tlsfiles"
 )
 
 // ClientConfig is how every tool and daemon reaches etcd.
@@ -77,25 +77,18 @@ func (c ClientConfig) tls() (*tls.Config, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CACert != "" {
-		pem, err := os.ReadFile(c.CACert)
+		pool, _, err := tlsfiles.ReadCAs(c.CACert)
 		if err != nil {
 			return nil, fmt.Errorf("etcd CA: %w", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("etcd CA %s: no PEM certificate", c.CACert)
-		}
 		cfg.RootCAs = pool
 	}
-	if (c.Cert == "") != (c.Key == "") {
-		return nil, errors.New("etcd: a client certificate needs both cert and key")
+	pair, err := tlsfiles.KeyPair(c.Cert, c.Key)
+	if err != nil {
+		return nil, fmt.Errorf("etcd client certificate: %w", err)
 	}
-	if c.Cert != "" {
-		pair, err := tls.LoadX509KeyPair(c.Cert, c.Key)
-		if err != nil {
-			return nil, fmt.Errorf("etcd client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
+	if pair != nil {
+		cfg.Certificates = []tls.Certificate{*pair}
 	}
 	return cfg, nil
 }

@@ -81,7 +81,7 @@ func TestLoadEtcdClient(t *testing.T) {
 		{"password from the environment", config.EtcdSettings{User: "lvsd", Pos: pos}, "envsecret", etcdstore.ClientConfig{User: "lvsd", Password: "envsecret"}, ""},
 		{"no password", config.EtcdSettings{User: "lvsd", Pos: pos}, "", etcdstore.ClientConfig{}, "pybal.conf:5: etcd-user: no password: set etcd-password-file or LVSD_ETCD_PASSWORD"},
 		{"missing CA", config.EtcdSettings{CACert: caPath + ".x", Pos: pos}, "", etcdstore.ClientConfig{}, "pybal.conf:2: etcd-cacert: open "},
-		{"CA not PEM", config.EtcdSettings{CACert: pw, Pos: pos}, "", etcdstore.ClientConfig{}, "pybal.conf:2: etcd-cacert: " + pw + ": no PEM certificate"},
+		{"CA not PEM", config.EtcdSettings{CACert: pw, Pos: pos}, "", etcdstore.ClientConfig{}, "pybal.conf:2: etcd-cacert: " + pw + ": no PEM certificate in it"},
 		{"key not matching", config.EtcdSettings{Cert: certPath, Key: caPath, Pos: pos}, "", etcdstore.ClientConfig{}, "pybal.conf:3: etcd-cert: "},
 	}
 	for _, tc := range tests {

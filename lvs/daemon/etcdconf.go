@@ -3,13 +3,13 @@ package daemon
 import (
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/geotraffic/geotraffic/conftool/etcdstore"
+	"github.com/geotraffic/geotraffic/internal/tlsfiles"
 	"github.com/geotraffic/geotraffic/lvs/config"
 )
 
@@ -46,6 +46,9 @@ func loadEtcdClient(e config.EtcdSettings, getenv func(string) string) (EtcdClie
 	c := etcdstore.ClientConfig{CACert: e.CACert, Cert: e.Cert, Key: e.Key, User: e.User}
 	h := sha256.New()
 	fmt.Fprintf(h, "user=%q\n", e.User)
+	sum := func(key, path string, b []byte) {
+		fmt.Fprintf(h, "%s=%q %x\n", key, path, sha256.Sum256(b))
+	}
 	read := func(key, path string) ([]byte, error) {
 		if path == "" {
 			return nil, nil
@@ -54,15 +57,15 @@ func loadEtcdClient(e config.EtcdSettings, getenv func(string) string) (EtcdClie
 		if err != nil {
 			return nil, e.Pos[key].Errorf(key, "%v", err)
 		}
-		fmt.Fprintf(h, "%s=%q %x\n", key, path, sha256.Sum256(b))
+		sum(key, path, b)
 		return b, nil
 	}
-	ca, err := read("etcd-cacert", e.CACert)
-	if err != nil {
-		return EtcdClient{}, err
-	}
-	if ca != nil && !x509.NewCertPool().AppendCertsFromPEM(ca) {
-		return EtcdClient{}, e.Pos["etcd-cacert"].Errorf("etcd-cacert", "%s: no PEM certificate", e.CACert)
+	if e.CACert != "" {
+		_, ca, err := tlsfiles.ReadCAs(e.CACert)
+		if err != nil {
+			return EtcdClient{}, e.Pos["etcd-cacert"].Errorf("etcd-cacert", "%v", err)
+		}
+		sum("etcd-cacert", e.CACert, ca)
 	}
 	cert, err := read("etcd-cert", e.Cert)
 	if err != nil {

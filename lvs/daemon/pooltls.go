@@ -5,9 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/geotraffic/geotraffic/internal/tlsfiles"
 	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/pool"
 )
@@ -28,13 +28,9 @@ func loadPoolTLS(cfg *config.Config) (PoolTLS, error) {
 	if g.PoolCAFile == "" || !verifiesHTTPS(cfg) {
 		return PoolTLS{}, nil
 	}
-	b, err := os.ReadFile(g.PoolCAFile)
+	cas, b, err := tlsfiles.ReadCAs(g.PoolCAFile)
 	if err != nil {
 		return PoolTLS{}, g.PoolCAFilePos.Errorf("pool-ca-file", "%v", err)
-	}
-	cas := x509.NewCertPool()
-	if !cas.AppendCertsFromPEM(b) {
-		return PoolTLS{}, g.PoolCAFilePos.Errorf("pool-ca-file", "%s: no PEM certificate", g.PoolCAFile)
 	}
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%q %x", g.PoolCAFile, sha256.Sum256(b))))
 	return PoolTLS{CAs: cas, Fingerprint: hex.EncodeToString(sum[:])}, nil

@@ -115,7 +115,7 @@ func TestPoolCAFileErrors(t *testing.T) {
 	testutil.WriteAtomic(t, notPEM, "hello\n")
 	for _, tc := range []struct{ file, want string }{
 		{filepath.Join(dir, "missing.pem"), "pybal.conf:2: pool-ca-file: open " + filepath.Join(dir, "missing.pem") + ": no such file"},
-		{notPEM, "pybal.conf:2: pool-ca-file: " + notPEM + ": no PEM certificate"},
+		{notPEM, "pybal.conf:2: pool-ca-file: " + notPEM + ": no PEM certificate in it"},
 	} {
 		conf := filepath.Join(dir, "pybal.conf")
 		testutil.WriteAtomic(t, conf, strings.NewReplacer("GLOBAL", "pool-ca-file = "+tc.file, "SERVICE", "", "URL", "https://127.0.0.1:1/pool").Replace(httpsConf))

@@ -57,7 +57,7 @@ func TestControlTLSWithCtl(t *testing.T) {
 	// checkconf loads the TLS material as the daemon would.
 	writeFile(t, key, "not a key\n")
 	_, errOut, code := run(t, "", "authdns", "checkconf", "--config", filepath.Join(s.dir, "authdns.yaml"))
-	if code != 1 || !strings.Contains(errOut, "control_tls_cert "+cert) {
+	if code != 1 || !strings.Contains(errOut, "control_tls_cert, control_tls_key: certificate "+cert) {
 		t.Errorf("checkconf with a broken key: exit %d\n%s", code, errOut)
 	}
 }
