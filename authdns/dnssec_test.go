@@ -81,7 +81,7 @@ func TestSigningKeysMustBelongToServedZones(t *testing.T) {
 	writeKey(t, keysDir, "example.com", 257, nil)
 	writeKey(t, netKeys, "example.net", 257, func(tm *keys.Timing) { tm.Activate = time.Time{} }) // never active
 	var logs bytes.Buffer
-	st, err := LoadState(path, slog.New(slog.NewTextHandler(&logs, nil)))
+	st, err := loadState(path, slog.New(slog.NewTextHandler(&logs, nil)), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestSigningKeysMustBelongToServedZones(t *testing.T) {
 	} {
 		t.Run(tt.what, func(t *testing.T) {
 			tt.key()
-			_, err := LoadState(path, quietLog())
+			_, err := loadState(path, quietLog(), true)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), ".key: ") {
 				t.Fatalf("got %v, want an error naming the key file and %q", err, tt.want)
 			}
@@ -126,14 +126,14 @@ func TestSigningKeysMustBelongToServedZones(t *testing.T) {
 
 	// An entry for a zone that is not served is an error at its line.
 	path = signedConfig(t, "  zones:\n    example.org: {sign: false}\n")
-	if _, err := LoadState(path, quietLog()); err == nil || !strings.Contains(err.Error(), "authdns.yaml:7: dnssec.zones.example.org: no zone example.org. is served") {
+	if _, err := loadState(path, quietLog(), true); err == nil || !strings.Contains(err.Error(), "authdns.yaml:7: dnssec.zones.example.org: no zone example.org. is served") {
 		t.Errorf("got %v", err)
 	}
 	// sign: false leaves a zone's keys alone.
 	path = signedConfig(t, "  keys: keys\n  zones:\n    example.net: {sign: false}\n")
 	keysDir = mkdir(t, filepath.Join(filepath.Dir(path), "keys"))
 	writeKey(t, keysDir, "example.net", 257, nil)
-	st, err = LoadState(path, quietLog())
+	st, err = loadState(path, quietLog(), true)
 	if err != nil || st.Signing == nil || st.Signing.Signer != nil {
 		t.Fatalf("sign: false must serve example.net unsigned: %v %+v", err, st.Signing)
 	}
@@ -250,5 +250,21 @@ func TestDNSSECMetrics(t *testing.T) {
 	// The static sets, the apex key set, and the DYNA answer's miss.
 	if got["authdns_dnssec_signatures_total"] < 4 || got["authdns_dnssec_signature_cache_misses_total"] != 1 {
 		t.Errorf("signatures %v, cache misses %v", got["authdns_dnssec_signatures_total"], got["authdns_dnssec_signature_cache_misses_total"])
+	}
+}
+
+// LoadState, for one-shot tools, reads no key and signs nothing, even
+// with a key that Check would refuse.
+func TestLoadStateDoesNotSign(t *testing.T) {
+	path := signedConfig(t, "  keys: keys\n")
+	keysDir := mkdir(t, filepath.Join(filepath.Dir(path), "keys"))
+	writeKey(t, keysDir, "example.com", 257, nil)
+	writeKey(t, keysDir, "example.org", 257, nil) // a zone not served
+	st, err := LoadState(path, quietLog())
+	if err != nil || st.Signing != nil {
+		t.Fatalf("LoadState: %v, signing %+v", err, st.Signing)
+	}
+	if _, err := loadState(path, quietLog(), true); err == nil {
+		t.Error("the key of a zone not served was not refused when signing")
 	}
 }

@@ -138,6 +138,11 @@ func loadDataGeo(cfg *Config) (*geo.Config, error) {
 // Build loads everything cfg names and validates it as a whole. Nothing is
 // served from it until the caller swaps it in.
 func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, error) {
+	return build(cfg, admin, log, true)
+}
+
+// build is Build, with the zones signed only when sign is set.
+func build(cfg *Config, admin *adminstate.State, log *slog.Logger, sign bool) (*State, error) {
 	var bundle *Bundle
 	if cfg.Data != "" {
 		b, err := ReadBundle(cfg.Data)
@@ -158,15 +163,15 @@ func Build(cfg *Config, admin *adminstate.State, log *slog.Logger) (*State, erro
 	if err != nil {
 		return nil, err
 	}
-	// Signed before anything is served from it: the previous state
-	// answers meanwhile.
-	signing, err := BuildSigning(cfg, set, time.Now(), log)
-	if err != nil {
-		return nil, err
-	}
 	st := assemble(cfg, admin, g, set, bundle)
 	st.Cookies = cookies
-	st.Signing = signing
+	if sign {
+		// Signed before anything is served from it: the previous state
+		// answers meanwhile.
+		if st.Signing, err = BuildSigning(cfg, set, time.Now(), log); err != nil {
+			return nil, err
+		}
+	}
 	return st, nil
 }
 
@@ -327,7 +332,14 @@ func (c geoChecker) CheckDyn(plugin, res, dc string, dync bool) (any, error) {
 // LoadState reads authdns.yaml, its admin_state and everything they name,
 // and builds the state the daemon would serve, without opening sockets.
 // It is what one-shot tools (`authdns states`, `trafficctl check`) need.
+// DNSSEC is left out (no key read, nothing signed): those tools look at
+// states and routes, never at signatures, and signing a large zone takes
+// seconds. Check validates the keys.
 func LoadState(path string, log *slog.Logger) (*State, error) {
+	return loadState(path, log, false)
+}
+
+func loadState(path string, log *slog.Logger, sign bool) (*State, error) {
 	cfg, err := LoadConfig(path)
 	if err != nil {
 		return nil, err
@@ -338,5 +350,5 @@ func LoadState(path string, log *slog.Logger) (*State, error) {
 			return nil, err
 		}
 	}
-	return Build(cfg, admin, log)
+	return build(cfg, admin, log, sign)
 }

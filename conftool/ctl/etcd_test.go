@@ -44,6 +44,11 @@ type etcdFixture struct {
 
 func newEtcdFixture(t *testing.T, kvs ...string) *etcdFixture {
 	f := &etcdFixture{t: t, cli: etcd.Client(t), prefix: "/" + strings.ReplaceAll(t.Name(), "/", "_") + "/v1"}
+	// The etcd is shared by the package's tests and outlives a run: with
+	// -count, this test's keys of the previous run are still there.
+	if _, err := f.cli.Delete(f.ctx(), f.prefix+"/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i+1 < len(kvs); i += 2 {
 		f.put(kvs[i], kvs[i+1])
 	}
