@@ -80,10 +80,6 @@ func getJSON(ctx context.Context, c *http.Client, url string, v any) error {
 	return nil
 }
 
-// connSchedulers are the schedulers judged: connection-count ones, which
-// balance these very counters, so peers' counters are comparable.
-var connSchedulers = map[string]bool{"lc": true, "wlc": true, "sed": true, "nq": true}
-
 // minPeerConns is the peers' mean connections per unit of weight (active
 // for the first signature, inactive for the second) below which there is
 // too little traffic to judge.
@@ -93,9 +89,14 @@ const minPeerConns = 5.0
 // destination Suspicious flags.
 const SuspiciousNote = "connections do not complete: refusing them, or VIP not bound?"
 
-// Suspicious returns, for a service under a connection-count scheduler,
-// the destinations whose connection counters per weight show one of two
-// signatures against their peers' means:
+// Suspicious returns, for a TCP service, the destinations whose connection
+// counters per weight show one of two signatures against their peers'
+// means. Every scheduler is judged: each signature needs one counter
+// normal and the other a tenth of the peers', which an uneven share of
+// clients (sh, mh, dh) cannot make, as it scales both. A connection-count
+// scheduler (lc, wlc, sed, nq) only makes the first signature stronger,
+// sending ever more connections to a server whose connections end at once.
+// UDP has no connection states to read.
 //
 //   - few active, normal inactive: active under a tenth of the peers', inactive at
 //     least half. Connections end at once: a server that resets them, seen by the
@@ -109,7 +110,7 @@ const SuspiciousNote = "connections do not complete: refusing them, or VIP not b
 //     until they expire, and never a closing one.
 func Suspicious(s ipvs.ServiceStatus) map[netip.Addr]bool {
 	out := map[netip.Addr]bool{}
-	if !connSchedulers[s.Service.Scheduler] {
+	if s.Service.Key.Protocol != ipvs.TCP {
 		return out
 	}
 	var live []ipvs.DestinationStatus

@@ -24,6 +24,11 @@ func svc(sched string, d ...ipvs.DestinationStatus) ipvs.ServiceStatus {
 		Destinations: d}
 }
 
+func udp(s ipvs.ServiceStatus) ipvs.ServiceStatus {
+	s.Service.Key.Protocol = ipvs.UDP
+	return s
+}
+
 func TestSuspicious(t *testing.T) {
 	tests := []struct {
 		name string
@@ -32,7 +37,10 @@ func TestSuspicious(t *testing.T) {
 	}{
 		{"refusing under wlc", svc("wlc", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 3, 490)), "10.0.0.3"},
 		{"weights taken into account", svc("wlc", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 1, 20, 50)), ""},
-		{"rr is not judged", svc("rr", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 3, 490)), ""},
+		{"DR without the VIP under wrr", svc("wrr", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 230, 2)), "10.0.0.3"},
+		{"DR without the VIP under sh", svc("sh", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 230, 2)), "10.0.0.3"},
+		{"an uneven share of clients under sh is no signature", svc("sh", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 8, 20)), ""},
+		{"UDP is not judged", udp(svc("rr", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 10, 230, 2))), ""},
 		{"idle server with few inactive is just idle", svc("lc", dest("10.0.0.1", 1, 200, 500), dest("10.0.0.2", 1, 210, 480), dest("10.0.0.3", 1, 3, 10)), ""},
 		{"too little traffic", svc("lc", dest("10.0.0.1", 1, 3, 5), dest("10.0.0.2", 1, 0, 5)), ""},
 		{"drained (weight 0) ignored", svc("wlc", dest("10.0.0.1", 10, 200, 500), dest("10.0.0.2", 10, 210, 480), dest("10.0.0.3", 0, 0, 490)), ""},
