@@ -19,7 +19,10 @@ type Output struct{ Stdout, Stderr []byte }
 // an empty environment, in its own session. When ctx ends first, the
 // whole process group is killed and err is the run's error; callers tell
 // a timeout by ctx.Err(). An exit status other than 0 is an
-// *exec.ExitError.
+// *exec.ExitError. A command that exits 0 succeeded even when its output
+// could not be read to the end within a second of its exit (something it
+// started holds the pipes, or the machine is too busy to read them): exit
+// 0 means up, and a check must not fail on the reading.
 func Command(ctx context.Context, argv []string) (Output, error) {
 	if len(argv) == 0 {
 		return Output{}, errors.New("no command")
@@ -36,6 +39,9 @@ func Command(ctx context.Context, argv []string) (Output, error) {
 	var stdout, stderr limitedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) && ctx.Err() == nil {
+		err = nil // exec returns ErrWaitDelay only after an exit status of 0
+	}
 	return Output{Stdout: stdout.b.Bytes(), Stderr: stderr.b.Bytes()}, err
 }
 

@@ -217,3 +217,28 @@ func TestTCPConnectPending(t *testing.T) {
 		t.Errorf("HTTP Get to a full accept queue = %v, want ErrTimedOut", err)
 	}
 }
+
+// A command that exits 0 while a process it started still holds its
+// output open succeeded: Command returns within about a second with no
+// error and the output written so far.
+func TestCommandExitZeroWithPipesHeldOpen(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	killSleep := func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+	out, err := Command(context.Background(), []string{"/bin/sh", "-c", "echo up; sleep 30 & echo $! > " + pidFile + "; exit 0"})
+	killSleep()
+	if err != nil || string(out.Stdout) != "up\n" {
+		t.Errorf("Command = %q, %v; want the output and no error", out.Stdout, err)
+	}
+	_, err = Command(context.Background(), []string{"/bin/sh", "-c", "sleep 30 & echo $! > " + pidFile + "; exit 4"})
+	killSleep()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 4 {
+		t.Errorf("a failing command whose pipes stay open: %v, want exit status 4", err)
+	}
+}
