@@ -183,12 +183,12 @@ func (s *Service) reloadRouting() error {
 	if err != nil {
 		return s.reject(kindRouting, path, err)
 	}
-	s.accept(kindRouting)
 	s.cfg = cfg
 	s.log.Info("routing: config loaded", "file", path, "clusters", len(cfg.Clusters), "sites", len(cfg.Sites))
 	if s.combine() { // refused with the etcd overrides: nothing changes
 		s.resolve()
 	}
+	s.accept(kindRouting)
 	return nil
 }
 
@@ -213,12 +213,12 @@ func (s *Service) reloadAdmin() error {
 	if err != nil {
 		return s.reject(kindAdmin, path, err)
 	}
-	s.accept(kindAdmin)
 	for _, c := range adminstate.Diff(s.st, st) {
 		s.log.Info("admin_state: "+c, "file", path)
 	}
 	s.st = st
 	s.resolve()
+	s.accept(kindAdmin)
 	return nil
 }
 
@@ -241,6 +241,9 @@ func (s *Service) reject(kind, path string, err error) error {
 	return err
 }
 
+// accept records accepted contents; called once their routes are
+// published, so that a scrape reading file_valid 1 never sees the routes
+// of the contents before.
 func (s *Service) accept(kind string) {
 	s.lastError[kind] = ""
 	s.m.reloads.WithLabelValues(kind, "success").Inc()
