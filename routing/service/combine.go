@@ -13,8 +13,9 @@ const kindEtcd = "etcd"
 // routing.yaml, and reports whether the config in force changed. An
 // override set that does not validate with the file is refused as a
 // whole: the last good combination stays (bad input changes nothing).
-// Called with mu held.
-func (s *Service) combine() bool {
+// A new set that validates is recorded as accepted by the caller, with
+// acceptEtcd, once its routes are published. Called with mu held.
+func (s *Service) combine() (changed bool) {
 	if s.cfg == nil {
 		return false
 	}
@@ -32,9 +33,6 @@ func (s *Service) combine() bool {
 	if err != nil {
 		s.refuseEtcd(err)
 		return false
-	}
-	if s.remote != nil {
-		s.acceptEtcd()
 	}
 	s.logOverrides()
 	s.eff, s.base, s.applied = next, s.cfg, s.remote
@@ -54,7 +52,12 @@ func (s *Service) refuseEtcd(err error) {
 	s.lastError[kindEtcd] = msg
 }
 
+// acceptEtcd records the overrides in force as accepted (nothing without
+// etcd); called after the routes they give are published.
 func (s *Service) acceptEtcd() {
+	if s.remote == nil {
+		return
+	}
 	if s.lastError[kindEtcd] != "" {
 		s.log.Info("etcd: overrides valid again", "revision", s.remote.Revision)
 	}

@@ -111,8 +111,12 @@ func (s *Service) applyView(i int, v etcdstore.View) {
 	for _, c := range adminstate.Diff(prev.sites(), remote.Sites) {
 		s.log.Info("etcd: "+c, "revision", rev)
 	}
-	if changed := s.combine(); sitesChanged || changed {
+	changed := s.combine()
+	if sitesChanged || changed {
 		s.resolve()
+	}
+	if changed {
+		s.acceptEtcd()
 	}
 	if all && !isClosed(s.etcd.ready) { // after resolve: ready means served
 		close(s.etcd.ready)

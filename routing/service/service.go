@@ -187,6 +187,7 @@ func (s *Service) reloadRouting() error {
 	s.log.Info("routing: config loaded", "file", path, "clusters", len(cfg.Clusters), "sites", len(cfg.Sites))
 	if s.combine() { // refused with the etcd overrides: nothing changes
 		s.resolve()
+		s.acceptEtcd()
 	}
 	s.accept(kindRouting)
 	return nil
