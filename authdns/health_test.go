@@ -147,16 +147,7 @@ func healthDaemon(t *testing.T, src *fakeSource) (*Daemon, string) {
 		t.Fatal(err)
 	}
 	d.Health = src
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		d.Shutdown(sctx)
-	})
+	startDaemon(t, d)
 	return d, dir
 }
 

@@ -99,6 +99,14 @@ func startDaemonAt(t testing.TB, path string, log *slog.Logger) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
+	startDaemon(t, d)
+	return d
+}
+
+// startDaemon starts d (made by New, its options set) until the test
+// ends.
+func startDaemon(t testing.TB, d *Daemon) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -109,5 +117,4 @@ func startDaemonAt(t testing.TB, path string, log *slog.Logger) *Daemon {
 		defer scancel()
 		d.Shutdown(sctx)
 	})
-	return d
 }
