@@ -344,8 +344,12 @@ func (d *Daemon) applyReloadLocked(b *reloadBuild) (*State, error) {
 		return nil, errors.New("reload: the daemon is shutting down")
 	}
 	cfg, old := b.cfg, d.state.Load()
-	// Changes that arrived while it was built.
-	st := b.st.WithAdmin(adminOf(b.watcher))
+	st := b.st
+	if b.watcher != nil {
+		if cur := b.watcher.Current(); cur != st.AdminFile { // changed while it was built
+			st = st.WithAdmin(cur)
+		}
+	}
 	if b.etcdSet != nil {
 		// etcd's last state stays through a reload, even one that moves
 		// to other etcd settings, until the new follower has read etcd.
