@@ -25,7 +25,8 @@ type worker struct {
 	// NOERROR, so rate limiting charges the zone's NXDOMAIN account.
 	nx bool
 	// now is the time a UDP reader read for its batch of queries (rate
-	// limiting counts seconds); zero: read the clock per query.
+	// limiting counts seconds, signing dates signatures); zero: read the
+	// clock per query.
 	now time.Time
 	// dynScratch is where a DynBackend may put addresses chosen per
 	// query (DynInfo.Scratch).
