@@ -159,7 +159,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// The services exist before the API and the control socket serve:
 	// /alerts must not say OK, nor /pools list nothing, for a daemon
 	// that has not yet started what they report on.
-	cancelSvcs, resync := d.startServices(ctx)
+	cancelSvcs, resync, started := d.startServices(ctx)
 	if err := d.startHTTP(); err != nil {
 		d.stopServices(cancelSvcs)
 		return err
@@ -173,7 +173,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return fmt.Errorf("bgp: %w", err)
 		}
 	}
-	d.log.Info("lvsd started", "config", d.opts.ConfigPath, "services", len(d.services))
+	d.log.Info("lvsd started", "config", d.opts.ConfigPath, "services", started)
 
 	ticker := time.NewTicker(resync)
 	defer ticker.Stop()
@@ -211,8 +211,9 @@ loop:
 // startServices creates and starts every configured service, each
 // adopting the destinations IPVS already has for it. The services run
 // until the returned cancel (through stopServices), not until ctx ends, so
-// that shutdown can stop them in order. It returns the resync interval.
-func (d *Daemon) startServices(ctx context.Context) (context.CancelFunc, time.Duration) {
+// that shutdown can stop them in order. It returns the resync interval
+// and the number of services, read under the lock that reloads take.
+func (d *Daemon) startServices(ctx context.Context) (cancel context.CancelFunc, resync time.Duration, started int) {
 	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	kernel := d.kernelDestinations(ctx)
 	d.mu.Lock()
@@ -226,7 +227,7 @@ func (d *Daemon) startServices(ctx context.Context) (context.CancelFunc, time.Du
 		d.services = append(d.services, s)
 		s.start(svcCtx)
 	}
-	return cancel, d.loaded.Config.Global.ResyncInterval
+	return cancel, d.loaded.Config.Global.ResyncInterval, len(d.services)
 }
 
 // stopServices ends what startServices started and waits for it.
