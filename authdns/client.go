@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/geotraffic/geotraffic/internal/unixctl"
 )
 
 // Client calls a daemon's control API. A server is named by its control
@@ -76,6 +78,15 @@ func (c *Client) url(path string) string {
 	return "http://authdns" + path
 }
 
+// wrap names the address in a transport error and, on a control socket,
+// explains a connection closed without an answer (a refused user).
+func (c *Client) wrap(err error) error {
+	if IsTCPAddr(c.Addr) {
+		return fmt.Errorf("%s: %w", c.Addr, err)
+	}
+	return unixctl.ClientError(c.Addr, err)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -98,12 +109,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", c.Addr, err)
+		return c.wrap(err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("%s: %w", c.Addr, err)
+		return c.wrap(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/internal/cli"
+	"github.com/geotraffic/geotraffic/internal/unixctl"
 	"github.com/geotraffic/geotraffic/lvs/config"
 	"github.com/geotraffic/geotraffic/lvs/daemon"
 )
@@ -82,12 +83,12 @@ func ctlCall(sock, op string, req daemon.CtlRequest) (daemon.CtlReply, error) {
 	}}}
 	resp, err := cl.Post("http://lvsd/v1/"+op, "application/json", bytes.NewReader(body))
 	if err != nil {
-		return rep, fmt.Errorf("control socket %s: %w", sock, err)
+		return rep, fmt.Errorf("control socket %w", unixctl.ClientError(sock, err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return rep, fmt.Errorf("control socket %s: %w", sock, err)
+		return rep, fmt.Errorf("control socket %w", unixctl.ClientError(sock, err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }

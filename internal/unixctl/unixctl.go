@@ -1,18 +1,21 @@
 // Package unixctl opens a daemon's local control socket: a Unix socket
 // created with mode 0600 that admits only root and the daemon's own user
 // (checked with SO_PEERCRED, since root ignores the mode), and tells the
-// handlers who the peer is.
+// handlers who the peer is; for clients, it explains a refusal.
 package unixctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -131,4 +134,30 @@ func PeerUser(ctx context.Context) string {
 		return u.Username
 	}
 	return "uid " + id
+}
+
+// RefusedError is what a client of a control socket sees when the daemon
+// closed the connection without answering: what Accept does to a user it
+// does not admit. Its text leaves out the underlying error, which names
+// the name the socket was bound under rather than its path.
+type RefusedError struct {
+	Path string
+	Err  error
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s: the daemon closed the connection without answering: "+
+		"only root and the daemon's own user may use this socket (the daemon logs each refusal)", e.Path)
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// ClientError wraps the error of a request over the control socket at
+// path, as a RefusedError when the connection was closed before an answer.
+func ClientError(path string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return &RefusedError{Path: path, Err: err}
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }

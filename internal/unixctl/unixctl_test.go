@@ -2,6 +2,7 @@ package unixctl
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -67,4 +68,46 @@ func TestListen(t *testing.T) {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
 	ln2.Close()
+}
+
+// A client the daemon closes on without answering (as Accept closes on a
+// user it refuses) gets an error naming the socket's path and the rule,
+// not the temporary name the socket was bound under.
+func TestClientErrorExplainsARefusal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctl.sock")
+	ln, err := Listen(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.UnixListener.AcceptUnix()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	cl := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", path)
+	}}}
+	_, err = cl.Post("http://lvsd/v1/depool", "application/json", strings.NewReader("{}"))
+	if err == nil {
+		t.Fatal("no error from a closed connection")
+	}
+	got := ClientError(path, err)
+	var refused *RefusedError
+	if !errors.As(got, &refused) {
+		t.Fatalf("ClientError(%v) = %v, not a RefusedError", err, got)
+	}
+	msg := got.Error()
+	if !strings.HasPrefix(msg, path+": ") || !strings.Contains(msg, "only root and the daemon's own user") || strings.Contains(msg, "."+filepath.Base(path)+".") {
+		t.Errorf("error text: %s", msg)
+	}
+
+	other := ClientError(path, os.ErrNotExist)
+	if errors.As(other, &refused) || other.Error() != path+": "+os.ErrNotExist.Error() {
+		t.Errorf("other errors are wrapped with the path only: %v", other)
+	}
 }
