@@ -66,7 +66,8 @@ func TestTimingZero(t *testing.T) {
 }
 
 // FuzzParseTime reads dnssec keygen's date arguments: a time that parses
-// is whole seconds in UTC, and one given as a stamp prints back to itself.
+// is whole seconds in UTC, and one given as a stamp (14 digits; an offset
+// such as +0000000000000 can be as long) prints back to itself.
 func FuzzParseTime(f *testing.F) {
 	for _, s := range []string{"20270102030405", "20270102", "now", "none", "+30d", "-1h", "+1mo", "+90mi", "+0", "+4294967295y", "2027010203040x", "+", "-"} {
 		f.Add(s)
@@ -89,7 +90,7 @@ func FuzzParseTime(f *testing.F) {
 		if got.Location() != time.UTC || got.Nanosecond() != 0 {
 			t.Fatalf("%q: %v", s, got)
 		}
-		if len(s) == 14 && FormatStamp(got) != s {
+		if len(s) == 14 && strings.Trim(s, "0123456789") == "" && FormatStamp(got) != s {
 			t.Fatalf("%q printed back as %s", s, FormatStamp(got))
 		}
 	})
