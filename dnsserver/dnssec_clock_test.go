@@ -1,9 +1,6 @@
 package dnsserver
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -67,15 +64,7 @@ func TestUDPSigningTimeIsThisBatchs(t *testing.T) {
 	withoutRRL := (&Snapshot{Zones: signed.Zones, Dyn: signed.Dyn, DNSSEC: clock}).Prepare()
 
 	// One socket: both queries reach the same reader and its worker.
-	s := New(Config{Listen: []string{"127.0.0.1:0"}, UDPSockets: 1}, withRRL, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
+	s := startServer(t, Config{Listen: []string{"127.0.0.1:0"}, UDPSockets: 1}, withRRL)
 	addr := s.Addrs()[0].String()
 	ask := func(name string) time.Time {
 		t.Helper()

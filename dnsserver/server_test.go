@@ -13,7 +13,14 @@ import (
 
 func startTest(t *testing.T, listen ...string) *Server {
 	t.Helper()
-	s := New(Config{Listen: listen, UDPSockets: 2}, testSnapshot(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return startServer(t, Config{Listen: listen, UDPSockets: 2}, testSnapshot(t))
+}
+
+// startServer starts a server of cfg answering from snap until the test
+// ends.
+func startServer(t *testing.T, cfg Config, snap *Snapshot) *Server {
+	t.Helper()
+	s := New(cfg, snap, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
