@@ -15,6 +15,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -155,9 +156,16 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 // ClientError wraps the error of a request over the control socket at
 // path, as a RefusedError when the connection was closed before an answer.
 func ClientError(path string, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+	if closedWithoutAnswer(err) {
 		return &RefusedError{Path: path, Err: err}
 	}
 	return fmt.Errorf("%s: %w", path, err)
+}
+
+func closedWithoutAnswer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		// net/http's unexported error for a request it may retry (a GET)
+		// on a connection closed before any answer.
+		strings.Contains(err.Error(), "server closed idle connection")
 }

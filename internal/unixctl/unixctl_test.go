@@ -92,18 +92,21 @@ func TestClientErrorExplainsARefusal(t *testing.T) {
 	cl := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", path)
 	}}}
-	_, err = cl.Post("http://lvsd/v1/depool", "application/json", strings.NewReader("{}"))
-	if err == nil {
-		t.Fatal("no error from a closed connection")
-	}
-	got := ClientError(path, err)
 	var refused *RefusedError
-	if !errors.As(got, &refused) {
-		t.Fatalf("ClientError(%v) = %v, not a RefusedError", err, got)
-	}
-	msg := got.Error()
-	if !strings.HasPrefix(msg, path+": ") || !strings.Contains(msg, "only root and the daemon's own user") || strings.Contains(msg, "."+filepath.Base(path)+".") {
-		t.Errorf("error text: %s", msg)
+	for _, method := range []string{http.MethodPost, http.MethodGet} { // a GET is retried, and fails differently
+		req, _ := http.NewRequest(method, "http://lvsd/v1/x", strings.NewReader("{}"))
+		_, err = cl.Do(req)
+		if err == nil {
+			t.Fatalf("%s: no error from a closed connection", method)
+		}
+		got := ClientError(path, err)
+		if !errors.As(got, &refused) {
+			t.Fatalf("%s: ClientError(%v) = %v, not a RefusedError", method, err, got)
+		}
+		msg := got.Error()
+		if !strings.HasPrefix(msg, path+": ") || !strings.Contains(msg, "only root and the daemon's own user") || strings.Contains(msg, "."+filepath.Base(path)+".") {
+			t.Errorf("%s: error text: %s", method, msg)
+		}
 	}
 
 	other := ClientError(path, os.ErrNotExist)
