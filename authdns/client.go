@@ -113,8 +113,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return c.wrap(err)
+	if err != nil { // the daemon answered: not a refusal
+		return fmt.Errorf("%s: %w", c.Addr, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {

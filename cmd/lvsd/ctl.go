@@ -87,8 +87,8 @@ func ctlCall(sock, op string, req daemon.CtlRequest) (daemon.CtlReply, error) {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return rep, fmt.Errorf("control socket %w", unixctl.ClientError(sock, err))
+	if err != nil { // lvsd answered: not a refusal
+		return rep, fmt.Errorf("control socket %s: %w", sock, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
