@@ -53,10 +53,7 @@ func NewClient(addr, token string, timeout time.Duration, opts ...ClientOption) 
 		// connect, so the URL can stay whatever the address makes it.
 		tr.DialContext = tlsDialer(target, o.tls)
 	} else if !IsTCPAddr(addr) {
-		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", addr)
-		}
+		tr.DialContext = unixctl.Dialer(addr)
 	} else if token != "" {
 		tr.DialContext = loopbackOnlyDialer(addr).DialContext
 	}

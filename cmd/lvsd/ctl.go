@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 
@@ -78,9 +76,7 @@ func runCtl(args []string, stdout, stderr io.Writer) int {
 func ctlCall(sock, op string, req daemon.CtlRequest) (daemon.CtlReply, error) {
 	var rep daemon.CtlReply
 	body, _ := json.Marshal(req)
-	cl := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-	}}}
+	cl := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: unixctl.Dialer(sock)}}
 	resp, err := cl.Post("http://lvsd/v1/"+op, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return rep, fmt.Errorf("control socket %w", unixctl.ClientError(sock, err))

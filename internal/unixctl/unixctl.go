@@ -1,7 +1,8 @@
 // Package unixctl opens a daemon's local control socket: a Unix socket
 // created with mode 0600 that admits only root and the daemon's own user
 // (checked with SO_PEERCRED, since root ignores the mode), and tells the
-// handlers who the peer is; for clients, it explains a refusal.
+// handlers who the peer is; for clients, it dials the socket and explains
+// a refusal.
 package unixctl
 
 import (
@@ -135,6 +136,15 @@ func PeerUser(ctx context.Context) string {
 		return u.Username
 	}
 	return "uid " + id
+}
+
+// Dialer returns an http.Transport DialContext that connects to the
+// control socket at path whatever address the request URL names.
+func Dialer(path string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}
 }
 
 // RefusedError is what a client of a control socket sees when the daemon
