@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/geotraffic/geotraffic/internal/testutil"
+	"github.com/geotraffic/geotraffic/internal/unixctl"
 )
 
 func TestParseStageBytes(t *testing.T) {
@@ -57,10 +58,7 @@ func TestDefaultStageLimitFitsAMillionRecords(t *testing.T) {
 
 // unixHTTP is an HTTP client on a control socket.
 func unixHTTP(sock string) *http.Client {
-	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", sock)
-	}}}
+	return &http.Client{Transport: &http.Transport{DialContext: unixctl.Dialer(sock)}}
 }
 
 // A stage body over max_stage_bytes is refused with 413, whether its

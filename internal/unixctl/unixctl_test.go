@@ -1,9 +1,7 @@
 package unixctl
 
 import (
-	"context"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"os/user"
@@ -40,9 +38,7 @@ func TestListen(t *testing.T) {
 	})}
 	go srv.Serve(ln)
 	defer srv.Close()
-	cl := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", path)
-	}}}
+	cl := &http.Client{Transport: &http.Transport{DialContext: Dialer(path)}}
 	resp, err := cl.Get("http://lvsd/")
 	if err != nil {
 		t.Fatal(err)
@@ -89,9 +85,7 @@ func TestClientErrorExplainsARefusal(t *testing.T) {
 			c.Close()
 		}
 	}()
-	cl := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", path)
-	}}}
+	cl := &http.Client{Transport: &http.Transport{DialContext: Dialer(path)}}
 	var refused *RefusedError
 	for _, method := range []string{http.MethodPost, http.MethodGet} { // a GET is retried, and fails differently
 		req, _ := http.NewRequest(method, "http://lvsd/v1/x", strings.NewReader("{}"))
